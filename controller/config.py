@@ -1,0 +1,44 @@
+# Loading an intersection config: JSON text or dict -> validated Intersection.
+# Runs on the board (the firmware reads the config from flash through here).
+# An invalid config never builds: ConfigError carries every problem found.
+import json
+
+from controller.config_validation import validate
+from controller.intersection import Intersection
+
+
+class ConfigError(ValueError):
+    def __init__(self, errors, source=""):
+        self.errors = errors
+        self.source = source
+        head = "invalid config%s: %d problem%s" % (
+            " " + source if source else "", len(errors), "" if len(errors) == 1 else "s")
+        ValueError.__init__(self, head + "\n  " + "\n  ".join(errors))
+
+
+def parse(text, source=""):
+    try:
+        raw = json.loads(text)
+    except ValueError as e:
+        raise ConfigError(["not valid JSON: %s" % e], source)
+    return raw
+
+
+def load_dict(raw, source=""):
+    errors = validate(raw)
+    if errors:
+        raise ConfigError(errors, source)
+    return Intersection(raw)
+
+
+def load_text(text, source=""):
+    return load_dict(parse(text, source), source)
+
+
+def load_file(path):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise ConfigError(["cannot read %s: %s" % (path, e)], path)
+    return load_text(text, path)

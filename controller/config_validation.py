@@ -1,0 +1,393 @@
+# Validation of an intersection config (the parsed JSON dict). Runs on the board.
+# `validate(raw)` returns a list of every problem found, each naming the field,
+# the value, the allowed range and the unit; an empty list means the config is
+# safe to build. Nothing here raises on bad input, and nothing here is on the
+# tick path. Defaults and ranges live in the tables below, shared with
+# intersection.py, so the documented limits and the checked limits are one.
+from controller.strategies import STRATEGY_NAMES
+
+FORMAT = "ampelwerk-intersection/1"
+
+# field: (default, min, max) in ms unless the name says otherwise; default None = required
+VEHICLE_TIMING = {
+    "min_green_ms": (5000, 1000, 120000),
+    "max_green_ms": (45000, 1000, 300000),
+    "passage_ms": (3000, 0, 20000),
+    "yellow_ms": (3000, 3000, 8000),
+    "red_clearance_ms": (1000, 0, 10000),
+}
+PEDESTRIAN_TIMING = {
+    "walk_ms": (7000, 1000, 60000),
+    "ped_clearance_ms": (None, 1000, 60000),
+    "red_clearance_ms": (1000, 0, 10000),
+    "max_green_ms": (300000, 1000, 300000),
+}
+VEHICLE_RECALLS = ("none", "min", "max")
+PEDESTRIAN_RECALLS = ("none", "ped")
+DETECTOR_KINDS = ("stop_bar", "advance", "pedestrian")
+# 0 disables a diagnostic
+DIAGNOSTICS = {
+    "no_activity_ms": (1800000, 60000, 86400000),
+    "max_presence_ms": (180000, 10000, 3600000),
+    "erratic_counts_per_min": (70, 10, 1000),
+}
+OCCUPANCY_WINDOW = (60000, 1000, 3600000)
+STARTUP_FLASH = (5000, 0, 60000)
+INTERGREEN_MAX_MS = 60000
+DISTANCE_MAX_M = 1000
+CYCLE_RANGE = (20000, 300000)
+FLASH_MODES = ("yellow", "red")
+SEQUENCE_MODES = ("fixed", "free")
+MAX_GROUPS = 64
+MAX_DETECTORS = 250
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _q(v):
+    # quote a value the way it appeared in the JSON
+    if isinstance(v, str):
+        return '"%s"' % v
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v is None:
+        return "null"
+    return str(v)
+
+
+class _Report:
+    def __init__(self):
+        self.errors = []
+
+    def add(self, where, msg):
+        self.errors.append("%s: %s" % (where, msg) if where else msg)
+
+    def int_field(self, where, obj, name, spec, unit="ms", allow_zero=False):
+        # Check obj[name] against (default, lo, hi); returns the value or the default.
+        default, lo, hi = spec
+        if name not in obj:
+            if default is None:
+                self.add(where, "%s is missing (%d to %d %s)" % (name, lo, hi, unit))
+            return default
+        v = obj[name]
+        if not _is_int(v):
+            self.add(where, "%s=%s must be an integer number of %s (%d to %d %s)" % (name, _q(v), unit, lo, hi, unit))
+            return default
+        if allow_zero and v == 0:
+            return v
+        if v < lo:
+            self.add(where, "%s=%d is below the %d %s minimum" % (name, v, lo, unit))
+        elif v > hi:
+            self.add(where, "%s=%d is above the %d %s maximum" % (name, v, hi, unit))
+        return v
+
+    def choice(self, where, obj, name, allowed, default):
+        v = obj.get(name, default)
+        if v not in allowed:
+            self.add(where, "%s=%s is not one of %s" % (name, _q(v), ", ".join(allowed)))
+            return default
+        return v
+
+    def bool_field(self, where, obj, name, default):
+        v = obj.get(name, default)
+        if v is not True and v is not False:
+            self.add(where, "%s=%s must be true or false" % (name, _q(v)))
+            return default
+        return v
+
+    def unknown_keys(self, where, obj, known):
+        for k in obj:
+            if k not in known:
+                self.add(where, "unknown field %s (known: %s)" % (_q(k), ", ".join(sorted(known))))
+
+
+def _ids(rep, items, what):
+    # Collect ids of a list of records, reporting missing and duplicate ids.
+    ids = []
+    seen = {}
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            rep.add("%s #%d" % (what, n + 1), "must be an object, found %s" % _q(item))
+            ids.append(None)
+            continue
+        i = item.get("id")
+        if not isinstance(i, str) or not i:
+            rep.add("%s #%d" % (what, n + 1), "id=%s must be a non-empty string" % _q(i))
+            ids.append(None)
+            continue
+        if i in seen:
+            rep.add('%s "%s"' % (what, i), "duplicate id (also %s #%d)" % (what, seen[i] + 1))
+        else:
+            seen[i] = n
+        ids.append(i)
+    return ids
+
+
+def _list(rep, raw, name, what):
+    v = raw.get(name)
+    if not isinstance(v, list) or not v:
+        rep.add("", "%s must be a non-empty list of %s, found %s" % (name, what, _q(v)))
+        return []
+    return v
+
+
+def validate(raw):
+    rep = _Report()
+    if not isinstance(raw, dict):
+        rep.add("", "config must be a JSON object, found %s" % _q(raw))
+        return rep.errors
+    rep.unknown_keys("", raw, (
+        "format", "id", "name", "strategy", "flash_mode", "startup_flash_ms", "signal_groups",
+        "conflicts", "intergreen_ms", "stages", "sequence", "detectors", "detector_diagnostics",
+        "fixed_time", "adaptive", "coordination", "source",
+    ))
+    fmt = raw.get("format", FORMAT)
+    if fmt != FORMAT:
+        rep.add("", "format=%s is not supported (expected %s)" % (_q(fmt), _q(FORMAT)))
+    if not isinstance(raw.get("id"), str) or not raw.get("id"):
+        rep.add("", "id=%s must be a non-empty string naming the intersection" % _q(raw.get("id")))
+    rep.choice("", raw, "strategy", STRATEGY_NAMES, "actuated")
+    rep.choice("", raw, "flash_mode", FLASH_MODES, "yellow")
+    rep.int_field("", raw, "startup_flash_ms", STARTUP_FLASH, allow_zero=True)
+
+    groups = _list(rep, raw, "signal_groups", "signal groups")
+    if len(groups) > MAX_GROUPS:
+        rep.add("", "signal_groups has %d entries, above the maximum of %d" % (len(groups), MAX_GROUPS))
+    gids = _ids(rep, groups, "signal group")
+    kind = {}
+    clearance = {}  # yellow (vehicle) or ped clearance, plus red clearance
+    for g, gid in zip(groups, gids):
+        if gid is None:
+            continue
+        where = 'signal group "%s"' % gid
+        k = rep.choice(where, g, "kind", ("vehicle", "pedestrian"), "vehicle")
+        kind[gid] = k
+        if k == "vehicle":
+            rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links") + tuple(VEHICLE_TIMING))
+            t = {}
+            for name, spec in VEHICLE_TIMING.items():
+                t[name] = rep.int_field(where, g, name, spec)
+            if _is_int(t["min_green_ms"]) and _is_int(t["max_green_ms"]) and t["min_green_ms"] > t["max_green_ms"]:
+                rep.add(where, "min_green_ms=%d is above max_green_ms=%d" % (t["min_green_ms"], t["max_green_ms"]))
+            rep.choice(where, g, "recall", VEHICLE_RECALLS, "none")
+            clearance[gid] = (t["yellow_ms"] or 0) + (t["red_clearance_ms"] or 0)
+        else:
+            rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links") + tuple(PEDESTRIAN_TIMING))
+            t = {}
+            for name, spec in PEDESTRIAN_TIMING.items():
+                t[name] = rep.int_field(where, g, name, spec)
+            if _is_int(t["walk_ms"]) and _is_int(t["max_green_ms"]) and t["walk_ms"] > t["max_green_ms"]:
+                rep.add(where, "walk_ms=%d is above max_green_ms=%d" % (t["walk_ms"], t["max_green_ms"]))
+            rep.choice(where, g, "recall", PEDESTRIAN_RECALLS, "none")
+            clearance[gid] = (t["ped_clearance_ms"] or 0) + (t["red_clearance_ms"] or 0)
+        if "max_wait_ms" in g:
+            rep.int_field(where, g, "max_wait_ms", (None, 10000, 600000))
+
+    known = set(i for i in gids if i is not None)
+    # conflicts: list of [a, b] pairs
+    conflict = set()
+    craw = raw.get("conflicts", [])
+    if not isinstance(craw, list):
+        rep.add("", "conflicts must be a list of [group, group] pairs, found %s" % _q(craw))
+        craw = []
+    for n, pair in enumerate(craw):
+        where = "conflicts #%d" % (n + 1)
+        if not isinstance(pair, list) or len(pair) != 2:
+            rep.add(where, "must be a pair [group, group], found %s" % _q(pair))
+            continue
+        a, b = pair
+        bad = False
+        for x in (a, b):
+            if x not in known:
+                rep.add(where, "unknown signal group %s" % _q(x))
+                bad = True
+        if bad:
+            continue
+        if a == b:
+            rep.add(where, "signal group %s cannot conflict with itself" % _q(a))
+            continue
+        key = (a, b) if a < b else (b, a)
+        if key in conflict:
+            rep.add(where, "duplicate conflict %s-%s" % (key[0], key[1]))
+        conflict.add(key)
+
+    # intergreen matrix: {clearing: {entering: ms}}
+    ig = raw.get("intergreen_ms", {})
+    if not isinstance(ig, dict):
+        rep.add("", "intergreen_ms must be an object {clearing group: {entering group: ms}}, found %s" % _q(ig))
+        ig = {}
+    for a, row in ig.items():
+        if a not in known:
+            rep.add("intergreen_ms", "unknown clearing signal group %s" % _q(a))
+            continue
+        if not isinstance(row, dict):
+            rep.add('intergreen_ms "%s"' % a, "must be an object {entering group: ms}, found %s" % _q(row))
+            continue
+        for b, v in row.items():
+            where = "intergreen_ms %s->%s" % (a, b)
+            if b not in known:
+                rep.add("intergreen_ms", "unknown entering signal group %s (row %s)" % (_q(b), a))
+                continue
+            key = (a, b) if a < b else (b, a)
+            if key not in conflict:
+                rep.add(where, "%s and %s are not listed in conflicts; add the conflict or remove the intergreen" % (a, b))
+                continue
+            if not _is_int(v):
+                rep.add(where, "%s must be an integer number of ms (%d to %d ms)" % (_q(v), clearance.get(a, 0), INTERGREEN_MAX_MS))
+                continue
+            lo = clearance.get(a, 0)
+            if v < lo:
+                what = "yellow_ms" if kind.get(a) == "vehicle" else "ped_clearance_ms"
+                rep.add(where, "%d ms is below %s's %s + red_clearance_ms = %d ms minimum" % (v, a, what, lo))
+            elif v > INTERGREEN_MAX_MS:
+                rep.add(where, "%d ms is above the %d ms maximum" % (v, INTERGREEN_MAX_MS))
+    for a, b in sorted(conflict):
+        for x, y in ((a, b), (b, a)):
+            row = ig.get(x)
+            if not isinstance(row, dict) or y not in row:
+                rep.add("conflicts", "conflicting pair %s-%s has no intergreen_ms %s->%s" % (a, b, x, y))
+
+    # stages
+    stages = _list(rep, raw, "stages", "stages")
+    sids = _ids(rep, stages, "stage")
+    in_stage = set()
+    stage_groups = {}
+    for s, sid in zip(stages, sids):
+        if sid is None:
+            continue
+        where = 'stage "%s"' % sid
+        rep.unknown_keys(where, s, ("id", "name", "groups"))
+        sg = s.get("groups")
+        if not isinstance(sg, list) or not sg:
+            rep.add(where, "groups=%s must be a non-empty list of signal groups" % _q(sg))
+            continue
+        ok = []
+        for x in sg:
+            if x not in known:
+                rep.add(where, "unknown signal group %s" % _q(x))
+            elif x in ok:
+                rep.add(where, "signal group %s listed twice" % _q(x))
+            else:
+                ok.append(x)
+        for i in range(len(ok)):
+            for j in range(i + 1, len(ok)):
+                a, b = ok[i], ok[j]
+                if ((a, b) if a < b else (b, a)) in conflict:
+                    rep.add(where, "conflicting signal groups %s and %s in one stage" % (a, b))
+        if ok and all(kind.get(x) == "pedestrian" for x in ok):
+            rep.add(where, "has only pedestrian groups; a stage needs at least one vehicle group")
+        in_stage.update(ok)
+        stage_groups[sid] = ok
+    for gid in gids:
+        if gid is not None and gid not in in_stage:
+            rep.add('signal group "%s"' % gid, "is in no stage, so it could never show green")
+
+    # sequence
+    seq = raw.get("sequence", {"mode": "fixed"})
+    known_stages = [i for i in sids if i is not None]
+    order = known_stages
+    if not isinstance(seq, dict):
+        rep.add("", "sequence must be an object {mode, order}, found %s" % _q(seq))
+    else:
+        rep.unknown_keys("sequence", seq, ("mode", "order"))
+        rep.choice("sequence", seq, "mode", SEQUENCE_MODES, "fixed")
+        if "order" in seq:
+            order = seq["order"]
+            if not isinstance(order, list) or not order:
+                rep.add("sequence", "order=%s must be a non-empty list of stages" % _q(order))
+                order = []
+            for x in order:
+                if x not in known_stages:
+                    rep.add("sequence", "order names unknown stage %s" % _q(x))
+            for x in known_stages:
+                if x not in order:
+                    rep.add("sequence", 'order omits stage "%s"; list every stage once' % x)
+            if len(set(o for o in order if isinstance(o, str))) != len(order):
+                rep.add("sequence", "order lists a stage more than once")
+
+    # detectors
+    dets = raw.get("detectors", [])
+    if not isinstance(dets, list):
+        rep.add("", "detectors must be a list, found %s" % _q(dets))
+        dets = []
+    if len(dets) > MAX_DETECTORS:
+        rep.add("", "detectors has %d entries, above the maximum of %d" % (len(dets), MAX_DETECTORS))
+    dids = _ids(rep, dets, "detector")
+    for d, did in zip(dets, dids):
+        if did is None:
+            continue
+        where = 'detector "%s"' % did
+        rep.unknown_keys(where, d, ("id", "group", "kind", "distance_m", "lane", "extend", "call", "fault_recall") + tuple(DIAGNOSTICS))
+        grp = d.get("group")
+        k = rep.choice(where, d, "kind", DETECTOR_KINDS, "stop_bar")
+        if grp not in known:
+            rep.add(where, "group=%s is not a known signal group" % _q(grp))
+        elif (k == "pedestrian") != (kind.get(grp) == "pedestrian"):
+            rep.add(where, 'kind "%s" does not fit the %s signal group "%s"' % (k, kind.get(grp), grp))
+        rep.int_field(where, d, "distance_m", (0, 0, DISTANCE_MAX_M), unit="m")
+        rep.bool_field(where, d, "extend", True)
+        rep.bool_field(where, d, "call", True)
+        recalls = ("none", "ped") if k == "pedestrian" else VEHICLE_RECALLS
+        rep.choice(where, d, "fault_recall", recalls, recalls[-1])
+        for name, spec in DIAGNOSTICS.items():
+            unit = "counts/min" if name.endswith("per_min") else "ms"
+            rep.int_field(where, d, name, spec, unit=unit, allow_zero=True)
+    diag = raw.get("detector_diagnostics", {})
+    if not isinstance(diag, dict):
+        rep.add("", "detector_diagnostics must be an object, found %s" % _q(diag))
+    else:
+        rep.unknown_keys("detector_diagnostics", diag, tuple(DIAGNOSTICS) + ("occupancy_window_ms",))
+        for name, spec in DIAGNOSTICS.items():
+            unit = "counts/min" if name.endswith("per_min") else "ms"
+            rep.int_field("detector_diagnostics", diag, name, spec, unit=unit, allow_zero=True)
+        rep.int_field("detector_diagnostics", diag, "occupancy_window_ms", OCCUPANCY_WINDOW)
+
+    # fixed-time plan (required by the fixed strategy, optional otherwise)
+    ft = raw.get("fixed_time")
+    if ft is None:
+        if raw.get("strategy") == "fixed":
+            rep.add("", 'strategy "fixed" needs a fixed_time plan {cycle_ms, offset_ms, splits_ms}')
+    elif not isinstance(ft, dict):
+        rep.add("", "fixed_time must be an object, found %s" % _q(ft))
+    elif not rep.errors:
+        # only meaningful once groups, conflicts and stages are sound
+        _validate_fixed_time(rep, raw, ft, order)
+    return rep.errors
+
+
+def _validate_fixed_time(rep, raw, ft, order):
+    from controller.intersection import Intersection
+
+    where = "fixed_time"
+    rep.unknown_keys(where, ft, ("cycle_ms", "offset_ms", "splits_ms"))
+    cycle = rep.int_field(where, ft, "cycle_ms", (None,) + CYCLE_RANGE)
+    splits = ft.get("splits_ms")
+    if not isinstance(splits, dict):
+        rep.add(where, "splits_ms=%s must be an object {stage: ms}" % _q(splits))
+        return
+    if not _is_int(cycle):
+        return
+    rep.int_field(where, ft, "offset_ms", (0, 0, cycle - 1))
+    total = 0
+    for sid in splits:
+        if sid not in order:
+            rep.add(where, "splits_ms names unknown stage %s" % _q(sid))
+    model = Intersection(raw)
+    for n, sid in enumerate(order):
+        v = splits.get(sid)
+        if not _is_int(v):
+            rep.add(where, "splits_ms %s=%s must be an integer number of ms" % (sid, _q(v)))
+            return
+        total += v
+        s = model.stage_ids.index(sid)
+        nxt = model.stage_ids.index(order[(n + 1) % len(order)])
+        need = model.transition_ms(s, nxt) + model.stage_min_green_ms(s)
+        if v < need:
+            rep.add(where, "splits_ms %s=%d is below the %d ms minimum (min green %d ms + transition to %s %d ms)" % (
+                sid, v, need, model.stage_min_green_ms(s), order[(n + 1) % len(order)], model.transition_ms(s, nxt)))
+    if total != cycle:
+        rep.add(where, "splits_ms add up to %d ms but cycle_ms=%d; they must be equal" % (total, cycle))

@@ -1,0 +1,136 @@
+# The conflict monitor: an independent check of what the signal heads show,
+# like a malfunction management unit. Runs on the board. It builds its own
+# tables straight from the config dict (not from the kernel's arrays) and
+# watches only the outputs, every tick:
+#  - two conflicting groups out of red (green or clearance) at once;
+#  - a clearance (yellow / flashing don't-walk) shorter than configured;
+#  - a green started before the intergreen from a conflicting group elapsed;
+#  - a green (walk) ended before its min green (walk) time;
+#  - an illegal sequence (green->red, yellow->green, red->yellow, flash->green).
+# The first violation latches: `latched` stays set until reset(), and the
+# controller shows flash meanwhile. check() allocates nothing.
+from array import array
+
+from controller import event_codes as ev
+from controller.compat import TIMER_MAX_MS
+from controller.signal_states import DARK, GREEN, RED, YELLOW
+
+
+class ConflictMonitor:
+    def __init__(self, raw):
+        groups = raw["signal_groups"]
+        n = len(groups)
+        self.n = n
+        index = {}
+        for i, g in enumerate(groups):
+            index[g["id"]] = i
+        self.min_yellow_ms = array("i", [0] * n)
+        self.min_green_ms = array("i", [0] * n)
+        for i, g in enumerate(groups):
+            if g.get("kind", "vehicle") == "pedestrian":
+                self.min_yellow_ms[i] = g["ped_clearance_ms"]
+                self.min_green_ms[i] = g.get("walk_ms", 7000)
+            else:
+                self.min_yellow_ms[i] = g.get("yellow_ms", 3000)
+                self.min_green_ms[i] = g.get("min_green_ms", 5000)
+        pa = []
+        pb = []
+        for a, b in raw.get("conflicts", []):
+            pa.append(index[a])
+            pb.append(index[b])
+        self.pair_a = bytearray(pa)
+        self.pair_b = bytearray(pb)
+        # required intergreen before b may enter, per (a, b)
+        self.intergreen_ms = array("i", [-1] * (n * n))
+        for a, row in raw.get("intergreen_ms", {}).items():
+            for b, v in row.items():
+                self.intergreen_ms[index[a] * n + index[b]] = v
+        self.last = bytearray(n)
+        self.shown_ms = array("i", [0] * n)  # time the current output has been shown
+        self.since_green_end_ms = array("i", [0] * n)
+        self.latched = False
+        self.fault = 0
+        self.fault_group = 0
+        self.trips = 0
+        self.reset()
+
+    def reset(self):
+        for g in range(self.n):
+            self.last[g] = DARK  # unknown history: a green must be preceded by red
+            self.shown_ms[g] = 0
+            self.since_green_end_ms[g] = 0
+        self.latched = False
+        self.fault = 0
+        self.fault_group = 0
+
+    def check(self, elapsed_ms, outputs, events):
+        # Returns True when the outputs are safe; latches on the first violation.
+        # Call once with elapsed_ms=0 on the outputs shown at power-up.
+        if self.latched:
+            return False
+        n = self.n
+        for g in range(n):
+            t = self.shown_ms[g] + elapsed_ms
+            self.shown_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+            prev = self.last[g]
+            if prev == YELLOW or prev == RED:
+                t = self.since_green_end_ms[g] + elapsed_ms
+                self.since_green_end_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+        flashing = 0
+        for g in range(n):
+            new = outputs[g]
+            if new > DARK:
+                return self._trip(ev.FAULT_BAD_STATE, g, events)
+            if new > GREEN:
+                flashing += 1
+            prev = self.last[g]
+            if new == prev:
+                continue
+            if new == GREEN:
+                if prev != RED:
+                    return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
+                for c in range(n):
+                    need = self.intergreen_ms[c * n + g]
+                    if need >= 0 and (self.last[c] != RED or outputs[c] != RED or self.since_green_end_ms[c] < need):
+                        return self._trip(ev.FAULT_INTERGREEN, g, events)
+            elif new == YELLOW:
+                if prev != GREEN:
+                    return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
+                if self.shown_ms[g] < self.min_green_ms[g]:
+                    return self._trip(ev.FAULT_SHORT_GREEN, g, events)
+            elif new == RED:
+                if prev == GREEN:
+                    return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
+                if prev == YELLOW and self.shown_ms[g] < self.min_yellow_ms[g]:
+                    return self._trip(ev.FAULT_SHORT_YELLOW, g, events)
+        if flashing:
+            # flash is all or nothing: no head may show a colour during flash
+            if flashing != n:
+                return self._trip(ev.FAULT_BAD_STATE, 0, events)
+        else:
+            for k in range(len(self.pair_a)):
+                a = outputs[self.pair_a[k]]
+                b = outputs[self.pair_b[k]]
+                if a != RED and b != RED:
+                    return self._trip(ev.FAULT_CONFLICT, self.pair_a[k], events)
+        for g in range(n):
+            new = outputs[g]
+            if new != self.last[g]:
+                self.shown_ms[g] = 0
+                self.last[g] = new
+            if new > RED and new != YELLOW:
+                # green or flash: the intergreen clock starts at the end of it
+                self.since_green_end_ms[g] = 0
+            elif new == YELLOW and self.shown_ms[g] == 0:
+                self.since_green_end_ms[g] = 0
+        return True
+
+    def _trip(self, fault, group, events):
+        self.latched = True
+        self.fault = fault
+        self.fault_group = group
+        if self.trips < 0x3FFFFFFF:
+            self.trips += 1
+        events.add(ev.VENDOR_ALARM, fault)
+        events.add(ev.UNIT_FLASH_STATUS_CHANGE, 1)
+        return False

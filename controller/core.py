@@ -1,0 +1,84 @@
+# The controller: one intersection's walk of one tick. Runs on the board.
+#   presence bits -> detectors -> diagnostics -> demand -> strategy asks
+#   -> safety kernel acts -> conflict monitor checks -> outputs + events
+# The core never reads a clock and never does I/O: the caller hands in the
+# elapsed ms and the presence bits and reads `outputs` (one state per signal
+# group) afterwards. step() allocates nothing in steady state.
+from controller import event_codes as ev
+from controller.compat import MAX_STEP_MS
+from controller.conflict_monitor import ConflictMonitor
+from controller.demand import Demand
+from controller.detector_diagnostics import DetectorDiagnostics
+from controller.detectors import Detectors
+from controller.event_log import EventLog
+from controller.safety_kernel import MODE_FLASH, MODE_RUN, SafetyKernel
+from controller.signal_states import write_flash
+from controller.strategies import make_strategy
+
+
+class Controller:
+    def __init__(self, ix, strategy=None, event_capacity=1024):
+        # ix: a validated Intersection (controller.config.load_*).
+        # strategy: a name, a strategy object, or None for the config's own.
+        self.ix = ix
+        self.events = EventLog(event_capacity)
+        self.detectors = Detectors(ix, self.events)
+        self.diagnostics = DetectorDiagnostics(ix, self.detectors, self.events)
+        self.demand = Demand(ix, self.detectors, self.diagnostics, self.events)
+        self.kernel = SafetyKernel(ix, self.events)
+        self.monitor = ConflictMonitor(ix.raw)
+        if strategy is None:
+            strategy = ix.strategy
+        if isinstance(strategy, str):
+            strategy = make_strategy(strategy, ix)
+        self.strategy = strategy
+        self.outputs = self.kernel.outputs
+        self.ticks = 0
+        self.bad_steps = 0
+        self._running = False
+        self.monitor.check(0, self.outputs, self.events)
+
+    def uptime_ms(self):
+        # ms since power-up (not for the tick path on a board running for weeks)
+        return self.events.now_s * 1000 + self.events.now_ms
+
+    @property
+    def flashing(self):
+        return self.monitor.latched
+
+    def step(self, elapsed_ms, presence):
+        # Advance by elapsed_ms with the given presence (one 0/1 per detector,
+        # in config order). Returns the outputs bytearray (updated in place).
+        e = elapsed_ms
+        if e < 0 or e > MAX_STEP_MS:
+            # a broken clock must not make timers jump: clamp, count, log
+            self.bad_steps += 1
+            self.events.add(ev.VENDOR_ALARM, ev.FAULT_STEP_INPUT)
+            e = 0 if e < 0 else MAX_STEP_MS
+        self.ticks += 1
+        self.events.advance(e)
+        self.detectors.update(e, presence)
+        self.diagnostics.check(e)
+        k = self.kernel
+        self.demand.update(e, k.state)
+        k.advance_timers(e)
+        if k.mode == MODE_RUN and not self.monitor.latched:
+            if not self._running:
+                self._running = True
+                self.strategy.start(self)
+            k.request(self.strategy.decide(self, e))
+        k.apply(self.demand.call)
+        if not self.monitor.check(e, self.outputs, self.events):
+            # latched: the heads flash whatever the kernel wanted
+            if k.mode != MODE_FLASH:
+                k.enter_fault_flash()
+            write_flash(self.outputs, self.ix.is_pedestrian, self.ix.flash_red)
+        return self.outputs
+
+    def reset(self):
+        # Clear a latched fault: start again with the startup sequence.
+        self.monitor.reset()
+        self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
+        self.kernel.restart()
+        self._running = False
+        self.monitor.check(0, self.outputs, self.events)

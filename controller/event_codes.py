@@ -1,0 +1,83 @@
+# Event codes of the Indiana Traffic Signal Hi-Resolution Data Logger
+# Enumerations (Sturdevant et al., 2012), as read by ATSPM tools. Runs on the board.
+# Parameter: signal group number (1-based, "phase") or detector channel (1-based).
+from controller.compat import const
+
+PHASE_BEGIN_GREEN = const(1)
+PHASE_MIN_COMPLETE = const(3)
+PHASE_GAP_OUT = const(4)
+PHASE_MAX_OUT = const(5)
+PHASE_FORCE_OFF = const(6)
+PHASE_GREEN_TERMINATION = const(7)
+PHASE_BEGIN_YELLOW = const(8)
+PHASE_END_YELLOW = const(9)
+PHASE_BEGIN_RED_CLEARANCE = const(10)
+PHASE_END_RED_CLEARANCE = const(11)
+PED_BEGIN_WALK = const(21)
+PED_BEGIN_CLEARANCE = const(22)
+PED_BEGIN_DONT_WALK = const(23)
+PHASE_CALL_REGISTERED = const(43)
+PHASE_CALL_DROPPED = const(44)
+PED_CALL_REGISTERED = const(45)
+DETECTOR_OFF = const(81)
+DETECTOR_ON = const(82)
+DETECTOR_RESTORED = const(83)
+DETECTOR_FAULT_OTHER = const(84)  # max presence (stuck on)
+DETECTOR_FAULT_WATCHDOG = const(85)  # no activity
+DETECTOR_FAULT_EXCESSIVE_CHANGE = const(88)  # erratic counts
+PED_DETECTOR_OFF = const(89)
+PED_DETECTOR_ON = const(90)
+PED_DETECTOR_FAILED = const(91)
+PED_DETECTOR_RESTORED = const(92)
+COORD_PATTERN_CHANGE = const(131)
+CYCLE_LENGTH_CHANGE = const(132)
+OFFSET_LENGTH_CHANGE = const(133)
+UNIT_FLASH_STATUS_CHANGE = const(173)  # param: 1 flash on, 0 flash off
+UNIT_ALARM_STATUS_CHANGE = const(174)
+VENDOR_ALARM = const(185)  # param: FAULT_* below
+
+# Parameters of VENDOR_ALARM: what the conflict monitor saw.
+FAULT_CONFLICT = const(1)  # two conflicting groups out of red at once
+FAULT_SHORT_YELLOW = const(2)  # clearance shorter than configured
+FAULT_INTERGREEN = const(3)  # green before the intergreen elapsed
+FAULT_SHORT_GREEN = const(4)  # green ended before min green / walk
+FAULT_BAD_SEQUENCE = const(5)  # green->red without yellow, yellow->green
+FAULT_BAD_STATE = const(6)  # unknown state value
+FAULT_STEP_INPUT = const(7)  # elapsed_ms out of range; tick ignored
+# Parameters of UNIT_ALARM_STATUS_CHANGE
+ALARM_STRATEGY_REQUEST = const(1)  # strategy asked for an unknown stage
+
+NAMES = {
+    1: "phase_begin_green",
+    3: "phase_min_complete",
+    4: "phase_gap_out",
+    5: "phase_max_out",
+    6: "phase_force_off",
+    7: "phase_green_termination",
+    8: "phase_begin_yellow",
+    9: "phase_end_yellow",
+    10: "phase_begin_red_clearance",
+    11: "phase_end_red_clearance",
+    21: "ped_begin_walk",
+    22: "ped_begin_clearance",
+    23: "ped_begin_dont_walk",
+    43: "phase_call_registered",
+    44: "phase_call_dropped",
+    45: "ped_call_registered",
+    81: "detector_off",
+    82: "detector_on",
+    83: "detector_restored",
+    84: "detector_fault_max_presence",
+    85: "detector_fault_no_activity",
+    88: "detector_fault_erratic",
+    89: "ped_detector_off",
+    90: "ped_detector_on",
+    91: "ped_detector_failed",
+    92: "ped_detector_restored",
+    131: "coord_pattern_change",
+    132: "cycle_length_change",
+    133: "offset_length_change",
+    173: "unit_flash_status_change",
+    174: "unit_alarm_status_change",
+    185: "vendor_alarm",
+}

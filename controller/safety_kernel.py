@@ -1,0 +1,181 @@
+# The safety kernel: the only code that changes signal states. Runs on the board.
+#
+# A strategy only asks for a stage; the kernel moves there group by group:
+#  - a green group that is not in the target stage ends green only once its
+#    min green (walk for pedestrians) is held, then shows its clearance
+#    (yellow, or flashing don't-walk) for the configured time, then red;
+#  - a red group of the target stage gets green only when every conflicting
+#    group is red and the intergreen from that group's end of green has
+#    elapsed (intergreen >= clearance + red clearance, checked at load);
+#  - pedestrian groups get walk only when they have a call (or ped recall);
+#  - a new request is taken only once the current stage is established.
+# Startup: flash for startup_flash_ms, all red for the longest intergreen,
+# then the first stage of the sequence. Units: ms. step() allocates nothing.
+from array import array
+
+from controller import event_codes as ev
+from controller.compat import TIMER_MAX_MS, const
+from controller.signal_states import GREEN, RED, YELLOW, write_flash
+
+MODE_STARTUP_FLASH = const(0)
+MODE_STARTUP_ALL_RED = const(1)
+MODE_RUN = const(2)
+MODE_FLASH = const(3)  # fault flash, latched by the controller
+MODE_NAMES = ("startup-flash", "startup-all-red", "run", "fault-flash")
+
+
+class SafetyKernel:
+    def __init__(self, ix, events):
+        n = ix.n_groups
+        self.ix = ix
+        self.n = n
+        self.events = events
+        self.state = bytearray(n)
+        self.state_ms = array("i", [0] * n)  # time in the current state
+        self.since_green_end_ms = array("i", [0] * n)  # time since the group left green
+        self.red_clearance_open = bytearray(n)  # 1 until the end-of-red-clearance event
+        self.outputs = bytearray(n)  # what the signal heads show
+        self.stage = ix.sequence[0]
+        self.established = False
+        self.stage_ms = 0  # time since the stage was established
+        self.allow_late_start = True  # may a pedestrian group start walk mid-stage
+        self.rejected_requests = 0
+        self.mode = MODE_STARTUP_FLASH
+        self.mode_ms = 0
+        self.restart()
+
+    def restart(self):
+        # Power-up (and reset after a fault): flash, then all red, then run.
+        for g in range(self.n):
+            self.state[g] = RED
+            self.state_ms[g] = 0
+            self.since_green_end_ms[g] = 0
+            self.red_clearance_open[g] = 0
+        self.stage = self.ix.sequence[0]
+        self.established = False
+        self.stage_ms = 0
+        self.mode_ms = 0
+        if self.ix.startup_flash_ms > 0:
+            self.mode = MODE_STARTUP_FLASH
+            self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 1)
+        else:
+            self.mode = MODE_STARTUP_ALL_RED
+        self._write_outputs()
+
+    def enter_fault_flash(self):
+        self.mode = MODE_FLASH
+        self.mode_ms = 0
+        for g in range(self.n):
+            self.state[g] = RED
+            self.state_ms[g] = 0
+            self.since_green_end_ms[g] = 0
+        self._write_outputs()
+
+    def request(self, stage):
+        # A strategy asks for `stage`. Taken only in normal operation, once the
+        # current stage is established; returns True when the target changed.
+        if stage < 0 or stage >= self.ix.n_stages:
+            if self.rejected_requests < 0x3FFFFFFF:
+                self.rejected_requests += 1
+            self.events.add(ev.UNIT_ALARM_STATUS_CHANGE, ev.ALARM_STRATEGY_REQUEST)
+            return False
+        if self.mode != MODE_RUN or not self.established or stage == self.stage:
+            return False
+        self.stage = stage
+        self.established = False
+        self.stage_ms = 0
+        return True
+
+    def advance_timers(self, elapsed_ms):
+        # Time passes: every timer grows by elapsed_ms, saturating.
+        t = self.mode_ms + elapsed_ms
+        self.mode_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+        t = self.stage_ms + elapsed_ms
+        self.stage_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+        for g in range(self.n):
+            t = self.state_ms[g] + elapsed_ms
+            self.state_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+            t = self.since_green_end_ms[g] + elapsed_ms
+            self.since_green_end_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+
+    def apply(self, calls):
+        # Move signal states toward the target stage. `calls` gives the
+        # pedestrian calls (demand.call). Called once per tick after advance_timers().
+        mode = self.mode
+        if mode == MODE_RUN:
+            self._run(calls)
+        elif mode == MODE_STARTUP_FLASH:
+            if self.mode_ms >= self.ix.startup_flash_ms:
+                self.mode = MODE_STARTUP_ALL_RED
+                self.mode_ms = 0
+                self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
+                for g in range(self.n):
+                    self.since_green_end_ms[g] = 0
+        elif mode == MODE_STARTUP_ALL_RED:
+            # every group has been red for the longest intergreen: all clear
+            if self.mode_ms >= self.ix.max_intergreen_ms:
+                self.mode = MODE_RUN
+                self.mode_ms = 0
+                self._run(calls)
+        self._write_outputs()
+
+    def _run(self, calls):
+        ix = self.ix
+        n = self.n
+        target = ix.stage_mask[self.stage]
+        events = self.events
+        established = True
+        for g in range(n):
+            st = self.state[g]
+            ped = ix.is_pedestrian[g]
+            if st == GREEN:
+                if not target[g]:
+                    if self.state_ms[g] >= ix.min_green_ms[g]:
+                        self.state[g] = YELLOW
+                        self.state_ms[g] = 0
+                        self.since_green_end_ms[g] = 0
+                        events.add(ev.PED_BEGIN_CLEARANCE if ped else ev.PHASE_BEGIN_YELLOW, g + 1)
+                    established = False
+            elif st == YELLOW:
+                if self.state_ms[g] >= ix.clearance_ms[g]:
+                    self.state[g] = RED
+                    self.state_ms[g] = 0
+                    self.red_clearance_open[g] = 1
+                    if ped:
+                        events.add(ev.PED_BEGIN_DONT_WALK, g + 1)
+                    else:
+                        events.add(ev.PHASE_END_YELLOW, g + 1)
+                        events.add(ev.PHASE_BEGIN_RED_CLEARANCE, g + 1)
+                established = False
+            else:
+                if self.red_clearance_open[g] and self.since_green_end_ms[g] >= ix.clearance_ms[g] + ix.red_clearance_ms[g]:
+                    self.red_clearance_open[g] = 0
+                    if not ped:
+                        events.add(ev.PHASE_END_RED_CLEARANCE, g + 1)
+                if target[g] and (not ped or (calls[g] and (self.allow_late_start or not self.established))):
+                    if self._clear_to_enter(g):
+                        self.state[g] = GREEN
+                        self.state_ms[g] = 0
+                        events.add(ev.PED_BEGIN_WALK if ped else ev.PHASE_BEGIN_GREEN, g + 1)
+                    else:
+                        established = False
+        if established and not self.established:
+            self.established = True
+            self.stage_ms = 0
+
+    def _clear_to_enter(self, g):
+        ix = self.ix
+        n = self.n
+        for c in ix.conflicts[g]:
+            if self.state[c] != RED or self.since_green_end_ms[c] < ix.intergreen_ms[c * n + g]:
+                return False
+        return True
+
+    def _write_outputs(self):
+        out = self.outputs
+        mode = self.mode
+        if mode == MODE_RUN or mode == MODE_STARTUP_ALL_RED:
+            for g in range(self.n):
+                out[g] = self.state[g]
+        else:
+            write_flash(out, self.ix.is_pedestrian, self.ix.flash_red)

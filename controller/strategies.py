@@ -1,0 +1,26 @@
+# Registry of signal-timing strategies by name. Runs on the board.
+# Modules are imported only when a strategy is made, so a board carries in RAM
+# only the strategy it runs. Every strategy implements the same small interface:
+#
+#   class Strategy:
+#       name = "..."
+#       def __init__(self, intersection): ...
+#       def start(self, ctl): ...            # kernel entered normal operation
+#       def decide(self, ctl, elapsed_ms):   # -> stage index the kernel should serve
+#
+# `ctl` is the Controller: ctl.kernel (stage, established, group states and
+# timers), ctl.detectors, ctl.demand (calls per group). decide() runs every tick
+# and must not allocate; it only ever *asks* - the safety kernel decides when.
+STRATEGY_NAMES = ("fixed", "actuated")
+
+
+def make_strategy(name, intersection):
+    if name == "fixed":
+        from controller.strategy_fixed import FixedTimeStrategy
+
+        return FixedTimeStrategy(intersection)
+    if name == "actuated":
+        from controller.strategy_actuated import ActuatedStrategy
+
+        return ActuatedStrategy(intersection)
+    raise ValueError("unknown strategy %r (known: %s)" % (name, ", ".join(STRATEGY_NAMES)))

@@ -1,0 +1,94 @@
+# Fully actuated strategy: green extended by the passage (gap) time, ended by
+# gap-out or max-out, stages without demand skipped, recalls and pedestrian
+# calls served. Runs on the board; decide() allocates nothing. Units: ms.
+#
+# A stage is left when another stage has demand and every vehicle group of
+# the stage is done: its min green held and either its gap since the last
+# actuation reached the passage time (gap-out) or the max timer reached its
+# max green (max-out). The max timer runs from the moment another stage has
+# demand, as in NEMA practice. Next stage: in fixed-sequence mode the next one
+# in the order with demand; in free mode the one holding the longest-waiting
+# call (so nobody starves), preferring the stage that serves most calls.
+from controller import event_codes as ev
+from controller.compat import TIMER_MAX_MS
+from controller.signal_states import GREEN
+
+
+def next_stage_with_demand(ix, states, calls, call_age_ms, current):
+    # Stage to serve after `current`, or -1 when no other stage has demand.
+    # Shared by the demand-responsive strategies.
+    if ix.free_sequence:
+        oldest = -1
+        best = -1
+        best_served = 0
+        for s in range(ix.n_stages):
+            if s == current:
+                continue
+            age = -1
+            served = 0
+            for g in ix.stage_groups[s]:
+                if calls[g] and states[g] != GREEN:
+                    served += 1
+                    if call_age_ms[g] > age:
+                        age = call_age_ms[g]
+            if served and (age > oldest or (age == oldest and served > best_served)):
+                oldest = age
+                best = s
+                best_served = served
+        return best
+    k = len(ix.sequence)
+    pos = ix.sequence_position[current]
+    for step in range(1, k):
+        p = pos + step
+        if p >= k:
+            p -= k
+        s = ix.sequence[p]
+        for g in ix.stage_groups[s]:
+            if calls[g] and states[g] != GREEN:
+                return s
+    return -1
+
+
+class ActuatedStrategy:
+    name = "actuated"
+
+    def __init__(self, ix):
+        self.ix = ix
+        self.max_timer_ms = 0
+        self.next_stage = -1
+
+    def start(self, ctl):
+        self.max_timer_ms = 0
+
+    def decide(self, ctl, elapsed_ms):
+        ix = self.ix
+        k = ctl.kernel
+        s = k.stage
+        if not k.established:
+            self.max_timer_ms = 0
+            return s
+        d = ctl.demand
+        nxt = next_stage_with_demand(ix, k.state, d.call, d.call_age_ms, s)
+        self.next_stage = nxt
+        if nxt < 0:
+            self.max_timer_ms = 0  # rest in green: nobody else is waiting
+            return s
+        t = self.max_timer_ms + elapsed_ms
+        self.max_timer_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+        maxed = False
+        for g in ix.stage_groups[s]:
+            if ix.is_pedestrian[g] or k.state[g] != GREEN:
+                continue
+            if k.state_ms[g] < ix.min_green_ms[g]:
+                return s
+            if self.max_timer_ms >= ix.max_green_ms[g]:
+                maxed = True
+            elif d.gap_ms[g] < ix.passage_ms[g]:
+                return s  # still extending
+        # every vehicle group is done: terminate and say why
+        code = ev.PHASE_MAX_OUT if maxed else ev.PHASE_GAP_OUT
+        for g in ix.stage_groups[s]:
+            if not ix.is_pedestrian[g] and not ix.stage_mask[nxt][g]:
+                ctl.events.add(code, g + 1)
+        self.max_timer_ms = 0
+        return nxt
