@@ -75,6 +75,13 @@ class Controller:
             write_flash(self.outputs, self.ix.is_pedestrian, self.ix.flash_red)
         return self.outputs
 
+    def drain_events(self):
+        # Events since the last drain, oldest first: [(time_ms, code, param)].
+        # Part of the controller-shaped interface that runners rely on
+        # (ix, outputs, step(), drain_events(), flashing); the HIL proxy
+        # offers the same for a board on a serial line.
+        return self.events.drain()
+
     def reset(self):
         # Clear a latched fault: start again with the startup sequence.
         self.monitor.reset()

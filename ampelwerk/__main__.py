@@ -1,0 +1,3 @@
+from ampelwerk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""The one command line: ``ampelwerk <area> <verb>``.
+
+Each area lives in its own module ``ampelwerk/cmd_<area>.py`` that defines
+``register(subparsers)``; heavy dependencies (SUMO, MQTT, serial) are imported
+inside the verbs, so ``ampelwerk --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# area modules in the order --help lists them
+AREAS = ("config", "replay", "sim", "scenarios", "firmware", "hil", "coordinator", "bench")
+
+
+class UserError(Exception):
+    """An error the user can fix; printed without a traceback, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ampelwerk", description="Adaptive traffic signal controller")
+    from ampelwerk import __version__
+
+    parser.add_argument("--version", action="version", version="ampelwerk " + __version__)
+    sub = parser.add_subparsers(dest="area", metavar="<area>")
+    for area in AREAS:
+        try:
+            module = importlib.import_module("ampelwerk.cmd_" + area)
+        except ModuleNotFoundError as e:
+            if e.name == "ampelwerk.cmd_" + area:
+                continue  # area not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as e:
+        print("ampelwerk: error: %s" % e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ampelwerk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
