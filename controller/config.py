@@ -13,7 +13,7 @@ class ConfigError(ValueError):
         self.source = source
         head = "invalid config%s: %d problem%s" % (
             " " + source if source else "", len(errors), "" if len(errors) == 1 else "s")
-        ValueError.__init__(self, head + "\n  " + "\n  ".join(errors))
+        super().__init__(head + "\n  " + "\n  ".join(errors))
 
 
 def parse(text, source=""):
@@ -42,3 +42,19 @@ def load_file(path):
     except OSError as e:
         raise ConfigError(["cannot read %s: %s" % (path, e)], path)
     return load_text(text, path)
+
+
+def unload():
+    # On a board: once the Controller is built, the JSON parser and the
+    # validator are dead weight in RAM. Drop them so gc can take their bytecode
+    # and tables back (they are imported again if a new config is uploaded).
+    import sys
+
+    import controller
+
+    for short in ("config_validation", "config", "trace_replay", "event_names"):
+        name = "controller." + short
+        if name in sys.modules:
+            del sys.modules[name]
+        if short in controller.__dict__:
+            delattr(controller, short)

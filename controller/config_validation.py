@@ -2,44 +2,29 @@
 # `validate(raw)` returns a list of every problem found, each naming the field,
 # the value, the allowed range and the unit; an empty list means the config is
 # safe to build. Nothing here raises on bad input, and nothing here is on the
-# tick path. Defaults and ranges live in the tables below, shared with
+# tick path. Defaults and ranges live in config_schema.py, shared with
 # intersection.py, so the documented limits and the checked limits are one.
+# A board may unload this module once its config is loaded.
 from controller.strategies import STRATEGY_NAMES
 
-FORMAT = "ampelwerk-intersection/1"
-
-# field: (default, min, max) in ms unless the name says otherwise; default None = required
-VEHICLE_TIMING = {
-    "min_green_ms": (5000, 1000, 120000),
-    "max_green_ms": (45000, 1000, 300000),
-    "passage_ms": (3000, 0, 20000),
-    "yellow_ms": (3000, 3000, 8000),
-    "red_clearance_ms": (1000, 0, 10000),
-}
-PEDESTRIAN_TIMING = {
-    "walk_ms": (7000, 1000, 60000),
-    "ped_clearance_ms": (None, 1000, 60000),
-    "red_clearance_ms": (1000, 0, 10000),
-    "max_green_ms": (300000, 1000, 300000),
-}
-VEHICLE_RECALLS = ("none", "min", "max")
-PEDESTRIAN_RECALLS = ("none", "ped")
-DETECTOR_KINDS = ("stop_bar", "advance", "pedestrian")
-# 0 disables a diagnostic
-DIAGNOSTICS = {
-    "no_activity_ms": (1800000, 60000, 86400000),
-    "max_presence_ms": (180000, 10000, 3600000),
-    "erratic_counts_per_min": (70, 10, 1000),
-}
-OCCUPANCY_WINDOW = (60000, 1000, 3600000)
-STARTUP_FLASH = (5000, 0, 60000)
-INTERGREEN_MAX_MS = 60000
-DISTANCE_MAX_M = 1000
-CYCLE_RANGE = (20000, 300000)
-FLASH_MODES = ("yellow", "red")
-SEQUENCE_MODES = ("fixed", "free")
-MAX_GROUPS = 64
-MAX_DETECTORS = 250
+from controller.config_schema import (
+    CYCLE_RANGE,
+    DETECTOR_KINDS,
+    DIAGNOSTICS,
+    DISTANCE_MAX_M,
+    FLASH_MODES,
+    FORMAT,
+    INTERGREEN_MAX_MS,
+    MAX_DETECTORS,
+    MAX_GROUPS,
+    OCCUPANCY_WINDOW,
+    PEDESTRIAN_RECALLS,
+    PEDESTRIAN_TIMING,
+    SEQUENCE_MODES,
+    STARTUP_FLASH,
+    VEHICLE_RECALLS,
+    VEHICLE_TIMING,
+)
 
 
 def _is_int(v):

@@ -64,9 +64,12 @@ class Controller:
         k.advance_timers(e)
         if k.mode == MODE_RUN and not self.monitor.latched:
             if not self._running:
+                # the strategy starts now: its first decision sees no elapsed time
                 self._running = True
                 self.strategy.start(self)
-            k.request(self.strategy.decide(self, e))
+                k.request(self.strategy.decide(self, 0))
+            else:
+                k.request(self.strategy.decide(self, e))
         k.apply(self.demand.call)
         if not self.monitor.check(e, self.outputs, self.events):
             # latched: the heads flash whatever the kernel wanted

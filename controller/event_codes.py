@@ -46,38 +46,3 @@ FAULT_BAD_STATE = const(6)  # unknown state value
 FAULT_STEP_INPUT = const(7)  # elapsed_ms out of range; tick ignored
 # Parameters of UNIT_ALARM_STATUS_CHANGE
 ALARM_STRATEGY_REQUEST = const(1)  # strategy asked for an unknown stage
-
-NAMES = {
-    1: "phase_begin_green",
-    3: "phase_min_complete",
-    4: "phase_gap_out",
-    5: "phase_max_out",
-    6: "phase_force_off",
-    7: "phase_green_termination",
-    8: "phase_begin_yellow",
-    9: "phase_end_yellow",
-    10: "phase_begin_red_clearance",
-    11: "phase_end_red_clearance",
-    21: "ped_begin_walk",
-    22: "ped_begin_clearance",
-    23: "ped_begin_dont_walk",
-    43: "phase_call_registered",
-    44: "phase_call_dropped",
-    45: "ped_call_registered",
-    81: "detector_off",
-    82: "detector_on",
-    83: "detector_restored",
-    84: "detector_fault_max_presence",
-    85: "detector_fault_no_activity",
-    88: "detector_fault_erratic",
-    89: "ped_detector_off",
-    90: "ped_detector_on",
-    91: "ped_detector_failed",
-    92: "ped_detector_restored",
-    131: "coord_pattern_change",
-    132: "cycle_length_change",
-    133: "offset_length_change",
-    173: "unit_flash_status_change",
-    174: "unit_alarm_status_change",
-    185: "vendor_alarm",
-}

@@ -5,8 +5,6 @@
 # overwritten and `dropped` counts it, so a reader can tell that data was lost.
 from array import array
 
-from controller.event_codes import NAMES
-
 
 class EventLog:
     def __init__(self, capacity=1024):
@@ -75,6 +73,8 @@ class EventLog:
 
 
 def format_csv_row(time_ms, code, param):
+    from controller.event_names import NAMES
+
     return "%d,%d,%d,%s" % (time_ms, code, param, NAMES.get(code, ""))
 
 

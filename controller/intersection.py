@@ -4,7 +4,7 @@
 # tick path reads these arrays and never the dict. Units: ms, metres.
 from array import array
 
-from controller.config_validation import (
+from controller.config_schema import (
     DIAGNOSTICS,
     OCCUPANCY_WINDOW,
     PEDESTRIAN_TIMING,

@@ -1,0 +1,39 @@
+# Defaults and allowed ranges of every config field. Runs on the board.
+# Shared by config_validation.py (which checks them) and intersection.py
+# (which applies the defaults), and quoted by docs/config-reference.md.
+# Timing tables: field -> (default, min, max) in ms; default None = required.
+
+FORMAT = "ampelwerk-intersection/1"
+
+# field: (default, min, max) in ms unless the name says otherwise; default None = required
+VEHICLE_TIMING = {
+    "min_green_ms": (5000, 1000, 120000),
+    "max_green_ms": (45000, 1000, 300000),
+    "passage_ms": (3000, 0, 20000),
+    "yellow_ms": (3000, 3000, 8000),
+    "red_clearance_ms": (1000, 0, 10000),
+}
+PEDESTRIAN_TIMING = {
+    "walk_ms": (7000, 1000, 60000),
+    "ped_clearance_ms": (None, 1000, 60000),
+    "red_clearance_ms": (1000, 0, 10000),
+    "max_green_ms": (300000, 1000, 300000),
+}
+VEHICLE_RECALLS = ("none", "min", "max")
+PEDESTRIAN_RECALLS = ("none", "ped")
+DETECTOR_KINDS = ("stop_bar", "advance", "pedestrian")
+# 0 disables a diagnostic
+DIAGNOSTICS = {
+    "no_activity_ms": (1800000, 60000, 86400000),
+    "max_presence_ms": (180000, 10000, 3600000),
+    "erratic_counts_per_min": (70, 10, 1000),
+}
+OCCUPANCY_WINDOW = (60000, 1000, 3600000)
+STARTUP_FLASH = (5000, 0, 60000)
+INTERGREEN_MAX_MS = 60000
+DISTANCE_MAX_M = 1000
+CYCLE_RANGE = (20000, 300000)
+FLASH_MODES = ("yellow", "red")
+SEQUENCE_MODES = ("fixed", "free")
+MAX_GROUPS = 64
+MAX_DETECTORS = 250

@@ -1,0 +1,122 @@
+# Config validation: every problem reported at once, each naming field, value and range.
+from controller.config import ConfigError, load_dict
+from controller.config_validation import validate
+from tests.controller.core_support import copy_raw, example_raw, two_group_raw
+
+
+def _errors(raw):
+    return validate(raw)
+
+
+def test_example_config_is_valid():
+    assert _errors(example_raw()) == []
+    ix = load_dict(example_raw())
+    assert ix.n_groups == 10 and ix.n_stages == 4 and ix.n_detectors == 18
+
+
+def test_yellow_below_minimum_names_field_value_and_range():
+    raw = two_group_raw()
+    raw["signal_groups"][1]["yellow_ms"] = 2500
+    errs = _errors(raw)
+    assert 'signal group "B": yellow_ms=2500 is below the 3000 ms minimum' in errs
+
+
+def test_min_green_above_max_green():
+    raw = two_group_raw()
+    raw["signal_groups"][0]["min_green_ms"] = 30000
+    errs = _errors(raw)
+    assert any('signal group "A": min_green_ms=30000 is above max_green_ms=20000' in e for e in errs)
+
+
+def test_conflicting_groups_in_one_stage():
+    raw = two_group_raw()
+    raw["stages"][0]["groups"] = ["A", "B"]
+    assert any("conflicting signal groups A and B in one stage" in e for e in _errors(raw))
+
+
+def test_conflicting_pair_without_intergreen():
+    raw = two_group_raw()
+    del raw["intergreen_ms"]["B"]
+    assert any("conflicting pair A-B has no intergreen_ms B->A" in e for e in _errors(raw))
+
+
+def test_intergreen_shorter_than_clearance():
+    raw = two_group_raw()
+    raw["intergreen_ms"]["B"]["A"] = 5000  # B: yellow 4000 + red clearance 2000
+    assert any("intergreen_ms B->A: 5000 ms is below B's yellow_ms + red_clearance_ms = 6000 ms minimum" in e for e in _errors(raw))
+
+
+def test_unknown_references_and_duplicates_and_empty_stage_all_reported():
+    raw = two_group_raw()
+    raw["detectors"].append({"id": "dA", "group": "Z"})
+    raw["stages"].append({"id": "S3", "groups": []})
+    raw["stages"][1]["groups"] = ["B", "Q"]
+    raw["signal_groups"].append({"id": "A"})
+    errs = _errors(raw)
+    joined = "\n".join(errs)
+    assert 'detector "dA": duplicate id' in joined
+    assert 'detector "dA": group="Z" is not a known signal group' in joined
+    assert 'stage "S3": groups=[] must be a non-empty list' in joined
+    assert 'stage "S2": unknown signal group "Q"' in joined
+    assert 'signal group "A": duplicate id' in joined
+    assert len(errs) >= 5
+
+
+def test_wrong_types_are_reported_not_raised():
+    raw = two_group_raw()
+    raw["signal_groups"][0]["min_green_ms"] = "5s"
+    raw["conflicts"] = "A,B"
+    errs = _errors(raw)
+    assert any('min_green_ms="5s" must be an integer number of ms (1000 to 120000 ms)' in e for e in errs)
+    assert any("conflicts must be a list" in e for e in errs)
+    assert _errors([1, 2]) == ["config must be a JSON object, found [1, 2]"]
+
+
+def test_group_in_no_stage_and_pedestrian_detector_mismatch():
+    raw = two_group_raw()
+    raw["signal_groups"].append({"id": "P", "kind": "pedestrian", "ped_clearance_ms": 8000})
+    raw["detectors"].append({"id": "pb", "group": "A", "kind": "pedestrian"})
+    errs = "\n".join(_errors(raw))
+    assert 'signal group "P": is in no stage' in errs
+    assert 'detector "pb": kind "pedestrian" does not fit the vehicle signal group "A"' in errs
+
+
+def test_fixed_time_plan_checked():
+    raw = two_group_raw(strategy="fixed")
+    raw["fixed_time"]["splits_ms"]["S2"] = 8000
+    errs = "\n".join(_errors(raw))
+    assert "splits_ms S2=8000 is below the 13000 ms minimum" in errs
+    assert "splits_ms add up to 28000 ms but cycle_ms=40000" in errs
+    raw = two_group_raw(strategy="fixed")
+    del raw["fixed_time"]
+    assert any('strategy "fixed" needs a fixed_time plan' in e for e in _errors(raw))
+
+
+def test_unknown_field_and_bad_choice():
+    raw = two_group_raw(strategy="magic")
+    raw["signal_groups"][0]["colour"] = "blue"
+    raw["signal_groups"][0]["recall"] = "always"
+    errs = "\n".join(_errors(raw))
+    assert 'strategy="magic" is not one of fixed, actuated' in errs
+    assert 'signal group "A": unknown field "colour"' in errs
+    assert 'signal group "A": recall="always" is not one of none, min, max' in errs
+
+
+def test_invalid_config_never_builds():
+    raw = two_group_raw()
+    raw["signal_groups"][0]["yellow_ms"] = 1000
+    try:
+        load_dict(raw, "x.json")
+    except ConfigError as e:
+        assert len(e.errors) >= 1
+        assert "invalid config x.json" in str(e)
+    else:
+        assert False, "an invalid config built"
+
+
+def test_validation_does_not_mutate_input():
+    raw = example_raw()
+    before = copy_raw(raw)
+    validate(raw)
+    load_dict(raw)
+    assert raw == before

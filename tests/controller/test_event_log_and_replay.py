@@ -1,0 +1,48 @@
+# Event ring buffer and trace replay.
+from controller.config import load_dict
+from controller.core import Controller
+from controller.event_log import EventLog, format_csv_row
+from controller.trace_replay import TraceError, replay
+from tests.controller.core_support import two_group_raw
+
+
+def test_ring_overwrites_oldest_and_counts_dropped():
+    log = EventLog(4)
+    for i in range(6):
+        log.advance(1500)
+        log.add(1, i)
+    items = log.items()
+    assert [p for _, _, p in items] == [2, 3, 4, 5]
+    assert items[0][0] == 4500 and items[-1][0] == 9000
+    assert log.dropped == 2 and log.total == 6
+    assert format_csv_row(4500, 1, 2) == "4500,1,2,phase_begin_green"
+    assert log.drain() == items and log.items() == []
+
+
+def test_replay_writes_one_row_per_tick():
+    ctl = Controller(load_dict(two_group_raw()))
+    lines = ["# a comment", "elapsed_ms,dB,dA"] + ["100,%d,0" % (1 if 20000 < i * 100 < 21000 else 0) for i in range(400)]
+    out = []
+    events = []
+    total = replay(ctl, lines, out.append, events.append)
+    assert total == 40000
+    assert out[0] == "time_ms,A,B" and len(out) == 401
+    assert out[-1].split(",")[0] == "40000"
+    assert any(e.split(",")[1] == "1" for e in events)
+
+
+def test_replay_rejects_bad_rows_with_line_numbers():
+    ctl = Controller(load_dict(two_group_raw()))
+    for lines, msg in (
+        (["elapsed_ms,dA"], "detectors missing from the trace: dB"),
+        (["elapsed_ms,dA,dX"], "column 'dX' is not a detector"),
+        (["elapsed_ms,dA,dB", "100,0,2"], "line 2: detector column 2 value '2' must be 0 or 1"),
+        (["elapsed_ms,dA,dB", "abc,0,0"], "line 2: elapsed_ms='abc' is not an integer"),
+        (["elapsed_ms,dA,dB", "100,0"], "line 2: expected 3 fields"),
+    ):
+        try:
+            replay(ctl, lines, lambda l: None)
+        except TraceError as e:
+            assert msg in str(e), str(e)
+        else:
+            assert False, "accepted %r" % lines

@@ -1,0 +1,56 @@
+# Steps the core for many ticks under micropython.heap_lock(): any allocation
+# inside step() raises MemoryError. Usage:
+#   micropython [-X heapsize=N] tests/micropython_heap_check.py CONFIG STRATEGY TICKS [MODULE_DIR]
+# MODULE_DIR (optional) holds mpy-cross output to import instead of the sources,
+# as a board would. Like firmware, it drops the config dict and the loader once
+# the controller is built. Prints "heap-locked ticks: N" and the heap in use.
+import gc
+import sys
+
+import micropython
+
+root = __file__.rsplit("/", 2)[0] if __file__.count("/") >= 2 else "."
+sys.path.insert(0, sys.argv[4] if len(sys.argv) > 4 else root)
+
+from controller.core import Controller  # noqa: E402
+from controller.strategies import make_strategy  # noqa: E402
+
+path, strategy, ticks = sys.argv[1], sys.argv[2], int(sys.argv[3])
+make_strategy  # the strategy module is imported when the controller is built
+gc.collect()
+code_bytes = gc.mem_alloc()  # the core's modules (bytecode lives in the heap on the unix port)
+
+from controller import config  # noqa: E402
+
+ix = config.load_file(path)
+ctl = Controller(ix, strategy, event_capacity=256)
+ix.raw = None
+config.unload()
+del config
+gc.collect()
+pres = bytearray(ix.n_detectors)
+seed = 4242
+
+
+def drive(n):
+    global seed
+    for _ in range(n):
+        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+        i = seed % (3 * ix.n_detectors + 1)
+        if i < ix.n_detectors:
+            pres[i] ^= 1
+        ctl.step(100, pres)
+
+
+drive(1000)  # warm up: startup, first windows, first stages
+gc.collect()
+micropython.heap_lock()
+try:
+    drive(ticks)
+finally:
+    micropython.heap_unlock()
+assert not ctl.flashing, "monitor latched"
+gc.collect()
+print("heap-locked ticks: %d" % ticks)
+print("heap in use: %d bytes (core modules %d, controller data %d)" % (
+    gc.mem_alloc(), code_bytes, gc.mem_alloc() - code_bytes))
