@@ -1,0 +1,1 @@
+# Board firmware (MicroPython) and its host-side tooling (host_*.py, CPython).

@@ -1,0 +1,97 @@
+# The firmware main loops. Runs on the board (and on the unix port as the
+# virtual board). Lockstep mode: each TICK frame from the wire brings the
+# elapsed ms and the presence bits, the reply carries the states and events
+# (the bench and SUMO in the loop). Free-running mode: the board's own clock
+# (time.ticks_ms / ticks_diff) and its debounced pins drive the core, and
+# every tick's states and events go out as STATE_REPORT frames. Both write
+# the load-switch outputs once per tick, feed the watchdog, and drive the
+# outputs to flash on any exception (the fault path), then keep serving.
+import time
+
+from controller.compat import MAX_STEP_MS
+from firmware.board_io import Watchdog, console, make_inputs, make_outputs, make_port
+from firmware.boards import PROFILES
+from firmware.debounce import Debouncer
+from firmware.lamps import fill_lamps
+from firmware.station import Station
+from firmware.wire_server import WireServer
+
+
+class Board:
+    def __init__(self, profile_name, folder, lockstep):
+        if profile_name not in PROFILES:
+            raise ValueError("board profile %r unknown (known: %s)" % (profile_name, ", ".join(sorted(PROFILES))))
+        profile = PROFILES[profile_name]
+        self.profile = profile
+        # outputs first, so the lamps are defined before anything else can fail
+        self.outputs = make_outputs(profile)
+        self.watchdog = Watchdog(profile["watchdog_ms"])
+        self.port = make_port(profile)
+        self.inputs = make_inputs(profile)
+        self.station = Station(profile, folder)
+        self.server = WireServer(self.station, self.port, profile_name, lockstep)
+        self.lockstep = lockstep
+        self.rx = bytearray(64)
+        self.write_outputs()
+
+    def write_outputs(self):
+        st = self.station
+        fill_lamps(self.outputs.lamps, st.outputs, st.pedestrian, st.blink_on())
+        self.outputs.write()
+
+    def fault(self, e):
+        # The fault path: whatever broke, the heads flash and we say why.
+        self.station.fail("exception in the main loop: %r" % (e,))
+        try:
+            self.write_outputs()
+            self.server.report_fault(0, 0, self.station.reason)
+        except Exception as again:
+            console("fault path failed too: %r" % (again,))
+
+    def run(self):
+        console("board up: %s mode" % ("lockstep" if self.lockstep else "free-running"))
+        while not self.port.closed:
+            try:
+                if self.lockstep:
+                    self.serve_lockstep()
+                else:
+                    self.serve_free_running()
+            except Exception as e:
+                self.fault(e)
+        console("wire closed, stopping")
+
+    def serve_lockstep(self):
+        srv = self.server
+        while not self.port.closed:
+            self.watchdog.feed()
+            n = self.port.read_into(self.rx, 50)
+            if n:
+                srv.feed(self.rx, n)
+                if srv.ticked:
+                    srv.ticked = False
+                    self.write_outputs()
+
+    def serve_free_running(self):
+        st = self.station
+        srv = self.server
+        tick_ms = self.profile["tick_ms"]
+        deb = Debouncer(len(self.inputs.raw), self.profile["debounce_ms"])
+        last = time.ticks_ms()
+        while not self.port.closed:
+            self.watchdog.feed()
+            now = time.ticks_ms()
+            e = time.ticks_diff(now, last)
+            if e >= tick_ms:
+                last = now
+                if e > MAX_STEP_MS:
+                    e = MAX_STEP_MS  # a stalled loop must not make timers jump
+                flashing = st.ctl is not None and st.ctl.flashing
+                st.tick(e, deb.update(e, self.inputs.read()))
+                self.write_outputs()
+                srv.report_state()
+                if st.ctl is not None and st.ctl.flashing and not flashing:
+                    srv.report_fault(st.ctl.monitor.fault, st.ctl.monitor.fault_group, "conflict monitor latched flash")
+                e = 0
+            n = self.port.read_into(self.rx, tick_ms - e)
+            if n:
+                srv.feed(self.rx, n)

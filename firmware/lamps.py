@@ -1,0 +1,32 @@
+# Signal states -> lamp bits of the load switches. Runs on the board.
+# Bits per channel: 1 red, 2 yellow, 4 green. Pedestrian heads: red =
+# don't walk, green = walk; flashing don't-walk (YELLOW state) blinks red.
+# Flashing states blink at 1 Hz (on for the first half second).
+from controller.signal_states import FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
+
+LAMP_RED = 1
+LAMP_YELLOW = 2
+LAMP_GREEN = 4
+
+
+def lamp_bits(state, pedestrian, blink_on):
+    if state == RED:
+        return LAMP_RED
+    if state == GREEN:
+        return LAMP_GREEN
+    if state == YELLOW:
+        if pedestrian:
+            return LAMP_RED if blink_on else 0
+        return LAMP_YELLOW
+    if state == FLASH_YELLOW:
+        return LAMP_YELLOW if blink_on else 0
+    if state == FLASH_RED:
+        return LAMP_RED if blink_on else 0
+    return 0  # DARK
+
+
+def fill_lamps(lamps, states, pedestrian, blink_on):
+    # lamps: bytearray, one entry per channel (channels past the config stay dark)
+    n = len(states)
+    for k in range(len(lamps)):
+        lamps[k] = lamp_bits(states[k], pedestrian[k], blink_on) if k < n else 0

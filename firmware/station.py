@@ -1,0 +1,152 @@
+# The station: one intersection controller on a board and its life cycle.
+# Runs on the board. It boots from the config on flash (missing or invalid:
+# flash only, reason on the console, never half-working), steps the core,
+# applies a new config only when it is whole and valid, rebuilds the core on a
+# power cycle, and on any exception drives the outputs to flash and stays
+# there until the next power cycle. Units: ms.
+from controller.signal_states import FLASH_YELLOW, write_flash
+from firmware import config_store
+from firmware.board_io import console
+from firmware.boards import channel_count, check_fits
+
+
+class Station:
+    def __init__(self, profile, folder):
+        self.profile = profile
+        self.folder = folder
+        n = channel_count(profile)
+        # without a config every channel is a vehicle head flashing yellow
+        self.no_config_outputs = bytearray([FLASH_YELLOW] * n)
+        self.no_config_pedestrian = bytearray(n)
+        self.ctl = None
+        self.fault_outputs = self.no_config_outputs
+        self.outputs = self.no_config_outputs
+        self.pedestrian = self.no_config_pedestrian
+        self.n_detectors = 0
+        self.config_id = ""
+        self.config_crc = 0
+        self.reason = ""  # why the board flashes without a running controller
+        self.time_ms = 0  # 0..999, for the 1 Hz flash blink
+        self.internal_errors = 0
+        self.uploads = 0
+        self.rejected = 0
+        self.inject = None  # bench test hook: states forced for the next tick
+        self.boot()
+
+    def boot(self):
+        # Power up: the core from the config on flash, starting with its
+        # startup sequence (flash, all red, first stage).
+        self.inject = None
+        try:
+            text = config_store.read_config(self.folder)
+        except OSError:
+            self._no_config("no config on flash (%s): upload one" % config_store.config_path(self.folder))
+            return
+        err = self._build(text)
+        if err:
+            self._no_config(err)
+
+    def _no_config(self, reason):
+        self.ctl = None
+        self.outputs = self.fault_outputs = self.no_config_outputs
+        self.pedestrian = self.no_config_pedestrian
+        self.n_detectors = 0
+        self.config_id = ""
+        self.config_crc = 0
+        self.reason = reason
+        console("FLASH: " + reason)
+
+    def _build(self, text):
+        # Build a controller from config text; '' on success, else why not.
+        # The running controller is replaced only on success.
+        from controller.wire_frame import crc32
+
+        crc = crc32(text if isinstance(text, (bytes, bytearray)) else text.encode())
+        try:
+            from controller import config
+
+            ix = config.load_text(text, "config.json")
+        except ValueError as e:  # ConfigError, or JSON trouble
+            lines = getattr(e, "errors", [str(e)])
+            return "invalid config: " + "; ".join(lines)
+        finally:
+            from controller.config import unload
+
+            unload()  # the parser and validator go back to the heap
+        why = check_fits(self.profile, ix)
+        if why:
+            return why
+        from controller.core import Controller
+
+        ctl = Controller(ix, event_capacity=512)
+        ix.raw = None  # the monitor has built its tables; drop the dict
+        fault = bytearray(ix.n_groups)
+        write_flash(fault, ix.is_pedestrian, ix.flash_red)
+        self.ctl = ctl
+        self.outputs = ctl.outputs
+        self.fault_outputs = fault
+        self.pedestrian = ix.is_pedestrian
+        self.n_detectors = ix.n_detectors
+        self.config_id = ix.id
+        self.config_crc = crc
+        self.reason = ""
+        self.time_ms = 0
+        console("running config %s (%d signal groups, %d detectors)" % (ix.id, ix.n_groups, ix.n_detectors))
+        return ""
+
+    def apply_upload(self, data):
+        # A whole uploaded image: validate, build, store, swap. '' or why not.
+        err = self._build(bytes(data).decode())
+        if err:
+            self.rejected += 1
+            console("upload rejected, old config kept: " + err)
+            return err
+        config_store.write_config(self.folder, data)
+        self.uploads += 1
+        return ""
+
+    def tick(self, elapsed_ms, presence):
+        # One step of the core; any exception ends in flash.
+        t = self.time_ms + elapsed_ms
+        while t >= 1000:
+            t -= 1000
+        self.time_ms = t
+        ctl = self.ctl
+        if ctl is None:
+            return self.outputs
+        try:
+            if self.inject is not None:
+                self._install_inject()
+            ctl.step(elapsed_ms, presence)
+        except Exception as e:
+            self.fail("exception in the tick: %r" % (e,))
+        return self.outputs
+
+    def fail(self, reason):
+        # The fault path: outputs to flash, the core stopped, reason kept.
+        self.internal_errors += 1
+        self.ctl = None
+        self.outputs = self.fault_outputs
+        self.reason = reason
+        console("FAULT, flashing: " + reason)
+
+    def blink_on(self):
+        return self.time_ms < 500
+
+    def _install_inject(self):
+        # Test hook (bench sessions on the virtual board only, see
+        # docs/hil.md): the forced states replace the kernel's outputs for one
+        # tick, after the kernel and before the conflict monitor, so the real
+        # monitor has to catch them.
+        k = self.ctl.kernel
+        pattern = self.inject
+        self.inject = None
+        plain_apply = k.apply
+
+        def forced_apply(calls):
+            plain_apply(calls)
+            for g in range(len(pattern)):
+                k.outputs[g] = pattern[g]
+            del k.apply  # one tick only: the class's apply is back
+
+        k.apply = forced_apply
