@@ -4,7 +4,8 @@
 # watches only the outputs, every tick:
 #  - two conflicting groups out of red (green or clearance) at once;
 #  - a clearance (yellow / flashing don't-walk) shorter than configured;
-#  - a green started before the intergreen from a conflicting group elapsed;
+#  - a green started before the intergreen from a conflicting group elapsed,
+#    or before that group showed red for its red clearance;
 #  - a green (walk) ended before its min green (walk) time;
 #  - an illegal sequence (green->red, yellow->green, red->yellow, flash->green).
 # The first violation latches: `latched` stays set until reset(), and the
@@ -26,7 +27,9 @@ class ConflictMonitor:
             index[g["id"]] = i
         self.min_yellow_ms = array("i", [0] * n)
         self.min_green_ms = array("i", [0] * n)
+        self.min_red_ms = array("i", [0] * n)  # red clearance
         for i, g in enumerate(groups):
+            self.min_red_ms[i] = g.get("red_clearance_ms", 1000)
             if g.get("kind", "vehicle") == "pedestrian":
                 self.min_yellow_ms[i] = g["ped_clearance_ms"]
                 self.min_green_ms[i] = g.get("walk_ms", 7000)
@@ -91,7 +94,10 @@ class ConflictMonitor:
                     return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
                 for c in range(n):
                     need = self.intergreen_ms[c * n + g]
-                    if need >= 0 and (self.last[c] != RED or outputs[c] != RED or self.since_green_end_ms[c] < need):
+                    if need < 0:
+                        continue
+                    red_shown = self.shown_ms[c] if self.last[c] == RED else 0
+                    if outputs[c] != RED or self.since_green_end_ms[c] < need or red_shown < self.min_red_ms[c]:
                         return self._trip(ev.FAULT_INTERGREEN, g, events)
             elif new == YELLOW:
                 if prev != GREEN:

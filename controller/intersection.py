@@ -89,6 +89,13 @@ class Intersection:
         for v in self.intergreen_ms:
             if v > self.max_intergreen_ms:
                 self.max_intergreen_ms = v
+        # startup all-red: the longest intergreen, and never less than any
+        # group's own clearance + red clearance (a junction without conflicts)
+        self.startup_all_red_ms = self.max_intergreen_ms
+        for g in range(n):
+            v = self.clearance_ms[g] + self.red_clearance_ms[g]
+            if v > self.startup_all_red_ms:
+                self.startup_all_red_ms = v
 
         stages = raw["stages"]
         self.n_stages = len(stages)

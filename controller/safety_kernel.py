@@ -5,8 +5,9 @@
 #    min green (walk for pedestrians) is held, then shows its clearance
 #    (yellow, or flashing don't-walk) for the configured time, then red;
 #  - a red group of the target stage gets green only when every conflicting
-#    group is red and the intergreen from that group's end of green has
-#    elapsed (intergreen >= clearance + red clearance, checked at load);
+#    group is red, has shown red for its red clearance, and the intergreen
+#    from its end of green has elapsed (intergreen >= clearance + red
+#    clearance, checked at load);
 #  - pedestrian groups get walk only when they have a call (or ped recall);
 #  - a new request is taken only once the current stage is established.
 # Startup: flash for startup_flash_ms, all red for the longest intergreen,
@@ -113,7 +114,7 @@ class SafetyKernel:
                     self.since_green_end_ms[g] = 0
         elif mode == MODE_STARTUP_ALL_RED:
             # every group has been red for the longest intergreen: all clear
-            if self.mode_ms >= self.ix.max_intergreen_ms:
+            if self.mode_ms >= self.ix.startup_all_red_ms:
                 self.mode = MODE_RUN
                 self.mode_ms = 0
                 self._run(calls)
@@ -168,6 +169,9 @@ class SafetyKernel:
         n = self.n
         for c in ix.conflicts[g]:
             if self.state[c] != RED or self.since_green_end_ms[c] < ix.intergreen_ms[c * n + g]:
+                return False
+            # the all-red is shown in full even when a coarse tick stretched the yellow
+            if self.state_ms[c] < ix.red_clearance_ms[c]:
                 return False
         return True
 

@@ -1,0 +1,100 @@
+"""Hypothesis strategy for random *valid* intersection configs (used by the property tests)."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import strategies as st
+
+from controller.config_validation import validate
+
+
+def random_config(rnd: random.Random, strategy: str) -> dict:
+    """A random valid config: a random conflict graph, stages covering every group."""
+    n_veh = rnd.randint(2, 8)
+    n_ped = rnd.randint(0, 2)
+    vids = ["K%d" % (i + 1) for i in range(n_veh)]
+    pids = ["P%d" % (i + 1) for i in range(n_ped)]
+    groups, clearance = [], {}
+    for g in vids:
+        mn = rnd.randint(1000, 10000)
+        y, rc = rnd.randint(3000, 5000), rnd.randint(0, 3000)
+        groups.append({"id": g, "min_green_ms": mn, "max_green_ms": mn + rnd.randint(0, 30000),
+                       "passage_ms": rnd.randint(0, 5000), "yellow_ms": y, "red_clearance_ms": rc,
+                       "recall": rnd.choice(["none", "none", "min", "max"])})
+        clearance[g] = y + rc
+    for g in pids:
+        pc, rc = rnd.randint(1000, 8000), rnd.randint(0, 3000)
+        groups.append({"id": g, "kind": "pedestrian", "walk_ms": rnd.randint(1000, 8000), "ped_clearance_ms": pc,
+                       "red_clearance_ms": rc, "recall": rnd.choice(["none", "ped"])})
+        clearance[g] = pc + rc
+    ids = vids + pids
+    p = rnd.uniform(0.2, 0.9)
+    conflicts = set()
+    for i in range(len(ids)):
+        for j in range(i + 1, len(ids)):
+            if rnd.random() < p:
+                conflicts.add((ids[i], ids[j]))
+    for ped in pids:  # a pedestrian group needs a compatible vehicle group to share a stage with
+        v = rnd.choice(vids)
+        conflicts.discard((v, ped))
+    intergreen: dict = {}
+    for a, b in conflicts:
+        for x, y in ((a, b), (b, a)):
+            intergreen.setdefault(x, {})[y] = clearance[x] + rnd.randint(0, 3000)
+
+    def compatible(x, members):
+        return all((min(x, m), max(x, m)) not in conflicts for m in members)
+
+    stages, covered = [], set()
+    order = ids[:]
+    rnd.shuffle(order)
+    for g in vids + [x for x in order if x in pids]:
+        if g in covered:
+            continue
+        members = [g]
+        if g in pids:  # start from a compatible vehicle group
+            members = [next(v for v in vids if compatible(v, [g])), g]
+        for x in order:
+            if x not in members and compatible(x, members):
+                members.append(x)
+        covered.update(members)
+        stages.append({"id": "S%d" % (len(stages) + 1), "groups": members})
+    dets = []
+    for g in vids:
+        dets.append({"id": "d%s_s" % g, "group": g, "kind": "stop_bar"})
+        if rnd.random() < 0.5:
+            dets.append({"id": "d%s_a" % g, "group": g, "kind": "advance", "distance_m": 40})
+    for g in pids:
+        dets.append({"id": "pb%s" % g, "group": g, "kind": "pedestrian"})
+    raw = {
+        "id": "random", "strategy": strategy, "startup_flash_ms": rnd.choice([0, 3000]),
+        "signal_groups": groups, "conflicts": [list(c) for c in sorted(conflicts)], "intergreen_ms": intergreen,
+        "stages": stages, "sequence": {"mode": rnd.choice(["fixed", "free"])}, "detectors": dets,
+        "detector_diagnostics": {"no_activity_ms": 60000, "max_presence_ms": 10000, "erratic_counts_per_min": 40,
+                                 "occupancy_window_ms": 30000},
+    }
+    if strategy == "fixed":
+        from controller.intersection import Intersection
+
+        model = Intersection(raw)
+        k = model.n_stages
+        splits = {}
+        for s in range(k):
+            need = model.transition_ms(s, (s + 1) % k) + model.stage_min_green_ms(s)
+            splits[model.stage_ids[s]] = need + rnd.randint(0, 15000)
+        cycle = sum(splits.values())
+        if cycle < 20000:
+            splits[model.stage_ids[0]] += 20000 - cycle
+            cycle = 20000
+        raw["fixed_time"] = {"cycle_ms": cycle, "offset_ms": rnd.randint(0, cycle - 1), "splits_ms": splits}
+    errors = validate(raw)
+    assert not errors, errors
+    return raw
+
+
+@st.composite
+def configs(draw, strategies=("actuated", "fixed")) -> dict:
+    seed = draw(st.integers(0, 2**32 - 1))
+    strategy = draw(st.sampled_from(strategies))
+    return random_config(random.Random(seed), strategy)
