@@ -1,0 +1,91 @@
+"""Induction-loop presence at controller-tick resolution. Host only (CPython).
+
+SUMO advances in steps (default 1 s); the core ticks faster (default 100 ms).
+For every E1 loop SUMO reports, per step, the vehicles that were on the loop
+during the step with their entry and leave times in seconds (leave time -1
+while the vehicle is still on the loop; a vehicle that entered in an earlier
+step keeps its original entry time). This module turns those intervals into one
+0/1 presence bit per loop per core tick inside the step, which is all a real
+loop amplifier would tell the controller. Vehicles spanning several steps are
+handled by clipping their interval to the step. No SUMO import here: the
+functions take plain tuples, so they are unit-tested without a simulator.
+
+Units: times in ms (integers) inside, seconds (floats) at the SUMO boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+# SUMO's getVehicleData tuple: (vehicle id, length m, entry time s, leave time s, type id)
+VehicleData = Sequence
+
+
+def ticks_per_step(step_ms: int, tick_ms: int) -> int:
+    """Number of core ticks in one SUMO step; raises ValueError unless tick_ms divides step_ms."""
+    if tick_ms < 1:
+        raise ValueError("tick_ms=%d must be at least 1 ms" % tick_ms)
+    if step_ms < tick_ms or step_ms % tick_ms:
+        raise ValueError(
+            "step length %d ms must be a whole multiple of the core tick %d ms "
+            "(e.g. --step-length 1.0 with --tick-ms 100)" % (step_ms, tick_ms))
+    return step_ms // tick_ms
+
+
+def occupied_ms(entry_s: float, leave_s: float, step_begin_ms: int, step_ms: int) -> tuple[int, int] | None:
+    """The part of one vehicle's stay on the loop inside the step, in ms from step begin.
+
+    Returns (start, end) with 0 <= start <= end <= step_ms, or None if the stay
+    does not touch the step. leave_s < 0 means the vehicle is still on the loop.
+    """
+    start = round(entry_s * 1000) - step_begin_ms
+    end = step_ms if leave_s < 0 else round(leave_s * 1000) - step_begin_ms
+    if start < 0:
+        start = 0  # entered in an earlier step
+    if end > step_ms:
+        end = step_ms
+    if end < start or start >= step_ms or (end <= 0 and leave_s >= 0):
+        return None
+    return start, end
+
+
+class LoopPresence:
+    """Per-tick presence bits of one controller's loops for the current SUMO step.
+
+    ``ticks[k]`` is the presence bytearray (one byte per loop, in the order the
+    loops were given) for the k-th core tick of the step; hand it to
+    ``Controller.step(tick_ms, ticks[k])``.
+    """
+
+    def __init__(self, n_loops: int, step_ms: int, tick_ms: int) -> None:
+        self.n_loops = n_loops
+        self.step_ms = step_ms
+        self.tick_ms = tick_ms
+        self.n_ticks = ticks_per_step(step_ms, tick_ms)
+        self.ticks = [bytearray(n_loops) for _ in range(self.n_ticks)]
+
+    def clear(self) -> None:
+        """Start a new step: every bit off."""
+        for bits in self.ticks:
+            for i in range(self.n_loops):
+                bits[i] = 0
+
+    def mark(self, loop: int, vehicles: Iterable[VehicleData], step_begin_ms: int) -> None:
+        """Set the bits of loop ``loop`` for every tick a vehicle was on it during the step.
+
+        A tick is occupied if a vehicle's stay overlaps it; a stay shorter than
+        the resolution (entry == leave) still marks the tick it falls in, as a
+        real loop registers a short pulse.
+        """
+        tick = self.tick_ms
+        for v in vehicles:
+            span = occupied_ms(v[2], v[3], step_begin_ms, self.step_ms)
+            if span is None:
+                continue
+            start, end = span
+            first = start // tick
+            last = (end - 1) // tick if end > start else first
+            if last >= self.n_ticks:
+                last = self.n_ticks - 1
+            for k in range(first, last + 1):
+                self.ticks[k][loop] = 1

@@ -1,0 +1,103 @@
+"""Starting and stopping SUMO: libsumo in-process by default, TraCI for sumo-gui. Host only.
+
+Both return a connection object with the same API (``conn.simulationStep()``,
+``conn.trafficlight...``, ``conn.inductionloop...``), so the run loop is one
+code path whichever is used. Also reads options out of a .sumocfg so that
+additional files we add on the command line extend, rather than replace, the
+scenario's own. Times in seconds (SUMO's unit).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+
+class SumoError(Exception):
+    """SUMO is missing, refused to start, or failed during a run (message says what to do)."""
+
+
+_labels = itertools.count()
+
+
+def sumo_binary(gui: bool = False) -> str:
+    """Path of the ``sumo`` (or ``sumo-gui``) executable, or SumoError naming the fix."""
+    name = "sumo-gui" if gui else "sumo"
+    here = Path(sys.executable).parent / name
+    if here.exists():
+        return str(here)
+    found = shutil.which(name)
+    if found:
+        return found
+    home = os.environ.get("SUMO_HOME")
+    if home and (Path(home) / "bin" / name).exists():
+        return str(Path(home) / "bin" / name)
+    raise SumoError("%s not found (looked next to %s, on PATH and in $SUMO_HOME/bin): pip install eclipse-sumo"
+                    % (name, sys.executable))
+
+
+def cfg_option(sumocfg: Path, name: str) -> list[str]:
+    """Values of option ``name`` in a .sumocfg (comma/space separated lists), paths left as written."""
+    try:
+        root = ET.parse(sumocfg).getroot()
+    except (OSError, ET.ParseError) as e:
+        raise SumoError("cannot read SUMO config %s: %s" % (sumocfg, e)) from None
+    for el in root.iter(name):
+        value = el.get("value", "")
+        return [v for v in value.replace(",", " ").split() if v]
+    return []
+
+
+def cfg_additionals(sumocfg: Path) -> list[str]:
+    """The scenario's own additional files, as absolute paths (resolved against the config's folder)."""
+    base = Path(sumocfg).resolve().parent
+    return [str((base / p).resolve()) for p in cfg_option(sumocfg, "additional-files")]
+
+
+def start(args: list[str], use_traci: bool = False, gui: bool = False) -> Any:
+    """Start SUMO with ``args`` (everything after the binary) and return the connection.
+
+    libsumo runs SUMO inside this process (fast, one simulation per process);
+    TraCI runs ``sumo`` or ``sumo-gui`` as a child process behind a socket.
+    """
+    binary = sumo_binary(gui)
+    if gui:
+        use_traci = True
+    if use_traci:
+        try:
+            import traci
+        except ImportError:
+            raise SumoError("TraCI not importable: pip install traci") from None
+        label = "ampelwerk-%d-%d" % (os.getpid(), next(_labels))
+        try:
+            traci.start([binary] + args, label=label)
+        except (traci.exceptions.FatalTraCIError, traci.exceptions.TraCIException) as e:
+            raise SumoError("SUMO (TraCI) did not start: %s; command: %s" % (e, " ".join([binary] + args))) from None
+        return traci.getConnection(label)
+    try:
+        import libsumo
+    except ImportError:
+        raise SumoError("libsumo not importable: pip install libsumo (or run with --gui to use TraCI)") from None
+    try:
+        libsumo.start([binary] + args)
+    except Exception as e:  # libsumo raises TraCIException / FatalTraCIError, not importable by one name
+        raise SumoError("SUMO did not start: %s; command: %s" % (e, " ".join([binary] + args))) from None
+    return libsumo
+
+
+def version(conn: Any) -> str:
+    """SUMO version string of a running connection, e.g. 'SUMO 1.28.0'."""
+    return str(conn.getVersion()[1])
+
+
+def close(conn: Any) -> None:
+    """Close a connection; SUMO writes its output files now."""
+    try:
+        conn.close()
+    except Exception as e:  # closing after a failed start must not hide the first error
+        print("ampelwerk: warning: closing SUMO: %s" % e, file=sys.stderr)
