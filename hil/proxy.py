@@ -1,0 +1,110 @@
+"""A board on the serial wire as a controller-shaped object.
+
+``DeviceController(url, ix)`` has what runners use from an in-process
+``controller.core.Controller``: ``ix``, ``outputs``, ``flashing``,
+``step(elapsed_ms, presence) -> outputs`` and ``drain_events()``. On connect
+it says hello and uploads ``ix.raw`` as JSON, which restarts the board's core
+with its startup sequence; then every ``step`` is one lockstep TICK.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from controller import wire_messages as wm
+from controller.wire_frame import MAX_PAYLOAD, PROTOCOL_VERSION
+from hil.serial_link import DeviceError, LinkError, SerialLink
+
+CONFIG_CHUNK_BYTES = MAX_PAYLOAD - 12
+
+
+class DeviceController:
+    """Drives a board (or the virtual board) in lockstep over the wire."""
+
+    def __init__(self, url: str, ix, strategy: str | None = None, bench: bool = False,
+                 baudrate: int = 115200, timeout_s: float = 2.0, link: SerialLink | None = None):
+        self.ix = ix
+        self.link = link or SerialLink(url, baudrate=baudrate, timeout_s=timeout_s)
+        self.outputs = bytearray(ix.n_groups)
+        self.flashing = False
+        self.mode = 0
+        self.ticks = 0
+        self.events: list[tuple[int, int, int]] = []
+        try:
+            self.hello = self.say_hello(bench)
+            raw = dict(ix.raw)
+            if strategy is not None:
+                raw["strategy"] = strategy
+            self.upload_config(json.dumps(raw, separators=(",", ":")).encode())
+        except Exception:
+            self.link.close()
+            raise
+
+    def say_hello(self, bench: bool = False) -> dict:
+        """Handshake: protocol version and what the board runs."""
+        p = self.link.request(wm.HELLO, bytes([PROTOCOL_VERSION, wm.HELLO_BENCH if bench else 0]))
+        if p[0] != PROTOCOL_VERSION:
+            raise LinkError("board speaks wire protocol %d, this host %d: flash matching firmware" % (p[0], PROTOCOL_VERSION))
+        return {"version": p[0], "config_loaded": bool(p[1] & wm.BOARD_CONFIG_LOADED),
+                "test_hooks": bool(p[1] & wm.BOARD_TEST_HOOKS), "max_payload": wm.get_u16(p, 2),
+                "n_groups": p[4], "n_detectors": p[5], "config_crc": wm.get_u32(p, 6), "text": p[10:].decode()}
+
+    def upload_config(self, data: bytes) -> None:
+        """Chunked config upload; the board applies it only whole and valid (DeviceError otherwise)."""
+        crc = zlib.crc32(data)
+        off = 0
+        while True:
+            chunk = data[off:off + CONFIG_CHUNK_BYTES]
+            p = self.link.request(wm.CONFIG, wm.config_chunk(off, len(data), crc, chunk))
+            off = wm.get_u32(p, 1)
+            if p[0] == 1:
+                break
+            if off >= len(data):
+                raise LinkError("board acknowledged the whole config without applying it")
+        self.outputs[:] = bytes(self.ix.n_groups)
+        self.events.clear()
+
+    def step(self, elapsed_ms: int, presence) -> bytearray:
+        p = self.link.request(wm.TICK, wm.tick_request(elapsed_ms, presence))
+        ticks, flags, mode, states, events = wm.parse_tick_reply(p)
+        if len(states) != self.ix.n_groups:
+            raise LinkError("board returned %d signal states, the config has %d groups: config not applied?" % (
+                len(states), self.ix.n_groups))
+        self.outputs[:] = states
+        self.flashing = bool(flags & wm.TICK_FLASHING)
+        self.mode = mode
+        self.ticks = ticks
+        self.events.extend(events)
+        while flags & wm.TICK_EVENTS_PENDING:
+            q = self.link.request(wm.EVENTS, bytes([wm.MAX_EVENTS_PER_REPLY]))
+            self.events.extend(wm.get_events(q, 3, q[2]))
+            flags = wm.TICK_EVENTS_PENDING if wm.get_u16(q, 0) else 0
+        return self.outputs
+
+    def drain_events(self) -> list[tuple[int, int, int]]:
+        out, self.events = self.events, []
+        return out
+
+    def status(self) -> dict:
+        return wm.parse_status(self.link.request(wm.STATUS))
+
+    def reset(self, kind: int = wm.RESET_POWER_CYCLE) -> None:
+        """RESET_POWER_CYCLE restarts the core from the stored config; RESET_CLEAR_FAULT unlatches flash."""
+        self.link.request(wm.RESET, bytes([kind]))
+
+    def inject(self, states: bytes) -> None:
+        """Bench test hook: force these states for the next tick, before the conflict monitor."""
+        self.link.request(wm.TEST_INJECT, bytes([len(states)]) + bytes(states))
+
+    def close(self) -> None:
+        self.link.close()
+
+    def __enter__(self) -> DeviceController:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+__all__ = ["DeviceController", "DeviceError", "LinkError"]
