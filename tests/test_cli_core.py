@@ -1,0 +1,75 @@
+"""`ampelwerk config check` and `ampelwerk replay` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import EXAMPLE_CONFIG, ROOT
+
+
+def ampelwerk(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ampelwerk", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_config_check_ok_and_all_problems(tmp_path: Path) -> None:
+    r = ampelwerk("config", "check", str(EXAMPLE_CONFIG))
+    assert r.returncode == 0 and "ok (example-4leg: 10 signal groups, 4 stages, 18 detectors" in r.stdout
+    raw = json.loads(EXAMPLE_CONFIG.read_text())
+    raw["signal_groups"][1]["yellow_ms"] = 2500
+    raw["stages"][0]["groups"].append("K5")
+    raw["detectors"][0]["group"] = "K99"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(raw))
+    r = ampelwerk("config", "check", str(bad), str(EXAMPLE_CONFIG))
+    assert r.returncode == 1
+    assert 'signal group "K2": yellow_ms=2500 is below the 3000 ms minimum' in r.stdout
+    assert "conflicting signal groups K1 and K5 in one stage" in r.stdout
+    assert 'detector "D1s": group="K99" is not a known signal group' in r.stdout
+    assert re.search(r"bad.json: \d+ problems", r.stdout)
+
+
+def test_config_check_unreadable_and_not_json(tmp_path: Path) -> None:
+    r = ampelwerk("config", "check", str(tmp_path / "missing.json"))
+    assert r.returncode == 1 and "cannot read" in r.stdout
+    (tmp_path / "x.json").write_text("{not json")
+    r = ampelwerk("config", "check", str(tmp_path / "x.json"))
+    assert r.returncode == 1 and "not valid JSON" in r.stdout
+
+
+def test_replay_writes_signals_and_events(tmp_path: Path) -> None:
+    out = tmp_path / "signals.csv"
+    r = ampelwerk("replay", str(EXAMPLE_CONFIG), str(ROOT / "examples" / "four_leg_trace.csv"), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = out.read_text().splitlines()
+    assert rows[0] == "time_ms,K1,K2,K3,K4,K5,K6,K7,K8,P1,P2"
+    assert len(rows) == 3001 and rows[-1].startswith("300000,")
+    events = (tmp_path / "signals.events.csv").read_text().splitlines()
+    assert events[0] == "time_ms,event_code,event_param,event_name"
+    greens = [e for e in events if e.split(",")[1] == "1"]
+    assert len(greens) >= 8
+    assert "LATCHED" not in r.stdout
+
+
+def test_replay_reports_trace_errors_without_traceback(tmp_path: Path) -> None:
+    trace = tmp_path / "t.csv"
+    trace.write_text("elapsed_ms,D1s\n100,1\n")
+    r = ampelwerk("replay", str(EXAMPLE_CONFIG), str(trace), "--out", str(tmp_path / "o.csv"))
+    assert r.returncode == 2
+    assert "detectors missing from the trace" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_config_reference_documents_every_field() -> None:
+    from controller import config_schema
+
+    doc = (ROOT / "docs" / "config-reference.md").read_text()
+    fields = set(config_schema.VEHICLE_TIMING) | set(config_schema.PEDESTRIAN_TIMING) | set(config_schema.DIAGNOSTICS)
+    fields |= {"occupancy_window_ms", "startup_flash_ms", "cycle_ms", "offset_ms", "splits_ms"}
+    missing = sorted(f for f in fields if "`%s`" % f not in doc)
+    assert missing == []
+    for table in (config_schema.VEHICLE_TIMING, config_schema.PEDESTRIAN_TIMING):
+        for name, (default, lo, hi) in table.items():
+            assert "%d to %d" % (lo, hi) in doc, (name, lo, hi)
