@@ -1,0 +1,198 @@
+"""Peer baselines that Ampelwerk is compared against in SUMO. Host only.
+
+* ``sumo-actuated``: SUMO's own gap-based actuated control on the net's phases.
+  We write a type="actuated" copy of every program (green phases get minDur /
+  maxDur, transitions keep their durations) into an additional file; SUMO lays
+  its own detectors for it.
+* ``max-pressure``: the textbook max-pressure rule (Varaiya 2013) with richer
+  sensing than Ampelwerk: 50 m lane-area (E2) detectors count the vehicles on
+  every incoming and outgoing lane. Every decision interval, once the minimum
+  green has run, it serves the green phase of the program with the largest
+  pressure (sum over its green movements of vehicles upstream minus downstream),
+  going through the program's yellow (and all-red, if the program has one).
+
+Also reads what the peers need from a running SUMO (programs, controlled links,
+lane lengths). Times in seconds, lengths in metres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+ACTUATED_PROGRAM_ID = "ampelwerk-peer-actuated"
+ACTUATED_MIN_DUR_S = 5.0  # minDur of every green phase of a static program
+ACTUATED_MAX_DUR_S = 50.0  # maxDur of every green phase of a static program
+MAX_PRESSURE_DETECTOR_M = 50.0
+MAX_PRESSURE_MIN_GREEN_S = 5.0
+MAX_PRESSURE_INTERVAL_S = 5.0
+DEFAULT_YELLOW_S = 3.0
+
+
+@dataclass
+class TlsInfo:
+    """One traffic light as SUMO runs it: active program, its phases and the lanes of each link."""
+
+    tls_id: str
+    program_id: str
+    phases: list[tuple[float, str, float, float]]  # (duration, state, minDur, maxDur)
+    links: list[tuple[str, str] | None]  # per link index: (incoming lane, outgoing lane)
+    lane_length: dict[str, float] = field(default_factory=dict)
+
+    def approach_edges(self) -> list[str]:
+        """Incoming edges of the junction (edge id = lane id without the _<index> suffix)."""
+        return sorted({lk[0].rsplit("_", 1)[0] for lk in self.links if lk and not lk[0].startswith(":")})
+
+
+def read_net_info(conn: Any) -> dict[str, TlsInfo]:
+    """Every traffic light of a running simulation, with its current program and links."""
+    out = {}
+    for tls in conn.trafficlight.getIDList():
+        program = conn.trafficlight.getProgram(tls)
+        logics = conn.trafficlight.getAllProgramLogics(tls)
+        logic = next((lg for lg in logics if lg.programID == program), logics[0] if logics else None)
+        phases = [(p.duration, p.state, p.minDur, p.maxDur) for p in logic.phases] if logic else []
+        links: list[tuple[str, str] | None] = []
+        for alternatives in conn.trafficlight.getControlledLinks(tls):
+            links.append((alternatives[0][0], alternatives[0][1]) if alternatives else None)
+        lengths = {}
+        for lk in links:
+            if lk:
+                for lane in lk:
+                    if lane not in lengths:
+                        lengths[lane] = conn.lane.getLength(lane)
+        out[tls] = TlsInfo(tls, program, phases, links, lengths)
+    return out
+
+
+def is_green_phase(state: str) -> bool:
+    """A phase that gives green to someone and is not a transition (no yellow)."""
+    return ("G" in state or "g" in state) and "y" not in state and "Y" not in state
+
+
+def write_actuated_programs(infos: dict[str, TlsInfo], path: Path) -> dict[str, str]:
+    """Write a type="actuated" copy of each program to ``path``; returns {tls_id: program id to switch to}."""
+    lines = ["<additional>"]
+    for tls, info in infos.items():
+        if not any(is_green_phase(p[1]) for p in info.phases):
+            continue
+        lines.append('    <tlLogic id=%s type="actuated" programID="%s" offset="0">' % (quoteattr(tls), ACTUATED_PROGRAM_ID))
+        for duration, state, min_dur, max_dur in info.phases:
+            if is_green_phase(state):
+                if not (0 < min_dur < max_dur):  # static phase: documented defaults
+                    min_dur, max_dur = ACTUATED_MIN_DUR_S, max(ACTUATED_MAX_DUR_S, ACTUATED_MIN_DUR_S)
+                lines.append('        <phase duration="%g" minDur="%g" maxDur="%g" state="%s"/>' % (
+                    min(max(duration, min_dur), max_dur), min_dur, max_dur, state))
+            else:
+                lines.append('        <phase duration="%g" state="%s"/>' % (duration, state))
+        lines.append("    </tlLogic>")
+    lines.append("</additional>")
+    Path(path).write_text("\n".join(lines) + "\n")
+    return {tls: ACTUATED_PROGRAM_ID for tls, info in infos.items() if any(is_green_phase(p[1]) for p in info.phases)}
+
+
+def _detector_id(direction: str, lane: str) -> str:
+    return "mp_%s_%s" % (direction, lane)
+
+
+def write_pressure_detectors(infos: dict[str, TlsInfo], path: Path) -> None:
+    """E2 detectors over the last (incoming) / first (outgoing) 50 m of every controlled lane."""
+    lines = ["<additional>"]
+    done = set()
+    for info in infos.values():
+        for lk in info.links:
+            if not lk:
+                continue
+            for direction, lane in (("in", lk[0]), ("out", lk[1])):
+                if (direction, lane) in done:
+                    continue
+                done.add((direction, lane))
+                length = min(MAX_PRESSURE_DETECTOR_M, info.lane_length[lane])
+                pos = info.lane_length[lane] - length if direction == "in" else 0.0
+                lines.append('    <laneAreaDetector id=%s lane=%s pos="%.2f" length="%.2f" period="86400" file="NUL"/>' % (
+                    quoteattr(_detector_id(direction, lane)), quoteattr(lane), pos, length))
+    lines.append("</additional>")
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+class MaxPressure:
+    """Max-pressure control of one traffic light through setRedYellowGreenState."""
+
+    def __init__(self, info: TlsInfo, min_green_s: float = MAX_PRESSURE_MIN_GREEN_S,
+                 interval_s: float = MAX_PRESSURE_INTERVAL_S) -> None:
+        self.tls_id = info.tls_id
+        self.greens = [p[1] for p in info.phases if is_green_phase(p[1])]
+        if not self.greens:
+            raise ValueError("traffic light %r has no green phase to serve" % info.tls_id)
+        yellows = [p[0] for p in info.phases if "y" in p[1] or "Y" in p[1]]
+        reds = [p[0] for p in info.phases if not any(c in p[1] for c in "GgyYu")]
+        self.yellow_s = yellows[0] if yellows else DEFAULT_YELLOW_S
+        self.all_red_s = max(reds) if reds else 0.0
+        self.min_green_s = min_green_s
+        self.interval_s = interval_s
+        # movements (incoming E2, outgoing E2) served by each green phase, each once
+        self.movements = []
+        for state in self.greens:
+            moves = {(_detector_id("in", info.links[i][0]), _detector_id("out", info.links[i][1]))
+                     for i, c in enumerate(state) if c in "Gg" and info.links[i]}
+            self.movements.append(sorted(moves))
+        self.current = 0
+        self.target = 0
+        self.mode = "green"
+        self.mode_until = 0.0
+        self.green_since = 0.0
+        self.next_decision = 0.0
+
+    def pressures(self, conn: Any) -> list[int]:
+        """Pressure of every green phase from the current E2 vehicle counts."""
+        counts: dict[str, int] = {}
+
+        def n(det: str) -> int:
+            if det not in counts:
+                counts[det] = conn.lanearea.getLastStepVehicleNumber(det)
+            return counts[det]
+
+        return [sum(n(a) - n(b) for a, b in moves) for moves in self.movements]
+
+    def _transition(self, keep_yellow: bool) -> str:
+        cur, nxt = self.greens[self.current], self.greens[self.target]
+        out = []
+        for c, d in zip(cur, nxt):
+            if c in "Gg" and d in "Gg":
+                out.append(c)
+            elif c in "Gg" and keep_yellow:
+                out.append("y")
+            else:
+                out.append("r")
+        return "".join(out)
+
+    def start(self, conn: Any, now_s: float) -> None:
+        conn.trafficlight.setRedYellowGreenState(self.tls_id, self.greens[0])
+        self.green_since = now_s
+        self.next_decision = now_s + self.min_green_s
+
+    def step(self, conn: Any, now_s: float) -> None:
+        """Advance to simulation time now_s (called once per SUMO step)."""
+        if self.mode == "green":
+            if now_s < self.next_decision:
+                return
+            self.next_decision = now_s + self.interval_s
+            p = self.pressures(conn)
+            best = max(range(len(p)), key=lambda k: (p[k], k == self.current))
+            if best == self.current:
+                return
+            self.target = best
+            self.mode, self.mode_until = "yellow", now_s + self.yellow_s
+            conn.trafficlight.setRedYellowGreenState(self.tls_id, self._transition(True))
+        elif now_s >= self.mode_until:
+            if self.mode == "yellow" and self.all_red_s > 0:
+                self.mode, self.mode_until = "red", now_s + self.all_red_s
+                conn.trafficlight.setRedYellowGreenState(self.tls_id, self._transition(False))
+                return
+            self.current = self.target
+            self.mode = "green"
+            self.green_since = now_s
+            self.next_decision = now_s + self.min_green_s
+            conn.trafficlight.setRedYellowGreenState(self.tls_id, self.greens[self.current])

@@ -1,0 +1,299 @@
+"""The SUMO run loop: one scenario, one controller kind, every traffic light. Host only.
+
+Per SUMO step (default 1 s) and per traffic light:
+  ampelwerk-*:   E1 vehicle data -> presence bits per core tick (loop_presence)
+                 -> core.step() per tick -> outputs -> SUMO state string
+  fixed:         the net's own programs, untouched
+  sumo-actuated: SUMO's actuated control on the same phases (peers.py)
+  max-pressure:  the E2-based peer baseline (peers.py)
+The core gets nothing but presence bits: no queues, positions, speeds or
+waiting times. Outputs in the run directory: tripinfo.xml, statistics.xml,
+edgedata.xml, signals.csv (one row per state change), events.csv (the cores'
+high-resolution events) and summary.json (metrics and provenance).
+Times: SUMO seconds at the boundary, integer ms towards the core.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from sim import sumo_session
+from sim.loop_presence import LoopPresence, ticks_per_step
+from sim.sumo_session import SumoError
+
+PEER_CONTROLLERS = ("fixed", "sumo-actuated", "max-pressure")
+OUTPUT_FILES = ("tripinfo.xml", "statistics.xml", "edgedata.xml", "signals.csv", "events.csv", "summary.json")
+SIGNAL_CHARS = {0: "r", 1: "y", 3: "o", 4: "O", 5: "O"}  # state -> link char; GREEN uses the link's own G/g
+DEFAULT_END_S = 3600.0
+
+# controller_factory(tls_id, intersection) -> controller-shaped object
+# (attributes ix, outputs, flashing; step(elapsed_ms, presence) -> outputs; drain_events())
+ControllerFactory = Callable[[str, Any], Any]
+
+
+def controller_names() -> list[str]:
+    """Every controller `sim run` accepts: the peers and one per core strategy."""
+    from controller.strategies import STRATEGY_NAMES
+
+    return list(PEER_CONTROLLERS) + ["ampelwerk-" + n for n in STRATEGY_NAMES]
+
+
+@dataclass
+class RunOptions:
+    """What to run and where to write it. Times in seconds."""
+
+    scenario: Path  # a .sumocfg
+    controller: str
+    out_dir: Path
+    seed: int = 1
+    begin: float | None = None  # None: the scenario's own
+    end: float | None = None  # None: the scenario's own, else DEFAULT_END_S
+    step_length: float = 1.0
+    tick_ms: int = 100
+    scale: float = 1.0
+    gui: bool = False
+    use_traci: bool = False  # TraCI with plain sumo (same path as --gui)
+    sumo_options: list[str] = field(default_factory=list)
+    progress: bool = True
+
+
+@dataclass
+class Imported:
+    """Controller configs of a scenario: {tls_id: config path} and the E1 loop file they refer to."""
+
+    configs: dict[str, Path]
+    detectors_file: Path
+
+
+class LinkMap:
+    """Turns one core's outputs (state per signal group) into the SUMO state string of its traffic light."""
+
+    def __init__(self, ix: Any) -> None:
+        src = (ix.raw.get("source") or {}).get("sumo")
+        if not src:
+            raise SumoError("config %s has no source.sumo link mapping: import the scenario with `ampelwerk sim import`" % ix.id)
+        self.link_count = int(src["link_count"])
+        self.green_chars = src["green_chars"]
+        self.group_links = [tuple(src["group_links"].get(gid, ())) for gid in ix.group_ids]
+        self.chars = ["r"] * self.link_count
+
+    def state(self, outputs: bytes | bytearray) -> str:
+        chars = self.chars
+        for g, links in enumerate(self.group_links):
+            s = outputs[g]
+            for i in links:
+                chars[i] = self.green_chars[i] if s == 2 else SIGNAL_CHARS.get(s, "O")
+        return "".join(chars)
+
+
+def scenario_window(opts: RunOptions) -> tuple[float, float]:
+    """Begin and end of the simulated window: options, else the scenario's, else 0 and DEFAULT_END_S."""
+    begin = opts.begin
+    if begin is None:
+        v = sumo_session.cfg_option(opts.scenario, "begin")
+        begin = float(v[0]) if v else 0.0
+    end = opts.end
+    if end is None:
+        v = sumo_session.cfg_option(opts.scenario, "end")
+        end = float(v[0]) if v else DEFAULT_END_S
+    if end <= begin:
+        raise SumoError("end=%g s must be after begin=%g s" % (end, begin))
+    return begin, end
+
+
+def import_for_run(opts: RunOptions) -> Imported:
+    """Import the scenario's traffic lights into configs under <out>/import (sim.net_import)."""
+    try:
+        from sim.net_import import import_scenario
+    except ImportError as e:
+        raise SumoError("ampelwerk controllers need the scenario importer (sim.net_import): %s" % e) from None
+    res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import")
+    return Imported(dict(res.configs), Path(res.detectors_file))
+
+
+def _sumo_args(opts: RunOptions, begin: float, end: float, additional: list[str], outputs: bool) -> list[str]:
+    args = ["-c", str(opts.scenario), "--seed", str(opts.seed), "--begin", "%g" % begin, "--end", "%g" % end,
+            "--step-length", "%g" % opts.step_length, "--scale", "%g" % opts.scale,
+            "--no-step-log", "true", "--duration-log.disable", "true"]
+    if additional:
+        args += ["--additional-files", ",".join(sumo_session.cfg_additionals(opts.scenario) + additional)]
+    if outputs:
+        out = Path(opts.out_dir)
+        args += ["--tripinfo-output", str(out / "tripinfo.xml"),
+                 "--tripinfo-output.write-unfinished", "true", "--tripinfo-output.write-undeparted", "true",
+                 "--statistic-output", str(out / "statistics.xml"), "--edgedata-output", str(out / "edgedata.xml")]
+    return args + list(opts.sumo_options)
+
+
+def _probe(opts: RunOptions, begin: float, end: float) -> dict:
+    """Start SUMO once without outputs to read programs and links the peers need."""
+    from sim.peers import read_net_info
+
+    conn = sumo_session.start(_sumo_args(opts, begin, end, [], outputs=False))
+    try:
+        return read_net_info(conn)
+    finally:
+        sumo_session.close(conn)
+
+
+class _Signals:
+    """signals.csv: one row whenever a traffic light's state string changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.f = open(path, "w")
+        self.f.write("time_s,tls_id,state\n")
+        self.last: dict[str, str] = {}
+
+    def record(self, now_s: float, tls: str, state: str) -> None:
+        if self.last.get(tls) != state:
+            self.last[tls] = state
+            self.f.write("%.3f,%s,%s\n" % (now_s, tls, state))
+
+
+def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
+        imported: Imported | None = None) -> dict:
+    """Run one simulation and write the run directory; returns the summary (also in summary.json)."""
+    from controller.event_names import NAMES
+    from sim.metrics import run_metrics
+    from sim.peers import MaxPressure, read_net_info, write_actuated_programs, write_pressure_detectors
+
+    wall0 = time.perf_counter()  # wall time includes import and probe
+    name = opts.controller
+    if name not in controller_names():
+        raise SumoError("unknown controller %r (known: %s)" % (name, ", ".join(controller_names())))
+    if not Path(opts.scenario).is_file():
+        raise SumoError("scenario %s not found: give a .sumocfg or a bundled scenario name" % opts.scenario)
+    step_ms = round(opts.step_length * 1000)
+    n_ticks = ticks_per_step(step_ms, opts.tick_ms)
+    begin, end = scenario_window(opts)
+    out = Path(opts.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    additional: list[str] = []
+    cores: dict[str, Any] = {}
+    if name.startswith("ampelwerk-"):
+        from controller.config import ConfigError, load_file
+        from controller.core import Controller
+
+        strategy = name[len("ampelwerk-"):]
+        if controller_factory is None:
+            def controller_factory(tls_id: str, ix: Any) -> Any:
+                return Controller(ix, strategy)
+        if imported is None:
+            imported = import_for_run(opts)
+        additional.append(str(imported.detectors_file))
+        for tls, path in imported.configs.items():
+            try:
+                cores[tls] = controller_factory(tls, load_file(str(path)))
+            except ConfigError as e:
+                raise SumoError("imported config %s is invalid:\n%s" % (path, e)) from None
+    elif name == "sumo-actuated":
+        programs = write_actuated_programs(_probe(opts, begin, end), out / "actuated.add.xml")
+        additional.append(str(out / "actuated.add.xml"))
+    elif name == "max-pressure":
+        write_pressure_detectors(_probe(opts, begin, end), out / "pressure.add.xml")
+        additional.append(str(out / "pressure.add.xml"))
+
+    conn = sumo_session.start(_sumo_args(opts, begin, end, additional, outputs=True), opts.use_traci, opts.gui)
+    signals = _Signals(out / "signals.csv")
+    events = open(out / "events.csv", "w")
+    events.write("time_s,tls_id,event_code,event_param,event_name\n")
+    try:
+        sumo_version = sumo_session.version(conn)
+        infos = read_net_info(conn)
+        if not infos:
+            raise SumoError("%s has no traffic lights: nothing to control" % opts.scenario)
+        missing = sorted(set(cores) - set(infos))
+        if missing:
+            raise SumoError("configs name traffic lights the net does not have: %s" % ", ".join(missing))
+        peers: list[MaxPressure] = []
+        if name == "sumo-actuated":
+            for tls, program in programs.items():
+                conn.trafficlight.setProgram(tls, program)
+        elif name == "max-pressure":
+            peers = [MaxPressure(info) for info in infos.values() if any(c in "Gg" for p in info.phases for c in p[1])]
+            for p in peers:
+                p.start(conn, begin)
+        loops = {}
+        maps = {}
+        for tls, core in cores.items():
+            maps[tls] = LinkMap(core.ix)
+            if maps[tls].link_count != len(infos[tls].links):
+                raise SumoError("config of %s maps %d links, the net's traffic light has %d: re-import the scenario"
+                                % (tls, maps[tls].link_count, len(infos[tls].links)))
+            loops[tls] = (list(core.ix.detector_ids), LoopPresence(core.ix.n_detectors, step_ms, opts.tick_ms))
+            conn.trafficlight.setRedYellowGreenState(tls, maps[tls].state(core.outputs))
+        now = conn.simulation.getTime()
+        for tls in infos:
+            signals.record(now, tls, conn.trafficlight.getRedYellowGreenState(tls))
+        n_steps = int(round((end - now) / opts.step_length))
+        bar = _progress(n_steps, "%s %s" % (Path(opts.scenario).stem, name)) if opts.progress and n_steps > 600 else None
+        for k in range(n_steps):
+            conn.simulationStep()
+            now = conn.simulation.getTime()
+            step_begin_ms = round((now - opts.step_length) * 1000)
+            for tls, core in cores.items():
+                ids, lp = loops[tls]
+                lp.clear()
+                for j, det in enumerate(ids):
+                    data = conn.inductionloop.getVehicleData(det)
+                    if data:
+                        lp.mark(j, data, step_begin_ms)
+                for t in range(n_ticks):
+                    core.step(opts.tick_ms, lp.ticks[t])
+                state = maps[tls].state(core.outputs)
+                if signals.last.get(tls) != state:
+                    conn.trafficlight.setRedYellowGreenState(tls, state)
+                for time_ms, code, param in core.drain_events():
+                    events.write("%.3f,%s,%d,%d,%s\n" % (begin + time_ms / 1000, tls, code, param, NAMES.get(code, "")))
+            for p in peers:
+                p.step(conn, now)
+            for tls in infos:
+                signals.record(now, tls, conn.trafficlight.getRedYellowGreenState(tls))
+            if bar is not None and k % 50 == 0:
+                bar[0].update(bar[1], completed=k)
+        if bar is not None:
+            bar[0].stop()
+    finally:
+        signals.f.close()
+        events.close()
+        sumo_session.close(conn)
+    wall = time.perf_counter() - wall0
+
+    approaches = {tls: info.approach_edges() for tls, info in infos.items()}
+    summary = {
+        "scenario": str(opts.scenario),
+        "controller": name,
+        "seed": opts.seed,
+        "scale": opts.scale,
+        "begin_s": begin,
+        "end_s": end,
+        "step_length_s": opts.step_length,
+        "tick_ms": opts.tick_ms if cores else None,
+        "sumo_version": sumo_version,
+        "python": platform.python_version(),
+        "traffic_lights": sorted(infos),
+        "controlled_by_ampelwerk": sorted(cores),
+        "monitor_flash": sorted(tls for tls, c in cores.items() if c.flashing),
+        "wall_s": wall,
+        "approaches": approaches,
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},
+    }
+    summary.update(run_metrics(out, approaches))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    return summary
+
+
+def _progress(total: int, label: str) -> tuple[Any, Any]:
+    from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    prog = Progress("[progress.description]{task.description}", BarColumn(), "{task.percentage:>3.0f}%",
+                    TimeElapsedColumn(), TimeRemainingColumn(), transient=True)
+    task = prog.add_task(label, total=total)
+    prog.start()
+    return prog, task
