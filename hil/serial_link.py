@@ -92,7 +92,9 @@ class SerialLink:
                 rtype, rseq, body = got
                 if rtype in (wm.FAULT, wm.STATE_REPORT):
                     self.unsolicited.append(got)
-                elif rseq != seq:
+                elif rseq != seq or (rtype == wm.ERROR and body and body[0] < wf.BAD_VERSION):
+                    # not ours: a reply to something else, or an error about
+                    # undecodable bytes (their seq byte means nothing)
                     self.stray += 1
                 elif rtype == wm.ERROR:
                     raise DeviceError(body[0] if body else 0, body[1:].decode(errors="replace"))

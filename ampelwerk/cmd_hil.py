@@ -1,0 +1,75 @@
+"""``ampelwerk hil run``: conformance suites against a board on a serial port (or the virtual board)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+SUITES = Path(__file__).resolve().parent.parent / "hil" / "suites"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("hil", help="hardware-in-the-loop bench: conformance suites")
+    verbs = p.add_subparsers(dest="verb", metavar="<verb>", required=True)
+    r = verbs.add_parser("run", help="run a conformance suite against a board; exit 1 if a scenario fails")
+    r.add_argument("suite", metavar="SUITE", help="suite JSON, or the name of one in hil/suites/ (e.g. conformance)")
+    r.add_argument("--port", required=True, help="serial port or pyserial URL of the board, or 'virtual'")
+    r.add_argument("--junit", help="write JUnit XML here")
+    r.add_argument("--report", help="write the human summary here too")
+    r.add_argument("--only", help="run only scenarios whose name contains this")
+    r.add_argument("--baudrate", type=int, default=115200)
+    r.set_defaults(func=run)
+
+
+def suite_path(name: str) -> Path:
+    p = Path(name)
+    if p.exists():
+        return p
+    q = SUITES / (name if name.endswith(".json") else name + ".json")
+    if q.exists():
+        return q
+    known = ", ".join(sorted(s.stem for s in SUITES.glob("*.json")))
+    from ampelwerk.cli import UserError
+
+    raise UserError("suite %r not found: give a JSON file or one of: %s" % (name, known))
+
+
+def run(args: argparse.Namespace) -> int:
+    from ampelwerk.cli import UserError
+    from hil.conformance import SuiteError, load_suite, run_suite, scenario_config
+    from hil.proxy import DeviceController, DeviceError, LinkError
+    from hil.report import junit_xml, passed, summary
+
+    path = suite_path(args.suite)
+    try:
+        suite = load_suite(path)
+        first = scenario_config(suite, suite["scenarios"][0])
+    except (SuiteError, ValueError) as e:
+        raise UserError(str(e)) from None
+    board = None
+    port = args.port
+    try:
+        if port == "virtual":
+            from firmware.host_virtual import VirtualBoard
+
+            board = VirtualBoard()
+            port = board.start()
+        device = DeviceController(port, first, bench=True, baudrate=args.baudrate)
+    except (LinkError, DeviceError, FileNotFoundError) as e:
+        if board:
+            board.stop()
+        raise UserError(str(e)) from None
+    try:
+        items = run_suite(device, suite, args.only)
+    finally:
+        device.close()
+        if board:
+            board.stop()
+    name = suite.get("suite", path.stem)
+    text = summary(name, args.port, items)
+    print(text, end="")
+    if args.report:
+        Path(args.report).write_text(text)
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(name, items))
+    return 0 if items and all(passed(it) for it in items) else 1
