@@ -1,0 +1,197 @@
+"""``ampelwerk sim import|run|compare``: the SUMO validation commands (docs/sim.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sim", help="SUMO: import a net's traffic lights, run controllers, compare them")
+    verbs = p.add_subparsers(dest="verb", metavar="<verb>", required=True, parser_class=_DashDashParser)
+
+    i = verbs.add_parser("import", help="turn a scenario's traffic lights into controller configs and loops")
+    i.add_argument("scenario", help="bundled scenario name or .sumocfg")
+    i.add_argument("--out", required=True, help="directory for the configs and the loop detector file")
+    i.add_argument("--red-clearance-ms", type=int, default=2000, help="all-red between conflicting groups (ms)")
+    i.add_argument("--advance-m", type=float, default=40.0, help="distance of the advance loop from the stop line (m)")
+    i.set_defaults(func=import_cmd)
+
+    r = verbs.add_parser("run", help="run one controller on every traffic light of a scenario",
+                         usage="ampelwerk sim run SCENARIO --controller NAME --out DIR [options] [-- SUMO options]",
+                         description="Runs one controller on every traffic light; SUMO options after `--` are "
+                                     "passed to SUMO as they are (e.g. -- --time-to-teleport -1).")
+    r.add_argument("scenario", help="bundled scenario name or .sumocfg")
+    r.add_argument("--controller", required=True, help="fixed, sumo-actuated, max-pressure or ampelwerk-<strategy>")
+    r.add_argument("--out", required=True, help="run directory (tripinfo, statistics, signals, events, summary)")
+    _common(r)
+    r.add_argument("--seed", type=int, default=1, help="SUMO random seed (default 1)")
+    r.add_argument("--gui", action="store_true", help="watch in sumo-gui (TraCI instead of libsumo)")
+    r.add_argument("--traci", action="store_true", help="use TraCI with plain sumo (the --gui code path)")
+    r.add_argument("--device", metavar="PORT", help="serial URL of a board that runs one traffic light (HIL)")
+    r.add_argument("--device-tls", metavar="ID", help="traffic light the board runs (default: the first)")
+    r.set_defaults(func=run_cmd)
+
+    c = verbs.add_parser("compare", help="run controllers x scenarios x seeds in parallel; table, CSV, charts")
+    c.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="bundled scenario names or .sumocfg files")
+    c.add_argument("--controllers", required=True, help="comma-separated controller names")
+    c.add_argument("--seeds", default="1,2,3", help="comma-separated SUMO seeds (default 1,2,3)")
+    c.add_argument("--out", default="compare-out", help="output directory (default compare-out)")
+    c.add_argument("--jobs", type=int, help="parallel runs (default: number of cores)")
+    _common(c)
+    c.set_defaults(func=compare_cmd)
+
+
+class _DashDashParser(argparse.ArgumentParser):
+    """Sub-parser that hands everything after `--` to SUMO (as ``args.sumo_options``)."""
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        args = list(args or [])
+        extra: list[str] = []
+        if "--" in args:
+            i = args.index("--")
+            args, extra = args[:i], args[i + 1:]
+        ns, rest = super().parse_known_args(args, namespace)
+        ns.sumo_options = extra
+        return ns, rest
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--begin", type=float, help="simulation begin (s; default: the scenario's)")
+    p.add_argument("--end", type=float, help="simulation end (s; default: the scenario's, else 3600)")
+    p.add_argument("--step-length", type=float, default=1.0, help="SUMO step length (s, default 1.0)")
+    p.add_argument("--tick-ms", type=int, default=100, help="core tick (ms, default 100; must divide the step)")
+    p.add_argument("--scale", type=float, default=1.0, help="demand scale factor passed to SUMO (default 1.0)")
+
+
+def _scenario(name: str) -> Path:
+    from ampelwerk.cli import UserError
+
+    try:
+        from sim.scenarios import resolve
+    except ImportError:
+        resolve = None
+    if resolve is not None:
+        try:
+            return Path(resolve(name))
+        except (FileNotFoundError, ValueError, KeyError) as e:
+            raise UserError(str(e)) from None
+    path = Path(name)
+    if not path.is_file():
+        raise UserError("scenario %s not found: give a .sumocfg file" % name)
+    return path
+
+
+def _controllers(text: str) -> list[str]:
+    from ampelwerk.cli import UserError
+    from sim.runner import controller_names
+
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    bad = [c for c in names if c not in controller_names()]
+    if bad or not names:
+        raise UserError("unknown controller %s (known: %s)" % (", ".join(bad) or "''", ", ".join(controller_names())))
+    return names
+
+
+def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Path):
+    from ampelwerk.cli import UserError
+    from sim.runner import RunOptions
+
+    extra = list(getattr(args, "sumo_options", None) or [])
+    if args.step_length <= 0:
+        raise UserError("--step-length=%g s must be positive" % args.step_length)
+    if args.scale <= 0:
+        raise UserError("--scale=%g must be positive" % args.scale)
+    return RunOptions(scenario=scenario, controller=controller, out_dir=out, seed=getattr(args, "seed", 1),
+                      begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms,
+                      scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
+                      sumo_options=extra)
+
+
+def import_cmd(args: argparse.Namespace) -> int:
+    from ampelwerk.cli import UserError
+
+    try:
+        from sim.net_import import import_command
+    except ImportError as e:
+        raise UserError("the scenario importer is not installed in this checkout (sim.net_import): %s" % e) from None
+    return int(import_command(args.scenario, Path(args.out), args.red_clearance_ms, args.advance_m) or 0)
+
+
+def _device_factory(args: argparse.Namespace, strategy: str):
+    """controller_factory that puts the board on --device-tls (default: first) and cores elsewhere."""
+    from ampelwerk.cli import UserError
+    from controller.core import Controller
+
+    try:
+        from hil.proxy import DeviceController
+    except ImportError as e:
+        raise UserError("--device needs the HIL proxy (hil.proxy.DeviceController), not available: %s" % e) from None
+    chosen: list[str] = []
+
+    def factory(tls_id: str, ix):
+        if not chosen and (args.device_tls is None or args.device_tls == tls_id):
+            chosen.append(tls_id)
+            print("traffic light %s runs on the board at %s" % (tls_id, args.device))
+            return DeviceController(args.device, ix, strategy=strategy)
+        return Controller(ix, strategy)
+
+    return factory, chosen
+
+
+def run_cmd(args: argparse.Namespace) -> int:
+    from ampelwerk.cli import UserError
+    from sim.metrics import MetricsError
+    from sim.runner import run
+    from sim.sumo_session import SumoError
+
+    controller = _controllers(args.controller)[0]
+    opts = _options(args, _scenario(args.scenario), controller, Path(args.out))
+    factory = chosen = None
+    if args.device:
+        if not controller.startswith("ampelwerk-"):
+            raise UserError("--device runs the ampelwerk core on a board: use --controller ampelwerk-<strategy>")
+        factory, chosen = _device_factory(args, controller[len("ampelwerk-"):])
+    try:
+        s = run(opts, controller_factory=factory)
+    except (SumoError, MetricsError, ValueError) as e:
+        raise UserError(str(e)) from None
+    if args.device and not chosen:
+        raise UserError("--device-tls %s is not a traffic light of the imported configs" % args.device_tls)
+    print("%s on %s, seed %d: delay %.1f s per scheduled vehicle (%d scheduled: %d arrived, %d running at end, "
+          "%d never inserted), trip %.1f s, waiting %.1f s, teleports %d, collisions %d, wall %.1f s -> %s" % (
+              controller, opts.scenario.name, opts.seed, s["delay_s"], s["vehicles_scheduled"], s["arrived"],
+              s["running_at_end"], s["never_inserted"], s["mean_trip_duration_s"], s["mean_waiting_time_s"],
+              s["teleports"], s["collisions"], s["wall_s"], opts.out_dir))
+    if s.get("monitor_flash"):
+        print("CONFLICT MONITOR LATCHED FLASH at: %s" % ", ".join(s["monitor_flash"]))
+    return 0
+
+
+def compare_cmd(args: argparse.Namespace) -> int:
+    from ampelwerk.cli import UserError
+    from sim.compare import compare
+    from sim.report import markdown_table, aggregate
+    from sim.sumo_session import SumoError
+
+    controllers = _controllers(args.controllers)
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise UserError("--seeds=%r must be comma-separated integers, e.g. 1,2,3" % args.seeds) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError("--jobs=%d must be at least 1" % args.jobs)
+    scenarios = [_scenario(s) for s in args.scenarios]
+    out = Path(args.out)
+    template = _options(args, scenarios[0], controllers[0], out)
+    try:
+        runs, failures = compare(scenarios, controllers, seeds, out, template, args.jobs)
+    except SumoError as e:
+        raise UserError(str(e)) from None
+    print()
+    print(markdown_table(aggregate(runs)))
+    print("wrote %s, %s and charts in %s" % (out / "runs.csv", out / "compare.md", out))
+    if failures:
+        print("%d run(s) failed: see %s" % (len(failures), out / "compare.md"))
+        return 1
+    return 0

@@ -1,0 +1,92 @@
+"""Compare controllers over scenarios and seeds: parallel SUMO runs, then tables and charts. Host only.
+
+Every (scenario, controller, seed) runs in its own worker process (libsumo
+holds one simulation per process; workers are replaced after each run). Each
+scenario's traffic lights are imported once, before the runs, and shared by
+all ampelwerk-* runs of it. Output directory:
+  <out>/<scenario>/<controller>/seed<N>/   one run directory each (sim/runner.py)
+  <out>/runs.csv                          every run
+  <out>/compare.md                        mean over seeds per scenario and controller
+  <out>/delay_<scenario>.png, approaches_<scenario>.png
+Times in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from sim import report
+from sim.runner import Imported, RunOptions, import_for_run, run
+
+
+def _run_one(job: tuple[RunOptions, Imported | None]) -> dict:
+    opts, imported = job
+    try:
+        return run(opts, imported=imported)
+    except Exception as e:  # report the failed run; the others go on
+        return {"error": "%s: %s" % (type(e).__name__, e), "scenario": str(opts.scenario),
+                "controller": opts.controller, "seed": opts.seed}
+
+
+def plan(scenarios: list[Path], controllers: list[str], seeds: list[int], out: Path,
+         template: RunOptions) -> list[RunOptions]:
+    """One RunOptions per (scenario, controller, seed), each with its own run directory."""
+    jobs = []
+    for scen in scenarios:
+        for ctl in controllers:
+            for seed in seeds:
+                d = out / Path(scen).name.split(".")[0] / ctl / ("seed%d" % seed)
+                jobs.append(replace(template, scenario=Path(scen), controller=ctl, seed=seed, out_dir=d, progress=False))
+    return jobs
+
+
+def compare(scenarios: list[Path], controllers: list[str], seeds: list[int], out: Path,
+            template: RunOptions, jobs: int | None = None, log=print) -> tuple[list[dict], list[dict]]:
+    """Run everything, write runs.csv, compare.md and charts; returns (runs, failures)."""
+    out.mkdir(parents=True, exist_ok=True)
+    planned = plan(scenarios, controllers, seeds, out, template)
+    imported: dict[Path, Imported] = {}
+    if any(c.startswith("ampelwerk-") for c in controllers):
+        for scen in scenarios:
+            opts = replace(template, scenario=Path(scen), out_dir=out / Path(scen).name.split(".")[0])
+            imported[Path(scen)] = import_for_run(opts)
+    work = [(o, imported.get(o.scenario) if o.controller.startswith("ampelwerk-") else None) for o in planned]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+    log("running %d simulations in %d process%s" % (len(work), jobs, "" if jobs == 1 else "es"))
+    results = []
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(jobs, maxtasksperchild=1) as pool:
+        for r in pool.imap_unordered(_run_one, work):
+            results.append(r)
+            if "error" in r:
+                log("  FAILED %s %s seed %s: %s" % (Path(r["scenario"]).name, r["controller"], r["seed"], r["error"]))
+            else:
+                log("  %s %s seed %d: delay %.1f s, running at end %d, never inserted %d (%.1f s wall)" % (
+                    report.scenario_name(r), r["controller"], r["seed"], r["delay_s"], r["running_at_end"],
+                    r["never_inserted"], r["wall_s"]))
+    order = {(str(o.scenario), o.controller, o.seed): i for i, o in enumerate(planned)}
+    results.sort(key=lambda r: order.get((r["scenario"], r["controller"], r["seed"]), 0))
+    runs = [r for r in results if "error" not in r]
+    failures = [r for r in results if "error" in r]
+    write_outputs(runs, failures, out)
+    return runs, failures
+
+
+def write_outputs(runs: list[dict], failures: list[dict], out: Path) -> list[dict]:
+    """runs.csv, compare.md (with failures listed) and the PNG charts; returns the aggregate rows."""
+    report.write_runs_csv(runs, out / "runs.csv")
+    agg = report.aggregate(runs)
+    md = ["# Controller comparison", "", report.markdown_table(agg)]
+    if failures:
+        md += ["", "## Failed runs", ""] + ["- %s %s seed %s: %s" % (Path(f["scenario"]).name, f["controller"],
+                                                                    f["seed"], f["error"]) for f in failures]
+    (out / "compare.md").write_text("\n".join(md) + "\n")
+    (out / "failures.json").write_text(json.dumps(failures, indent=1) + "\n")
+    for scen in dict.fromkeys(r["scenario"] for r in agg):
+        report.chart_delay(agg, out / ("delay_%s.png" % scen), scen)
+        report.chart_approaches(runs, out / ("approaches_%s.png" % scen), scen)
+    return agg

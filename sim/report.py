@@ -1,0 +1,125 @@
+"""Tables, CSV, markdown and PNG charts of SUMO run summaries. Host only.
+
+Input is a list of run summaries (summary.json of sim/runner.py). Every table
+puts the vehicles still driving at the end and the vehicles never inserted
+next to the delay, so a controller that gridlocks the net cannot look good.
+Reused by the compare command and by docs generators. Times in seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from statistics import mean, pstdev
+
+# columns of the per-run CSV, in order
+RUN_COLUMNS = ("scenario", "controller", "seed", "scale", "delay_s", "mean_trip_duration_s", "mean_waiting_time_s",
+               "vehicles_scheduled", "arrived", "running_at_end", "never_inserted", "teleports", "collisions",
+               "emergency_braking", "monitor_flash", "wall_s", "sumo_version")
+MEAN_COLUMNS = ("delay_s", "mean_trip_duration_s", "mean_waiting_time_s", "arrived", "running_at_end",
+                "never_inserted", "teleports", "collisions", "emergency_braking", "wall_s")
+
+
+def scenario_name(summary: dict) -> str:
+    """Short scenario name: the .sumocfg file name without extension."""
+    return Path(summary["scenario"]).name.split(".")[0]
+
+
+def aggregate(runs: list[dict]) -> list[dict]:
+    """Mean over seeds per (scenario, controller), in first-seen order; delay also gets its spread."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((scenario_name(r), r["controller"]), []).append(r)
+    out = []
+    for (scen, ctl), rs in groups.items():
+        row = {"scenario": scen, "controller": ctl, "seeds": len(rs)}
+        for c in MEAN_COLUMNS:
+            row[c] = mean(float(r[c]) for r in rs)
+        row["delay_sd_s"] = pstdev(float(r["delay_s"]) for r in rs)
+        row["monitor_flash"] = sum(len(r.get("monitor_flash", [])) for r in rs)
+        out.append(row)
+    return out
+
+
+def markdown_table(agg: list[dict]) -> str:
+    """The comparison table as GitHub markdown (one row per scenario and controller)."""
+    lines = ["| scenario | controller | seeds | delay s (sd) | trip s | waiting s | arrived | running at end "
+             "| never inserted | teleports | collisions | wall s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in agg:
+        lines.append("| %s | %s | %d | %.1f (%.1f) | %.1f | %.1f | %.0f | %.0f | %.0f | %.1f | %.1f | %.1f |%s" % (
+            r["scenario"], r["controller"], r["seeds"], r["delay_s"], r["delay_sd_s"], r["mean_trip_duration_s"],
+            r["mean_waiting_time_s"], r["arrived"], r["running_at_end"], r["never_inserted"], r["teleports"],
+            r["collisions"], r["wall_s"], "  MONITOR FLASH in %d run(s)" % r["monitor_flash"] if r["monitor_flash"] else ""))
+    return "\n".join(lines) + "\n"
+
+
+def write_runs_csv(runs: list[dict], path: Path) -> None:
+    """Every run, one row each."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(RUN_COLUMNS)
+        for r in runs:
+            w.writerow([scenario_name(r) if c == "scenario" else
+                        ";".join(r.get(c, [])) if c == "monitor_flash" else r.get(c, "") for c in RUN_COLUMNS])
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def chart_delay(agg: list[dict], path: Path, scenario: str) -> None:
+    """Bar chart: mean delay per controller for one scenario, with unfinished counts in the labels."""
+    plt = _pyplot()
+    rows = [r for r in agg if r["scenario"] == scenario]
+    fig, ax = plt.subplots(figsize=(max(5, 1.4 * len(rows)), 4))
+    ax.bar(range(len(rows)), [r["delay_s"] for r in rows], yerr=[r["delay_sd_s"] for r in rows], capsize=4)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels(["%s\nrun %.0f / not in %.0f" % (r["controller"], r["running_at_end"], r["never_inserted"])
+                        for r in rows], fontsize=8)
+    ax.set_ylabel("mean delay per scheduled vehicle (s)")
+    ax.set_title("%s: delay per controller (mean over seeds)" % scenario)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def approach_table(runs: list[dict], scenario: str) -> dict[str, dict[str, float]]:
+    """{"tls/edge": {controller: mean over seeds of approach delay}} for one scenario."""
+    acc: dict[str, dict[str, list[float]]] = {}
+    for r in runs:
+        if scenario_name(r) != scenario:
+            continue
+        for tls, edges in (r.get("approach_delay_s") or {}).items():
+            for edge, v in edges.items():
+                acc.setdefault("%s/%s" % (tls, edge), {}).setdefault(r["controller"], []).append(v)
+    return {k: {c: mean(v) for c, v in per.items()} for k, per in acc.items()}
+
+
+def chart_approaches(runs: list[dict], path: Path, scenario: str, most: int = 30) -> bool:
+    """Horizontal bars: delay per approach and controller (the `most` worst approaches). False if no data."""
+    table = approach_table(runs, scenario)
+    if not table:
+        return False
+    plt = _pyplot()
+    controllers = list(dict.fromkeys(r["controller"] for r in runs if scenario_name(r) == scenario))
+    keys = sorted(table, key=lambda k: -max(table[k].values()))[:most]
+    h = 0.8 / len(controllers)
+    fig, ax = plt.subplots(figsize=(8, 1 + 0.25 * len(keys) * max(1, len(controllers) / 2)))
+    for i, c in enumerate(controllers):
+        ax.barh([k + i * h for k in range(len(keys))], [table[key].get(c, 0.0) for key in keys], height=h, label=c)
+    ax.set_yticks([k + 0.4 - h / 2 for k in range(len(keys))])
+    ax.set_yticklabels(keys, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("mean time loss per vehicle on the approach (s)")
+    ax.set_title("%s: delay per approach" % scenario)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
