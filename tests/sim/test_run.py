@@ -18,6 +18,7 @@ from sim.runner import Imported, RunOptions, run
 from sim.signal_check import check_signals
 
 pytestmark = [pytest.mark.sumo, pytest.mark.slow]
+CONTROLLER = str(Path(__file__).resolve().parents[2] / "controller")
 
 ROUTES = """<routes>
   <flow id="ns" begin="0" end="600" from="top0A0" to="A0bottom0" vehsPerHour="300"/>
@@ -49,9 +50,9 @@ def junction_config() -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def junction(tmp_path_factory) -> tuple[Path, Imported]:
-    d = tmp_path_factory.mktemp("junction")
+def build_junction(d: Path) -> tuple[Path, Imported]:
+    """Write the junction's net, routes, loops and config into d; returns (sumocfg, Imported)."""
+    d.mkdir(parents=True, exist_ok=True)
     netgenerate = Path(sys.executable).parent / "netgenerate"
     subprocess.run([str(netgenerate), "--grid", "--grid.number", "1", "--grid.attach-length", "200",
                     "--tls.set", "A0", "--no-turnarounds", "-o", str(d / "j.net.xml")], check=True, capture_output=True)
@@ -63,6 +64,11 @@ def junction(tmp_path_factory) -> tuple[Path, Imported]:
         for i, (lane, _) in LOOPS.items()))
     (d / "A0.json").write_text(json.dumps(junction_config()))
     return d / "j.sumocfg", Imported({"A0": d / "A0.json"}, d / "loops.add.xml")
+
+
+@pytest.fixture(scope="module")
+def junction(tmp_path_factory) -> tuple[Path, Imported]:
+    return build_junction(tmp_path_factory.mktemp("junction"))
 
 
 def assert_sane_run(out: Path, summary: dict) -> None:
@@ -94,3 +100,73 @@ def test_fixed_peer_runs_the_net_program(junction, tmp_path):
     assert_sane_run(tmp_path, s)
     states = [l.split(",")[2] for l in (tmp_path / "signals.csv").read_text().splitlines()[1:]]
     assert states[:4] == ["GGgrrrGGgrrr", "yyyrrryyyrrr", "rrrGGgrrrGGg", "rrryyyrrryyy"]
+
+
+def test_traci_path_gives_the_same_run_as_libsumo(junction, tmp_path):
+    # --gui uses TraCI; here plain sumo behind TraCI takes the same code path headless
+    cfg, imported = junction
+    a = run(RunOptions(cfg, "ampelwerk-actuated", tmp_path / "libsumo", end=300, progress=False), imported=imported)
+    b = run(RunOptions(cfg, "ampelwerk-actuated", tmp_path / "traci", end=300, use_traci=True, progress=False),
+            imported=imported)
+    assert b["arrived"] > 0 and b["collisions"] == 0
+    assert (a["delay_s"], a["arrived"]) == (b["delay_s"], b["arrived"])
+    assert (tmp_path / "libsumo" / "signals.csv").read_text() == (tmp_path / "traci" / "signals.csv").read_text()
+
+
+@pytest.mark.parametrize("controller", ["sumo-actuated", "max-pressure"])
+def test_peer_baselines_serve_both_directions(junction, tmp_path, controller):
+    cfg, _ = junction
+    s = run(RunOptions(cfg, controller, tmp_path, progress=False))
+    assert_sane_run(tmp_path, s)
+    states = {l.split(",")[2] for l in (tmp_path / "signals.csv").read_text().splitlines()[1:]}
+    assert {"GGgrrrGGgrrr", "rrrGGgrrrGGg"} <= states
+    # both approaches of each direction saw vehicles and got them through
+    assert all(v > 0 for v in s["approach_delay_s"]["A0"].values()) and len(s["approach_delay_s"]["A0"]) == 4
+
+
+class _Guard:
+    """Wraps the SUMO connection; fails if any call comes from a frame in controller/."""
+
+    def __init__(self, target, calls):
+        self._target, self._calls = target, calls
+
+    def __getattr__(self, name):
+        value = getattr(self._target, name)
+        if callable(value) or hasattr(value, "getIDList"):
+            return _Guard(value, self._calls)
+        return value
+
+    def __call__(self, *args, **kwargs):
+        f = sys._getframe(1)
+        while f is not None:
+            assert not f.f_code.co_filename.startswith(CONTROLLER), "SUMO called from %s" % f.f_code.co_filename
+            f = f.f_back
+        self._calls.append(1)
+        return self._target(*args, **kwargs)
+
+
+def test_in_a_sumo_run_the_core_gets_only_presence_bits(junction, tmp_path, monkeypatch):
+    from controller.core import Controller
+    from sim import sumo_session
+    from sim.runner import RunOptions, run
+
+    calls: list[int] = []
+    real_start = sumo_session.start
+    monkeypatch.setattr(sumo_session, "start", lambda *a, **k: _Guard(real_start(*a, **k), calls))
+    seen = {"ticks": 0, "on": 0, "bad": []}
+
+    class Recording(Controller):
+        def step(self, elapsed_ms, presence):
+            seen["ticks"] += 1
+            if elapsed_ms != 100 or type(presence) is not bytearray or len(presence) != self.ix.n_detectors \
+                    or any(b not in (0, 1) for b in presence):
+                seen["bad"].append((elapsed_ms, presence))
+            seen["on"] += sum(presence)
+            return super().step(elapsed_ms, presence)
+
+    cfg, imported = junction
+    s = run(RunOptions(cfg, "ampelwerk-actuated", tmp_path, end=300, progress=False),
+            controller_factory=lambda tls, ix: Recording(ix, "actuated"), imported=imported)
+    assert seen["bad"] == []
+    assert seen["ticks"] == 3000  # 300 one-second steps of 10 ticks
+    assert seen["on"] > 0 and calls and s["arrived"] > 0
