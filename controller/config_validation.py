@@ -8,6 +8,7 @@
 from controller.strategies import STRATEGY_NAMES
 
 from controller.config_schema import (
+    ADAPTIVE,
     CYCLE_RANGE,
     DETECTOR_KINDS,
     DIAGNOSTICS,
@@ -330,6 +331,15 @@ def validate(raw):
             unit = "counts/min" if name.endswith("per_min") else "ms"
             rep.int_field("detector_diagnostics", diag, name, spec, unit=unit, allow_zero=True)
         rep.int_field("detector_diagnostics", diag, "occupancy_window_ms", OCCUPANCY_WINDOW)
+
+    ad = raw.get("adaptive", {})
+    if not isinstance(ad, dict):
+        rep.add("", "adaptive must be an object of parameters, found %s" % _q(ad))
+    else:
+        rep.unknown_keys("adaptive", ad, tuple(ADAPTIVE))
+        for name, spec in ADAPTIVE.items():
+            unit = "ms" if name.endswith("_ms") else ("vehicles" if name.endswith("_veh") else "(ratio)")
+            rep.int_field("adaptive", ad, name, spec, unit=unit)
 
     # fixed-time plan (required by the fixed strategy, optional otherwise)
     ft = raw.get("fixed_time")

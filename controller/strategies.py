@@ -11,7 +11,7 @@
 # `ctl` is the Controller: ctl.kernel (stage, established, group states and
 # timers), ctl.detectors, ctl.demand (calls per group). decide() runs every tick
 # and must not allocate; it only ever *asks* - the safety kernel decides when.
-STRATEGY_NAMES = ("fixed", "actuated")
+STRATEGY_NAMES = ("fixed", "actuated", "adaptive")
 
 
 def make_strategy(name, intersection):
@@ -23,4 +23,8 @@ def make_strategy(name, intersection):
         from controller.strategy_actuated import ActuatedStrategy
 
         return ActuatedStrategy(intersection)
+    if name == "adaptive":
+        from controller.strategy_adaptive import AdaptiveStrategy
+
+        return AdaptiveStrategy(intersection)
     raise ValueError("unknown strategy %r (known: %s)" % (name, ", ".join(STRATEGY_NAMES)))

@@ -94,7 +94,7 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
 
 
 @st.composite
-def configs(draw, strategies=("actuated", "fixed")) -> dict:
+def configs(draw, strategies=("actuated", "fixed", "adaptive")) -> dict:
     seed = draw(st.integers(0, 2**32 - 1))
     strategy = draw(st.sampled_from(strategies))
     return random_config(random.Random(seed), strategy)

@@ -32,7 +32,7 @@ def test_core_unit_tests_pass_under_micropython(micropython: str) -> None:
     assert last.endswith(" 0 failed") and passed >= 40, last
 
 
-@pytest.mark.parametrize("strategy", ["actuated", "fixed"])
+@pytest.mark.parametrize("strategy", ["actuated", "fixed", "adaptive"])
 def test_thousands_of_ticks_allocate_nothing(micropython: str, strategy: str) -> None:
     r = _run([micropython, "tests/micropython_heap_check.py", str(EXAMPLE_CONFIG), strategy, "20000"])
     assert r.returncode == 0, r.stderr[-2000:]
@@ -67,7 +67,7 @@ def test_one_hour_in_a_small_heap_from_mpy(micropython: str, tmp_path: Path) -> 
     assert "heap-locked ticks: 36000" in r.stdout
 
 
-@pytest.mark.parametrize("strategy,seed", [("actuated", 1), ("fixed", 2), ("actuated", 3)])
+@pytest.mark.parametrize("strategy,seed", [("actuated", 1), ("fixed", 2), ("adaptive", 3)])
 def test_same_trace_on_cpython_and_micropython(micropython: str, tmp_path: Path, strategy: str, seed: int) -> None:
     ix = load_file(EXAMPLE_CONFIG)
     trace = tmp_path / "trace.csv"

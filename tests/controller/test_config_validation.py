@@ -97,7 +97,7 @@ def test_unknown_field_and_bad_choice():
     raw["signal_groups"][0]["colour"] = "blue"
     raw["signal_groups"][0]["recall"] = "always"
     errs = "\n".join(_errors(raw))
-    assert 'strategy="magic" is not one of fixed, actuated' in errs
+    assert 'strategy="magic" is not one of fixed, actuated, adaptive' in errs
     assert 'signal group "A": unknown field "colour"' in errs
     assert 'signal group "A": recall="always" is not one of none, min, max' in errs
 

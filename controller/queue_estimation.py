@@ -1,0 +1,132 @@
+# Queue estimation per vehicle signal group from loop detectors only.
+# Runs on the board; update() allocates nothing. Units: vehicles, ms.
+#
+# Between the advance loop and the stop line the estimate counts vehicles in
+# and out: +1 for each vehicle over an advance loop, -1 for each vehicle over
+# a stop-bar loop. The count is corrected when the loops show the queue has
+# cleared (green, no vehicle over the stop bar for a passage time and none
+# over the advance loop for the travel time between the loops), and bounded
+# by the storage between the loops. When an advance loop stays occupied the
+# queue has spilled back past it; the estimate then grows with the time it
+# stays occupied, as vehicles keep joining out of sight.
+# Failed loops (detector_diagnostics) fall back:
+#  - no usable stop-bar loop: departures are assumed at the saturation
+#    headway while the group is green;
+#  - no usable advance loop: an occupied stop-bar loop during red means a
+#    queue of at least one vehicle, growing with the arrival rate the stop
+#    bar measured in the last window.
+from array import array
+
+from controller.compat import TIMER_MAX_MS
+from controller.detector_diagnostics import FAULT_NONE
+from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
+from controller.signal_states import GREEN
+
+_VEHICLE_SPACING_M = 7  # one queued car per 7 m of lane
+_TRAVEL_SPEED_M_PER_S = 10  # approach speed used for the advance -> stop-bar travel time
+
+
+class QueueEstimator:
+    def __init__(self, ix, detectors, diagnostics, spill_ms=3000, saturation_headway_ms=2000):
+        n = ix.n_groups
+        self.n = n
+        self.ix = ix
+        self.det = detectors
+        self.fault = diagnostics.fault
+        self.spill_ms = spill_ms
+        self.saturation_headway_ms = saturation_headway_ms
+        self.stop_loops = []
+        self.advance_loops = []
+        self.capacity = array("i", [0] * n)
+        self.travel_ms = array("i", [0] * n)
+        for g in range(n):
+            stops = []
+            advs = []
+            far = 0
+            for d in ix.group_detectors[g]:
+                if ix.detector_kind[d] == DETECTOR_STOP_BAR:
+                    stops.append(d)
+                elif ix.detector_kind[d] == DETECTOR_ADVANCE:
+                    advs.append(d)
+                    if ix.detector_distance_m[d] > far:
+                        far = ix.detector_distance_m[d]
+            self.stop_loops.append(tuple(stops))
+            self.advance_loops.append(tuple(advs))
+            lanes = len(advs) if advs else (len(stops) if stops else 1)
+            self.capacity[g] = lanes * (far // _VEHICLE_SPACING_M + 1) if far else lanes * 6
+            self.travel_ms[g] = far * 1000 // _TRAVEL_SPEED_M_PER_S
+        self.between = array("i", [0] * n)  # counted between the loops
+        self.estimate = array("i", [0] * n)  # vehicles waiting or arriving: what strategies read
+        self.discharge_ms = array("i", [0] * n)  # fallback discharge clock
+        self.red_ms = array("i", [0] * n)  # time since the group was last green
+
+    def update(self, elapsed_ms, states):
+        ix = self.ix
+        det = self.det
+        fault = self.fault
+        for g in range(self.n):
+            if ix.is_pedestrian[g]:
+                continue
+            green = states[g] == GREEN
+            if green:
+                self.red_ms[g] = 0
+            else:
+                t = self.red_ms[g] + elapsed_ms
+                self.red_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+            arrivals = 0
+            adv_ok = 0
+            adv_quiet = True
+            spill = 0
+            for d in self.advance_loops[g]:
+                if fault[d] != FAULT_NONE:
+                    continue
+                adv_ok += 1
+                arrivals += det.rising[d]
+                if det.presence[d]:
+                    adv_quiet = False
+                    if det.on_ms[d] >= self.spill_ms and det.on_ms[d] > spill:
+                        spill = det.on_ms[d]
+                elif det.off_ms[d] < self.travel_ms[g]:
+                    adv_quiet = False
+            departures = 0
+            stop_ok = 0
+            stop_occupied = 0  # vehicles standing on stop-bar loops (counted out already)
+            stop_gap = TIMER_MAX_MS
+            for d in self.stop_loops[g]:
+                if fault[d] != FAULT_NONE:
+                    continue
+                stop_ok += 1
+                departures += det.rising[d]
+                if det.presence[d]:
+                    stop_occupied += 1
+                    stop_gap = 0
+                elif det.off_ms[d] < stop_gap:
+                    stop_gap = det.off_ms[d]
+            b = self.between[g] + arrivals
+            if stop_ok:
+                b -= departures
+            elif green:
+                # no stop-bar loop: assume saturation discharge while green
+                t = self.discharge_ms[g] + elapsed_ms
+                while t >= self.saturation_headway_ms and b > 0:
+                    t -= self.saturation_headway_ms
+                    b -= 1
+                self.discharge_ms[g] = t if b > 0 else 0
+            if b < 0:
+                b = 0
+            cap = self.capacity[g]
+            if b > cap:
+                b = cap
+            if green and adv_quiet and stop_gap >= ix.passage_ms[g]:
+                b = 0  # the loops show the queue has cleared
+            self.between[g] = b
+            est = b + stop_occupied
+            if adv_ok == 0 and stop_ok and stop_occupied and not green:
+                # no advance loop: a standing queue of at least one, growing with arrivals
+                est = stop_occupied
+                for d in self.stop_loops[g]:
+                    est += det.flow_count[d] * self.red_ms[g] // ix.occupancy_window_ms
+            if spill:
+                # spilled back past the advance loop: more are waiting out of sight
+                est += cap // 2 + spill // self.saturation_headway_ms
+            self.estimate[g] = est

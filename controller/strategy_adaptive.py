@@ -1,0 +1,160 @@
+# Adaptive strategy: serves stages by estimated queues from loop detectors
+# (queue_estimation.py) instead of by calls alone. Runs on the board;
+# decide() allocates nothing and uses integer arithmetic only. Units: ms,
+# vehicles. Parameters: the config's "adaptive" block (config_schema.ADAPTIVE).
+#
+# Every tick, once the current stage is established and its min greens held:
+#  - the competing stage is chosen (fixed sequence: the next one in order with
+#    demand, skipping the others; free sequence: the one with the highest
+#    value); a stage's value is the vehicles estimated waiting in its groups
+#    that are not green yet, plus one per call, plus one vehicle-equivalent for
+#    each age_weight_ms its oldest call has waited;
+#  - green continues while it pays: some leaving group still has vehicles
+#    within its passage time (gap), and the competitor's value is not more
+#    than truncation_ratio times the vehicles still queued in the leaving
+#    groups plus truncation_margin_veh;
+#  - green ends on gap-out (event 4), max-out (event 5; the max timer runs
+#    from the moment another stage has demand), or truncation (event 6);
+#  - no group with demand waits longer than its max_wait_ms: its stage is
+#    served next, whatever the values say.
+# Cycle and splits follow from these rules: a stage's green grows with its
+# queue and shrinks when others' queues grow, so the cycle stretches under
+# heavy demand and shortens under light demand.
+from array import array
+
+from controller import event_codes as ev
+from controller.compat import TIMER_MAX_MS
+from controller.config_schema import ADAPTIVE
+from controller.queue_estimation import QueueEstimator
+from controller.signal_states import GREEN
+
+
+def _param(raw, name):
+    block = raw.get("adaptive") or {}
+    v = block.get(name)
+    return ADAPTIVE[name][0] if v is None else v
+
+
+class AdaptiveStrategy:
+    name = "adaptive"
+
+    def __init__(self, ix):
+        self.ix = ix
+        raw = ix.raw or {}
+        self.truncation_ratio = _param(raw, "truncation_ratio")
+        self.truncation_margin_veh = _param(raw, "truncation_margin_veh")
+        self.age_weight_ms = _param(raw, "age_weight_ms")
+        self.spill_ms = _param(raw, "spill_ms")
+        self.saturation_headway_ms = _param(raw, "saturation_headway_ms")
+        default_wait = _param(raw, "max_wait_ms")
+        self.max_wait_ms = array("i", [ix.max_wait_ms[g] or default_wait for g in range(ix.n_groups)])
+        self.queues = None
+        self.max_timer_ms = 0
+        self.next_stage = -1
+        self.urgent = False
+        self.value = array("i", [0] * ix.n_stages)
+
+    def start(self, ctl):
+        if self.queues is None:
+            self.queues = QueueEstimator(self.ix, ctl.detectors, ctl.diagnostics, self.spill_ms, self.saturation_headway_ms)
+        self.max_timer_ms = 0
+
+    def _stage_values(self, k, d):
+        # value of every stage from its groups that are not green; -1 = no demand
+        ix = self.ix
+        est = self.queues.estimate
+        for s in range(ix.n_stages):
+            v = -1
+            for g in ix.stage_groups[s]:
+                if k.state[g] == GREEN:
+                    continue
+                w = est[g]
+                if d.call[g]:
+                    w += 1 + d.call_age_ms[g] // self.age_weight_ms
+                if w > 0:
+                    v = w if v < 0 else v + w
+            self.value[s] = v
+
+    def _choose(self, k, d, current):
+        # -> the stage to serve next or -1; sets self.urgent when a wait bound decides
+        ix = self.ix
+        self.urgent = False
+        # a group that has waited too long decides
+        urgent = -1
+        oldest = -1
+        for g in range(ix.n_groups):
+            if d.call[g] and k.state[g] != GREEN and d.call_age_ms[g] >= self.max_wait_ms[g] and d.call_age_ms[g] > oldest:
+                oldest = d.call_age_ms[g]
+                urgent = g
+        best = -1
+        if ix.free_sequence or urgent >= 0:
+            top = -1
+            for s in range(ix.n_stages):
+                if s == current or self.value[s] < 0:
+                    continue
+                if urgent >= 0 and not ix.stage_mask[s][urgent]:
+                    continue
+                if self.value[s] > top:
+                    top = self.value[s]
+                    best = s
+            self.urgent = urgent >= 0
+            return best
+        pos = ix.sequence_position[current]
+        k_len = len(ix.sequence)
+        for step in range(1, k_len):
+            p = pos + step
+            if p >= k_len:
+                p -= k_len
+            s = ix.sequence[p]
+            if self.value[s] >= 0:
+                return s
+        return -1
+
+    def decide(self, ctl, elapsed_ms):
+        ix = self.ix
+        k = ctl.kernel
+        d = ctl.demand
+        self.queues.update(elapsed_ms, k.state)
+        s = k.stage
+        if not k.established:
+            self.max_timer_ms = 0
+            return s
+        self._stage_values(k, d)
+        nxt = self._choose(k, d, s)
+        self.next_stage = nxt
+        if nxt < 0:
+            self.max_timer_ms = 0  # nobody else waits: rest in green
+            return s
+        t = self.max_timer_ms + elapsed_ms
+        self.max_timer_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+        est = self.queues.estimate
+        remaining = 0
+        extending = False
+        maxed = True
+        for g in ix.stage_groups[s]:
+            if ix.is_pedestrian[g] or k.state[g] != GREEN:
+                continue
+            if k.state_ms[g] < ix.min_green_ms[g]:
+                return s
+            if ix.stage_mask[nxt][g]:
+                continue  # stays green in the next stage
+            remaining += est[g]
+            if d.gap_ms[g] < ix.passage_ms[g]:
+                extending = True
+            if self.max_timer_ms < ix.max_green_ms[g]:
+                maxed = False
+        if self.urgent:
+            code = ev.PHASE_FORCE_OFF
+        elif maxed:
+            code = ev.PHASE_MAX_OUT
+        elif not extending:
+            code = ev.PHASE_GAP_OUT
+        elif self.value[nxt] > self.truncation_ratio * remaining + self.truncation_margin_veh:
+            code = ev.PHASE_FORCE_OFF
+        else:
+            return s
+        for g in ix.stage_groups[s]:
+            if not ix.is_pedestrian[g] and not ix.stage_mask[nxt][g]:
+                ctl.events.add(code, g + 1)
+        self.max_timer_ms = 0
+        return nxt
