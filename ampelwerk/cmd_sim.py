@@ -13,8 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     i = verbs.add_parser("import", help="turn a scenario's traffic lights into controller configs and loops")
     i.add_argument("scenario", help="bundled scenario name or .sumocfg")
     i.add_argument("--out", required=True, help="directory for the configs and the loop detector file")
-    i.add_argument("--red-clearance-ms", type=int, default=2000, help="all-red between conflicting groups (ms)")
-    i.add_argument("--advance-m", type=float, default=40.0, help="distance of the advance loop from the stop line (m)")
+    i.add_argument("--red-clearance-ms", type=int, help="red clearance of every signal group (ms; importer default)")
+    i.add_argument("--advance-m", type=float, help="distance of the advance loop from the stop line (m; importer default)")
     i.set_defaults(func=import_cmd)
 
     r = verbs.add_parser("run", help="run one controller on every traffic light of a scenario",
@@ -68,13 +68,13 @@ def _scenario(name: str) -> Path:
     from ampelwerk.cli import UserError
 
     try:
-        from sim.scenarios import resolve
+        from sim.scenarios import ScenarioError, resolve
     except ImportError:
         resolve = None
     if resolve is not None:
         try:
             return Path(resolve(name))
-        except (FileNotFoundError, ValueError, KeyError) as e:
+        except ScenarioError as e:
             raise UserError(str(e)) from None
     path = Path(name)
     if not path.is_file():
@@ -113,9 +113,14 @@ def import_cmd(args: argparse.Namespace) -> int:
 
     try:
         from sim.net_import import import_command
+        from sim.scenarios import ScenarioError
     except ImportError as e:
         raise UserError("the scenario importer is not installed in this checkout (sim.net_import): %s" % e) from None
-    return int(import_command(args.scenario, Path(args.out), args.red_clearance_ms, args.advance_m) or 0)
+    given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m)) if v is not None}
+    try:
+        return int(import_command(args.scenario, Path(args.out), **given) or 0)
+    except ScenarioError as e:
+        raise UserError(str(e)) from None
 
 
 def _device_factory(args: argparse.Namespace, strategy: str):
@@ -154,7 +159,7 @@ def run_cmd(args: argparse.Namespace) -> int:
         factory, chosen = _device_factory(args, controller[len("ampelwerk-"):])
     try:
         s = run(opts, controller_factory=factory)
-    except (SumoError, MetricsError, ValueError) as e:
+    except (SumoError, MetricsError, ValueError) as e:  # ValueError: e.g. an unknown strategy name
         raise UserError(str(e)) from None
     if args.device and not chosen:
         raise UserError("--device-tls %s is not a traffic light of the imported configs" % args.device_tls)

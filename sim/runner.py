@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -110,9 +111,13 @@ def import_for_run(opts: RunOptions) -> Imported:
     """Import the scenario's traffic lights into configs under <out>/import (sim.net_import)."""
     try:
         from sim.net_import import import_scenario
+        from sim.scenarios import ScenarioError
     except ImportError as e:
         raise SumoError("ampelwerk controllers need the scenario importer (sim.net_import): %s" % e) from None
-    res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import")
+    try:
+        res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import")
+    except ScenarioError as e:
+        raise SumoError("importing %s: %s" % (opts.scenario, e)) from None
     return Imported(dict(res.configs), Path(res.detectors_file))
 
 
@@ -232,7 +237,7 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         for tls in infos:
             signals.record(now, tls, conn.trafficlight.getRedYellowGreenState(tls))
         n_steps = int(round((end - now) / opts.step_length))
-        bar = _progress(n_steps, "%s %s" % (Path(opts.scenario).stem, name)) if opts.progress and n_steps > 600 else None
+        bar = _progress(n_steps, "%s %s" % (Path(opts.scenario).stem, name)) if opts.progress and n_steps > 600 and sys.stderr.isatty() else None
         for k in range(n_steps):
             conn.simulationStep()
             now = conn.simulation.getTime()
@@ -279,6 +284,7 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         "python": platform.python_version(),
         "traffic_lights": sorted(infos),
         "controlled_by_ampelwerk": sorted(cores),
+        "configs": {tls: str(p) for tls, p in imported.configs.items()} if imported else {},
         "monitor_flash": sorted(tls for tls, c in cores.items() if c.flashing),
         "wall_s": wall,
         "approaches": approaches,
@@ -290,10 +296,11 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
 
 
 def _progress(total: int, label: str) -> tuple[Any, Any]:
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
     prog = Progress("[progress.description]{task.description}", BarColumn(), "{task.percentage:>3.0f}%",
-                    TimeElapsedColumn(), TimeRemainingColumn(), transient=True)
+                    TimeElapsedColumn(), TimeRemainingColumn(), transient=True, console=Console(stderr=True))
     task = prog.add_task(label, total=total)
     prog.start()
     return prog, task

@@ -170,3 +170,18 @@ def test_in_a_sumo_run_the_core_gets_only_presence_bits(junction, tmp_path, monk
     assert seen["bad"] == []
     assert seen["ticks"] == 3000  # 300 one-second steps of 10 ticks
     assert seen["on"] > 0 and calls and s["arrived"] > 0
+
+
+@pytest.mark.parametrize("scenario", ["single4", "arterial5"])
+@pytest.mark.parametrize("controller", ["ampelwerk-actuated", "fixed"])
+def test_bundled_scenarios_run_end_to_end(tmp_path, scenario, controller):
+    from sim.scenarios import resolve
+
+    s = run(RunOptions(resolve(scenario), controller, tmp_path, end=900, progress=False))
+    assert s["collisions"] == 0 and s["arrived"] > 0 and s["delay_s"] > 0
+    assert s["vehicles_scheduled"] == s["arrived"] + s["running_at_end"] + s["never_inserted"]
+    for name in ("tripinfo.xml", "statistics.xml", "signals.csv", "events.csv", "summary.json"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    if controller.startswith("ampelwerk-"):
+        assert s["controlled_by_ampelwerk"] == s["traffic_lights"] and s["monitor_flash"] == []
+        assert check_signals(tmp_path / "signals.csv", s["configs"], step_s=1.0) == []
