@@ -132,8 +132,8 @@ def build_single4() -> None:
         return "".join("G" if i in green else "y" if i in yellow else "r" for i in range(link))
 
     phases = []
-    for green, dur, lo, hi in ((ns_through, 32, 10, 55), (ns_left, 10, 5, 25), (ew_through, 22, 8, 45), (ew_left, 8, 5, 20)):
-        phases.append('<phase duration="%d" minDur="%d" maxDur="%d" state="%s"/>' % (dur, lo, hi, state(green)))
+    for green, dur in ((ns_through, 32), (ns_left, 10), (ew_through, 22), (ew_left, 8)):
+        phases.append('<phase duration="%d" state="%s"/>' % (dur, state(green)))
         phases.append('<phase duration="3" state="%s"/>' % state(yellow=green))
         phases.append('<phase duration="2" state="%s"/>' % state())
     tll = ['<tlLogic id="C" type="static" programID="0" offset="0">'] + ["    " + p for p in phases] + ["</tlLogic>"]

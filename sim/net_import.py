@@ -1,0 +1,325 @@
+"""Import a SUMO scenario's traffic lights as Ampelwerk controller configs plus E1 loops.
+
+Host code (CPython), never on the board. Reads the net named by a .sumocfg with
+sumolib (programs, connections, the junctions' foe matrices), and writes per
+traffic light a controller config <out>/<tls>.json that controller.config
+accepts, and one <out>/detectors.add.xml with the E1 loops of all of them.
+The rules (groups, stages, conflicts, intergreens, defaults, loop placement)
+are in docs/sim-import.md; program analysis is in import_program.py, loop
+placement in detector_layout.py. Units: ms in configs, s in SUMO, m on lanes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim import import_program as prog
+from sim.detector_layout import DetectorPlacement, layout, sanitize, write_additional
+from sim.scenarios import ScenarioError, read_sumocfg, resolve
+
+WALKING_SPEED_M_S = 1.2  # pedestrian clearance: crossing length at this speed
+DEFAULT_WALK_MS = 7000
+PASSAGE_MS = 3000
+
+
+class NetImportError(ScenarioError):
+    """A scenario that cannot be imported (no traffic lights, unreadable net, ...)."""
+
+
+@dataclass
+class TlsMapping:
+    """How one traffic light's links map to signal groups and where its loops are."""
+
+    tls_id: str
+    config_path: Path
+    program_id: str
+    link_count: int
+    group_links: dict[str, list[int]]
+    green_chars: str
+    always_red_links: list[int]
+    junctions: list[str]
+    detectors: list[DetectorPlacement]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    """Everything import_scenario wrote: configs per tls id, the loops file, the mappings."""
+
+    sumocfg: Path
+    net_file: Path
+    configs: dict[str, Path]
+    detectors_file: Path
+    mappings: dict[str, TlsMapping]
+
+
+def _phases(program: Any) -> list[prog.Phase]:
+    out = []
+    for p in program.getPhases():
+        lo = p.minDur if p.minDur is not None and p.minDur >= 0 else None
+        hi = p.maxDur if p.maxDur is not None and p.maxDur >= 0 else None
+        out.append(prog.Phase(p.state, float(p.duration), lo, hi))
+    return out
+
+
+def _pick_program(tls: Any) -> tuple[Any, list[str]]:
+    programs = list(tls.getPrograms().values())
+    static = [p for p in programs if p.getType() == "static"]
+    chosen = (static or programs)[0]
+    notes = []
+    if len(programs) > 1:
+        notes.append("net has %d programs; imported %s" % (len(programs), chosen._id))
+    if chosen.getType() != "static":
+        notes.append("program type %s read as a plain phase list" % chosen.getType())
+    return chosen, notes
+
+
+def _is_crossing(lane: Any) -> bool:
+    return lane.getEdge().getFunction() in ("crossing", "walkingarea")
+
+
+def _link_connections(tls: Any) -> dict[int, list[Any]]:
+    """link index -> sumolib Connection objects of the traffic light."""
+    out: dict[int, list[Any]] = {}
+    for in_lane, out_lane, idx in tls.getConnections():
+        for c in in_lane.getOutgoing():
+            if c.getToLane() == out_lane and c.getTLLinkIndex() == idx and c.getTLSID() == tls.getID():
+                out.setdefault(idx, []).append(c)
+    return out
+
+
+def _foe_pairs(conns: dict[int, list[Any]]) -> set[tuple[int, int]]:
+    """Pairs of link indices whose connections are foes in their junction's request matrix."""
+    index = {}
+    for i, cs in conns.items():
+        for c in cs:
+            index[id(c)] = (c.getJunction(), c.getJunction().getLinkIndex(c))
+    pairs = set()
+    items = [(i, c) for i, cs in conns.items() for c in cs]
+    for a in range(len(items)):
+        ia, ca = items[a]
+        na, ja = index[id(ca)]
+        for ib, cb in items[a + 1:]:
+            nb, jb = index[id(cb)]
+            if ia == ib or na is not nb or ja < 0 or jb < 0:
+                continue
+            try:
+                if na.areFoes(ja, jb) or na.areFoes(jb, ja):
+                    pairs.add((min(ia, ib), max(ia, ib)))
+            except (KeyError, IndexError):
+                continue
+    return pairs
+
+
+def _group_name(links: list[int], conns: dict[int, list[Any]]) -> str:
+    by_edge: dict[str, list[str]] = {}
+    for i in links:
+        for c in conns.get(i, [])[:1]:
+            by_edge.setdefault(c.getFrom().getID(), []).append(c.getDirection())
+    return "; ".join("from %s: %s" % (e, " ".join(sorted(set(d)))) for e, d in by_edge.items()) or "links %s" % links
+
+
+def file_stem(tls_id: str) -> str:
+    """A filename-safe stem for a tls id: sanitized, long cluster ids cut and suffixed with a hash."""
+    safe = sanitize(tls_id)
+    if len(safe) > 64:
+        safe = safe[:55] + "_" + hashlib.sha1(tls_id.encode()).hexdigest()[:8]
+    return safe
+
+
+def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, default_min_green_ms: int,
+                 default_max_green_ms: int, advance_m: float) -> tuple[dict, TlsMapping]:
+    """The controller config dict and the mapping for one traffic light."""
+    program, notes = _pick_program(tls)
+    phases = _phases(program)
+    conns = _link_connections(tls)
+    ped_links = {i for i, cs in conns.items() if any(_is_crossing(c.getFromLane()) or _is_crossing(c.getToLane())
+                                                     for c in cs)}
+    try:
+        a = prog.analyse(phases, ped_links)
+    except ValueError as e:
+        raise NetImportError("traffic light %s, program %s: %s" % (tls.getID(), program._id, e)) from None
+    notes += a.notes
+    link_group = {i: g for g, links in a.group_links.items() for i in links}
+    foes = _foe_pairs(conns)
+    def ordered(pair: tuple[str, str]) -> tuple[str, str]:
+        return tuple(sorted(pair, key=a.group_ids.index))
+
+    foe_groups = {ordered((link_group[x], link_group[y])) for x, y in foes
+                  if x in link_group and y in link_group and link_group[x] != link_group[y]}
+    permissive = sorted(foe_groups - set(a.conflicts))
+    program_only = [c for c in a.conflicts if c not in foe_groups]
+    if permissive:
+        notes.append("foes shown green together by the program, kept compatible (permissive): %s"
+                     % ", ".join("%s-%s" % p for p in permissive))
+    if program_only:
+        notes.append("%d conflicts come from the program alone (never green together, not foes)" % len(program_only))
+
+    lane_links: dict[str, list[int]] = {}
+    for i, cs in conns.items():
+        if i not in ped_links:
+            for c in cs:
+                lane_links.setdefault(c.getFromLane().getID(), []).append(i)
+    placements, det_notes = layout(net, tls.getID(), lane_links, link_group, advance_m)
+    notes += det_notes
+    with_detectors = {p.group for p in placements}
+
+    groups = []
+    clearance = {}
+    for g in a.group_ids:
+        colours = a.group_colours[g]
+        green_phases = [k for ks in a.stage_phases for k in ks if colours[k] == "G"]
+        entry: dict[str, Any] = {"id": g, "name": _group_name(a.group_links[g], conns)}
+        if g in a.pedestrian:
+            length = max(c.getFromLane().getLength() if c.getFromLane().getEdge().getFunction() == "crossing"
+                         else c.getToLane().getLength() for i in a.group_links[g] for c in conns[i])
+            ped_clear = min(max(int(math.ceil(length / WALKING_SPEED_M_S)) * 1000, 3000), 60000)
+            entry.update(kind="pedestrian", walk_ms=DEFAULT_WALK_MS, ped_clearance_ms=ped_clear,
+                         red_clearance_ms=red_clearance_ms, recall="ped")
+            clearance[g] = ped_clear
+        else:
+            lo, hi = prog.green_limits_ms(phases, green_phases, default_min_green_ms, default_max_green_ms)
+            seen = prog.yellow_ms(phases, colours)
+            yellow = min(max(seen, prog.YELLOW_FLOOR_MS), prog.YELLOW_CEILING_MS)
+            if seen != yellow:
+                notes.append("group %s: program yellow %d ms, config yellow_ms %d (core range %d..%d ms)"
+                             % (g, seen, yellow, prog.YELLOW_FLOOR_MS, prog.YELLOW_CEILING_MS))
+            recall = "none" if g in with_detectors else "min"
+            if recall == "min":
+                notes.append("group %s has no loop of its own; recall min" % g)
+            entry.update(kind="vehicle", min_green_ms=lo, max_green_ms=hi, passage_ms=PASSAGE_MS, yellow_ms=yellow,
+                         red_clearance_ms=red_clearance_ms, recall=recall)
+            clearance[g] = yellow
+        groups.append(entry)
+
+    all_red_ms = prog.longest_all_red_ms(phases)
+    stage_phase_set = {k for ks in a.stage_phases for k in ks}
+    intergreen: dict[str, dict[str, int]] = {}
+    for x, y in a.conflicts:
+        for c, e in ((x, y), (y, x)):
+            seen = prog.program_intergreen_ms(phases, a.group_colours[c], a.group_colours[e], stage_phase_set)
+            floor = clearance[c] + red_clearance_ms
+            value = floor + all_red_ms if seen is None else max(seen + red_clearance_ms, floor)
+            intergreen.setdefault(c, {})[e] = min(value, prog.INTERGREEN_CEILING_MS)
+
+    stage_ids = ["S%d" % (n + 1) for n in range(len(a.stages))]
+    raw: dict[str, Any] = {
+        "format": "ampelwerk-intersection/1",
+        "id": safe_id,
+        "name": "SUMO traffic light %s" % tls.getID(),
+        "strategy": "actuated",
+        "signal_groups": groups,
+        "conflicts": [list(c) for c in a.conflicts],
+        "intergreen_ms": intergreen,
+        "stages": [{"id": s, "name": "program phase %s" % ",".join(map(str, ks)), "groups": gs}
+                   for s, gs, ks in zip(stage_ids, a.stages, a.stage_phases)],
+        "sequence": {"mode": "fixed", "order": stage_ids},
+        "detectors": [{"id": p.id, "group": p.group, "kind": p.kind, "distance_m": int(round(p.distance_m)),
+                       "lane": p.lane} for p in placements],
+    }
+    plan, plan_notes = _fixed_time(raw, phases, a.stage_phases, stage_ids)
+    notes += plan_notes
+    if plan:
+        raw["fixed_time"] = plan
+    junctions = sorted({c.getJunction().getID() for cs in conns.values() for c in cs})
+    raw["source"] = {"sumo": {
+        "tls_id": tls.getID(), "program_id": program._id, "program_offset_s": program.getOffset(),
+        "link_count": a.link_count, "group_links": a.group_links, "green_chars": a.green_chars,
+        "always_red_links": a.always_red_links, "junctions": junctions, "notes": notes,
+    }}
+    mapping = TlsMapping(tls.getID(), Path(), program._id, a.link_count, a.group_links, a.green_chars,
+                         a.always_red_links, junctions, placements, notes)
+    return raw, mapping
+
+
+def _fixed_time(raw: dict, phases: list[prog.Phase], stage_phases: list[list[int]],
+                stage_ids: list[str]) -> tuple[dict | None, list[str]]:
+    """The program as a fixed-time plan; splits below the core's minimum are raised (noted)."""
+    from controller.config_validation import validate
+    from controller.intersection import Intersection
+
+    if validate(raw):
+        return None, []  # the caller reports the config's own problems
+    model = Intersection(raw)
+    splits = prog.program_splits_ms(phases, stage_phases)
+    notes = []
+    for n, sid in enumerate(stage_ids):
+        s = model.stage_ids.index(sid)
+        nxt = model.stage_ids.index(stage_ids[(n + 1) % len(stage_ids)])
+        need = model.transition_ms(s, nxt) + model.stage_min_green_ms(s)
+        if splits[n] < need:
+            notes.append("fixed_time: split of %s raised from %d to %d ms (min green + transition)" % (sid, splits[n], need))
+            splits[n] = need
+    cycle = sum(splits)
+    if not 20000 <= cycle <= 300000:
+        return None, notes + ["no fixed_time plan: cycle %d ms outside the core's 20000..300000 ms" % cycle]
+    return {"cycle_ms": cycle, "offset_ms": 0, "splits_ms": dict(zip(stage_ids, splits))}, notes
+
+
+def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, default_min_green_ms: int = 5000,
+                    default_max_green_ms: int = 45000, advance_m: float = 40.0) -> ImportResult:
+    """Write <out_dir>/<tls>.json for every traffic light and <out_dir>/detectors.add.xml."""
+    from controller.config import ConfigError, load_file
+
+    try:
+        import sumolib
+    except ImportError:
+        raise NetImportError("sumolib not found: pip install sumolib") from None
+    cfg = read_sumocfg(Path(sumocfg))
+    if not cfg.net_file.is_file():
+        raise NetImportError("net file %s named by %s not found" % (cfg.net_file, cfg.path))
+    net = sumolib.net.readNet(str(cfg.net_file), withPrograms=True, withPedestrianConnections=True)
+    lights = [t for t in net.getTrafficLights() if t.getPrograms()]
+    if not lights:
+        raise NetImportError("%s has no traffic lights with a program: nothing to import" % cfg.net_file)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    configs: dict[str, Path] = {}
+    mappings: dict[str, TlsMapping] = {}
+    all_loops: list[DetectorPlacement] = []
+    used: set[str] = set()
+    for tls in sorted(lights, key=lambda t: t.getID()):
+        safe = file_stem(tls.getID())
+        while safe.lower() in used or safe.lower() == "detectors.add":
+            safe += "_"
+        used.add(safe.lower())
+        raw, mapping = build_config(net, tls, safe, red_clearance_ms=red_clearance_ms,
+                                    default_min_green_ms=default_min_green_ms,
+                                    default_max_green_ms=default_max_green_ms, advance_m=advance_m)
+        path = out_dir / (safe + ".json")
+        path.write_text(json.dumps(raw, indent=1) + "\n")
+        try:
+            load_file(str(path))
+        except ConfigError as e:
+            raise NetImportError("imported config for traffic light %s does not validate (an importer bug; "
+                                 "please report it with the net):\n  %s" % (tls.getID(), "\n  ".join(e.errors))) from None
+        mapping.config_path = path
+        configs[tls.getID()] = path
+        mappings[tls.getID()] = mapping
+        all_loops += mapping.detectors
+    detectors_file = out_dir / "detectors.add.xml"
+    write_additional(all_loops, detectors_file)
+    return ImportResult(cfg.path, cfg.net_file, configs, detectors_file, mappings)
+
+
+def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_m: float = 40.0) -> int:
+    """`ampelwerk sim import`: import, print a summary per traffic light; raises ScenarioError on bad input."""
+    if red_clearance_ms < 0 or red_clearance_ms > 10000:
+        raise NetImportError("--red-clearance-ms=%d is outside 0..10000 ms" % red_clearance_ms)
+    if not 5 <= advance_m <= 1000:
+        raise NetImportError("--advance-m=%g is outside 5..1000 m" % advance_m)
+    result = import_scenario(resolve(scenario), Path(out), red_clearance_ms=red_clearance_ms, advance_m=advance_m)
+    for tls_id, m in result.mappings.items():
+        raw = json.loads(m.config_path.read_text())
+        stages = " ".join("%s=%s" % (s["id"], "+".join(s["groups"])) for s in raw["stages"])
+        kinds = [d["kind"] for d in raw["detectors"]]
+        print("%s -> %s: %d links, %d groups, stages %s, %d stop-bar + %d advance loops%s" % (
+            tls_id, m.config_path.name, m.link_count, len(m.group_links), stages, kinds.count("stop_bar"),
+            kinds.count("advance"), ", %d notes" % len(m.notes) if m.notes else ""))
+    print("%d configs and %s written to %s" % (len(result.configs), result.detectors_file.name, out))
+    return 0
