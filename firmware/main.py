@@ -26,9 +26,13 @@ def _options():
 
 def main():
     if sys.platform == "linux":
-        here = __file__.rsplit("/", 2)[0] if __file__.count("/") >= 2 else "."
-        if here not in sys.path:
-            sys.path.insert(0, here)
+        import os
+
+        here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+        try:
+            os.stat(here + "/firmware")  # a bundle: main.py sits next to firmware/
+        except OSError:  # the repo: main.py is in firmware/, the packages one up
+            sys.path.insert(0, here.rsplit("/", 1)[0] if "/" in here else ".")
     from firmware.app import Board
 
     opts = _options()
