@@ -32,7 +32,10 @@ def main():
         try:
             os.stat(here + "/firmware")  # a bundle: main.py sits next to firmware/
         except OSError:  # the repo: main.py is in firmware/, the packages one up
-            sys.path.insert(0, here.rsplit("/", 1)[0] if "/" in here else ".")
+            if "/" in here:
+                sys.path.insert(0, here.rsplit("/", 1)[0])
+            else:
+                sys.path.insert(0, ".." if here == "." else ".")
     from firmware.app import Board
 
     opts = _options()
