@@ -83,9 +83,9 @@ class VirtualBoard:
                 return
 
     def _board_to_pty(self) -> None:
-        out = self.proc.stdout
+        fd = self.proc.stdout.fileno()
         while True:
-            data = out.read1(4096) if hasattr(out, "read1") else out.read(1)
+            data = os.read(fd, 4096)
             if not data:
                 return
             try:
