@@ -12,6 +12,7 @@ so a run is reproducible given the seed. Usage:
 
     python sim/scenarios/build.py            # both scenarios
     python sim/scenarios/build.py single4    # one
+    python sim/scenarios/build.py --out DIR  # elsewhere (to compare with the committed files)
 """
 
 from __future__ import annotations
@@ -89,9 +90,9 @@ LEGS = {"N": (0, 1), "S": (0, -1), "E": (1, 0), "W": (-1, 0)}
 TURNS = {"N": ("W", "S", "E"), "S": ("E", "N", "W"), "E": ("N", "W", "S"), "W": ("S", "E", "N")}
 
 
-def build_single4() -> None:
-    d = HERE / "single4"
-    d.mkdir(exist_ok=True)
+def build_single4(root: Path = HERE) -> None:
+    d = root / "single4"
+    d.mkdir(parents=True, exist_ok=True)
     nodes = ['<node id="C" x="0" y="0" type="traffic_light" tl="C"/>']
     edges = []
     for leg, (dx, dy) in LEGS.items():
@@ -159,9 +160,9 @@ SIDE_M = 250  # side street length to its fringe node
 ENTRY_M = 400  # arterial length before the first / after the last crossing
 
 
-def build_arterial5() -> None:
-    d = HERE / "arterial5"
-    d.mkdir(exist_ok=True)
+def build_arterial5(root: Path = HERE) -> None:
+    d = root / "arterial5"
+    d.mkdir(parents=True, exist_ok=True)
     xs = (ARTERIAL_X[0] - ENTRY_M,) + ARTERIAL_X + (ARTERIAL_X[-1] + ENTRY_M,)
     names = ["A0"] + ["J%d" % (i + 1) for i in range(len(ARTERIAL_X))] + ["A%d" % (len(ARTERIAL_X) + 1)]
     nodes, edges = [], []
@@ -200,7 +201,22 @@ def build_arterial5() -> None:
 
 BUILDERS = {"single4": build_single4, "arterial5": build_arterial5}
 
+def main(argv: list[str]) -> int:
+    """Build the named scenarios (default: all) into sim/scenarios/, or into --out DIR."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Regenerate the bundled SUMO scenarios with netconvert")
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="any of %s (default: all)" % ", ".join(BUILDERS))
+    parser.add_argument("--out", type=Path, default=HERE, help="parent directory (default: next to this script)")
+    args = parser.parse_args(argv)
+    for scenario in args.scenarios:
+        if scenario not in BUILDERS:
+            parser.error("unknown scenario %r (known: %s)" % (scenario, ", ".join(BUILDERS)))
+    for scenario in args.scenarios or list(BUILDERS):
+        BUILDERS[scenario](args.out)
+        print("built", args.out / scenario)
+    return 0
+
+
 if __name__ == "__main__":
-    for scenario in sys.argv[1:] or list(BUILDERS):
-        BUILDERS[scenario]()
-        print("built", HERE / scenario)
+    raise SystemExit(main(sys.argv[1:]))
