@@ -39,8 +39,8 @@ MAX_GROUPS = 64
 MAX_DETECTORS = 250
 # "adaptive" block: parameters of the adaptive strategy (strategy_adaptive.py)
 ADAPTIVE = {
-    "truncation_ratio": (3, 1, 20),  # competitor value vs vehicles left in the leaving groups
-    "truncation_margin_veh": (4, 0, 100),
+    "min_gap_ms": (1000, 0, 10000),  # shortest passage time once the counted queue has cleared
+    "gap_reduction_ms_per_veh": (0, 0, 5000),  # passage cut per vehicle-equivalent waiting elsewhere
     "age_weight_ms": (20000, 1000, 600000),  # one vehicle-equivalent per this much waiting
     "max_wait_ms": (120000, 10000, 600000),  # longest a group with demand may wait (default for all groups)
     "spill_ms": (3000, 1000, 60000),  # an advance loop occupied this long means the queue spilled past it

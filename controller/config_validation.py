@@ -338,8 +338,7 @@ def validate(raw):
     else:
         rep.unknown_keys("adaptive", ad, tuple(ADAPTIVE))
         for name, spec in ADAPTIVE.items():
-            unit = "ms" if name.endswith("_ms") else ("vehicles" if name.endswith("_veh") else "(ratio)")
-            rep.int_field("adaptive", ad, name, spec, unit=unit)
+            rep.int_field("adaptive", ad, name, spec, unit="ms")
 
     # fixed-time plan (required by the fixed strategy, optional otherwise)
     ft = raw.get("fixed_time")

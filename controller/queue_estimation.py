@@ -59,6 +59,7 @@ class QueueEstimator:
         self.estimate = array("i", [0] * n)  # vehicles waiting or arriving: what strategies read
         self.discharge_ms = array("i", [0] * n)  # fallback discharge clock
         self.red_ms = array("i", [0] * n)  # time since the group was last green
+        self.arrival_gap_ms = array("i", [TIMER_MAX_MS] * n)  # since the last vehicle over an advance loop
 
     def update(self, elapsed_ms, states):
         ix = self.ix
@@ -77,17 +78,22 @@ class QueueEstimator:
             adv_ok = 0
             adv_quiet = True
             spill = 0
+            arrival_gap = TIMER_MAX_MS
             for d in self.advance_loops[g]:
                 if fault[d] != FAULT_NONE:
                     continue
                 adv_ok += 1
                 arrivals += det.rising[d]
                 if det.presence[d]:
+                    arrival_gap = 0
                     adv_quiet = False
                     if det.on_ms[d] >= self.spill_ms and det.on_ms[d] > spill:
                         spill = det.on_ms[d]
-                elif det.off_ms[d] < self.travel_ms[g]:
-                    adv_quiet = False
+                else:
+                    if det.off_ms[d] < arrival_gap:
+                        arrival_gap = det.off_ms[d]
+                    if det.off_ms[d] < self.travel_ms[g]:
+                        adv_quiet = False
             departures = 0
             stop_ok = 0
             stop_occupied = 0  # vehicles standing on stop-bar loops (counted out already)
@@ -120,6 +126,8 @@ class QueueEstimator:
             if green and adv_quiet and stop_gap >= ix.passage_ms[g]:
                 b = 0  # the loops show the queue has cleared
             self.between[g] = b
+            # -1: no usable advance loop, strategies fall back to the group's gap
+            self.arrival_gap_ms[g] = arrival_gap if adv_ok else -1
             est = b + stop_occupied
             if adv_ok == 0 and stop_ok and stop_occupied and not green:
                 # no advance loop: a standing queue of at least one, growing with arrivals

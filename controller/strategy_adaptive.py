@@ -9,14 +9,16 @@
 #    value); a stage's value is the vehicles estimated waiting in its groups
 #    that are not green yet, plus one per call, plus one vehicle-equivalent for
 #    each age_weight_ms its oldest call has waited;
-#  - green continues while it pays: some leaving group still has vehicles
-#    within its passage time (gap), and the competitor's value is not more
-#    than truncation_ratio times the vehicles still queued in the leaving
-#    groups plus truncation_margin_veh;
+#  - a leaving group whose counted queue has not cleared keeps its full
+#    passage time: a discharging queue is served to the end, since cutting it
+#    costs a second intergreen and a cycle of waiting for those left behind;
+#  - once its queue has cleared, the group only serves arrivals (the gap is
+#    taken on its advance loops, where they work), and its passage time shrinks by gap_reduction_ms_per_veh for every
+#    vehicle-equivalent of the competing stage, down to min_gap_ms
+#    (volume-density gap reduction driven by estimated queues);
 #  - green ends on gap-out (event 4), max-out (event 5; the max timer runs
-#    from the moment another stage has demand), or truncation (event 6);
-#  - no group with demand waits longer than its max_wait_ms: its stage is
-#    served next, whatever the values say.
+#    from the moment another stage has demand), or when a wait bound forces it
+#    (event 6): no group with demand waits longer than its max_wait_ms.
 # Cycle and splits follow from these rules: a stage's green grows with its
 # queue and shrinks when others' queues grow, so the cycle stretches under
 # heavy demand and shortens under light demand.
@@ -41,8 +43,8 @@ class AdaptiveStrategy:
     def __init__(self, ix):
         self.ix = ix
         raw = ix.raw or {}
-        self.truncation_ratio = _param(raw, "truncation_ratio")
-        self.truncation_margin_veh = _param(raw, "truncation_margin_veh")
+        self.min_gap_ms = _param(raw, "min_gap_ms")
+        self.gap_reduction_ms_per_veh = _param(raw, "gap_reduction_ms_per_veh")
         self.age_weight_ms = _param(raw, "age_weight_ms")
         self.spill_ms = _param(raw, "spill_ms")
         self.saturation_headway_ms = _param(raw, "saturation_headway_ms")
@@ -128,7 +130,8 @@ class AdaptiveStrategy:
         t = self.max_timer_ms + elapsed_ms
         self.max_timer_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
         est = self.queues.estimate
-        remaining = 0
+        arrival_gap = self.queues.arrival_gap_ms
+        cut = self.value[nxt] * self.gap_reduction_ms_per_veh
         extending = False
         maxed = True
         for g in ix.stage_groups[s]:
@@ -138,8 +141,15 @@ class AdaptiveStrategy:
                 return s
             if ix.stage_mask[nxt][g]:
                 continue  # stays green in the next stage
-            remaining += est[g]
-            if d.gap_ms[g] < ix.passage_ms[g]:
+            passage = ix.passage_ms[g]
+            gap = d.gap_ms[g]
+            if est[g] <= 0:
+                # queue cleared: only arrivals over the advance loops extend
+                reduced = passage - cut
+                passage = reduced if reduced > self.min_gap_ms else self.min_gap_ms
+                if arrival_gap[g] >= 0:
+                    gap = arrival_gap[g]
+            if gap < passage:
                 extending = True
             if self.max_timer_ms < ix.max_green_ms[g]:
                 maxed = False
@@ -149,8 +159,6 @@ class AdaptiveStrategy:
             code = ev.PHASE_MAX_OUT
         elif not extending:
             code = ev.PHASE_GAP_OUT
-        elif self.value[nxt] > self.truncation_ratio * remaining + self.truncation_margin_veh:
-            code = ev.PHASE_FORCE_OFF
         else:
             return s
         for g in ix.stage_groups[s]:

@@ -47,7 +47,7 @@ def test_spillback_over_the_advance_loop_raises_the_estimate():
     assert q.estimate[1] >= q.capacity[1] // 2 + 1
 
 
-def test_green_truncated_when_the_other_queue_is_much_longer():
+def test_thin_stream_gaps_out_early_when_the_other_queue_is_long():
     def traffic(t, pres):
         # A: a thin stream that would extend its green forever (gap 1500 < passage 2000)
         pres[0] = _pulse(t, 1500, 300)
@@ -72,7 +72,7 @@ def test_no_group_waits_longer_than_max_wait():
         pres[1] = _pulse(t, 1500, 300)
         pres[2] = 1 if t >= 20000 else 0  # one car waiting on B, nothing else
 
-    rec = Recorder(controller(_raw(max_wait_ms=30000, truncation_margin_veh=50))).run(120000, traffic)
+    rec = Recorder(controller(_raw(max_wait_ms=30000, gap_reduction_ms_per_veh=0))).run(120000, traffic)
     b_green = [t for t, s in rec.changes(1) if s == "G"][0]
     # called at 20 s, waits at most 30 s, then the 5 s intergreen
     assert 20000 + 30000 <= b_green <= 20000 + 30000 + 5000 + 200
