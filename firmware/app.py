@@ -47,6 +47,7 @@ class Board:
             self.server.report_fault(0, 0, self.station.reason)
         except Exception as again:
             console("fault path failed too: %r" % (again,))
+        time.sleep_ms(100)  # a fault that repeats must not spin the loop
 
     def run(self):
         console("board up: %s mode" % ("lockstep" if self.lockstep else "free-running"))

@@ -66,8 +66,8 @@ class Station:
             from controller import config
 
             ix = config.load_text(text, "config.json")
-        except ValueError as e:  # ConfigError, or JSON trouble
-            lines = getattr(e, "errors", [str(e)])
+        except Exception as e:  # ConfigError (lists every problem), or no memory for it
+            lines = getattr(e, "errors", [repr(e)])
             return "invalid config: " + "; ".join(lines)
         finally:
             from controller.config import unload

@@ -72,9 +72,7 @@ def run_scenario(device, suite: dict, sc: dict) -> tuple[list[tuple[bool, str]],
     t0 = time.monotonic()
     ix = scenario_config(suite, sc)
     tick = suite["tick_ms"]
-    device.ix = ix
-    device.outputs = bytearray(ix.n_groups)
-    device.upload_config(json.dumps(ix.raw, separators=(",", ":")).encode())
+    device.use_config(ix)
     core = Controller(ix)
     run = Run(ix, tick)
     run.core_states, run.core_events = [], []

@@ -10,6 +10,13 @@ tolerance in ticks (the suite's default unless it says otherwise).
 from __future__ import annotations
 
 
+_END = 1 << 40  # a window without to_ms runs to the end of the scenario
+
+
+def _window(lo: int, hi: int) -> str:
+    return "%d..%s ms" % (lo, "end" if hi >= _END else "%d" % hi)
+
+
 class Run:
     """What the device showed during one scenario."""
 
@@ -84,21 +91,21 @@ def check(run: Run, e: dict, tolerance_ticks: int) -> tuple[bool, str]:
     if kind == "event":
         code, param = e["code"], _param(run.ix, e)
         lo = e["at_ms"] - slack if "at_ms" in e else e.get("from_ms", 0)
-        hi = e["at_ms"] + slack if "at_ms" in e else e.get("to_ms", 1 << 40)
+        hi = e["at_ms"] + slack if "at_ms" in e else e.get("to_ms", _END)
         hits = [t for t, c, p in run.events if c == code and (param is None or p == param) and lo <= t <= hi]
         want_n = e.get("count")
-        want = "event %d%s in %d..%d ms" % (code, "" if param is None else " param %d" % param, lo, hi)
+        want = "event %d%s in %s" % (code, "" if param is None else " param %d" % param, _window(lo, hi))
         if want_n is None:
             return bool(hits), "%s: %d found %s" % (want, len(hits), hits[:5])
         return len(hits) == want_n, "%s exactly %d times: %d found %s" % (want, want_n, len(hits), hits[:5])
     if kind == "state":
         col = run.column(e["group"])
-        lo, hi = e.get("from_ms", 0), e.get("to_ms", 1 << 40)
+        lo, hi = e.get("from_ms", 0), e.get("to_ms", _END)
         seen = [col[k] for k, t in enumerate(run.times) if lo <= t <= hi]
         rule = e.get("rule", "always")
         hit = sum(1 for s in seen if s == e["state"])
         ok = {"always": hit == len(seen) and seen, "never": hit == 0 and seen, "sometime": hit > 0}[rule]
-        return bool(ok), "%s %s %s in %d..%d ms: %d of %d ticks" % (e["group"], rule, e["state"], lo, hi, hit, len(seen))
+        return bool(ok), "%s %s %s in %s: %d of %d ticks" % (e["group"], rule, e["state"], _window(lo, hi), hit, len(seen))
     if kind == "flashing":
         start = e["from_ms"] + slack
         ticks = [k for k, t in enumerate(run.times) if t >= start]

@@ -24,22 +24,26 @@ class DeviceController:
 
     def __init__(self, url: str, ix, strategy: str | None = None, bench: bool = False,
                  baudrate: int = 115200, timeout_s: float = 2.0, link: SerialLink | None = None):
-        self.ix = ix
         self.link = link or SerialLink(url, baudrate=baudrate, timeout_s=timeout_s)
-        self.outputs = bytearray(ix.n_groups)
         self.flashing = False
         self.mode = 0
         self.ticks = 0
         self.events: list[tuple[int, int, int]] = []
         try:
             self.hello = self.say_hello(bench)
-            raw = dict(ix.raw)
-            if strategy is not None:
-                raw["strategy"] = strategy
-            self.upload_config(json.dumps(raw, separators=(",", ":")).encode())
+            self.use_config(ix, strategy)
         except Exception:
             self.link.close()
             raise
+
+    def use_config(self, ix, strategy: str | None = None) -> None:
+        """Upload ix.raw (strategy overriding the config's own): the board restarts with it."""
+        raw = dict(ix.raw)
+        if strategy is not None:
+            raw["strategy"] = strategy
+        self.upload_config(json.dumps(raw, separators=(",", ":")).encode())
+        self.ix = ix
+        self.outputs = bytearray(ix.n_groups)
 
     def say_hello(self, bench: bool = False) -> dict:
         """Handshake: protocol version and what the board runs."""
@@ -62,7 +66,6 @@ class DeviceController:
                 break
             if off >= len(data):
                 raise LinkError("board acknowledged the whole config without applying it")
-        self.outputs[:] = bytes(self.ix.n_groups)
         self.events.clear()
 
     def step(self, elapsed_ms: int, presence) -> bytearray:
