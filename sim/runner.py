@@ -233,9 +233,12 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
                                 % (tls, maps[tls].link_count, len(infos[tls].links)))
             loops[tls] = (list(core.ix.detector_ids), LoopPresence(core.ix.n_detectors, step_ms, opts.tick_ms))
             conn.trafficlight.setRedYellowGreenState(tls, maps[tls].state(core.outputs))
+        # A state set through TraCI after the step that ended at T acts like a program's state at
+        # T + step (SUMO's convention): stamp it so, and both kinds line up in signals.csv.
+        lag = {tls: opts.step_length if tls in cores or any(p.tls_id == tls for p in peers) else 0.0 for tls in infos}
         now = conn.simulation.getTime()
         for tls in infos:
-            signals.record(now, tls, conn.trafficlight.getRedYellowGreenState(tls))
+            signals.record(now + lag[tls], tls, conn.trafficlight.getRedYellowGreenState(tls))
         n_steps = int(round((end - now) / opts.step_length))
         bar = _progress(n_steps, "%s %s" % (Path(opts.scenario).stem, name)) if opts.progress and n_steps > 600 and sys.stderr.isatty() else None
         for k in range(n_steps):
@@ -259,7 +262,7 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
             for p in peers:
                 p.step(conn, now)
             for tls in infos:
-                signals.record(now, tls, conn.trafficlight.getRedYellowGreenState(tls))
+                signals.record(now + lag[tls], tls, conn.trafficlight.getRedYellowGreenState(tls))
             if bar is not None and k % 50 == 0:
                 bar[0].update(bar[1], completed=k)
         if bar is not None:
