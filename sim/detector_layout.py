@@ -146,7 +146,8 @@ def layout(net: Any, tls_id: str, lane_links: dict[str, list[int]], link_group: 
                                             length - stop_pos, "stop_bar", group))
         adv_lane, pos, distance, note = place_advance(net, lane, advance_m)
         if distance - (length - stop_pos) < MIN_LOOP_SPACING_M:
-            notes.append("lane %s: no advance loop (%.1f m long, nothing upstream to continue onto)" % (lane_id, length))
+            notes.append("lane %s: no advance loop, it would sit within %.0f m of the stop-bar loop (%s)"
+                         % (lane_id, MIN_LOOP_SPACING_M, note))
             continue
         if note:
             notes.append("lane %s: %s" % (lane_id, note))

@@ -234,3 +234,55 @@ def program_splits_ms(phases: list[Phase], stage_phases: list[list[int]]) -> lis
         current = owner.get(k, current)
         splits[current] += int(round(phases[k].duration_s * 1000))
     return splits
+
+
+def intergreens_ms(phases: list[Phase], a: ProgramAnalysis, clearance_ms: dict[str, int],
+                   red_clearance_ms: int) -> dict[str, dict[str, int]]:
+    """{clearing: {entering: ms}} for every conflicting ordered pair.
+
+    The program's own time from end of green to start of green over direct
+    transitions plus red_clearance_ms, at least the clearing group's clearance
+    (yellow or ped clearance) plus red_clearance_ms; without a direct transition,
+    that floor plus the program's longest all-red run. Capped at 60 s.
+    """
+    all_red_ms = longest_all_red_ms(phases)
+    stage_phase_set = {k for ks in a.stage_phases for k in ks}
+    out: dict[str, dict[str, int]] = {}
+    for x, y in a.conflicts:
+        for c, e in ((x, y), (y, x)):
+            seen = program_intergreen_ms(phases, a.group_colours[c], a.group_colours[e], stage_phase_set)
+            floor = clearance_ms[c] + red_clearance_ms
+            value = floor + all_red_ms if seen is None else max(seen + red_clearance_ms, floor)
+            out.setdefault(c, {})[e] = min(value, INTERGREEN_CEILING_MS)
+    return out
+
+
+def fixed_time_plan(raw: dict, phases: list[Phase], stage_phases: list[list[int]]) -> tuple[dict | None, list[str]]:
+    """The program as a fixed_time plan for a config without one, and notes.
+
+    Splits come from program_splits_ms; one below the core's minimum (stage min
+    green + transition to the next stage) is raised to it. No plan if the
+    config is invalid or the cycle is outside the core's range.
+    """
+    from controller.config_schema import CYCLE_RANGE
+    from controller.config_validation import validate
+    from controller.intersection import Intersection
+
+    if validate(raw):
+        return None, []  # the caller reports the config's own problems
+    model = Intersection(raw)
+    order = list(model.sequence)  # stage numbers in sequence order (= stage_phases order)
+    splits = program_splits_ms(phases, stage_phases)
+    notes = []
+    for n, s in enumerate(order):
+        nxt = order[(n + 1) % len(order)]
+        need = model.transition_ms(s, nxt) + model.stage_min_green_ms(s)
+        if splits[n] < need:
+            notes.append("fixed_time: split of %s raised from %d to %d ms (min green + transition)"
+                         % (model.stage_ids[s], splits[n], need))
+            splits[n] = need
+    cycle = sum(splits)
+    if not CYCLE_RANGE[0] <= cycle <= CYCLE_RANGE[1]:
+        return None, notes + ["no fixed_time plan: cycle %d ms outside the core's %d..%d ms" % ((cycle,) + CYCLE_RANGE)]
+    return {"cycle_ms": cycle, "offset_ms": 0,
+            "splits_ms": {model.stage_ids[s]: v for s, v in zip(order, splits)}}, notes

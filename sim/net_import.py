@@ -95,25 +95,39 @@ def _link_connections(tls: Any) -> dict[int, list[Any]]:
 
 def _foe_pairs(conns: dict[int, list[Any]]) -> set[tuple[int, int]]:
     """Pairs of link indices whose connections are foes in their junction's request matrix."""
-    index = {}
-    for i, cs in conns.items():
-        for c in cs:
-            index[id(c)] = (c.getJunction(), c.getJunction().getLinkIndex(c))
+    items = [(i, c.getJunction(), c.getJunction().getLinkIndex(c)) for i, cs in conns.items() for c in cs]
     pairs = set()
-    items = [(i, c) for i, cs in conns.items() for c in cs]
-    for a in range(len(items)):
-        ia, ca = items[a]
-        na, ja = index[id(ca)]
-        for ib, cb in items[a + 1:]:
-            nb, jb = index[id(cb)]
+    for n, (ia, na, ja) in enumerate(items):
+        for ib, nb, jb in items[n + 1:]:
             if ia == ib or na is not nb or ja < 0 or jb < 0:
                 continue
             try:
                 if na.areFoes(ja, jb) or na.areFoes(jb, ja):
                     pairs.add((min(ia, ib), max(ia, ib)))
-            except (KeyError, IndexError):
+            except (KeyError, IndexError):  # a junction without a request matrix
                 continue
     return pairs
+
+
+def _conflict_notes(a: prog.ProgramAnalysis, conns: dict[int, list[Any]]) -> list[str]:
+    """How the program's conflicts differ from the junctions' foe matrices."""
+    link_group = {i: g for g, links in a.group_links.items() for i in links}
+    foe_groups = {tuple(sorted((link_group[x], link_group[y]), key=a.group_ids.index)) for x, y in _foe_pairs(conns)
+                  if x in link_group and y in link_group and link_group[x] != link_group[y]}
+    permissive = sorted(foe_groups - set(a.conflicts))
+    program_only = [c for c in a.conflicts if c not in foe_groups]
+    notes = []
+    if permissive:
+        notes.append("foes shown green together by the program, kept compatible (permissive): %s"
+                     % ", ".join("%s-%s" % p for p in permissive))
+    if program_only:
+        notes.append("%d conflicts come from the program alone (never green together, not foes)" % len(program_only))
+    return notes
+
+
+def _crossing_length_m(conns: list[Any]) -> float:
+    return max((lane.getLength() for c in conns for lane in (c.getFromLane(), c.getToLane())
+                if lane.getEdge().getFunction() == "crossing"), default=0.0)
 
 
 def _group_name(links: list[int], conns: dict[int, list[Any]]) -> str:
@@ -145,21 +159,8 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     except ValueError as e:
         raise NetImportError("traffic light %s, program %s: %s" % (tls.getID(), program._id, e)) from None
     notes += a.notes
+    notes += _conflict_notes(a, conns)
     link_group = {i: g for g, links in a.group_links.items() for i in links}
-    foes = _foe_pairs(conns)
-    def ordered(pair: tuple[str, str]) -> tuple[str, str]:
-        return tuple(sorted(pair, key=a.group_ids.index))
-
-    foe_groups = {ordered((link_group[x], link_group[y])) for x, y in foes
-                  if x in link_group and y in link_group and link_group[x] != link_group[y]}
-    permissive = sorted(foe_groups - set(a.conflicts))
-    program_only = [c for c in a.conflicts if c not in foe_groups]
-    if permissive:
-        notes.append("foes shown green together by the program, kept compatible (permissive): %s"
-                     % ", ".join("%s-%s" % p for p in permissive))
-    if program_only:
-        notes.append("%d conflicts come from the program alone (never green together, not foes)" % len(program_only))
-
     lane_links: dict[str, list[int]] = {}
     for i, cs in conns.items():
         if i not in ped_links:
@@ -176,8 +177,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
         green_phases = [k for ks in a.stage_phases for k in ks if colours[k] == "G"]
         entry: dict[str, Any] = {"id": g, "name": _group_name(a.group_links[g], conns)}
         if g in a.pedestrian:
-            length = max(c.getFromLane().getLength() if c.getFromLane().getEdge().getFunction() == "crossing"
-                         else c.getToLane().getLength() for i in a.group_links[g] for c in conns[i])
+            length = _crossing_length_m([c for i in a.group_links[g] for c in conns[i]])
             ped_clear = min(max(int(math.ceil(length / WALKING_SPEED_M_S)) * 1000, 3000), 60000)
             entry.update(kind="pedestrian", walk_ms=DEFAULT_WALK_MS, ped_clearance_ms=ped_clear,
                          red_clearance_ms=red_clearance_ms, recall="ped")
@@ -197,16 +197,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
             clearance[g] = yellow
         groups.append(entry)
 
-    all_red_ms = prog.longest_all_red_ms(phases)
-    stage_phase_set = {k for ks in a.stage_phases for k in ks}
-    intergreen: dict[str, dict[str, int]] = {}
-    for x, y in a.conflicts:
-        for c, e in ((x, y), (y, x)):
-            seen = prog.program_intergreen_ms(phases, a.group_colours[c], a.group_colours[e], stage_phase_set)
-            floor = clearance[c] + red_clearance_ms
-            value = floor + all_red_ms if seen is None else max(seen + red_clearance_ms, floor)
-            intergreen.setdefault(c, {})[e] = min(value, prog.INTERGREEN_CEILING_MS)
-
+    intergreen = prog.intergreens_ms(phases, a, clearance, red_clearance_ms)
     stage_ids = ["S%d" % (n + 1) for n in range(len(a.stages))]
     raw: dict[str, Any] = {
         "format": "ampelwerk-intersection/1",
@@ -222,7 +213,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
         "detectors": [{"id": p.id, "group": p.group, "kind": p.kind, "distance_m": int(round(p.distance_m)),
                        "lane": p.lane} for p in placements],
     }
-    plan, plan_notes = _fixed_time(raw, phases, a.stage_phases, stage_ids)
+    plan, plan_notes = prog.fixed_time_plan(raw, phases, a.stage_phases)
     notes += plan_notes
     if plan:
         raw["fixed_time"] = plan
@@ -235,30 +226,6 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     mapping = TlsMapping(tls.getID(), Path(), program._id, a.link_count, a.group_links, a.green_chars,
                          a.always_red_links, junctions, placements, notes)
     return raw, mapping
-
-
-def _fixed_time(raw: dict, phases: list[prog.Phase], stage_phases: list[list[int]],
-                stage_ids: list[str]) -> tuple[dict | None, list[str]]:
-    """The program as a fixed-time plan; splits below the core's minimum are raised (noted)."""
-    from controller.config_validation import validate
-    from controller.intersection import Intersection
-
-    if validate(raw):
-        return None, []  # the caller reports the config's own problems
-    model = Intersection(raw)
-    splits = prog.program_splits_ms(phases, stage_phases)
-    notes = []
-    for n, sid in enumerate(stage_ids):
-        s = model.stage_ids.index(sid)
-        nxt = model.stage_ids.index(stage_ids[(n + 1) % len(stage_ids)])
-        need = model.transition_ms(s, nxt) + model.stage_min_green_ms(s)
-        if splits[n] < need:
-            notes.append("fixed_time: split of %s raised from %d to %d ms (min green + transition)" % (sid, splits[n], need))
-            splits[n] = need
-    cycle = sum(splits)
-    if not 20000 <= cycle <= 300000:
-        return None, notes + ["no fixed_time plan: cycle %d ms outside the core's 20000..300000 ms" % cycle]
-    return {"cycle_ms": cycle, "offset_ms": 0, "splits_ms": dict(zip(stage_ids, splits))}, notes
 
 
 def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, default_min_green_ms: int = 5000,
