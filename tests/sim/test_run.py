@@ -185,3 +185,21 @@ def test_bundled_scenarios_run_end_to_end(tmp_path, scenario, controller):
     if controller.startswith("ampelwerk-"):
         assert s["controlled_by_ampelwerk"] == s["traffic_lights"] and s["monitor_flash"] == []
         assert check_signals(tmp_path / "signals.csv", s["configs"], step_s=1.0) == []
+
+
+@pytest.mark.micropython
+def test_a_board_behind_a_serial_line_runs_a_traffic_light_like_the_core(junction, tmp_path):
+    # the firmware under unix MicroPython behind a pty, driven in lockstep through hil.proxy (what --device does)
+    from firmware.host_virtual import VirtualBoard
+    from hil.proxy import DeviceController
+
+    cfg, imported = junction
+    with VirtualBoard() as port:
+        board = run(RunOptions(cfg, "ampelwerk-actuated", tmp_path / "board", end=120, progress=False),
+                    controller_factory=lambda tls, ix: DeviceController(port, ix, strategy="actuated"),
+                    imported=imported)
+    local = run(RunOptions(cfg, "ampelwerk-actuated", tmp_path / "local", end=120, progress=False), imported=imported)
+    assert board["arrived"] > 0 and board["monitor_flash"] == []
+    assert (tmp_path / "board" / "events.csv").read_text() == (tmp_path / "local" / "events.csv").read_text()
+    assert board["delay_s"] == local["delay_s"]
+    assert check_signals(tmp_path / "board" / "signals.csv", {"A0": junction_config()}, step_s=1.0) == []
