@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def list_scenarios(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
-    from sim.scenarios import RESCO, ScenarioError, available, cache_dir
+    from sim.scenarios import RESCO, ScenarioError, available, cache_root
 
     try:
         found = available(args.cache)
@@ -32,20 +32,20 @@ def list_scenarios(args: argparse.Namespace) -> int:
         print("%-14s %-8s %5d  %-16s %s" % (s.name, s.origin, s.traffic_lights, window, s.sumocfg))
     missing = [n for n in RESCO if n not in {s.name for s in found}]
     if missing:
-        print("not fetched (%s): %s; run `ampelwerk scenarios fetch`" % (cache_dir(args.cache), ", ".join(missing)))
+        print("not fetched (%s): %s; run `ampelwerk scenarios fetch`" % (cache_root(args.cache), ", ".join(missing)))
     return 0
 
 
 def fetch_scenarios(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
-    from sim.scenarios import SUMO_RL, ScenarioError, cache_dir, fetch
+    from sim.scenarios import SUMO_RL, ScenarioError, cache_root, fetch
 
     try:
         written = fetch(args.cache, force=args.force)
     except ScenarioError as e:
         raise UserError(str(e)) from None
     if written:
-        print("fetched %s from %s into %s" % (", ".join(written), SUMO_RL, cache_dir(args.cache)))
+        print("fetched %s from %s into %s" % (", ".join(written), SUMO_RL, cache_root(args.cache)))
     else:
-        print("all RESCO scenarios already in %s (use --force to fetch again)" % cache_dir(args.cache))
+        print("all RESCO scenarios already in %s (use --force to fetch again)" % cache_root(args.cache))
     return 0

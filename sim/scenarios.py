@@ -72,15 +72,15 @@ def read_sumocfg(path: Path) -> SumoConfig:
                       float(begin[0]) if begin else 0.0, float(end[0]) if end else None)
 
 
-def cache_dir(cache: Path | None = None) -> Path:
+def cache_root(cache_dir: Path | None = None) -> Path:
     """The RESCO cache: the argument, else $AMPELWERK_CACHE, else ~/.cache/ampelwerk/scenarios."""
-    if cache is not None:
-        return Path(cache)
+    if cache_dir is not None:
+        return Path(cache_dir)
     env = os.environ.get("AMPELWERK_CACHE")
     return Path(env) if env else Path.home() / ".cache" / "ampelwerk" / "scenarios"
 
 
-def resolve(name_or_path: str, cache: Path | None = None) -> Path:
+def resolve(name_or_path: str, cache_dir: Path | None = None) -> Path:
     """The .sumocfg of a path, a bundled name (single4, arterial5) or a fetched RESCO name."""
     p = Path(name_or_path)
     if p.suffix == ".sumocfg" or p.exists():
@@ -95,10 +95,10 @@ def resolve(name_or_path: str, cache: Path | None = None) -> Path:
     if name_or_path in BUNDLED:
         return BUNDLED_DIR / name_or_path / (name_or_path + ".sumocfg")
     if name_or_path in RESCO:
-        cfg = cache_dir(cache) / name_or_path / (name_or_path + ".sumocfg")
+        cfg = cache_root(cache_dir) / name_or_path / (name_or_path + ".sumocfg")
         if not cfg.is_file():
             raise ScenarioError("RESCO scenario %s is not in the cache %s: run `ampelwerk scenarios fetch`"
-                                % (name_or_path, cache_dir(cache)))
+                                % (name_or_path, cache_root(cache_dir)))
         return cfg
     raise ScenarioError("unknown scenario %r: expected a .sumocfg path, a bundled name (%s) or a RESCO name (%s)"
                         % (name_or_path, ", ".join(BUNDLED), ", ".join(RESCO)))
@@ -148,12 +148,12 @@ def _write_resco_sumocfg(d: Path, name: str, window: tuple[int, int, str, str]) 
         "</configuration>\n" % (net, routes, begin, end))
 
 
-def fetch(cache: Path | None = None, force: bool = False, names: tuple[str, ...] = RESCO) -> list[str]:
+def fetch(cache_dir: Path | None = None, force: bool = False, names: tuple[str, ...] = RESCO) -> list[str]:
     """Download sumo-rl with pip, extract the RESCO nets into the cache; returns the names written.
 
     Scenarios already in the cache are skipped unless force is set.
     """
-    root = cache_dir(cache)
+    root = cache_root(cache_dir)
     todo = [n for n in names if force or not (root / n / (n + ".sumocfg")).is_file()]
     if not todo:
         return []
@@ -201,13 +201,13 @@ def count_traffic_lights(net_file: Path) -> int:
     return len(ids)
 
 
-def available(cache: Path | None = None) -> list[ScenarioInfo]:
+def available(cache_dir: Path | None = None) -> list[ScenarioInfo]:
     """Bundled scenarios and the RESCO scenarios present in the cache."""
     out = []
     for origin, names in (("bundled", BUNDLED), ("RESCO", RESCO)):
         for name in names:
             try:
-                path = resolve(name, cache)
+                path = resolve(name, cache_dir)
             except ScenarioError:
                 continue
             cfg = read_sumocfg(path)

@@ -19,7 +19,7 @@ def test_resolve_names_paths_and_errors(tmp_path):
         assert resolve(str(cfg)) == cfg
         assert resolve(str(cfg.parent)) == cfg  # a directory with one .sumocfg
     with pytest.raises(ScenarioError, match="run `ampelwerk scenarios fetch`"):
-        resolve("cologne1", cache=tmp_path)
+        resolve("cologne1", cache_dir=tmp_path)
     with pytest.raises(ScenarioError, match="unknown scenario 'nowhere'.*single4"):
         resolve("nowhere")
     with pytest.raises(ScenarioError, match="not found"):
