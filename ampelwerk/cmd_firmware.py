@@ -92,6 +92,12 @@ def virtual(args: argparse.Namespace) -> int:
     except FileNotFoundError as e:
         raise _user_error(e) from None
     print("virtual board on %s (lockstep mode); Ctrl-C stops it" % port, flush=True)
+    import signal
+
+    def stop(signum, frame):  # SIGTERM cleans up like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         while board.alive():
             time.sleep(0.2)

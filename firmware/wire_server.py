@@ -179,7 +179,8 @@ class WireServer:
         b = self.pkt
         b[HEADER_LEN] = status
         wm.put_u32(b, HEADER_LEN + 1, self.up_next)
-        self._reply(wm.CONFIG_ACK, seq, 5, True)
+        k = self._put_states(HEADER_LEN + 5) if status else 0
+        self._reply(wm.CONFIG_ACK, seq, 5 + k, True)
 
     def _status(self, seq):
         st = self.station
@@ -226,7 +227,7 @@ class WireServer:
         else:
             return self._bad_payload(seq, "reset kind %d: 0 clears a latched fault (needs a config), 1 power-cycles" % kind)
         self.pkt[HEADER_LEN] = kind
-        self._reply(wm.RESET_ACK, seq, 1, True)
+        self._reply(wm.RESET_ACK, seq, 1 + self._put_states(HEADER_LEN + 1), True)
 
     def _inject(self, seq, p, at, n):
         st = self.station
@@ -251,6 +252,14 @@ class WireServer:
         self._reply(wm.FAULT, 0, 2 + k, False)
 
     # ---- sending ----
+    def _put_states(self, at):
+        # n u8 + the states shown now (after a restart: before the first tick)
+        out = self.station.outputs
+        self.pkt[at] = len(out)
+        for g in range(len(out)):
+            self.pkt[at + 1 + g] = out[g]
+        return 1 + len(out)
+
     def _text(self, at, text):
         raw = text.encode()
         k = len(raw)

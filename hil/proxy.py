@@ -41,9 +41,9 @@ class DeviceController:
         raw = dict(ix.raw)
         if strategy is not None:
             raw["strategy"] = strategy
-        self.upload_config(json.dumps(raw, separators=(",", ":")).encode())
         self.ix = ix
         self.outputs = bytearray(ix.n_groups)
+        self.upload_config(json.dumps(raw, separators=(",", ":")).encode())
 
     def say_hello(self, bench: bool = False) -> dict:
         """Handshake: protocol version and what the board runs."""
@@ -63,10 +63,17 @@ class DeviceController:
             p = self.link.request(wm.CONFIG, wm.config_chunk(off, len(data), crc, chunk))
             off = wm.get_u32(p, 1)
             if p[0] == 1:
+                self._show(p, 5)
                 break
             if off >= len(data):
                 raise LinkError("board acknowledged the whole config without applying it")
         self.events.clear()
+
+    def _show(self, p: bytes, at: int) -> None:
+        # states the board shows right after a (re)start, before its first tick
+        states = p[at + 1:at + 1 + p[at]]
+        if len(states) == len(self.outputs):
+            self.outputs[:] = states
 
     def step(self, elapsed_ms: int, presence) -> bytearray:
         p = self.link.request(wm.TICK, wm.tick_request(elapsed_ms, presence))
@@ -94,7 +101,7 @@ class DeviceController:
 
     def reset(self, kind: int = wm.RESET_POWER_CYCLE) -> None:
         """RESET_POWER_CYCLE restarts the core from the stored config; RESET_CLEAR_FAULT unlatches flash."""
-        self.link.request(wm.RESET, bytes([kind]))
+        self._show(self.link.request(wm.RESET, bytes([kind])), 1)
 
     def inject(self, states: bytes) -> None:
         """Bench test hook: force these states for the next tick, before the conflict monitor."""

@@ -95,6 +95,8 @@ def test_valid_upload_replaces_the_config_and_restarts(tmp_path: Path) -> None:
     replies, _ = upload(srv, data, 1)
     (t, _, p) = replies[0]
     assert t == wm.CONFIG_ACK and p[0] == 1 and wm.get_u32(p, 1) == len(data)
+    assert p[5] == 10 and p[6:16] == bytes(srv.station.ctl.outputs)  # the startup state, before any tick
+    assert set(p[6:16]) == {FLASH_YELLOW, 5}  # startup flash: vehicle heads flash, walk heads dark
     assert srv.station.config_id == "renamed" and srv.station.ctl.ticks == 0
     assert json.loads((tmp_path / "config.json").read_text())["id"] == "renamed"
 

@@ -81,6 +81,19 @@ def test_virtual_board_without_config_flashes_and_rejects_a_bad_upload() -> None
     assert any("upload rejected, old config kept" in line for line in board.console)
 
 
+def test_proxy_shows_the_startup_state_before_the_first_tick() -> None:
+    from controller.core import Controller
+
+    ix = load_file(EXAMPLE_CONFIG)
+    with VirtualBoard() as port, DeviceController(port, ix) as dev:
+        assert dev.outputs == Controller(ix).outputs  # runners may read outputs before stepping
+        for _ in range(100):
+            dev.step(100, bytearray(18))
+        assert dev.outputs != Controller(ix).outputs
+        dev.reset(wm.RESET_POWER_CYCLE)
+        assert dev.outputs == Controller(ix).outputs
+
+
 def test_lost_reply_is_retried_with_the_same_seq_without_a_second_step() -> None:
     with VirtualBoard(EXAMPLE_CONFIG) as port:
         dev = DeviceController(port, load_file(EXAMPLE_CONFIG))
