@@ -72,17 +72,22 @@ def is_green_phase(state: str) -> bool:
     return ("G" in state or "g" in state) and "y" not in state and "Y" not in state
 
 
+def has_green_phase(info: TlsInfo) -> bool:
+    """Whether the program has a phase a peer controller can serve (lights that only blink are left alone)."""
+    return any(is_green_phase(p[1]) for p in info.phases)
+
+
 def write_actuated_programs(infos: dict[str, TlsInfo], path: Path) -> dict[str, str]:
     """Write a type="actuated" copy of each program to ``path``; returns {tls_id: program id to switch to}."""
     lines = ["<additional>"]
-    for tls, info in infos.items():
-        if not any(is_green_phase(p[1]) for p in info.phases):
-            continue
+    served = [tls for tls, info in infos.items() if has_green_phase(info)]
+    for tls in served:
+        info = infos[tls]
         lines.append('    <tlLogic id=%s type="actuated" programID="%s" offset="0">' % (quoteattr(tls), ACTUATED_PROGRAM_ID))
         for duration, state, min_dur, max_dur in info.phases:
             if is_green_phase(state):
                 if not (0 < min_dur < max_dur):  # static phase: documented defaults
-                    min_dur, max_dur = ACTUATED_MIN_DUR_S, max(ACTUATED_MAX_DUR_S, ACTUATED_MIN_DUR_S)
+                    min_dur, max_dur = ACTUATED_MIN_DUR_S, ACTUATED_MAX_DUR_S
                 lines.append('        <phase duration="%g" minDur="%g" maxDur="%g" state="%s"/>' % (
                     min(max(duration, min_dur), max_dur), min_dur, max_dur, state))
             else:
@@ -90,7 +95,7 @@ def write_actuated_programs(infos: dict[str, TlsInfo], path: Path) -> dict[str, 
         lines.append("    </tlLogic>")
     lines.append("</additional>")
     Path(path).write_text("\n".join(lines) + "\n")
-    return {tls: ACTUATED_PROGRAM_ID for tls, info in infos.items() if any(is_green_phase(p[1]) for p in info.phases)}
+    return {tls: ACTUATED_PROGRAM_ID for tls in served}
 
 
 def _detector_id(direction: str, lane: str) -> str:

@@ -28,7 +28,6 @@ from sim.loop_presence import LoopPresence, ticks_per_step
 from sim.sumo_session import SumoError
 
 PEER_CONTROLLERS = ("fixed", "sumo-actuated", "max-pressure")
-OUTPUT_FILES = ("tripinfo.xml", "statistics.xml", "edgedata.xml", "signals.csv", "events.csv", "summary.json")
 SIGNAL_CHARS = {0: "r", 1: "y", 3: "o", 4: "O", 5: "O"}  # state -> link char; GREEN uses the link's own G/g
 DEFAULT_END_S = 3600.0
 
@@ -160,12 +159,71 @@ class _Signals:
             self.f.write("%.3f,%s,%s\n" % (now_s, tls, state))
 
 
+class _AmpelwerkLights:
+    """The cores of an ampelwerk-* run: loops in, SUMO state strings and events out, once per SUMO step."""
+
+    def __init__(self, cores: dict[str, Any], infos: dict, step_ms: int, tick_ms: int) -> None:
+        self.cores = cores
+        self.tick_ms = tick_ms
+        self.maps = {}
+        self.loops = {}
+        for tls, core in cores.items():
+            m = LinkMap(core.ix)
+            if m.link_count != len(infos[tls].links):
+                raise SumoError("config of %s maps %d links, the net's traffic light has %d: re-import the scenario"
+                                % (tls, m.link_count, len(infos[tls].links)))
+            self.maps[tls] = m
+            self.loops[tls] = (list(core.ix.detector_ids), LoopPresence(core.ix.n_detectors, step_ms, tick_ms))
+
+    def show(self, conn: Any, tls: str) -> None:
+        conn.trafficlight.setRedYellowGreenState(tls, self.maps[tls].state(self.cores[tls].outputs))
+
+    def step(self, conn: Any, now_s: float, step_s: float, shown: dict[str, str], events: Any,
+             begin_s: float) -> None:
+        """Feed each core the presence of the step that just ended at now_s; show its outputs; log its events."""
+        from controller.event_names import NAMES
+
+        step_begin_ms = round((now_s - step_s) * 1000)
+        for tls, core in self.cores.items():
+            ids, lp = self.loops[tls]
+            lp.clear()
+            for j, det in enumerate(ids):
+                data = conn.inductionloop.getVehicleData(det)
+                if data:
+                    lp.mark(j, data, step_begin_ms)
+            for bits in lp.ticks:
+                core.step(self.tick_ms, bits)
+            state = self.maps[tls].state(core.outputs)
+            if shown.get(tls) != state:
+                conn.trafficlight.setRedYellowGreenState(tls, state)
+            for time_ms, code, param in core.drain_events():
+                events.write("%.3f,%s,%d,%d,%s\n" % (begin_s + time_ms / 1000, tls, code, param, NAMES.get(code, "")))
+
+
+def _make_cores(opts: RunOptions, factory: ControllerFactory | None, imported: Imported) -> dict[str, Any]:
+    from controller.config import ConfigError, load_file
+    from controller.core import Controller
+
+    strategy = opts.controller[len("ampelwerk-"):]
+    cores = {}
+    for tls, path in imported.configs.items():
+        try:
+            ix = load_file(str(path))
+        except ConfigError as e:
+            raise SumoError("imported config %s is invalid:\n%s" % (path, e)) from None
+        cores[tls] = factory(tls, ix) if factory is not None else Controller(ix, strategy)
+    return cores
+
+
 def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         imported: Imported | None = None) -> dict:
-    """Run one simulation and write the run directory; returns the summary (also in summary.json)."""
-    from controller.event_names import NAMES
+    """Run one simulation and write the run directory; returns the summary (also in summary.json).
+
+    ampelwerk-* runs import the scenario unless ``imported`` is given, and build each
+    traffic light's controller with ``controller_factory`` (default: an in-process core).
+    """
     from sim.metrics import run_metrics
-    from sim.peers import MaxPressure, read_net_info, write_actuated_programs, write_pressure_detectors
+    from sim.peers import MaxPressure, has_green_phase, read_net_info, write_actuated_programs, write_pressure_detectors
 
     wall0 = time.perf_counter()  # wall time includes import and probe
     name = opts.controller
@@ -174,30 +232,22 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     if not Path(opts.scenario).is_file():
         raise SumoError("scenario %s not found: give a .sumocfg or a bundled scenario name" % opts.scenario)
     step_ms = round(opts.step_length * 1000)
-    n_ticks = ticks_per_step(step_ms, opts.tick_ms)
+    ticks_per_step(step_ms, opts.tick_ms)
     begin, end = scenario_window(opts)
     out = Path(opts.out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
     additional: list[str] = []
     cores: dict[str, Any] = {}
+    programs: dict[str, str] = {}
     if name.startswith("ampelwerk-"):
-        from controller.config import ConfigError, load_file
-        from controller.core import Controller
-
-        strategy = name[len("ampelwerk-"):]
-        if controller_factory is None:
-            def controller_factory(tls_id: str, ix: Any) -> Any:
-                return Controller(ix, strategy)
         if imported is None:
             imported = import_for_run(opts)
         additional.append(str(imported.detectors_file))
-        for tls, path in imported.configs.items():
-            try:
-                cores[tls] = controller_factory(tls, load_file(str(path)))
-            except ConfigError as e:
-                raise SumoError("imported config %s is invalid:\n%s" % (path, e)) from None
-    elif name == "sumo-actuated":
+        cores = _make_cores(opts, controller_factory, imported)
+    else:
+        imported = None
+    if name == "sumo-actuated":
         programs = write_actuated_programs(_probe(opts, begin, end), out / "actuated.add.xml")
         additional.append(str(out / "actuated.add.xml"))
     elif name == "max-pressure":
@@ -208,6 +258,7 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     signals = _Signals(out / "signals.csv")
     events = open(out / "events.csv", "w")
     events.write("time_s,tls_id,event_code,event_param,event_name\n")
+    bar = None
     try:
         sumo_version = sumo_session.version(conn)
         infos = read_net_info(conn)
@@ -216,58 +267,37 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         missing = sorted(set(cores) - set(infos))
         if missing:
             raise SumoError("configs name traffic lights the net does not have: %s" % ", ".join(missing))
-        peers: list[MaxPressure] = []
-        if name == "sumo-actuated":
-            for tls, program in programs.items():
-                conn.trafficlight.setProgram(tls, program)
-        elif name == "max-pressure":
-            peers = [MaxPressure(info) for info in infos.values() if any(c in "Gg" for p in info.phases for c in p[1])]
-            for p in peers:
-                p.start(conn, begin)
-        loops = {}
-        maps = {}
-        for tls, core in cores.items():
-            maps[tls] = LinkMap(core.ix)
-            if maps[tls].link_count != len(infos[tls].links):
-                raise SumoError("config of %s maps %d links, the net's traffic light has %d: re-import the scenario"
-                                % (tls, maps[tls].link_count, len(infos[tls].links)))
-            loops[tls] = (list(core.ix.detector_ids), LoopPresence(core.ix.n_detectors, step_ms, opts.tick_ms))
-            conn.trafficlight.setRedYellowGreenState(tls, maps[tls].state(core.outputs))
+        lights = _AmpelwerkLights(cores, infos, step_ms, opts.tick_ms)
+        for tls in cores:
+            lights.show(conn, tls)
+        for tls, program in programs.items():
+            conn.trafficlight.setProgram(tls, program)
+        peers = [MaxPressure(info) for info in infos.values() if has_green_phase(info)] if name == "max-pressure" else []
+        for p in peers:
+            p.start(conn, begin)
         # A state set through TraCI after the step that ended at T acts like a program's state at
         # T + step (SUMO's convention): stamp it so, and both kinds line up in signals.csv.
-        lag = {tls: opts.step_length if tls in cores or any(p.tls_id == tls for p in peers) else 0.0 for tls in infos}
+        by_traci = set(cores) | {p.tls_id for p in peers}
+        lag = {tls: opts.step_length if tls in by_traci else 0.0 for tls in infos}
         now = conn.simulation.getTime()
         for tls in infos:
             signals.record(now + lag[tls], tls, conn.trafficlight.getRedYellowGreenState(tls))
         n_steps = int(round((end - now) / opts.step_length))
-        bar = _progress(n_steps, "%s %s" % (Path(opts.scenario).stem, name)) if opts.progress and n_steps > 600 and sys.stderr.isatty() else None
+        if opts.progress and n_steps > 600 and sys.stderr.isatty():
+            bar = _progress(n_steps, "%s %s" % (Path(opts.scenario).stem, name))
         for k in range(n_steps):
             conn.simulationStep()
             now = conn.simulation.getTime()
-            step_begin_ms = round((now - opts.step_length) * 1000)
-            for tls, core in cores.items():
-                ids, lp = loops[tls]
-                lp.clear()
-                for j, det in enumerate(ids):
-                    data = conn.inductionloop.getVehicleData(det)
-                    if data:
-                        lp.mark(j, data, step_begin_ms)
-                for t in range(n_ticks):
-                    core.step(opts.tick_ms, lp.ticks[t])
-                state = maps[tls].state(core.outputs)
-                if signals.last.get(tls) != state:
-                    conn.trafficlight.setRedYellowGreenState(tls, state)
-                for time_ms, code, param in core.drain_events():
-                    events.write("%.3f,%s,%d,%d,%s\n" % (begin + time_ms / 1000, tls, code, param, NAMES.get(code, "")))
+            lights.step(conn, now, opts.step_length, signals.last, events, begin)
             for p in peers:
                 p.step(conn, now)
             for tls in infos:
                 signals.record(now + lag[tls], tls, conn.trafficlight.getRedYellowGreenState(tls))
             if bar is not None and k % 50 == 0:
                 bar[0].update(bar[1], completed=k)
+    finally:
         if bar is not None:
             bar[0].stop()
-    finally:
         signals.f.close()
         events.close()
         sumo_session.close(conn)
