@@ -200,6 +200,7 @@ def test_a_board_behind_a_serial_line_runs_a_traffic_light_like_the_core(junctio
                     imported=imported)
     local = run(RunOptions(cfg, "ampelwerk-actuated", tmp_path / "local", end=120, progress=False), imported=imported)
     assert board["arrived"] > 0 and board["monitor_flash"] == []
-    assert (tmp_path / "board" / "events.csv").read_text() == (tmp_path / "local" / "events.csv").read_text()
+    for name in ("events.csv", "signals.csv"):
+        assert (tmp_path / "board" / name).read_text() == (tmp_path / "local" / name).read_text()
     assert board["delay_s"] == local["delay_s"]
     assert check_signals(tmp_path / "board" / "signals.csv", {"A0": junction_config()}, step_s=1.0) == []
