@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from controller.config_schema import INTERGREEN_MAX_MS, VEHICLE_TIMING
+
 GREEN_LETTERS = "Ggs"  # s: green right-turn arrow (stop, then go)
 YELLOW_LETTERS = "yY"
 # 'r', 'R' red; 'u' red-yellow (the moment before green) counts as red; 'o', 'O' (off) as red
-YELLOW_FLOOR_MS = 3000  # the core's minimum yellow_ms
-YELLOW_CEILING_MS = 8000  # the core's maximum yellow_ms
-INTERGREEN_CEILING_MS = 60000
+_, YELLOW_FLOOR_MS, YELLOW_CEILING_MS = VEHICLE_TIMING["yellow_ms"]  # the core's yellow range
 
 
 @dataclass
@@ -214,8 +214,10 @@ def green_limits_ms(phases: list[Phase], stage_phase_ids: list[int], default_min
     maxs = [phases[k].max_dur_s for k in stage_phase_ids if phases[k].max_dur_s is not None]
     lo = int(round(min(mins) * 1000)) if mins else default_min_ms
     hi = int(round(max(maxs) * 1000)) if maxs else default_max_ms
-    lo = min(max(lo, 1000), 120000)
-    hi = min(max(hi, lo, 1000), 300000)
+    _, lo_min, lo_max = VEHICLE_TIMING["min_green_ms"]
+    _, hi_min, hi_max = VEHICLE_TIMING["max_green_ms"]
+    lo = min(max(lo, lo_min), lo_max)
+    hi = min(max(hi, lo, hi_min), hi_max)
     return lo, hi
 
 
@@ -253,7 +255,7 @@ def intergreens_ms(phases: list[Phase], a: ProgramAnalysis, clearance_ms: dict[s
             seen = program_intergreen_ms(phases, a.group_colours[c], a.group_colours[e], stage_phase_set)
             floor = clearance_ms[c] + red_clearance_ms
             value = floor + all_red_ms if seen is None else max(seen + red_clearance_ms, floor)
-            out.setdefault(c, {})[e] = min(value, INTERGREEN_CEILING_MS)
+            out.setdefault(c, {})[e] = min(value, INTERGREEN_MAX_MS)
     return out
 
 

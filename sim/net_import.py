@@ -67,16 +67,17 @@ def _phases(program: Any) -> list[prog.Phase]:
     return out
 
 
-def _pick_program(tls: Any) -> tuple[Any, list[str]]:
-    programs = list(tls.getPrograms().values())
-    static = [p for p in programs if p.getType() == "static"]
-    chosen = (static or programs)[0]
+def _pick_program(tls: Any) -> tuple[str, Any, list[str]]:
+    """(program id, program, notes): the first static program, else the first one."""
+    programs = list(tls.getPrograms().items())
+    static = [p for p in programs if p[1].getType() == "static"]
+    pid, chosen = (static or programs)[0]
     notes = []
     if len(programs) > 1:
-        notes.append("net has %d programs; imported %s" % (len(programs), chosen._id))
+        notes.append("net has %d programs; imported %s" % (len(programs), pid))
     if chosen.getType() != "static":
         notes.append("program type %s read as a plain phase list" % chosen.getType())
-    return chosen, notes
+    return pid, chosen, notes
 
 
 def _is_crossing(lane: Any) -> bool:
@@ -147,9 +148,9 @@ def file_stem(tls_id: str) -> str:
 
 
 def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, default_min_green_ms: int,
-                 default_max_green_ms: int, advance_m: float) -> tuple[dict, TlsMapping]:
-    """The controller config dict and the mapping for one traffic light."""
-    program, notes = _pick_program(tls)
+                 default_max_green_ms: int, advance_m: float) -> tuple[dict, list[DetectorPlacement]]:
+    """The controller config dict of one traffic light and its loops."""
+    program_id, program, notes = _pick_program(tls)
     phases = _phases(program)
     conns = _link_connections(tls)
     ped_links = {i for i, cs in conns.items() if any(_is_crossing(c.getFromLane()) or _is_crossing(c.getToLane())
@@ -157,7 +158,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     try:
         a = prog.analyse(phases, ped_links)
     except ValueError as e:
-        raise NetImportError("traffic light %s, program %s: %s" % (tls.getID(), program._id, e)) from None
+        raise NetImportError("traffic light %s, program %s: %s" % (tls.getID(), program_id, e)) from None
     notes += a.notes
     notes += _conflict_notes(a, conns)
     link_group = {i: g for g, links in a.group_links.items() for i in links}
@@ -219,13 +220,11 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
         raw["fixed_time"] = plan
     junctions = sorted({c.getJunction().getID() for cs in conns.values() for c in cs})
     raw["source"] = {"sumo": {
-        "tls_id": tls.getID(), "program_id": program._id, "program_offset_s": program.getOffset(),
+        "tls_id": tls.getID(), "program_id": program_id, "program_offset_s": program.getOffset(),
         "link_count": a.link_count, "group_links": a.group_links, "green_chars": a.green_chars,
         "always_red_links": a.always_red_links, "junctions": junctions, "notes": notes,
     }}
-    mapping = TlsMapping(tls.getID(), Path(), program._id, a.link_count, a.group_links, a.green_chars,
-                         a.always_red_links, junctions, placements, notes)
-    return raw, mapping
+    return raw, placements
 
 
 def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, default_min_green_ms: int = 5000,
@@ -255,7 +254,7 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
         while safe.lower() in used or safe.lower() == "detectors.add":
             safe += "_"
         used.add(safe.lower())
-        raw, mapping = build_config(net, tls, safe, red_clearance_ms=red_clearance_ms,
+        raw, placements = build_config(net, tls, safe, red_clearance_ms=red_clearance_ms,
                                     default_min_green_ms=default_min_green_ms,
                                     default_max_green_ms=default_max_green_ms, advance_m=advance_m)
         path = out_dir / (safe + ".json")
@@ -263,12 +262,15 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
         try:
             load_file(str(path))
         except ConfigError as e:
-            raise NetImportError("imported config for traffic light %s does not validate (an importer bug; "
-                                 "please report it with the net):\n  %s" % (tls.getID(), "\n  ".join(e.errors))) from None
-        mapping.config_path = path
+            raise NetImportError("the config imported for traffic light %s does not validate:\n  %s\nUnless this is "
+                                 "a core limit (64 signal groups, 250 detectors), it is an importer bug: please "
+                                 "report it with the net." % (tls.getID(), "\n  ".join(e.errors))) from None
+        src = raw["source"]["sumo"]
         configs[tls.getID()] = path
-        mappings[tls.getID()] = mapping
-        all_loops += mapping.detectors
+        mappings[tls.getID()] = TlsMapping(tls.getID(), path, src["program_id"], src["link_count"], src["group_links"],
+                                           src["green_chars"], src["always_red_links"], src["junctions"], placements,
+                                           src["notes"])
+        all_loops += placements
     detectors_file = out_dir / "detectors.add.xml"
     write_additional(all_loops, detectors_file)
     return ImportResult(cfg.path, cfg.net_file, configs, detectors_file, mappings)
