@@ -28,67 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-LOOP = r"""
-import sys, gc, time, micropython
-bundle, flash, ticks, lock = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
-sys.path.insert(0, bundle)
-from controller import wire_frame as wf
-from controller import wire_messages as wm
-from firmware.boards import PROFILES
-from firmware.station import Station
-from firmware.wire_server import WireServer
-
-class Sink:
-    closed = False
-    def write(self, buf, n):
-        pass
-
-srv = WireServer(Station(PROFILES["virtual"], flash), Sink(), "virtual", True)
-assert srv.station.ctl is not None, srv.station.reason
-nd = srv.station.n_detectors
-pres = bytearray(nd)
-pkt = bytearray(wf.MAX_PACKET)
-enc = bytearray(64)
-seed = 4242
-
-def frame(seq):
-    global seed
-    seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-    i = seed % (3 * nd + 1)
-    if i < nd:
-        pres[i] ^= 1
-    wm.put_u16(pkt, 5, 100)
-    pkt[7] = nd
-    n = 3 + wm.pack_presence(pkt, 8, pres, nd)
-    return wf.cobs_encode(pkt, wf.build_packet(pkt, wm.TICK, seq, n), enc)
-
-def run(n, feed):
-    for k in range(n):
-        size = frame(k + 1)
-        if feed:
-            srv.feed(enc, size)
-
-run(1000, True)  # warm up past the startup sequence
-gc.collect()
-t0 = time.ticks_us()
-run(ticks, False)
-t_encode = time.ticks_diff(time.ticks_us(), t0)
-srv.last_seq = -1
-gc.collect()
-if lock:
-    micropython.heap_lock()
-t0 = time.ticks_us()
-try:
-    run(ticks, True)
-finally:
-    if lock:
-        micropython.heap_unlock()
-t_all = time.ticks_diff(time.ticks_us(), t0)
-assert srv.station.ctl.ticks == 1000 + ticks and not srv.station.ctl.flashing
-gc.collect()
-print("us_per_tick %.1f" % ((t_all - t_encode) / ticks))
-print("heap_in_use %d" % gc.mem_alloc())
-"""
+LOOP = ROOT / "tests" / "firmware" / "micropython_tick_path.py"  # shared with the tests
 
 
 def run_loop(mp: str, script: Path, bundle: Path, flash: Path, ticks: int, lock: bool, heap: str | None = None):
@@ -143,11 +83,10 @@ def main() -> None:
     print("command: python bench/firmware_bench.py --ticks %d --pty-ticks %d --seed %d" % (args.ticks, args.pty_ticks, args.seed))
     print("python %s, micropython %s, %s" % (platform.python_version(), mp_version, platform.machine()))
     with tempfile.TemporaryDirectory() as tmp:
-        bundle, flash, script = Path(tmp, "bundle"), Path(tmp, "flash"), Path(tmp, "loop.py")
+        bundle, flash, script = Path(tmp, "bundle"), Path(tmp, "flash"), LOOP
         sizes = build(bundle)
         flash.mkdir()
         (flash / "config.json").write_bytes(compact_config(ROOT / "examples" / "four_leg.json"))
-        script.write_text(LOOP)
         by_dir: dict[str, int] = {}
         for name, size in sizes:
             by_dir[name.split("/")[0] if "/" in name else name] = by_dir.get(name.split("/")[0] if "/" in name else name, 0) + size
