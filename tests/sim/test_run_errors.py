@@ -1,0 +1,45 @@
+"""Host errors of `sim run` say what was expected, what was found and what to do."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ampelwerk.cli import main
+from sim import sumo_session
+from sim.runner import RunOptions, run
+from sim.sumo_session import SumoError
+
+
+def test_missing_sumo_names_the_fix(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("SUMO_HOME", raising=False)
+    with pytest.raises(SumoError, match="sumo not found .*pip install eclipse-sumo"):
+        sumo_session.sumo_binary()
+
+
+@pytest.mark.sumo
+def test_net_without_traffic_lights_is_refused(tmp_path):
+    netgenerate = Path(sys.executable).parent / "netgenerate"
+    subprocess.run([str(netgenerate), "--grid", "--grid.number", "2", "-o", str(tmp_path / "n.net.xml")],
+                   check=True, capture_output=True)
+    (tmp_path / "n.sumocfg").write_text('<configuration><input><net-file value="n.net.xml"/></input></configuration>')
+    with pytest.raises(SumoError, match="has no traffic lights"):
+        run(RunOptions(tmp_path / "n.sumocfg", "fixed", tmp_path / "out", end=10, progress=False))
+
+
+def test_cli_errors_name_the_value(tmp_path, capsys):
+    cfg = tmp_path / "x.sumocfg"
+    assert main(["sim", "run", str(tmp_path / "missing.sumocfg"), "--controller", "fixed", "--out", str(tmp_path)]) == 2
+    assert "missing.sumocfg" in capsys.readouterr().err
+    cfg.write_text("<configuration/>")
+    assert main(["sim", "run", str(cfg), "--controller", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown controller nope (known: fixed, sumo-actuated, max-pressure, ampelwerk-" in capsys.readouterr().err
+    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", str(tmp_path), "--tick-ms", "300"]) == 2
+    assert "1000 ms must be a whole multiple of the core tick 300 ms" in capsys.readouterr().err
+    assert main(["sim", "compare", str(cfg), "--controllers", "fixed", "--seeds", "1,x"]) == 2
+    assert "--seeds='1,x'" in capsys.readouterr().err
