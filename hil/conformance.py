@@ -52,6 +52,22 @@ def scenario_config(suite: dict, sc: dict):
     return load_dict(raw, "scenario " + sc["name"])
 
 
+def check_names(ix, sc: dict) -> None:
+    """Every detector and group a scenario names exists in its config (SuiteError otherwise)."""
+    where = "scenario %r" % sc["name"]
+    for a in sc.get("actuations", []):
+        if a.get("detector") not in ix.detector_ids:
+            raise SuiteError("%s: actuation detector=%r is not one of %s" % (where, a.get("detector"), ", ".join(ix.detector_ids)))
+    groups = [(k, e[k]) for e in sc["expect"] for k in ("group", "from", "to") if k in e]
+    groups += [("inject states", g) for a in sc.get("actions", []) for g in a.get("states", {})]
+    for k, g in groups:
+        if g not in ix.group_ids:
+            raise SuiteError("%s: %s=%r is not a signal group (groups: %s)" % (where, k, g, ", ".join(ix.group_ids)))
+    for e in sc["expect"]:
+        if "detector" in e and e["detector"] not in ix.detector_ids:
+            raise SuiteError("%s: expectation detector=%r is not one of %s" % (where, e["detector"], ", ".join(ix.detector_ids)))
+
+
 def presence_at(ix, actuations: list[dict], t_ms: int, presence: bytearray) -> None:
     """Detector presence during the tick that ends at t_ms."""
     for i in range(len(presence)):
@@ -71,6 +87,7 @@ def run_scenario(device, suite: dict, sc: dict) -> tuple[list[tuple[bool, str]],
 
     t0 = time.monotonic()
     ix = scenario_config(suite, sc)
+    check_names(ix, sc)
     tick = suite["tick_ms"]
     device.use_config(ix)
     core = Controller(ix)
@@ -78,18 +95,15 @@ def run_scenario(device, suite: dict, sc: dict) -> tuple[list[tuple[bool, str]],
     run.core_states, run.core_events = [], []
     actions = sorted(sc.get("actions", []), key=lambda a: a["at_ms"])
     presence = bytearray(ix.n_detectors)
-    base_ms = 0  # scenario time of the last power cycle: device event times restart there
-    core_base_ms = 0
+    base_ms = 0  # scenario time of the last power cycle: event times restart there
     for k in range(1, sc["duration_ms"] // tick + 1):
         t = k * tick
         while actions and actions[0]["at_ms"] <= t - tick:
             a = actions.pop(0)
             if a["do"] == "power_cycle":
                 device.reset(wm.RESET_POWER_CYCLE)
+                core = Controller(ix)  # the reference powers up too
                 base_ms = t - tick
-                if a.get("also_core", True):
-                    core = Controller(ix)
-                    core_base_ms = base_ms
             elif a["do"] == "garbage":
                 rnd = random.Random(a.get("seed", 1))
                 low = 1 if a.get("zero_free") else 0  # zero-free: one run longer than any frame
@@ -105,7 +119,7 @@ def run_scenario(device, suite: dict, sc: dict) -> tuple[list[tuple[bool, str]],
         run.events.extend((base_ms + et, c, p) for et, c, p in device.drain_events())
         core.step(tick, presence)
         run.core_states.append("".join(LETTERS[s] for s in core.outputs))
-        run.core_events.extend((core_base_ms + et, c, p) for et, c, p in core.drain_events())
+        run.core_events.extend((base_ms + et, c, p) for et, c, p in core.drain_events())
     run.status = device.status()
     tol = suite.get("tolerance_ticks", 1)
     results = [check(run, e, tol) for e in sc["expect"]]

@@ -73,3 +73,19 @@ def test_cli_names_a_missing_port() -> None:
     r = subprocess.run([sys.executable, "-m", "ampelwerk", "hil", "run", "conformance", "--port", "/dev/no-such-board"],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "cannot open serial port '/dev/no-such-board'" in r.stderr
+
+
+def test_a_misnamed_detector_is_a_suite_error_naming_it() -> None:
+    from hil.conformance import SuiteError, check_names
+
+    suite = load_suite(SUITE)
+    sc = copy.deepcopy(suite["scenarios"][0])
+    ix = scenario_config(suite, sc)
+    check_names(ix, sc)
+    sc["actuations"][0]["detector"] = "D9"
+    with pytest.raises(SuiteError, match="detector='D9' is not one of DA, DC, DB, PB"):
+        check_names(ix, sc)
+    sc = copy.deepcopy(suite["scenarios"][3])
+    sc["expect"][1]["to"] = "Z"
+    with pytest.raises(SuiteError, match="to='Z' is not a signal group"):
+        check_names(ix, sc)
