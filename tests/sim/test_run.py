@@ -204,3 +204,11 @@ def test_a_board_behind_a_serial_line_runs_a_traffic_light_like_the_core(junctio
         assert (tmp_path / "board" / name).read_text() == (tmp_path / "local" / name).read_text()
     assert board["delay_s"] == local["delay_s"]
     assert check_signals(tmp_path / "board" / "signals.csv", {"A0": junction_config()}, step_s=1.0) == []
+
+
+def test_scale_changes_the_demand(junction, tmp_path):
+    cfg, _ = junction
+    full = run(RunOptions(cfg, "fixed", tmp_path / "full", end=300, progress=False))
+    half = run(RunOptions(cfg, "fixed", tmp_path / "half", end=300, scale=0.5, progress=False))
+    assert half["scale"] == 0.5
+    assert 0.4 < half["vehicles_scheduled"] / full["vehicles_scheduled"] < 0.6
