@@ -26,3 +26,11 @@ def test_lockstep_tick_path_allocates_nothing_under_micropython(micropython: str
                         str(flash), "5000", "1"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-1000:] + r.stderr[-2000:]
     assert "us_per_tick" in r.stdout and "heap_in_use" in r.stdout
+
+
+def test_board_logic_unit_tests_pass_under_micropython(micropython: str) -> None:
+    r = subprocess.run([micropython, "tests/micropython_runner.py", "tests.firmware.test_board_logic"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-1000:]
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.endswith(" 0 failed") and int(last.split()[0]) >= 6, last
