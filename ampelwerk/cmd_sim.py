@@ -66,20 +66,12 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _scenario(name: str) -> Path:
     from ampelwerk.cli import UserError
+    from sim.scenarios import ScenarioError, resolve
 
     try:
-        from sim.scenarios import ScenarioError, resolve
-    except ImportError:
-        resolve = None
-    if resolve is not None:
-        try:
-            return Path(resolve(name))
-        except ScenarioError as e:
-            raise UserError(str(e)) from None
-    path = Path(name)
-    if not path.is_file():
-        raise UserError("scenario %s not found: give a .sumocfg file" % name)
-    return path
+        return Path(resolve(name))
+    except ScenarioError as e:
+        raise UserError(str(e)) from None
 
 
 def _controllers(text: str) -> list[str]:
@@ -110,12 +102,9 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
 
 def import_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
+    from sim.net_import import import_command
+    from sim.scenarios import ScenarioError
 
-    try:
-        from sim.net_import import import_command
-        from sim.scenarios import ScenarioError
-    except ImportError as e:
-        raise UserError("the scenario importer is not installed in this checkout (sim.net_import): %s" % e) from None
     given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m)) if v is not None}
     try:
         return int(import_command(args.scenario, Path(args.out), **given) or 0)
@@ -123,46 +112,48 @@ def import_cmd(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
 
 
-def _device_factory(args: argparse.Namespace, strategy: str):
-    """controller_factory that puts the board on --device-tls (default: first) and cores elsewhere."""
+def _device_factory(device: str, device_tls: str, strategy: str):
+    """controller_factory that puts the board on traffic light ``device_tls`` and in-process cores elsewhere."""
     from ampelwerk.cli import UserError
     from controller.core import Controller
-
-    try:
-        from hil.proxy import DeviceController
-    except ImportError as e:
-        raise UserError("--device needs the HIL proxy (hil.proxy.DeviceController), not available: %s" % e) from None
-    chosen: list[str] = []
+    from hil.proxy import DeviceController
+    from hil.serial_link import DeviceError, LinkError
 
     def factory(tls_id: str, ix):
-        if not chosen and (args.device_tls is None or args.device_tls == tls_id):
-            chosen.append(tls_id)
-            print("traffic light %s runs on the board at %s" % (tls_id, args.device))
-            return DeviceController(args.device, ix, strategy=strategy)
-        return Controller(ix, strategy)
+        if tls_id != device_tls:
+            return Controller(ix, strategy)
+        print("traffic light %s runs on the board at %s" % (tls_id, device))
+        try:
+            return DeviceController(device, ix, strategy=strategy)
+        except (LinkError, DeviceError) as e:
+            raise UserError("--device %s: %s" % (device, e)) from None
 
-    return factory, chosen
+    return factory
 
 
 def run_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
     from sim.metrics import MetricsError
-    from sim.runner import run
+    from sim.runner import import_for_run, run
     from sim.sumo_session import SumoError
 
     controller = _controllers(args.controller)[0]
     opts = _options(args, _scenario(args.scenario), controller, Path(args.out))
-    factory = chosen = None
-    if args.device:
-        if not controller.startswith("ampelwerk-"):
-            raise UserError("--device runs the ampelwerk core on a board: use --controller ampelwerk-<strategy>")
-        factory, chosen = _device_factory(args, controller[len("ampelwerk-"):])
+    factory = imported = None
     try:
-        s = run(opts, controller_factory=factory)
+        if args.device:
+            if not controller.startswith("ampelwerk-"):
+                raise UserError("--device runs the ampelwerk core on a board: use --controller ampelwerk-<strategy>")
+            imported = import_for_run(opts)
+            tls_ids = list(imported.configs)
+            device_tls = args.device_tls or tls_ids[0]
+            if device_tls not in tls_ids:
+                raise UserError("--device-tls %s is not a traffic light of %s (traffic lights: %s)"
+                                % (device_tls, opts.scenario.name, ", ".join(tls_ids)))
+            factory = _device_factory(args.device, device_tls, controller[len("ampelwerk-"):])
+        s = run(opts, controller_factory=factory, imported=imported)
     except (SumoError, MetricsError, ValueError) as e:  # ValueError: e.g. an unknown strategy name
         raise UserError(str(e)) from None
-    if args.device and not chosen:
-        raise UserError("--device-tls %s is not a traffic light of the imported configs" % args.device_tls)
     print("%s on %s, seed %d: delay %.1f s per scheduled vehicle (%d scheduled: %d arrived, %d running at end, "
           "%d never inserted), trip %.1f s, waiting %.1f s, teleports %d, collisions %d, wall %.1f s -> %s" % (
               controller, opts.scenario.name, opts.seed, s["delay_s"], s["vehicles_scheduled"], s["arrived"],
@@ -176,7 +167,7 @@ def run_cmd(args: argparse.Namespace) -> int:
 def compare_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
     from sim.compare import compare
-    from sim.report import markdown_table, aggregate
+    from sim.report import aggregate, markdown_table
     from sim.sumo_session import SumoError
 
     controllers = _controllers(args.controllers)

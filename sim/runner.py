@@ -108,11 +108,9 @@ def scenario_window(opts: RunOptions) -> tuple[float, float]:
 
 def import_for_run(opts: RunOptions) -> Imported:
     """Import the scenario's traffic lights into configs under <out>/import (sim.net_import)."""
-    try:
-        from sim.net_import import import_scenario
-        from sim.scenarios import ScenarioError
-    except ImportError as e:
-        raise SumoError("ampelwerk controllers need the scenario importer (sim.net_import): %s" % e) from None
+    from sim.net_import import import_scenario
+    from sim.scenarios import ScenarioError
+
     try:
         res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import")
     except ScenarioError as e:
