@@ -147,7 +147,6 @@ class MaxPressure:
         self.target = 0
         self.mode = "green"
         self.mode_until = 0.0
-        self.green_since = 0.0
         self.next_decision = 0.0
 
     def pressures(self, conn: Any) -> list[int]:
@@ -175,7 +174,6 @@ class MaxPressure:
 
     def start(self, conn: Any, now_s: float) -> None:
         conn.trafficlight.setRedYellowGreenState(self.tls_id, self.greens[0])
-        self.green_since = now_s
         self.next_decision = now_s + self.min_green_s
 
     def step(self, conn: Any, now_s: float) -> None:
@@ -198,6 +196,5 @@ class MaxPressure:
                 return
             self.current = self.target
             self.mode = "green"
-            self.green_since = now_s
             self.next_decision = now_s + self.min_green_s
             conn.trafficlight.setRedYellowGreenState(self.tls_id, self.greens[self.current])
