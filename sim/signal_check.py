@@ -3,7 +3,9 @@
 Reads signals.csv (time_s, tls_id, state string; one row per change) and, for
 every traffic light with a config, maps links back to signal groups through
 the config's source.sumo.group_links and checks:
-  * conflicts: no two conflicting groups green or yellow at the same time;
+  * conflicts: no two conflicting groups green or yellow at the same time
+    (flashing and dark heads are not "open": flash is the fail-safe mode in
+    which every approach has to yield);
   * intergreen: from a group's end of green to a conflicting group's start of
     green at least intergreen_ms;
   * clearance: every yellow lasts at least yellow_ms (ped_clearance_ms for
