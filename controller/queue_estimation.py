@@ -24,6 +24,8 @@ from controller.signal_states import GREEN
 
 _VEHICLE_SPACING_M = 7  # one queued car per 7 m of lane
 _TRAVEL_SPEED_M_PER_S = 10  # approach speed used for the advance -> stop-bar travel time
+_RING = 8  # recent advance-loop crossings remembered per group (for vehicles in transit)
+_CLOCK_MASK = 0x1FFFFFFF  # the estimator's clock wraps here; differences are taken modulo
 
 
 class QueueEstimator:
@@ -60,11 +62,31 @@ class QueueEstimator:
         self.discharge_ms = array("i", [0] * n)  # fallback discharge clock
         self.red_ms = array("i", [0] * n)  # time since the group was last green
         self.arrival_gap_ms = array("i", [TIMER_MAX_MS] * n)  # since the last vehicle over an advance loop
+        self.clock_ms = 0
+        self.crossed_at = array("i", [0] * (n * _RING))  # clock of recent advance crossings, ring per group
+        self.crossed_next = bytearray(n)
+        self.crossed_count = bytearray(n)
+
+    def in_transit(self, g):
+        # Vehicles that crossed an advance loop less than the travel time ago:
+        # moving toward the stop line, not queued (yet).
+        n = 0
+        base = g * _RING
+        for k in range(self.crossed_count[g]):
+            if (self.clock_ms - self.crossed_at[base + k]) & _CLOCK_MASK < self.travel_ms[g]:
+                n += 1
+        return n
+
+    def queued(self, g):
+        # Vehicles estimated standing or creeping in the queue (estimate minus those in transit).
+        q = self.estimate[g] - self.in_transit(g)
+        return q if q > 0 else 0
 
     def update(self, elapsed_ms, states):
         ix = self.ix
         det = self.det
         fault = self.fault
+        self.clock_ms = (self.clock_ms + elapsed_ms) & _CLOCK_MASK
         for g in range(self.n):
             if ix.is_pedestrian[g]:
                 continue
@@ -83,7 +105,13 @@ class QueueEstimator:
                 if fault[d] != FAULT_NONE:
                     continue
                 adv_ok += 1
-                arrivals += det.rising[d]
+                if det.rising[d]:
+                    arrivals += 1
+                    k = self.crossed_next[g]
+                    self.crossed_at[g * _RING + k] = self.clock_ms
+                    self.crossed_next[g] = k + 1 if k + 1 < _RING else 0
+                    if self.crossed_count[g] < _RING:
+                        self.crossed_count[g] += 1
                 if det.presence[d]:
                     arrival_gap = 0
                     adv_quiet = False

@@ -9,7 +9,8 @@
 #    value); a stage's value is the vehicles estimated waiting in its groups
 #    that are not green yet, plus one per call, plus one vehicle-equivalent for
 #    each age_weight_ms its oldest call has waited;
-#  - a leaving group whose counted queue has not cleared keeps its full
+#  - a leaving group whose counted queue (vehicles between the loops that are
+#    not just travelling to the stop line) has not cleared keeps its full
 #    passage time: a discharging queue is served to the end, since cutting it
 #    costs a second intergreen and a cycle of waiting for those left behind;
 #  - once its queue has cleared, the group only serves arrivals (the gap is
@@ -129,8 +130,8 @@ class AdaptiveStrategy:
             return s
         t = self.max_timer_ms + elapsed_ms
         self.max_timer_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-        est = self.queues.estimate
-        arrival_gap = self.queues.arrival_gap_ms
+        queues = self.queues
+        arrival_gap = queues.arrival_gap_ms
         cut = self.value[nxt] * self.gap_reduction_ms_per_veh
         extending = False
         maxed = True
@@ -143,7 +144,7 @@ class AdaptiveStrategy:
                 continue  # stays green in the next stage
             passage = ix.passage_ms[g]
             gap = d.gap_ms[g]
-            if est[g] <= 0:
+            if queues.queued(g) <= 0:
                 # queue cleared: only arrivals over the advance loops extend
                 reduced = passage - cut
                 passage = reduced if reduced > self.min_gap_ms else self.min_gap_ms
