@@ -8,7 +8,8 @@
   sensing than Ampelwerk: 50 m lane-area (E2) detectors count the vehicles on
   every incoming and outgoing lane. Every decision interval, once the minimum
   green has run, it serves the green phase of the program with the largest
-  pressure (sum over its green movements of vehicles upstream minus downstream),
+  pressure (sum over its green movements of vehicles upstream minus downstream;
+  decision interval and minimum green 10 s, the action period of the RESCO benchmark),
   going through the program's yellow (and all-red, if the program has one).
 
 Also reads what the peers need from a running SUMO (programs, controlled links,
@@ -26,8 +27,8 @@ ACTUATED_PROGRAM_ID = "ampelwerk-peer-actuated"
 ACTUATED_MIN_DUR_S = 5.0  # minDur of every green phase of a static program
 ACTUATED_MAX_DUR_S = 50.0  # maxDur of every green phase of a static program
 MAX_PRESSURE_DETECTOR_M = 50.0
-MAX_PRESSURE_MIN_GREEN_S = 5.0
-MAX_PRESSURE_INTERVAL_S = 5.0
+MAX_PRESSURE_MIN_GREEN_S = 10.0  # RESCO agents act every 10 s
+MAX_PRESSURE_INTERVAL_S = 10.0
 DEFAULT_YELLOW_S = 3.0
 
 
