@@ -39,7 +39,7 @@ def plan(scenarios: list[Path], controllers: list[str], seeds: list[int], out: P
     for scen in scenarios:
         for ctl in controllers:
             for seed in seeds:
-                d = out / Path(scen).name.split(".")[0] / ctl / ("seed%d" % seed)
+                d = out / report.scenario_label(scen) / ctl / ("seed%d" % seed)
                 jobs.append(replace(template, scenario=Path(scen), controller=ctl, seed=seed, out_dir=d, progress=False))
     return jobs
 
@@ -52,7 +52,7 @@ def compare(scenarios: list[Path], controllers: list[str], seeds: list[int], out
     imported: dict[Path, Imported] = {}
     if any(c.startswith("ampelwerk-") for c in controllers):
         for scen in scenarios:
-            opts = replace(template, scenario=Path(scen), out_dir=out / Path(scen).name.split(".")[0])
+            opts = replace(template, scenario=Path(scen), out_dir=out / report.scenario_label(scen))
             imported[Path(scen)] = import_for_run(opts)
     work = [(o, imported.get(o.scenario) if o.controller.startswith("ampelwerk-") else None) for o in planned]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
@@ -66,7 +66,7 @@ def compare(scenarios: list[Path], controllers: list[str], seeds: list[int], out
                 log("  FAILED %s %s seed %s: %s" % (Path(r["scenario"]).name, r["controller"], r["seed"], r["error"]))
             else:
                 log("  %s %s seed %d: delay %.1f s, running at end %d, never inserted %d (%.1f s wall)" % (
-                    report.scenario_name(r), r["controller"], r["seed"], r["delay_s"], r["running_at_end"],
+                    report.scenario_label(r["scenario"]), r["controller"], r["seed"], r["delay_s"], r["running_at_end"],
                     r["never_inserted"], r["wall_s"]))
     order = {(str(o.scenario), o.controller, o.seed): i for i, o in enumerate(planned)}
     results.sort(key=lambda r: order.get((r["scenario"], r["controller"], r["seed"]), 0))

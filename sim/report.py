@@ -20,16 +20,16 @@ MEAN_COLUMNS = ("delay_s", "mean_trip_duration_s", "mean_waiting_time_s", "arriv
                 "never_inserted", "teleports", "collisions", "emergency_braking", "wall_s")
 
 
-def scenario_name(summary: dict) -> str:
+def scenario_label(scenario: str | Path) -> str:
     """Short scenario name: the .sumocfg file name without extension."""
-    return Path(summary["scenario"]).name.split(".")[0]
+    return Path(scenario).name.split(".")[0]
 
 
 def aggregate(runs: list[dict]) -> list[dict]:
     """Mean over seeds per (scenario, controller), in first-seen order; delay also gets its spread."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in runs:
-        groups.setdefault((scenario_name(r), r["controller"]), []).append(r)
+        groups.setdefault((scenario_label(r["scenario"]), r["controller"]), []).append(r)
     out = []
     for (scen, ctl), rs in groups.items():
         row = {"scenario": scen, "controller": ctl, "seeds": len(rs)}
@@ -60,7 +60,7 @@ def write_runs_csv(runs: list[dict], path: Path) -> None:
         w = csv.writer(f)
         w.writerow(RUN_COLUMNS)
         for r in runs:
-            w.writerow([scenario_name(r) if c == "scenario" else
+            w.writerow([scenario_label(r["scenario"]) if c == "scenario" else
                         ";".join(r.get(c, [])) if c == "monitor_flash" else r.get(c, "") for c in RUN_COLUMNS])
 
 
@@ -80,8 +80,8 @@ def chart_delay(agg: list[dict], path: Path, scenario: str) -> None:
     fig, ax = plt.subplots(figsize=(max(5, 1.4 * len(rows)), 4))
     ax.bar(range(len(rows)), [r["delay_s"] for r in rows], yerr=[r["delay_sd_s"] for r in rows], capsize=4)
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels(["%s\nrun %.0f / not in %.0f" % (r["controller"], r["running_at_end"], r["never_inserted"])
-                        for r in rows], fontsize=8)
+    ax.set_xticklabels(["%s\nrunning at end %.0f\nnever inserted %.0f" % (
+        r["controller"], r["running_at_end"], r["never_inserted"]) for r in rows], fontsize=7)
     ax.set_ylabel("mean delay per scheduled vehicle (s)")
     ax.set_title("%s: delay per controller (mean over seeds)" % scenario)
     fig.tight_layout()
@@ -93,7 +93,7 @@ def approach_table(runs: list[dict], scenario: str) -> dict[str, dict[str, float
     """{"tls/edge": {controller: mean over seeds of approach delay}} for one scenario."""
     acc: dict[str, dict[str, list[float]]] = {}
     for r in runs:
-        if scenario_name(r) != scenario:
+        if scenario_label(r["scenario"]) != scenario:
             continue
         for tls, edges in (r.get("approach_delay_s") or {}).items():
             for edge, v in edges.items():
@@ -107,7 +107,7 @@ def chart_approaches(runs: list[dict], path: Path, scenario: str, most: int = 30
     if not table:
         return False
     plt = _pyplot()
-    controllers = list(dict.fromkeys(r["controller"] for r in runs if scenario_name(r) == scenario))
+    controllers = list(dict.fromkeys(r["controller"] for r in runs if scenario_label(r["scenario"]) == scenario))
     keys = sorted(table, key=lambda k: -max(table[k].values()))[:most]
     h = 0.8 / len(controllers)
     fig, ax = plt.subplots(figsize=(8, 1 + 0.25 * len(keys) * max(1, len(controllers) / 2)))
