@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 
 from controller.config_schema import INTERGREEN_MAX_MS, VEHICLE_TIMING
 
-GREEN_LETTERS = "Ggs"  # s: green right-turn arrow (stop, then go)
+GREEN_LETTERS = "Gg"
 YELLOW_LETTERS = "yY"
-# 'r', 'R' red; 'u' red-yellow (the moment before green) counts as red; 'o', 'O' (off) as red
+# 'r', 'R' red; 'u' red-yellow (the moment before green) counts as red; 'o', 'O' (off) as red;
+# 's' (stop, then go: right turn on red) is a red display too: the vehicle must
+# stop and yield to every foe, so the link keeps showing 's' while its group is red
 _, YELLOW_FLOOR_MS, YELLOW_CEILING_MS = VEHICLE_TIMING["yellow_ms"]  # the core's yellow range
 
 
@@ -46,6 +48,7 @@ class ProgramAnalysis:
     group_links: dict[str, list[int]]
     pedestrian: set[str]
     green_chars: str
+    red_chars: str  # per link, shown while its group is red: 's' where the program lets it turn on red, else 'r'
     always_red_links: list[int]
     # colour of each group in each phase: "G", "y" or "r"
     group_colours: dict[str, list[str]]
@@ -95,9 +98,11 @@ def analyse(phases: list[Phase], pedestrian_links: set[int] = frozenset()) -> Pr
     # the letter each link shows when green: 'g' (yield to foes) wherever the
     # program ever shows it permissive, so a link never gets priority over a foe
     chars = []
+    red_chars = []
     for i in range(n):
         greens = [p.state[i] for p in phases if p.state[i] in GREEN_LETTERS]
-        chars.append("r" if not greens else "g" if "g" in greens else "s" if "s" in greens else "G")
+        chars.append("r" if not greens else "g" if "g" in greens else "G")
+        red_chars.append("s" if any(p.state[i] == "s" for p in phases) else "r")
     if vehicle_n == 0:
         raise ValueError("the program never shows green to a vehicle link")
 
@@ -144,7 +149,7 @@ def analyse(phases: list[Phase], pedestrian_links: set[int] = frozenset()) -> Pr
             together = any(ca == "G" and cb == "G" for ca, cb in zip(group_colours[a], group_colours[b]))
             if not together:
                 conflicts.append((a, b))
-    return ProgramAnalysis(n, group_ids, group_links, pedestrian, "".join(chars), sorted(always_red),
+    return ProgramAnalysis(n, group_ids, group_links, pedestrian, "".join(chars), "".join(red_chars), sorted(always_red),
                            group_colours, stages, stage_phases, conflicts, notes)
 
 

@@ -41,6 +41,7 @@ class TlsMapping:
     link_count: int
     group_links: dict[str, list[int]]
     green_chars: str
+    red_chars: str
     always_red_links: list[int]
     junctions: list[str]
     detectors: list[DetectorPlacement]
@@ -222,7 +223,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     raw["source"] = {"sumo": {
         "tls_id": tls.getID(), "program_id": program_id, "program_offset_s": program.getOffset(),
         "link_count": a.link_count, "group_links": a.group_links, "green_chars": a.green_chars,
-        "always_red_links": a.always_red_links, "junctions": junctions, "notes": notes,
+        "red_chars": a.red_chars, "always_red_links": a.always_red_links, "junctions": junctions, "notes": notes,
     }}
     return raw, placements
 
@@ -268,7 +269,8 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
         src = raw["source"]["sumo"]
         configs[tls.getID()] = path
         mappings[tls.getID()] = TlsMapping(tls.getID(), path, src["program_id"], src["link_count"], src["group_links"],
-                                           src["green_chars"], src["always_red_links"], src["junctions"], placements,
+                                           src["green_chars"], src["red_chars"], src["always_red_links"],
+                                           src["junctions"], placements,
                                            src["notes"])
         all_loops += placements
     detectors_file = out_dir / "detectors.add.xml"

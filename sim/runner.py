@@ -79,15 +79,17 @@ class LinkMap:
             raise SumoError("config %s has no source.sumo link mapping: import the scenario with `ampelwerk sim import`" % ix.id)
         self.link_count = int(src["link_count"])
         self.green_chars = src["green_chars"]
+        # shown while a link's group is red: 's' (stop, then turn on red) where the program allows it
+        self.red_chars = src.get("red_chars") or "r" * self.link_count
         self.group_links = [tuple(src["group_links"].get(gid, ())) for gid in ix.group_ids]
-        self.chars = ["r"] * self.link_count
+        self.chars = list(self.red_chars)
 
     def state(self, outputs: bytes | bytearray) -> str:
         chars = self.chars
         for g, links in enumerate(self.group_links):
             s = outputs[g]
             for i in links:
-                chars[i] = self.green_chars[i] if s == 2 else SIGNAL_CHARS.get(s, "O")
+                chars[i] = self.green_chars[i] if s == 2 else self.red_chars[i] if s == 0 else SIGNAL_CHARS.get(s, "O")
         return "".join(chars)
 
 

@@ -32,7 +32,7 @@ def colour(ch: str) -> str:
         return GREEN
     if ch in "yY":
         return YELLOW
-    if ch == "r":
+    if ch == "r" or ch == "s":  # s: stop, then turn on red; a red display
         return RED
     return OTHER
 
@@ -67,7 +67,7 @@ class _Junction:
                 problems.append("%s: links of group %s show different colours %s" % (where, g, sorted(cols)))
             now[g] = cols.pop() if cols else RED
         for i in self.always_red:
-            if i < len(state) and state[i] != "r":
+            if i < len(state) and state[i] not in "rs":
                 problems.append("%s: always-red link %d shows %r" % (where, i, state[i]))
         for g in self.groups:
             old, new = self.state[g], now[g]
