@@ -227,3 +227,21 @@ def test_cli_device_option_puts_the_chosen_light_on_the_board(tmp_path):
     s = json.loads((tmp_path / "summary.json").read_text())
     assert s["arrived"] > 0 and s["monitor_flash"] == [] and s["collisions"] == 0
     assert check_signals(tmp_path / "signals.csv", s["configs"], step_s=1.0) == []
+
+
+def test_ampelwerk_fixed_reproduces_the_net_program_on_single4(tmp_path):
+    # The importer turns single4's program into a fixed-time plan; run by the core and shown through
+    # setRedYellowGreenState it must move every vehicle exactly as SUMO's own program does (no vehicle
+    # reaches the stop line during the core's startup). Checks the state mapping and signals.csv timing.
+    from sim.scenarios import resolve
+
+    cfg = resolve("single4")
+    run(RunOptions(cfg, "fixed", tmp_path / "sumo", end=900, progress=False))
+    run(RunOptions(cfg, "ampelwerk-fixed", tmp_path / "core", end=900, progress=False))
+
+    def trips(d: Path) -> list[str]:
+        return [l for l in (d / "tripinfo.xml").read_text().splitlines() if "<tripinfo " in l]
+
+    assert len(trips(tmp_path / "sumo")) > 100 and trips(tmp_path / "sumo") == trips(tmp_path / "core")
+    rows = [(tmp_path / d / "signals.csv").read_text().splitlines() for d in ("sumo", "core")]
+    assert rows[0][3:20] == rows[1][5:22]  # after the core's startup flash and all-red, row for row
