@@ -1,5 +1,7 @@
-# Replay of a recorded detector trace through the core. Runs on the board and
-# on CPython alike, so the same trace gives comparable output on both.
+# Replay of a recorded detector trace through the core, or through any
+# controller-shaped object (a board over the wire too: only ix, step(),
+# outputs and drain_events() are used). Runs on the board and on CPython
+# alike, so the same trace gives comparable output on both.
 # Input CSV: header "elapsed_ms,<detector id>,..." then one row per tick with
 # the ms elapsed since the previous tick and 0/1 per detector ('#' lines are
 # comments). Output CSV: header "time_ms,<signal group id>,..." then one row
@@ -86,7 +88,7 @@ def replay(controller, lines, write_signal, write_event=None):
         controller.step(elapsed, presence)
         write_signal(signals_row(time_ms, controller.outputs))
         if write_event is not None:
-            for t, code, param in controller.events.drain():
+            for t, code, param in controller.drain_events():
                 write_event(format_csv_row(t, code, param))
     if mapping is None:
         raise TraceError("the trace has no header line (elapsed_ms,<detector ids>)")

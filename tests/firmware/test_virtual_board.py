@@ -15,7 +15,7 @@ from controller.config import load_file
 from controller.event_log import CSV_HEADER
 from firmware.host_virtual import VirtualBoard
 from hil.proxy import DeviceController, DeviceError
-from hil.replay import replay_controller_shaped
+from controller.trace_replay import replay as replay_controller_shaped
 from hil.serial_link import LinkError, SerialLink
 from tests.conftest import EXAMPLE_CONFIG
 from tests.trace_tools import cpython_replay, micropython_replay, write_random_trace
