@@ -60,7 +60,7 @@ def build_junction(d: Path) -> tuple[Path, Imported]:
     (d / "j.sumocfg").write_text('<configuration><input><net-file value="j.net.xml"/>'
                                  '<route-files value="j.rou.xml"/></input><time><end value="600"/></time></configuration>')
     (d / "loops.add.xml").write_text("<additional>\n%s\n</additional>\n" % "\n".join(
-        '  <inductionLoop id="%s" lane="%s" pos="-1.5" period="900" file="NUL"/>' % (i, lane)
+        '  <inductionLoop id="%s" lane="%s" pos="-1.5" period="3600" file="loops.out.xml"/>' % (i, lane)
         for i, (lane, _) in LOOPS.items()))
     (d / "A0.json").write_text(json.dumps(junction_config()))
     return d / "j.sumocfg", Imported({"A0": d / "A0.json"}, d / "loops.add.xml")
@@ -92,6 +92,37 @@ def test_ampelwerk_controls_the_junction_safely(junction, tmp_path, controller):
     events = (tmp_path / "events.csv").read_text().splitlines()
     assert any(",A0,1,1,phase_begin_green" in e for e in events)
     assert any(",A0,82," in e for e in events)  # loops reached the core as detector-on events
+
+
+def test_loops_reach_the_core_as_sumo_measures_them(junction, tmp_path):
+    # SUMO's own E1 output for the same loops: every vehicle that entered a loop is one rising edge in
+    # the core, and the time the core saw the loop occupied matches SUMO's occupancy within what
+    # 100 ms ticks allow (each stay rounded outwards to whole ticks: at most 0.2 s per vehicle).
+    import xml.etree.ElementTree as ET
+
+    cfg, imported = junction
+    end_s = 600
+    run(RunOptions(cfg, "ampelwerk-actuated", tmp_path, end=end_s, progress=False), imported=imported)
+    sumo = {i.get("id"): (int(i.get("nVehEntered")), float(i.get("occupancy")) / 100 * end_s)
+            for i in ET.parse(imported.detectors_file.parent / "loops.out.xml").getroot().iter("interval")}
+    ons = {d: 0 for d in LOOPS}
+    on_s = {d: 0.0 for d in LOOPS}
+    since: dict[str, float] = {}
+    for line in (tmp_path / "events.csv").read_text().splitlines()[1:]:
+        t, _, code, param, _ = line.split(",")
+        if code in ("81", "82"):
+            d = list(LOOPS)[int(param) - 1]
+            if code == "82":
+                ons[d] += 1
+                since[d] = float(t)
+            elif d in since:
+                on_s[d] += float(t) - since.pop(d)
+    for d, t in since.items():
+        on_s[d] += end_s - t
+    for d, (entered, occupied_s) in sumo.items():
+        assert entered > 20
+        assert ons[d] == entered, d
+        assert abs(on_s[d] - occupied_s) <= 0.2 * entered, (d, on_s[d], occupied_s)
 
 
 def test_fixed_peer_runs_the_net_program(junction, tmp_path):
