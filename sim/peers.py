@@ -99,8 +99,9 @@ def write_actuated_programs(infos: dict[str, TlsInfo], path: Path) -> dict[str, 
     return {tls: ACTUATED_PROGRAM_ID for tls in served}
 
 
-def _detector_id(direction: str, lane: str) -> str:
-    return "mp_%s_%s" % (direction, lane)
+def _detector_id(direction: str, lane: str) -> str | None:
+    """E2 id of a lane; None for internal lanes (SUMO lays no E2 there; they count as empty)."""
+    return None if lane.startswith(":") else "mp_%s_%s" % (direction, lane)
 
 
 def write_pressure_detectors(infos: dict[str, TlsInfo], path: Path) -> None:
@@ -112,7 +113,7 @@ def write_pressure_detectors(infos: dict[str, TlsInfo], path: Path) -> None:
             if not lk:
                 continue
             for direction, lane in (("in", lk[0]), ("out", lk[1])):
-                if (direction, lane) in done:
+                if (direction, lane) in done or _detector_id(direction, lane) is None:
                     continue
                 done.add((direction, lane))
                 length = min(MAX_PRESSURE_DETECTOR_M, info.lane_length[lane])
@@ -154,7 +155,9 @@ class MaxPressure:
         """Pressure of every green phase from the current E2 vehicle counts."""
         counts: dict[str, int] = {}
 
-        def n(det: str) -> int:
+        def n(det: str | None) -> int:
+            if det is None:
+                return 0
             if det not in counts:
                 counts[det] = conn.lanearea.getLastStepVehicleNumber(det)
             return counts[det]
