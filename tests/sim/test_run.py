@@ -276,3 +276,17 @@ def test_ampelwerk_fixed_reproduces_the_net_program_on_single4(tmp_path):
     assert len(trips(tmp_path / "sumo")) > 100 and trips(tmp_path / "sumo") == trips(tmp_path / "core")
     rows = [(tmp_path / d / "signals.csv").read_text().splitlines() for d in ("sumo", "core")]
     assert rows[0][3:20] == rows[1][5:22]  # after the core's startup flash and all-red, row for row
+
+
+def test_scenario_additional_files_are_kept_when_loops_are_added(junction, tmp_path):
+    # `--additional-files` on the command line replaces the .sumocfg's; the runner must pass both
+    cfg, imported = junction
+    (tmp_path / "extra.add.xml").write_text('<additional><inductionLoop id="extra" lane="top0A0_0" pos="10" '
+                                            'period="60" file="extra.out.xml"/></additional>')
+    own = tmp_path / "own.sumocfg"
+    own.write_text('<configuration><input><net-file value="%s"/><route-files value="%s"/>'
+                   '<additional-files value="extra.add.xml"/></input></configuration>'
+                   % (cfg.parent / "j.net.xml", cfg.parent / "j.rou.xml"))
+    s = run(RunOptions(own, "ampelwerk-actuated", tmp_path / "out", end=120, progress=False), imported=imported)
+    assert s["arrived"] > 0
+    assert "<interval" in (tmp_path / "extra.out.xml").read_text()
