@@ -319,6 +319,8 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         "controlled_by_ampelwerk": sorted(cores),
         "configs": {tls: str(p) for tls, p in imported.configs.items()} if imported else {},
         "monitor_flash": sorted(tls for tls, c in cores.items() if c.flashing),
+        # events the cores' rings overwrote before the runner drained them (in-process cores only)
+        "events_dropped": sum(getattr(getattr(c, "events", None), "dropped", 0) for c in cores.values()),
         "wall_s": wall,
         "approaches": approaches,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},

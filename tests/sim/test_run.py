@@ -86,7 +86,7 @@ def test_ampelwerk_controls_the_junction_safely(junction, tmp_path, controller):
     cfg, imported = junction
     s = run(RunOptions(cfg, controller, tmp_path, progress=False), imported=imported)
     assert_sane_run(tmp_path, s)
-    assert s["controlled_by_ampelwerk"] == ["A0"] and s["monitor_flash"] == []
+    assert s["controlled_by_ampelwerk"] == ["A0"] and s["monitor_flash"] == [] and s["events_dropped"] == 0
     problems = check_signals(tmp_path / "signals.csv", {"A0": junction_config()}, step_s=1.0)
     assert problems == []
     events = (tmp_path / "events.csv").read_text().splitlines()
