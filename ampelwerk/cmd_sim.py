@@ -61,6 +61,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end", type=float, help="simulation end (s; default: the scenario's, else 3600)")
     p.add_argument("--step-length", type=float, default=1.0, help="SUMO step length (s, default 1.0)")
     p.add_argument("--tick-ms", type=int, default=100, help="core tick (ms, default 100; must divide the step)")
+    p.add_argument("--merge-ticks", action="store_true",
+                   help="step runs of ticks without a loop change as one longer tick (faster; decisions due inside "
+                        "a run are taken at its end)")
     p.add_argument("--scale", type=float, default=1.0, help="demand scale factor passed to SUMO (default 1.0)")
 
 
@@ -95,7 +98,7 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
     if args.scale <= 0:
         raise UserError("--scale=%g must be positive" % args.scale)
     return RunOptions(scenario=scenario, controller=controller, out_dir=out, seed=getattr(args, "seed", 1),
-                      begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms,
+                      begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks,
                       scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
                       sumo_options=extra)
 

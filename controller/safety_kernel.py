@@ -121,6 +121,9 @@ class SafetyKernel:
         self._write_outputs()
 
     def _run(self, calls):
+        # Two passes, so the outcome does not depend on group numbering: first
+        # every group that must clear does (green -> clearance -> red), then
+        # groups of the target stage enter where that is now allowed.
         ix = self.ix
         n = self.n
         target = ix.stage_mask[self.stage]
@@ -147,19 +150,24 @@ class SafetyKernel:
                     else:
                         events.add(ev.PHASE_END_YELLOW, g + 1)
                         events.add(ev.PHASE_BEGIN_RED_CLEARANCE, g + 1)
-                established = False
+                else:
+                    established = False
+            elif self.red_clearance_open[g] and self.since_green_end_ms[g] >= ix.clearance_ms[g] + ix.red_clearance_ms[g]:
+                self.red_clearance_open[g] = 0
+                if not ped:
+                    events.add(ev.PHASE_END_RED_CLEARANCE, g + 1)
+        for g in range(n):
+            if self.state[g] != RED or not target[g]:
+                continue
+            ped = ix.is_pedestrian[g]
+            if ped and not (calls[g] and (self.allow_late_start or not self.established)):
+                continue
+            if self._clear_to_enter(g):
+                self.state[g] = GREEN
+                self.state_ms[g] = 0
+                events.add(ev.PED_BEGIN_WALK if ped else ev.PHASE_BEGIN_GREEN, g + 1)
             else:
-                if self.red_clearance_open[g] and self.since_green_end_ms[g] >= ix.clearance_ms[g] + ix.red_clearance_ms[g]:
-                    self.red_clearance_open[g] = 0
-                    if not ped:
-                        events.add(ev.PHASE_END_RED_CLEARANCE, g + 1)
-                if target[g] and (not ped or (calls[g] and (self.allow_late_start or not self.established))):
-                    if self._clear_to_enter(g):
-                        self.state[g] = GREEN
-                        self.state_ms[g] = 0
-                        events.add(ev.PED_BEGIN_WALK if ped else ev.PHASE_BEGIN_GREEN, g + 1)
-                    else:
-                        established = False
+                established = False
         if established and not self.established:
             self.established = True
             self.stage_ms = 0

@@ -89,3 +89,30 @@ class LoopPresence:
                 last = self.n_ticks - 1
             for k in range(first, last + 1):
                 self.ticks[k][loop] = 1
+
+
+def merged_ticks(ticks: Sequence[bytearray], tick_ms: int) -> list[tuple[int, bytearray]]:
+    """The ticks of one step as (elapsed_ms, presence) with unchanged runs merged.
+
+    The core reads a presence bit as the state at the end of its tick, so an
+    edge belongs to the tick it happens in: each run of ticks with the same
+    presence becomes that first tick, then the rest of the run as one longer
+    tick. Presence, counts and detector timers come out exactly as with every
+    tick; a decision the core would take inside a merged run is taken at its
+    end instead, which shifts its own timers by up to the run's length.
+    """
+    out: list[tuple[int, bytearray]] = []
+    rest = 0
+    last = None
+    for bits in ticks:
+        if bits == last:
+            rest += tick_ms
+            continue
+        if rest:
+            out.append((rest, last))
+            rest = 0
+        out.append((tick_ms, bits))
+        last = bits
+    if rest:
+        out.append((rest, last))
+    return out

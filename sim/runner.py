@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sim import sumo_session
-from sim.loop_presence import LoopPresence, ticks_per_step
+from sim.loop_presence import LoopPresence, merged_ticks, ticks_per_step
 from sim.sumo_session import SumoError
 
 PEER_CONTROLLERS = ("fixed", "sumo-actuated", "max-pressure")
@@ -55,6 +55,7 @@ class RunOptions:
     end: float | None = None  # None: the scenario's own, else DEFAULT_END_S
     step_length: float = 1.0
     tick_ms: int = 100
+    merge_ticks: bool = False  # True: a run of ticks with unchanged presence is stepped as one longer tick
     scale: float = 1.0
     gui: bool = False
     use_traci: bool = False  # TraCI with plain sumo (same path as --gui)
@@ -162,9 +163,10 @@ class _Signals:
 class _AmpelwerkLights:
     """The cores of an ampelwerk-* run: loops in, SUMO state strings and events out, once per SUMO step."""
 
-    def __init__(self, cores: dict[str, Any], infos: dict, step_ms: int, tick_ms: int) -> None:
+    def __init__(self, cores: dict[str, Any], infos: dict, step_ms: int, tick_ms: int, merge_ticks: bool = False) -> None:
         self.cores = cores
         self.tick_ms = tick_ms
+        self.merge_ticks = merge_ticks
         self.maps = {}
         self.loops = {}
         for tls, core in cores.items():
@@ -191,8 +193,12 @@ class _AmpelwerkLights:
                 data = conn.inductionloop.getVehicleData(det)
                 if data:
                     lp.mark(j, data, step_begin_ms)
-            for bits in lp.ticks:
-                core.step(self.tick_ms, bits)
+            if self.merge_ticks:
+                for elapsed, bits in merged_ticks(lp.ticks, self.tick_ms):
+                    core.step(elapsed, bits)
+            else:
+                for bits in lp.ticks:
+                    core.step(self.tick_ms, bits)
             state = self.maps[tls].state(core.outputs)
             if shown.get(tls) != state:
                 conn.trafficlight.setRedYellowGreenState(tls, state)
@@ -267,7 +273,7 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         missing = sorted(set(cores) - set(infos))
         if missing:
             raise SumoError("configs name traffic lights the net does not have: %s" % ", ".join(missing))
-        lights = _AmpelwerkLights(cores, infos, step_ms, opts.tick_ms)
+        lights = _AmpelwerkLights(cores, infos, step_ms, opts.tick_ms, opts.merge_ticks)
         for tls in cores:
             lights.show(conn, tls)
         for tls, program in programs.items():
