@@ -1,12 +1,15 @@
 # Detector diagnostics: no activity, max presence (stuck on) and erratic
 # counts, with thresholds per detector (0 disables a check). Runs on the board;
-# check() allocates nothing. A faulted detector is reported to demand.py, which
+# check() allocates nothing. The thresholds are 10 s and more, so the checks
+# run once per second of controller time (a fault or a restoration is seen
+# within a second), not every tick. A faulted detector is reported to demand.py, which
 # puts its signal group on the detector's configured fault recall; a detector
 # is restored when it behaves again (an actuation, presence dropping, or a quiet
 # minute). Events: Indiana 84/85/88 and 83 (pedestrian buttons: 91/92).
 from array import array
 
 from controller import event_codes as ev
+from controller.detectors import COUNT_WRAP
 
 FAULT_NONE = 0
 FAULT_NO_ACTIVITY = 1
@@ -15,6 +18,7 @@ FAULT_ERRATIC = 3
 FAULT_NAMES = ("ok", "no-activity", "max-presence", "erratic")
 
 _MINUTE_MS = 60000
+_PERIOD_MS = 1000
 
 
 class DetectorDiagnostics:
@@ -26,20 +30,30 @@ class DetectorDiagnostics:
         self.events = events
         self.fault = bytearray(m)
         self.minute_ms = 0
-        self.minute_count = array("H", [0] * m)
+        self.since_check_ms = 0
+        self.minute_start_count = array("i", [0] * m)  # detector count when the minute began
         self.faults_total = 0
 
+    def minute_count(self, i):
+        # actuations of detector i in the current minute
+        c = self.det.count[i] - self.minute_start_count[i]
+        return c if c >= 0 else c + COUNT_WRAP
+
     def check(self, elapsed_ms):
-        ix = self.ix
-        det = self.det
         m = self.minute_ms + elapsed_ms
+        t = self.since_check_ms + elapsed_ms
+        if t < _PERIOD_MS and m < _MINUTE_MS:
+            self.minute_ms = m
+            self.since_check_ms = t
+            return
+        self.since_check_ms = 0
         minute_closed = m >= _MINUTE_MS
         if minute_closed:
             m -= _MINUTE_MS
         self.minute_ms = m
+        ix = self.ix
+        det = self.det
         for i in range(self.n):
-            if det.rising[i] and self.minute_count[i] < 65535:
-                self.minute_count[i] += 1
             f = self.fault[i]
             if f == FAULT_NONE:
                 limit = ix.no_activity_ms[i]
@@ -51,18 +65,18 @@ class DetectorDiagnostics:
                         self._set(i, FAULT_MAX_PRESENCE)
                     else:
                         limit = ix.erratic_counts_per_min[i]
-                        if limit and self.minute_count[i] > limit:
+                        if limit and self.minute_count(i) > limit:
                             self._set(i, FAULT_ERRATIC)
             elif f == FAULT_NO_ACTIVITY:
-                if det.rising[i]:
-                    self._set(i, FAULT_NONE)
+                if det.since_on_ms[i] < ix.no_activity_ms[i]:
+                    self._set(i, FAULT_NONE)  # an actuation since the last check
             elif f == FAULT_MAX_PRESENCE:
-                if not det.presence[i]:
-                    self._set(i, FAULT_NONE)
-            elif minute_closed and self.minute_count[i] <= ix.erratic_counts_per_min[i]:
+                if not det.presence[i] or det.on_ms[i] < ix.max_presence_ms[i]:
+                    self._set(i, FAULT_NONE)  # presence dropped since the last check
+            elif minute_closed and self.minute_count(i) <= ix.erratic_counts_per_min[i]:
                 self._set(i, FAULT_NONE)
             if minute_closed:
-                self.minute_count[i] = 0
+                self.minute_start_count[i] = det.count[i]
 
     def _set(self, i, fault):
         self.fault[i] = fault
