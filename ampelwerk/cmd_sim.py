@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--out", required=True, help="directory for the configs and the loop detector file")
     i.add_argument("--red-clearance-ms", type=int, help="red clearance of every signal group (ms; importer default)")
     i.add_argument("--advance-m", type=float, help="distance of the advance loop from the stop line (m; importer default)")
+    i.add_argument("--sequence", choices=("fixed", "free"), default="fixed",
+                   help="stage order: the program's, skipping stages without demand (default), or free")
     i.set_defaults(func=import_cmd)
 
     r = verbs.add_parser("run", help="run one controller on every traffic light of a scenario",
@@ -65,6 +67,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="step runs of ticks without a loop change as one longer tick (faster; decisions due inside "
                         "a run are taken at its end)")
     p.add_argument("--scale", type=float, default=1.0, help="demand scale factor passed to SUMO (default 1.0)")
+    p.add_argument("--sequence", choices=("fixed", "free"), default="fixed",
+                   help="stage order of the imported configs for ampelwerk-* controllers: the program's, skipping "
+                        "stages without demand (default), or free (the strategy picks the next stage)")
 
 
 def _scenario(name: str) -> Path:
@@ -98,7 +103,7 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
     if args.scale <= 0:
         raise UserError("--scale=%g must be positive" % args.scale)
     return RunOptions(scenario=scenario, controller=controller, out_dir=out, seed=getattr(args, "seed", 1),
-                      begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks,
+                      begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks, sequence=args.sequence,
                       scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
                       sumo_options=extra)
 
@@ -108,7 +113,8 @@ def import_cmd(args: argparse.Namespace) -> int:
     from sim.net_import import import_command
     from sim.scenarios import ScenarioError
 
-    given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m)) if v is not None}
+    given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m),
+                               ("sequence", args.sequence)) if v is not None}
     try:
         return int(import_command(args.scenario, Path(args.out), **given) or 0)
     except ScenarioError as e:

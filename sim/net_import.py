@@ -149,7 +149,7 @@ def file_stem(tls_id: str) -> str:
 
 
 def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, default_min_green_ms: int,
-                 default_max_green_ms: int, advance_m: float) -> tuple[dict, list[DetectorPlacement]]:
+                 default_max_green_ms: int, advance_m: float, sequence: str = "fixed") -> tuple[dict, list[DetectorPlacement]]:
     """The controller config dict of one traffic light and its loops."""
     program_id, program, notes = _pick_program(tls)
     phases = _phases(program)
@@ -211,7 +211,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
         "intergreen_ms": intergreen,
         "stages": [{"id": s, "name": "program phase %s" % ",".join(map(str, ks)), "groups": gs}
                    for s, gs, ks in zip(stage_ids, a.stages, a.stage_phases)],
-        "sequence": {"mode": "fixed", "order": stage_ids},
+        "sequence": {"mode": sequence, "order": stage_ids},
         "detectors": [{"id": p.id, "group": p.group, "kind": p.kind, "distance_m": int(round(p.distance_m)),
                        "lane": p.lane} for p in placements],
     }
@@ -229,8 +229,14 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
 
 
 def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, default_min_green_ms: int = 5000,
-                    default_max_green_ms: int = 45000, advance_m: float = 40.0) -> ImportResult:
-    """Write <out_dir>/<tls>.json for every traffic light and <out_dir>/detectors.add.xml."""
+                    default_max_green_ms: int = 45000, advance_m: float = 40.0, sequence: str = "fixed") -> ImportResult:
+    """Write <out_dir>/<tls>.json for every traffic light and <out_dir>/detectors.add.xml.
+
+    sequence: "fixed" keeps the program's stage order (skipping stages without
+    demand), "free" lets demand-responsive strategies choose the next stage.
+    """
+    if sequence not in ("fixed", "free"):
+        raise NetImportError("sequence=%r is not one of fixed, free" % sequence)
     from controller.config import ConfigError, load_file
 
     try:
@@ -257,7 +263,8 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
         used.add(safe.lower())
         raw, placements = build_config(net, tls, safe, red_clearance_ms=red_clearance_ms,
                                     default_min_green_ms=default_min_green_ms,
-                                    default_max_green_ms=default_max_green_ms, advance_m=advance_m)
+                                    default_max_green_ms=default_max_green_ms, advance_m=advance_m,
+                                    sequence=sequence)
         path = out_dir / (safe + ".json")
         path.write_text(json.dumps(raw, indent=1) + "\n")
         try:
@@ -278,13 +285,15 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
     return ImportResult(cfg.path, cfg.net_file, configs, detectors_file, mappings)
 
 
-def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_m: float = 40.0) -> int:
+def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_m: float = 40.0,
+                   sequence: str = "fixed") -> int:
     """`ampelwerk sim import`: import, print a summary per traffic light; raises ScenarioError on bad input."""
     if red_clearance_ms < 0 or red_clearance_ms > 10000:
         raise NetImportError("--red-clearance-ms=%d is outside 0..10000 ms" % red_clearance_ms)
     if not 5 <= advance_m <= 1000:
         raise NetImportError("--advance-m=%g is outside 5..1000 m" % advance_m)
-    result = import_scenario(resolve(scenario), Path(out), red_clearance_ms=red_clearance_ms, advance_m=advance_m)
+    result = import_scenario(resolve(scenario), Path(out), red_clearance_ms=red_clearance_ms, advance_m=advance_m,
+                             sequence=sequence)
     for tls_id, m in result.mappings.items():
         raw = json.loads(m.config_path.read_text())
         stages = " ".join("%s=%s" % (s["id"], "+".join(s["groups"])) for s in raw["stages"])

@@ -56,6 +56,7 @@ class RunOptions:
     step_length: float = 1.0
     tick_ms: int = 100
     merge_ticks: bool = False  # True: a run of ticks with unchanged presence is stepped as one longer tick
+    sequence: str = "fixed"  # stage order of the imported configs: the program's ("fixed") or "free"
     scale: float = 1.0
     gui: bool = False
     use_traci: bool = False  # TraCI with plain sumo (same path as --gui)
@@ -115,7 +116,7 @@ def import_for_run(opts: RunOptions) -> Imported:
     from sim.scenarios import ScenarioError
 
     try:
-        res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import")
+        res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import", sequence=opts.sequence)
     except ScenarioError as e:
         raise SumoError("importing %s: %s" % (opts.scenario, e)) from None
     return Imported(dict(res.configs), Path(res.detectors_file))
