@@ -15,3 +15,8 @@ except ImportError:  # CPython
 TIMER_MAX_MS = const(536870912)
 # Longest step the core accepts in one tick; longer gaps are split by the caller.
 MAX_STEP_MS = const(60000)
+# Clocks of time stamps wrap here; an age is (now - stamp) & CLOCK_MASK, and
+# stamps older than AGE_MAX_MS (about 3.1 days) are moved up to it once a
+# second, so ages saturate there and a wrap never makes an old stamp look new.
+CLOCK_MASK = const(0x1FFFFFFF)
+AGE_MAX_MS = const(0x10000000)

@@ -9,11 +9,14 @@
 #  - a green (walk) ended before its min green (walk) time;
 #  - an illegal sequence (green->red, yellow->green, red->yellow, flash->green).
 # The first violation latches: `latched` stays set until reset(), and the
-# controller shows flash meanwhile. check() allocates nothing.
+# controller shows flash meanwhile. check() allocates nothing. Durations are
+# time stamps on the monitor's own wrapping clock (compat.CLOCK_MASK), so a
+# tick in which no output changed costs one comparison: the same outputs
+# passed every check the tick before.
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import TIMER_MAX_MS
+from controller.compat import AGE_MAX_MS, CLOCK_MASK
 from controller.signal_states import DARK, GREEN, RED, YELLOW
 
 
@@ -49,8 +52,10 @@ class ConflictMonitor:
             for b, v in row.items():
                 self.intergreen_ms[index[a] * n + index[b]] = v
         self.last = bytearray(n)
-        self.shown_ms = array("i", [0] * n)  # time the current output has been shown
-        self.since_green_end_ms = array("i", [0] * n)
+        self.clock_ms = 0
+        self.since_clamp_ms = 0
+        self.shown_at = array("i", [0] * n)  # when the current output began
+        self.green_end_at = array("i", [0] * n)  # when the group last left green (or flash)
         self.latched = False
         self.fault = 0
         self.fault_group = 0
@@ -60,25 +65,35 @@ class ConflictMonitor:
     def reset(self):
         for g in range(self.n):
             self.last[g] = DARK  # unknown history: a green must be preceded by red
-            self.shown_ms[g] = 0
-            self.since_green_end_ms[g] = 0
+            self.shown_at[g] = self.clock_ms
+            self.green_end_at[g] = self.clock_ms
         self.latched = False
         self.fault = 0
         self.fault_group = 0
+
+    def _age(self, stamp):
+        return (self.clock_ms - stamp) & CLOCK_MASK
 
     def check(self, elapsed_ms, outputs, events):
         # Returns True when the outputs are safe; latches on the first violation.
         # Call once with elapsed_ms=0 on the outputs shown at power-up.
         if self.latched:
             return False
+        now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
+        self.clock_ms = now
+        t = self.since_clamp_ms + elapsed_ms
+        if t >= 1000:
+            t = 0
+            oldest = (now - AGE_MAX_MS) & CLOCK_MASK
+            for g in range(self.n):
+                if self._age(self.shown_at[g]) > AGE_MAX_MS:
+                    self.shown_at[g] = oldest
+                if self._age(self.green_end_at[g]) > AGE_MAX_MS:
+                    self.green_end_at[g] = oldest
+        self.since_clamp_ms = t
+        if outputs == self.last:
+            return True
         n = self.n
-        for g in range(n):
-            t = self.shown_ms[g] + elapsed_ms
-            self.shown_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-            prev = self.last[g]
-            if prev == YELLOW or prev == RED:
-                t = self.since_green_end_ms[g] + elapsed_ms
-                self.since_green_end_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
         flashing = 0
         for g in range(n):
             new = outputs[g]
@@ -96,18 +111,20 @@ class ConflictMonitor:
                     need = self.intergreen_ms[c * n + g]
                     if need < 0:
                         continue
-                    red_shown = self.shown_ms[c] if self.last[c] == RED else 0
-                    if outputs[c] != RED or self.since_green_end_ms[c] < need or red_shown < self.min_red_ms[c]:
+                    was = self.last[c]
+                    red_shown = self._age(self.shown_at[c]) if was == RED else 0
+                    since_end = self._age(self.green_end_at[c]) if was == RED or was == YELLOW else 0
+                    if outputs[c] != RED or since_end < need or red_shown < self.min_red_ms[c]:
                         return self._trip(ev.FAULT_INTERGREEN, g, events)
             elif new == YELLOW:
                 if prev != GREEN:
                     return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
-                if self.shown_ms[g] < self.min_green_ms[g]:
+                if self._age(self.shown_at[g]) < self.min_green_ms[g]:
                     return self._trip(ev.FAULT_SHORT_GREEN, g, events)
             elif new == RED:
                 if prev == GREEN:
                     return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
-                if prev == YELLOW and self.shown_ms[g] < self.min_yellow_ms[g]:
+                if prev == YELLOW and self._age(self.shown_at[g]) < self.min_yellow_ms[g]:
                     return self._trip(ev.FAULT_SHORT_YELLOW, g, events)
         if flashing:
             # flash is all or nothing: no head may show a colour during flash
@@ -121,14 +138,13 @@ class ConflictMonitor:
                     return self._trip(ev.FAULT_CONFLICT, self.pair_a[k], events)
         for g in range(n):
             new = outputs[g]
-            if new != self.last[g]:
-                self.shown_ms[g] = 0
+            prev = self.last[g]
+            if new != prev:
+                if prev >= GREEN:
+                    # leaving green or flash: the intergreen clock starts now
+                    self.green_end_at[g] = now
+                self.shown_at[g] = now
                 self.last[g] = new
-            if new > RED and new != YELLOW:
-                # green or flash: the intergreen clock starts at the end of it
-                self.since_green_end_ms[g] = 0
-            elif new == YELLOW and self.shown_ms[g] == 0:
-                self.since_green_end_ms[g] = 0
         return True
 
     def _trip(self, fault, group, events):

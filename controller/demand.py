@@ -46,8 +46,10 @@ class Demand:
                 if ix.detector_extend[d]:
                     if det.presence[d]:
                         gap = 0
-                    elif det.off_ms[d] < gap:
-                        gap = det.off_ms[d]
+                    else:
+                        off = det.off_ms(d)
+                        if off < gap:
+                            gap = off
             if recall == RECALL_MAX:
                 gap = 0
             self.gap_ms[g] = gap

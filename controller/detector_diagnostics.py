@@ -57,21 +57,21 @@ class DetectorDiagnostics:
             f = self.fault[i]
             if f == FAULT_NONE:
                 limit = ix.no_activity_ms[i]
-                if limit and det.since_on_ms[i] >= limit:
+                if limit and det.since_on_ms(i) >= limit:
                     self._set(i, FAULT_NO_ACTIVITY)
                 else:
                     limit = ix.max_presence_ms[i]
-                    if limit and det.presence[i] and det.on_ms[i] >= limit:
+                    if limit and det.presence[i] and det.on_ms(i) >= limit:
                         self._set(i, FAULT_MAX_PRESENCE)
                     else:
                         limit = ix.erratic_counts_per_min[i]
                         if limit and self.minute_count(i) > limit:
                             self._set(i, FAULT_ERRATIC)
             elif f == FAULT_NO_ACTIVITY:
-                if det.since_on_ms[i] < ix.no_activity_ms[i]:
+                if det.since_on_ms(i) < ix.no_activity_ms[i]:
                     self._set(i, FAULT_NONE)  # an actuation since the last check
             elif f == FAULT_MAX_PRESENCE:
-                if not det.presence[i] or det.on_ms[i] < ix.max_presence_ms[i]:
+                if not det.presence[i] or det.on_ms(i) < ix.max_presence_ms[i]:
                     self._set(i, FAULT_NONE)  # presence dropped since the last check
             elif minute_closed and self.minute_count(i) <= ix.erratic_counts_per_min[i]:
                 self._set(i, FAULT_NONE)

@@ -3,13 +3,20 @@
 # Units: ms; occupancy in per mille of the last full occupancy window.
 # The presence of a detector is all that a real loop amplifier reports, and it
 # is all that enters the core.
+#
+# Durations are kept as time stamps on a wrapping clock and derived when read
+# (on_ms(), off_ms(), since_on_ms()), so a tick in which no loop changed costs
+# one comparison of the presence bytes. Once a second every stamp older than
+# AGE_MAX_MS is moved up to it: ages saturate there (about 3.1 days) and the
+# clock's wrap (2**29 ms) can never make an old stamp look recent.
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import TIMER_MAX_MS
+from controller.compat import AGE_MAX_MS, CLOCK_MASK, const
 from controller.intersection import DETECTOR_PEDESTRIAN
 
 COUNT_WRAP = 0x20000000  # counts wrap here; readers take differences modulo this
+_CLAMP_EVERY_MS = const(1000)
 
 
 class Detectors:
@@ -20,57 +27,96 @@ class Detectors:
         self.events = events
         self.is_pedestrian = bytearray(1 if ix.detector_kind[i] == DETECTOR_PEDESTRIAN else 0 for i in range(m))
         self.presence = bytearray(m)
-        self.rising = bytearray(m)  # 1 in the tick a vehicle (or button press) arrived
         self.count = array("i", [0] * m)  # rising edges since start, wrapping at COUNT_WRAP
-        self.on_ms = array("i", [0] * m)  # how long presence has been on (0 while off)
-        self.off_ms = array("i", [TIMER_MAX_MS] * m)  # gap: how long presence has been off
-        self.since_on_ms = array("i", [0] * m)  # time since the last rising edge
         self.headway_ms = array("i", [0] * m)  # between the last two rising edges (0 = none yet)
+        self.clock_ms = 0
+        self.changed_at = array("i", [(-AGE_MAX_MS) & CLOCK_MASK] * m)  # last edge (old: never)
+        self.rose_at = array("i", [0] * m)  # last rising edge (power-up counts)
+        # loops that changed this tick: indices in changed[0:n_changed]; rising[i] = 1
+        # for those a vehicle arrived on (cleared again at the next tick)
+        self.changed = bytearray(m)
+        self.n_changed = 0
+        self.rising = bytearray(m)
+        self.since_clamp_ms = 0
         self.window_ms = 0
-        self.window_occupied_ms = array("i", [0] * m)
+        self.window_occupied_ms = array("i", [0] * m)  # completed occupied time in this window
+        self.on_credited_ms = array("i", [0] * m)  # part of the current occupation already credited
         self.window_count = array("H", [0] * m)
         self.occupancy_permille = array("H", [0] * m)  # last full window
         self.flow_count = array("H", [0] * m)  # vehicles in the last full window
 
+    def age(self, stamp):
+        return (self.clock_ms - stamp) & CLOCK_MASK
+
+    def on_ms(self, i):
+        # how long detector i has been occupied (0 while free)
+        return self.age(self.changed_at[i]) if self.presence[i] else 0
+
+    def off_ms(self, i):
+        # how long detector i has been free: the gap (0 while occupied)
+        return 0 if self.presence[i] else self.age(self.changed_at[i])
+
+    def since_on_ms(self, i):
+        # time since the last vehicle arrived on detector i (or since power-up)
+        return self.age(self.rose_at[i])
+
     def update(self, elapsed_ms, presence):
-        e = elapsed_ms
-        events = self.events
-        for i in range(self.n):
-            p = 1 if presence[i] else 0
-            was = self.presence[i]
-            t = self.since_on_ms[i] + e
-            self.since_on_ms[i] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-            if was:
-                t = self.on_ms[i] + e
-                self.on_ms[i] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-                self.window_occupied_ms[i] += e
-            else:
-                t = self.off_ms[i] + e
-                self.off_ms[i] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-            self.rising[i] = 0
-            if p and not was:
-                self.rising[i] = 1
-                c = self.count[i] + 1
-                self.count[i] = c if c < COUNT_WRAP else 0
-                if self.window_count[i] < 65535:
-                    self.window_count[i] += 1
-                self.headway_ms[i] = self.since_on_ms[i]
-                self.since_on_ms[i] = 0
-                self.on_ms[i] = 0
-                events.add(ev.PED_DETECTOR_ON if self.is_pedestrian[i] else ev.DETECTOR_ON, i + 1)
-            elif was and not p:
-                self.off_ms[i] = 0
-                events.add(ev.PED_DETECTOR_OFF if self.is_pedestrian[i] else ev.DETECTOR_OFF, i + 1)
-            self.presence[i] = p
-        w = self.window_ms + e
+        now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
+        self.clock_ms = now
+        for k in range(self.n_changed):
+            self.rising[self.changed[k]] = 0
+        self.n_changed = 0
+        if presence != self.presence:
+            self._edges(presence, now)
+        w = self.window_ms + elapsed_ms
         window = self.ix.occupancy_window_ms
         if w >= window:
             # close the window: occupancy and flow of the window just ended
             w -= window
             for i in range(self.n):
                 occ = self.window_occupied_ms[i]
+                if self.presence[i]:
+                    part = self.age(self.changed_at[i]) - self.on_credited_ms[i]
+                    occ += part
+                    self.on_credited_ms[i] += part
                 self.occupancy_permille[i] = 1000 if occ >= window else occ * 1000 // window
                 self.flow_count[i] = self.window_count[i]
                 self.window_occupied_ms[i] = 0
                 self.window_count[i] = 0
         self.window_ms = w
+        t = self.since_clamp_ms + elapsed_ms
+        if t >= _CLAMP_EVERY_MS:
+            t = 0
+            oldest = (now - AGE_MAX_MS) & CLOCK_MASK
+            for i in range(self.n):
+                if self.age(self.changed_at[i]) > AGE_MAX_MS:
+                    self.changed_at[i] = oldest
+                if self.age(self.rose_at[i]) > AGE_MAX_MS:
+                    self.rose_at[i] = oldest
+        self.since_clamp_ms = t
+
+    def _edges(self, presence, now):
+        events = self.events
+        k = 0
+        for i in range(self.n):
+            p = 1 if presence[i] else 0
+            if p == self.presence[i]:
+                continue
+            self.changed[k] = i
+            k += 1
+            if p:
+                self.rising[i] = 1
+                c = self.count[i] + 1
+                self.count[i] = c if c < COUNT_WRAP else 0
+                if self.window_count[i] < 65535:
+                    self.window_count[i] += 1
+                self.headway_ms[i] = self.age(self.rose_at[i])
+                self.rose_at[i] = now
+                events.add(ev.PED_DETECTOR_ON if self.is_pedestrian[i] else ev.DETECTOR_ON, i + 1)
+            else:
+                self.window_occupied_ms[i] += self.age(self.changed_at[i]) - self.on_credited_ms[i]
+                self.on_credited_ms[i] = 0
+                events.add(ev.PED_DETECTOR_OFF if self.is_pedestrian[i] else ev.DETECTOR_OFF, i + 1)
+            self.changed_at[i] = now
+            self.presence[i] = p
+        self.n_changed = k

@@ -115,12 +115,14 @@ class QueueEstimator:
                 if det.presence[d]:
                     arrival_gap = 0
                     adv_quiet = False
-                    if det.on_ms[d] >= self.spill_ms and det.on_ms[d] > spill:
-                        spill = det.on_ms[d]
+                    on = det.on_ms(d)
+                    if on >= self.spill_ms and on > spill:
+                        spill = on
                 else:
-                    if det.off_ms[d] < arrival_gap:
-                        arrival_gap = det.off_ms[d]
-                    if det.off_ms[d] < self.travel_ms[g]:
+                    off = det.off_ms(d)
+                    if off < arrival_gap:
+                        arrival_gap = off
+                    if off < self.travel_ms[g]:
                         adv_quiet = False
             departures = 0
             stop_ok = 0
@@ -134,8 +136,10 @@ class QueueEstimator:
                 if det.presence[d]:
                     stop_occupied += 1
                     stop_gap = 0
-                elif det.off_ms[d] < stop_gap:
-                    stop_gap = det.off_ms[d]
+                else:
+                    off = det.off_ms(d)
+                    if off < stop_gap:
+                        stop_gap = off
             b = self.between[g] + arrivals
             if stop_ok:
                 b -= departures
