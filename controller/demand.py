@@ -8,6 +8,7 @@ from controller import event_codes as ev
 from controller.compat import TIMER_MAX_MS
 from controller.detector_diagnostics import FAULT_NONE
 from controller.intersection import RECALL_MAX, RECALL_NONE
+from controller.loop_groups import LoopGroups
 from controller.signal_states import GREEN
 
 
@@ -16,52 +17,49 @@ class Demand:
         n = ix.n_groups
         self.n = n
         self.ix = ix
-        self.det = detectors
         self.diag = diagnostics
         self.events = events
+        self.calling = LoopGroups(ix, detectors, diagnostics, ix.detector_call)
+        self.extending = LoopGroups(ix, detectors, diagnostics, ix.detector_extend)
         self.call = bytearray(n)  # 1 = the group wants green (vehicle call or pedestrian call)
-        self.recall = bytearray(ix.recall)  # recall in force this tick
+        self.recall = bytearray(ix.recall)  # recall in force
         self.gap_ms = array("i", [TIMER_MAX_MS] * n)  # since the last actuation on an extension loop
         self.call_age_ms = array("i", [0] * n)  # how long the current call has waited
         self.failed_detectors = bytearray(n)  # faulted loops per group
+        self.fault_version = -1
 
-    def update(self, elapsed_ms, states):
+    def _faults_changed(self):
+        # recall in force and failed loops per group, from the detector faults
         ix = self.ix
-        det = self.det
         fault = self.diag.fault
         for g in range(self.n):
             recall = ix.recall[g]
             failed = 0
-            wanted = 0
-            gap = TIMER_MAX_MS
             for d in ix.group_detectors[g]:
                 if fault[d] != FAULT_NONE:
                     failed += 1
-                    r = ix.detector_fault_recall[d]
-                    if r > recall:
-                        recall = r
-                    continue
-                if ix.detector_call[d] and det.presence[d]:
-                    wanted = 1
-                if ix.detector_extend[d]:
-                    if det.presence[d]:
-                        gap = 0
-                    else:
-                        off = det.off_ms(d)
-                        if off < gap:
-                            gap = off
-            if recall == RECALL_MAX:
-                gap = 0
-            self.gap_ms[g] = gap
+                    if ix.detector_fault_recall[d] > recall:
+                        recall = ix.detector_fault_recall[d]
             self.recall[g] = recall
             self.failed_detectors[g] = failed
+        self.fault_version = self.diag.version
+
+    def update(self, elapsed_ms, states):
+        ix = self.ix
+        if self.fault_version != self.diag.version:
+            self._faults_changed()
+        self.calling.update()
+        self.extending.update()
+        for g in range(self.n):
+            recall = self.recall[g]
+            self.gap_ms[g] = 0 if recall == RECALL_MAX else self.extending.gap_ms(g)
             if states[g] == GREEN:
                 self.call[g] = 0
                 self.call_age_ms[g] = 0
             elif self.call[g]:
                 t = self.call_age_ms[g] + elapsed_ms
                 self.call_age_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-            elif wanted or recall != RECALL_NONE:
+            elif self.calling.occupied[g] or recall != RECALL_NONE:
                 self.call[g] = 1
                 self.call_age_ms[g] = 0
                 self.events.add(ev.PED_CALL_REGISTERED if ix.is_pedestrian[g] else ev.PHASE_CALL_REGISTERED, g + 1)

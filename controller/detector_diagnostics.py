@@ -29,6 +29,7 @@ class DetectorDiagnostics:
         self.det = detectors
         self.events = events
         self.fault = bytearray(m)
+        self.version = 0  # moves on every fault or restoration (readers rebuild what depends on faults)
         self.minute_ms = 0
         self.since_check_ms = 0
         self.minute_start_count = array("i", [0] * m)  # detector count when the minute began
@@ -80,6 +81,7 @@ class DetectorDiagnostics:
 
     def _set(self, i, fault):
         self.fault[i] = fault
+        self.version = (self.version + 1) & 0x3FFFFFFF
         ped = self.det.is_pedestrian[i]
         if fault == FAULT_NONE:
             code = ev.PED_DETECTOR_RESTORED if ped else ev.DETECTOR_RESTORED

@@ -20,6 +20,7 @@ from array import array
 from controller.compat import TIMER_MAX_MS
 from controller.detector_diagnostics import FAULT_NONE
 from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
+from controller.loop_groups import LoopGroups
 from controller.signal_states import GREEN
 
 _VEHICLE_SPACING_M = 7  # one queued car per 7 m of lane
@@ -34,6 +35,7 @@ class QueueEstimator:
         self.n = n
         self.ix = ix
         self.det = detectors
+        self.diag = diagnostics
         self.fault = diagnostics.fault
         self.spill_ms = spill_ms
         self.saturation_headway_ms = saturation_headway_ms
@@ -66,6 +68,14 @@ class QueueEstimator:
         self.crossed_at = array("i", [0] * (n * _RING))  # clock of recent advance crossings, ring per group
         self.crossed_next = bytearray(n)
         self.crossed_count = bytearray(n)
+        kinds = ix.detector_kind
+        self.advance = LoopGroups(ix, detectors, diagnostics,
+                                  bytearray(1 if kinds[d] == DETECTOR_ADVANCE else 0 for d in range(ix.n_detectors)))
+        self.stop = LoopGroups(ix, detectors, diagnostics,
+                               bytearray(1 if kinds[d] == DETECTOR_STOP_BAR else 0 for d in range(ix.n_detectors)))
+        self.dirty = bytearray(n)  # a loop of the group changed this tick
+        self.arrivals = bytearray(n)  # this tick, over usable advance loops
+        self.departures = bytearray(n)  # this tick, over usable stop-bar loops
 
     def in_transit(self, g):
         # Vehicles that crossed an advance loop less than the travel time ago:
@@ -87,6 +97,26 @@ class QueueEstimator:
         det = self.det
         fault = self.fault
         self.clock_ms = (self.clock_ms + elapsed_ms) & _CLOCK_MASK
+        rebuilt = self.advance.fault_version != self.diag.version
+        self.advance.update()
+        self.stop.update()
+        for k in range(det.n_changed):
+            d = det.changed[k]
+            g = ix.detector_group[d]
+            self.dirty[g] = 1
+            if not det.rising[d] or fault[d] != FAULT_NONE:
+                continue
+            kind = ix.detector_kind[d]
+            if kind == DETECTOR_ADVANCE:
+                if self.arrivals[g] < 255:
+                    self.arrivals[g] += 1
+                r = self.crossed_next[g]
+                self.crossed_at[g * _RING + r] = self.clock_ms
+                self.crossed_next[g] = r + 1 if r + 1 < _RING else 0
+                if self.crossed_count[g] < _RING:
+                    self.crossed_count[g] += 1
+            elif kind == DETECTOR_STOP_BAR and self.departures[g] < 255:
+                self.departures[g] += 1
         for g in range(self.n):
             if ix.is_pedestrian[g]:
                 continue
@@ -96,50 +126,25 @@ class QueueEstimator:
             else:
                 t = self.red_ms[g] + elapsed_ms
                 self.red_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-            arrivals = 0
-            adv_ok = 0
-            adv_quiet = True
-            spill = 0
-            arrival_gap = TIMER_MAX_MS
-            for d in self.advance_loops[g]:
-                if fault[d] != FAULT_NONE:
+                # red and quiet: nothing moved, so the estimate stands (spillback
+                # and the no-advance fallback grow with time and are recomputed)
+                if not (self.dirty[g] or rebuilt or self.advance.occupied[g]
+                        or (not self.advance.usable[g] and self.stop.occupied[g])):
                     continue
-                adv_ok += 1
-                if det.rising[d]:
-                    arrivals += 1
-                    k = self.crossed_next[g]
-                    self.crossed_at[g * _RING + k] = self.clock_ms
-                    self.crossed_next[g] = k + 1 if k + 1 < _RING else 0
-                    if self.crossed_count[g] < _RING:
-                        self.crossed_count[g] += 1
-                if det.presence[d]:
-                    arrival_gap = 0
-                    adv_quiet = False
-                    on = det.on_ms(d)
-                    if on >= self.spill_ms and on > spill:
-                        spill = on
-                else:
-                    off = det.off_ms(d)
-                    if off < arrival_gap:
-                        arrival_gap = off
-                    if off < self.travel_ms[g]:
-                        adv_quiet = False
-            departures = 0
-            stop_ok = 0
-            stop_occupied = 0  # vehicles standing on stop-bar loops (counted out already)
-            stop_gap = TIMER_MAX_MS
-            for d in self.stop_loops[g]:
-                if fault[d] != FAULT_NONE:
-                    continue
-                stop_ok += 1
-                departures += det.rising[d]
-                if det.presence[d]:
-                    stop_occupied += 1
-                    stop_gap = 0
-                else:
-                    off = det.off_ms(d)
-                    if off < stop_gap:
-                        stop_gap = off
+            self.dirty[g] = 0
+            arrivals = self.arrivals[g]
+            departures = self.departures[g]
+            self.arrivals[g] = 0
+            self.departures[g] = 0
+            adv_ok = self.advance.usable[g]
+            arrival_gap = self.advance.gap_ms(g)
+            adv_quiet = not self.advance.occupied[g] and arrival_gap >= self.travel_ms[g]
+            spill = self.advance.longest_on_ms(g)
+            if spill < self.spill_ms:
+                spill = 0
+            stop_ok = self.stop.usable[g]
+            stop_occupied = self.stop.occupied[g]  # vehicles standing on stop-bar loops (counted out already)
+            stop_gap = self.stop.gap_ms(g)
             b = self.between[g] + arrivals
             if stop_ok:
                 b -= departures
