@@ -117,37 +117,33 @@ class QueueEstimator:
                     self.crossed_count[g] += 1
             elif kind == DETECTOR_STOP_BAR and self.departures[g] < 255:
                 self.departures[g] += 1
+        # locals: attribute lookups are what a tick costs on MicroPython
+        adv = self.advance
+        stop = self.stop
+        red_ms = self.red_ms
+        dirty = self.dirty
+        between = self.between
+        is_pedestrian = ix.is_pedestrian
         for g in range(self.n):
-            if ix.is_pedestrian[g]:
+            if is_pedestrian[g]:
                 continue
             green = states[g] == GREEN
             if green:
-                self.red_ms[g] = 0
+                red_ms[g] = 0
             else:
-                t = self.red_ms[g] + elapsed_ms
-                self.red_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+                t = red_ms[g] + elapsed_ms
+                red_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
                 # red and quiet: nothing moved, so the estimate stands (spillback
                 # and the no-advance fallback grow with time and are recomputed)
-                if not (self.dirty[g] or rebuilt or self.advance.occupied[g]
-                        or (not self.advance.usable[g] and self.stop.occupied[g])):
+                if not (dirty[g] or rebuilt or adv.occupied[g] or (not adv.usable[g] and stop.occupied[g])):
                     continue
-            self.dirty[g] = 0
-            arrivals = self.arrivals[g]
-            departures = self.departures[g]
-            self.arrivals[g] = 0
-            self.departures[g] = 0
-            adv_ok = self.advance.usable[g]
-            arrival_gap = self.advance.gap_ms(g)
-            adv_quiet = not self.advance.occupied[g] and arrival_gap >= self.travel_ms[g]
-            spill = self.advance.longest_on_ms(g)
-            if spill < self.spill_ms:
-                spill = 0
-            stop_ok = self.stop.usable[g]
-            stop_occupied = self.stop.occupied[g]  # vehicles standing on stop-bar loops (counted out already)
-            stop_gap = self.stop.gap_ms(g)
-            b = self.between[g] + arrivals
+            dirty[g] = 0
+            adv_ok = adv.usable[g]
+            stop_ok = stop.usable[g]
+            stop_occupied = stop.occupied[g]  # vehicles standing on stop-bar loops (counted out already)
+            b = between[g] + self.arrivals[g]
             if stop_ok:
-                b -= departures
+                b -= self.departures[g]
             elif green:
                 # no stop-bar loop: assume saturation discharge while green
                 t = self.discharge_ms[g] + elapsed_ms
@@ -155,23 +151,31 @@ class QueueEstimator:
                     t -= self.saturation_headway_ms
                     b -= 1
                 self.discharge_ms[g] = t if b > 0 else 0
+            self.arrivals[g] = 0
+            self.departures[g] = 0
             if b < 0:
                 b = 0
             cap = self.capacity[g]
             if b > cap:
                 b = cap
-            if green and adv_quiet and stop_gap >= ix.passage_ms[g]:
-                b = 0  # the loops show the queue has cleared
-            self.between[g] = b
-            # -1: no usable advance loop, strategies fall back to the group's gap
-            self.arrival_gap_ms[g] = arrival_gap if adv_ok else -1
+            if green:
+                # the gaps matter only while green: has the queue cleared, and
+                # (for the strategy) how long since the last arrival
+                arrival_gap = adv.gap_ms(g)
+                if (not adv.occupied[g] and arrival_gap >= self.travel_ms[g]
+                        and stop.gap_ms(g) >= ix.passage_ms[g]):
+                    b = 0  # the loops show the queue has cleared
+                # -1: no usable advance loop, strategies fall back to the group's gap
+                self.arrival_gap_ms[g] = arrival_gap if adv_ok else -1
+            between[g] = b
             est = b + stop_occupied
             if adv_ok == 0 and stop_ok and stop_occupied and not green:
                 # no advance loop: a standing queue of at least one, growing with arrivals
                 est = stop_occupied
                 for d in self.stop_loops[g]:
-                    est += det.flow_count[d] * self.red_ms[g] // ix.occupancy_window_ms
-            if spill:
+                    est += det.flow_count[d] * red_ms[g] // ix.occupancy_window_ms
+            spill = adv.longest_on_ms(g) if adv.occupied[g] else 0
+            if spill >= self.spill_ms:
                 # spilled back past the advance loop: more are waiting out of sight
                 est += cap // 2 + spill // self.saturation_headway_ms
             self.estimate[g] = est

@@ -56,6 +56,8 @@ class AdaptiveStrategy:
         self.next_stage = -1
         self.urgent = False
         self.value = array("i", [0] * ix.n_stages)
+        self.weight = array("i", [0] * ix.n_groups)
+        self.urgent_group = -1
 
     def start(self, ctl):
         if self.queues is None:
@@ -63,32 +65,47 @@ class AdaptiveStrategy:
         self.max_timer_ms = 0
 
     def _stage_values(self, k, d):
-        # value of every stage from its groups that are not green; -1 = no demand
-        ix = self.ix
+        # Weight of every group that is not green (vehicle-equivalents waiting),
+        # the group that has waited too long if any, and from the weights the
+        # value of every stage (-1 = no demand). Locals: attribute lookups are
+        # what a tick costs on MicroPython.
+        state = k.state
         est = self.queues.estimate
-        for s in range(ix.n_stages):
+        call = d.call
+        age = d.call_age_ms
+        wait = self.max_wait_ms
+        weight = self.weight
+        age_weight = self.age_weight_ms
+        urgent = -1
+        oldest = -1
+        for g in range(self.ix.n_groups):
+            if state[g] == GREEN:
+                weight[g] = 0
+                continue
+            w = est[g]
+            if call[g]:
+                a = age[g]
+                w += 1 + a // age_weight
+                if a >= wait[g] and a > oldest:
+                    oldest = a
+                    urgent = g
+            weight[g] = w
+        self.urgent_group = urgent
+        value = self.value
+        stage_groups = self.ix.stage_groups
+        for s in range(self.ix.n_stages):
             v = -1
-            for g in ix.stage_groups[s]:
-                if k.state[g] == GREEN:
-                    continue
-                w = est[g]
-                if d.call[g]:
-                    w += 1 + d.call_age_ms[g] // self.age_weight_ms
+            for g in stage_groups[s]:
+                w = weight[g]
                 if w > 0:
                     v = w if v < 0 else v + w
-            self.value[s] = v
+            value[s] = v
 
     def _choose(self, k, d, current):
         # -> the stage to serve next or -1; sets self.urgent when a wait bound decides
         ix = self.ix
         self.urgent = False
-        # a group that has waited too long decides
-        urgent = -1
-        oldest = -1
-        for g in range(ix.n_groups):
-            if d.call[g] and k.state[g] != GREEN and d.call_age_ms[g] >= self.max_wait_ms[g] and d.call_age_ms[g] > oldest:
-                oldest = d.call_age_ms[g]
-                urgent = g
+        urgent = self.urgent_group  # a group that has waited too long decides
         best = -1
         if ix.free_sequence or urgent >= 0:
             top = -1
