@@ -1,7 +1,8 @@
 # Demand per signal group: calls (locking while not green), pedestrian calls,
-# the gap since the last actuation on the group's extension loops, how long
-# the oldest unserved call has waited, and the recall in force (configured, or
-# imposed by a failed detector). Runs on the board; update() allocates nothing.
+# the gap since the last actuation on the group's extension loops (gap_ms(),
+# worked out when a strategy asks), how long the oldest unserved call has
+# waited, and the recall in force (configured, or imposed by a failed
+# detector). Runs on the board; update() allocates nothing.
 from array import array
 
 from controller import event_codes as ev
@@ -23,7 +24,6 @@ class Demand:
         self.extending = LoopGroups(ix, detectors, diagnostics, ix.detector_extend)
         self.call = bytearray(n)  # 1 = the group wants green (vehicle call or pedestrian call)
         self.recall = bytearray(ix.recall)  # recall in force
-        self.gap_ms = array("i", [TIMER_MAX_MS] * n)  # since the last actuation on an extension loop
         self.call_age_ms = array("i", [0] * n)  # how long the current call has waited
         self.failed_detectors = bytearray(n)  # faulted loops per group
         self.fault_version = -1
@@ -44,6 +44,10 @@ class Demand:
             self.failed_detectors[g] = failed
         self.fault_version = self.diag.version
 
+    def gap_ms(self, g):
+        # since the last actuation on the group's extension loops; 0 on max recall
+        return 0 if self.recall[g] == RECALL_MAX else self.extending.gap_ms(g)
+
     def update(self, elapsed_ms, states):
         ix = self.ix
         if self.fault_version != self.diag.version:
@@ -51,15 +55,13 @@ class Demand:
         self.calling.update()
         self.extending.update()
         for g in range(self.n):
-            recall = self.recall[g]
-            self.gap_ms[g] = 0 if recall == RECALL_MAX else self.extending.gap_ms(g)
             if states[g] == GREEN:
                 self.call[g] = 0
                 self.call_age_ms[g] = 0
             elif self.call[g]:
                 t = self.call_age_ms[g] + elapsed_ms
                 self.call_age_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-            elif self.calling.occupied[g] or recall != RECALL_NONE:
+            elif self.calling.occupied[g] or self.recall[g] != RECALL_NONE:
                 self.call[g] = 1
                 self.call_age_ms[g] = 0
                 self.events.add(ev.PED_CALL_REGISTERED if ix.is_pedestrian[g] else ev.PHASE_CALL_REGISTERED, g + 1)

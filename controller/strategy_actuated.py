@@ -83,7 +83,7 @@ class ActuatedStrategy:
                 return s
             if self.max_timer_ms >= ix.max_green_ms[g]:
                 maxed = True
-            elif d.gap_ms[g] < ix.passage_ms[g]:
+            elif d.gap_ms(g) < ix.passage_ms[g]:
                 return s  # still extending
         # every vehicle group is done: terminate and say why
         code = ev.PHASE_MAX_OUT if maxed else ev.PHASE_GAP_OUT

@@ -160,7 +160,7 @@ class AdaptiveStrategy:
             if ix.stage_mask[nxt][g]:
                 continue  # stays green in the next stage
             passage = ix.passage_ms[g]
-            gap = d.gap_ms[g]
+            gap = d.gap_ms(g)
             if queues.queued(g) <= 0:
                 # queue cleared: only arrivals over the advance loops extend
                 reduced = passage - cut
