@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--traci", action="store_true", help="use TraCI with plain sumo (the --gui code path)")
     r.add_argument("--device", metavar="PORT", help="serial URL of a board that runs one traffic light (HIL)")
     r.add_argument("--device-tls", metavar="ID", help="traffic light the board runs (default: the first)")
+    r.add_argument("--fail-loop", action="append", default=[], metavar="ID=on|off",
+                   help="make an E1 loop of the imported configs fail for the whole run: stuck on, or off (dead); "
+                        "repeatable")
     r.set_defaults(func=run_cmd)
 
     c = verbs.add_parser("compare", help="run controllers x scenarios x seeds in parallel; table, CSV, charts")
@@ -102,7 +105,14 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
         raise UserError("--step-length=%g s must be positive" % args.step_length)
     if args.scale <= 0:
         raise UserError("--scale=%g must be positive" % args.scale)
+    failed = {}
+    for item in getattr(args, "fail_loop", None) or []:
+        loop, _, how = item.partition("=")
+        if not loop or how not in ("on", "off"):
+            raise UserError("--fail-loop=%r: expected LOOP_ID=on or LOOP_ID=off" % item)
+        failed[loop] = 1 if how == "on" else 0
     return RunOptions(scenario=scenario, controller=controller, out_dir=out, seed=getattr(args, "seed", 1),
+                      failed_loops=failed,
                       begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks, sequence=args.sequence,
                       scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
                       sumo_options=extra)

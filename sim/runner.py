@@ -57,6 +57,7 @@ class RunOptions:
     tick_ms: int = 100
     merge_ticks: bool = False  # True: a run of ticks with unchanged presence is stepped as one longer tick
     sequence: str = "fixed"  # stage order of the imported configs: the program's ("fixed") or "free"
+    failed_loops: dict[str, int] = field(default_factory=dict)  # loop id -> forced presence 1 (stuck on) or 0 (dead)
     scale: float = 1.0
     gui: bool = False
     use_traci: bool = False  # TraCI with plain sumo (same path as --gui)
@@ -164,10 +165,12 @@ class _Signals:
 class _AmpelwerkLights:
     """The cores of an ampelwerk-* run: loops in, SUMO state strings and events out, once per SUMO step."""
 
-    def __init__(self, cores: dict[str, Any], infos: dict, step_ms: int, tick_ms: int, merge_ticks: bool = False) -> None:
+    def __init__(self, cores: dict[str, Any], infos: dict, step_ms: int, tick_ms: int, merge_ticks: bool = False,
+                 failed_loops: dict[str, int] | None = None) -> None:
         self.cores = cores
         self.tick_ms = tick_ms
         self.merge_ticks = merge_ticks
+        self.failed_loops = dict(failed_loops or {})
         self.maps = {}
         self.loops = {}
         for tls, core in cores.items():
@@ -194,6 +197,12 @@ class _AmpelwerkLights:
                 data = conn.inductionloop.getVehicleData(det)
                 if data:
                     lp.mark(j, data, step_begin_ms)
+            if self.failed_loops:
+                # a failed loop amplifier: stuck on or dead, whatever drives over it
+                for j, det in enumerate(ids):
+                    if det in self.failed_loops:
+                        for bits in lp.ticks:
+                            bits[j] = self.failed_loops[det]
             if self.merge_ticks:
                 for elapsed, bits in merged_ticks(lp.ticks, self.tick_ms):
                     core.step(elapsed, bits)
@@ -274,7 +283,10 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         missing = sorted(set(cores) - set(infos))
         if missing:
             raise SumoError("configs name traffic lights the net does not have: %s" % ", ".join(missing))
-        lights = _AmpelwerkLights(cores, infos, step_ms, opts.tick_ms, opts.merge_ticks)
+        unknown = sorted(set(opts.failed_loops) - {d for c in cores.values() for d in c.ix.detector_ids})
+        if unknown:
+            raise SumoError("--fail-loop names loops that are not in the imported configs: %s" % ", ".join(unknown))
+        lights = _AmpelwerkLights(cores, infos, step_ms, opts.tick_ms, opts.merge_ticks, opts.failed_loops)
         for tls in cores:
             lights.show(conn, tls)
         for tls, program in programs.items():
