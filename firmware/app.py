@@ -1,7 +1,10 @@
 # The firmware main loops. Runs on the board (and on the unix port as the
 # virtual board). Lockstep mode: each TICK frame from the wire brings the
 # elapsed ms and the presence bits, the reply carries the states and events
-# (the bench and SUMO in the loop). Free-running mode: the board's own clock
+# (the bench and SUMO in the loop); once ticks have come, a host silent for
+# host_timeout_ms (board profile, or --host-timeout-ms; 0 = never) sends the
+# board to flash until the bench resets it: lamps must not freeze on a green
+# because the host died. Free-running mode: the board's own clock
 # (time.ticks_ms / ticks_diff) and its debounced pins drive the core, and
 # every tick's states and events go out as STATE_REPORT frames. Both write
 # the load-switch outputs once per tick, feed the watchdog, and drive the
@@ -18,7 +21,7 @@ from firmware.wire_server import WireServer
 
 
 class Board:
-    def __init__(self, profile_name, folder, lockstep):
+    def __init__(self, profile_name, folder, lockstep, host_timeout_ms=None):
         if profile_name not in PROFILES:
             raise ValueError("board profile %r unknown (known: %s)" % (profile_name, ", ".join(sorted(PROFILES))))
         profile = PROFILES[profile_name]
@@ -31,6 +34,7 @@ class Board:
         self.station = Station(profile, folder)
         self.server = WireServer(self.station, self.port, profile_name, lockstep)
         self.lockstep = lockstep
+        self.host_timeout_ms = profile.get("host_timeout_ms", 10000) if host_timeout_ms is None else int(host_timeout_ms)
         self.rx = bytearray(64)
         self.write_outputs()
 
@@ -63,14 +67,29 @@ class Board:
 
     def serve_lockstep(self):
         srv = self.server
+        st = self.station
+        last_tick = blink_at = 0
+        armed = False  # a host has ticked since boot or the last reset
         while not self.port.closed:
             self.watchdog.feed()
             n = self.port.read_into(self.rx, 50)
+            now = time.ticks_ms()
             if n:
+                last_tick = now  # any traffic: the host is there
                 srv.feed(self.rx, n)
                 if srv.ticked:
                     srv.ticked = False
+                    armed = st.ctl is not None
                     self.write_outputs()
+            if armed and self.host_timeout_ms and time.ticks_diff(now, last_tick) >= self.host_timeout_ms:
+                if st.ctl is not None:
+                    st.fail("no tick from the host for %d ms: flashing until reset" % time.ticks_diff(now, last_tick))
+                    srv.report_fault(0, 0, st.reason)
+                    blink_at = now
+                # while the host is away the heads blink on the board's own clock
+                st.tick(time.ticks_diff(now, blink_at), None)
+                blink_at = now
+                self.write_outputs()
 
     def serve_free_running(self):
         st = self.station

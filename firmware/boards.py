@@ -12,6 +12,7 @@ PROFILES = {
     "rp2040-pico": {
         "uart": {"id": 0, "tx": 0, "rx": 1, "baudrate": 115200},
         "watchdog_ms": 2000,
+        "host_timeout_ms": 10000,  # lockstep: no tick for this long -> flash until reset
         "tick_ms": 100,
         "debounce_ms": 30,
         # 3 x 74HC165: 24 loop inputs (detector k = bit k of the chain)
@@ -24,6 +25,7 @@ PROFILES = {
     "esp32": {
         "uart": {"id": 2, "tx": 17, "rx": 16, "baudrate": 115200},
         "watchdog_ms": 2000,
+        "host_timeout_ms": 10000,  # lockstep: no tick for this long -> flash until reset
         "tick_ms": 100,
         "debounce_ms": 30,
         # input-capable pins only (34-39 have no pull-ups: loop cards drive them)
@@ -37,6 +39,7 @@ PROFILES = {
     "virtual": {
         "uart": None,
         "watchdog_ms": 0,
+        "host_timeout_ms": 10000,
         "tick_ms": 100,
         "debounce_ms": 0,
         "detectors": {"driver": "virtual", "count": 64},

@@ -37,11 +37,12 @@ class VirtualBoard:
     """The firmware under the unix MicroPython, reachable as a serial port."""
 
     def __init__(self, config: str | Path | None = None, echo_console: bool = False,
-                 micropython: str | None = None, heap: str | None = None):
+                 micropython: str | None = None, heap: str | None = None, host_timeout_ms: int | None = None):
         self.config = Path(config) if config else None
         self.echo_console = echo_console
         self.micropython = micropython
         self.heap = heap
+        self.host_timeout_ms = host_timeout_ms  # None: the virtual profile's own
         self.port = ""
         self.console: list[str] = []  # the firmware's console lines (stderr)
         self.proc: subprocess.Popen | None = None
@@ -61,6 +62,8 @@ class VirtualBoard:
         if self.heap:
             cmd += ["-X", "heapsize=" + self.heap]
         cmd += [str(ROOT / "firmware" / "main.py"), "--flash", self._flash.name, "--mode", "lockstep"]
+        if self.host_timeout_ms is not None:
+            cmd += ["--host-timeout-ms", str(self.host_timeout_ms)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)

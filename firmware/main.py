@@ -1,6 +1,6 @@
 # Firmware entry point. Runs on the board (copied to the flash root as
 # main.py) and on the unix port:
-#   micropython firmware/main.py [--flash DIR] [--mode lockstep|free] [--profile NAME]
+#   micropython firmware/main.py [--flash DIR] [--mode lockstep|free] [--profile NAME] [--host-timeout-ms N]
 # On a board the options come from board.json on flash, if present:
 #   {"profile": "rp2040-pico", "mode": "free"}; defaults follow sys.platform.
 import sys
@@ -39,7 +39,7 @@ def main():
     from firmware.app import Board
 
     opts = _options()
-    Board(opts["profile"], opts["flash"], opts["mode"] == "lockstep").run()
+    Board(opts["profile"], opts["flash"], opts["mode"] == "lockstep", opts.get("host-timeout-ms")).run()
 
 
 main()
