@@ -104,7 +104,7 @@ def verdicts(summary: dict, scales: list[float], scenarios: list[str]) -> list[s
             ok = lower and unfinished_ok and collisions_ok and teleports_ok
             met += ok
             yn = lambda b: "yes" if b else "**no**"  # noqa: E731
-            lines.append("| %g | %s | %.1f | %s | %.1f | %s | %s (%.0f vs %.0f) | %s | %s |" % (
+            lines.append("| %g | %s | %.1f | %s | %.1f | %s | %s (%.1f vs %.1f) | %s | %s |" % (
                 scale, scen, ours["delay"], best_name, best["delay"], yn(lower), yn(unfinished_ok), ours["unfinished"],
                 min(p["unfinished"] for p in peers.values()), yn(collisions_ok), yn(teleports_ok)))
     lines += ["", "Criteria met on %d of %d network-scale pairs." % (met, total), ""]
