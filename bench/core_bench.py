@@ -4,7 +4,8 @@
 
 - microseconds per tick on CPython and on MicroPython (unix port) for an
   8-group, 16-detector intersection (the example junction without its
-  pedestrian groups), actuated and fixed-time;
+  pedestrian groups), actuated, fixed-time and adaptive, and for any configs
+  given with --configs (e.g. the largest imported RESCO junctions);
 - allocations per tick on MicroPython (heap-locked run: 0 or it fails);
 - the smallest MicroPython heap (-X heapsize, found by bisection) that runs a
   one-hour trace from mpy-cross output, and how much of it is bytecode (a board
@@ -96,6 +97,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ticks", type=int, default=36000, help="ticks per timing run (100 ms each; 36000 = one hour)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--configs", nargs="*", default=[], metavar="FILE",
+                    help="more intersection configs to time (e.g. the largest imported RESCO junctions)")
     args = ap.parse_args()
     mp = micropython()
     mp_version = run([mp, "-c", "import sys; print(sys.version)"]).stdout.strip()
@@ -108,10 +111,23 @@ def main() -> None:
         print()
         print("| strategy | CPython us/tick | MicroPython us/tick |")
         print("|---|---|---|")
-        for strategy in ("actuated", "fixed"):
+        for strategy in ("actuated", "fixed", "adaptive"):
             cp = us_per_tick([sys.executable], config, strategy, args.ticks, args.seed)
             mpt = us_per_tick([mp], config, strategy, args.ticks, args.seed)
             print("| %s | %.1f | %.1f |" % (strategy, cp, mpt))
+        if args.configs:
+            from controller.config import load_file
+
+            print()
+            print("| config | groups | detectors | stages | strategy | CPython us/tick | MicroPython us/tick |")
+            print("|---|---:|---:|---:|---|---:|---:|")
+            for path in args.configs:
+                ix = load_file(path)
+                for strategy in ("actuated", "adaptive"):
+                    cp = us_per_tick([sys.executable], Path(path), strategy, args.ticks, args.seed)
+                    mpt = us_per_tick([mp], Path(path), strategy, args.ticks, args.seed)
+                    print("| %s | %d | %d | %d | %s | %.1f | %.1f |" % (
+                        Path(path).name, ix.n_groups, ix.n_detectors, ix.n_stages, strategy, cp, mpt))
         print()
         r = run([mp, "tests/micropython_heap_check.py", str(config), "actuated", str(args.ticks)])
         print("allocations per tick (MicroPython, heap-locked for %d ticks): %s" % (
