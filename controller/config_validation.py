@@ -153,23 +153,17 @@ def validate(raw):
         k = rep.choice(where, g, "kind", ("vehicle", "pedestrian"), "vehicle")
         kind[gid] = k
         if k == "vehicle":
-            rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links") + tuple(VEHICLE_TIMING))
-            t = {}
-            for name, spec in VEHICLE_TIMING.items():
-                t[name] = rep.int_field(where, g, name, spec)
-            if _is_int(t["min_green_ms"]) and _is_int(t["max_green_ms"]) and t["min_green_ms"] > t["max_green_ms"]:
-                rep.add(where, "min_green_ms=%d is above max_green_ms=%d" % (t["min_green_ms"], t["max_green_ms"]))
-            rep.choice(where, g, "recall", VEHICLE_RECALLS, "none")
-            clearance[gid] = (t["yellow_ms"] or 0) + (t["red_clearance_ms"] or 0)
+            timing, min_name, clear_name, recalls = VEHICLE_TIMING, "min_green_ms", "yellow_ms", VEHICLE_RECALLS
         else:
-            rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links") + tuple(PEDESTRIAN_TIMING))
-            t = {}
-            for name, spec in PEDESTRIAN_TIMING.items():
-                t[name] = rep.int_field(where, g, name, spec)
-            if _is_int(t["walk_ms"]) and _is_int(t["max_green_ms"]) and t["walk_ms"] > t["max_green_ms"]:
-                rep.add(where, "walk_ms=%d is above max_green_ms=%d" % (t["walk_ms"], t["max_green_ms"]))
-            rep.choice(where, g, "recall", PEDESTRIAN_RECALLS, "none")
-            clearance[gid] = (t["ped_clearance_ms"] or 0) + (t["red_clearance_ms"] or 0)
+            timing, min_name, clear_name, recalls = PEDESTRIAN_TIMING, "walk_ms", "ped_clearance_ms", PEDESTRIAN_RECALLS
+        rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links") + tuple(timing))
+        t = {}
+        for name, spec in timing.items():
+            t[name] = rep.int_field(where, g, name, spec)
+        if _is_int(t[min_name]) and _is_int(t["max_green_ms"]) and t[min_name] > t["max_green_ms"]:
+            rep.add(where, "%s=%d is above max_green_ms=%d" % (min_name, t[min_name], t["max_green_ms"]))
+        rep.choice(where, g, "recall", recalls, "none")
+        clearance[gid] = (t[clear_name] or 0) + (t["red_clearance_ms"] or 0)
         if "max_wait_ms" in g:
             rep.int_field(where, g, "max_wait_ms", (None, 10000, 600000))
 

@@ -28,3 +28,12 @@ def make_strategy(name, intersection):
 
         return AdaptiveStrategy(intersection)
     raise ValueError("unknown strategy %r (known: %s)" % (name, ", ".join(STRATEGY_NAMES)))
+
+
+def log_green_end(ctl, stage, next_stage, code):
+    # The Indiana event saying why green ends (gap-out, max-out, force-off)
+    # for each vehicle group of `stage` that does not stay green in `next_stage`.
+    ix = ctl.ix
+    for g in ix.stage_groups[stage]:
+        if not ix.is_pedestrian[g] and not ix.stage_mask[next_stage][g]:
+            ctl.events.add(code, g + 1)

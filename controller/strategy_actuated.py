@@ -12,6 +12,7 @@
 from controller import event_codes as ev
 from controller.compat import TIMER_MAX_MS
 from controller.signal_states import GREEN
+from controller.strategies import log_green_end
 
 
 def next_stage_with_demand(ix, states, calls, call_age_ms, current):
@@ -86,9 +87,6 @@ class ActuatedStrategy:
             elif d.gap_ms(g) < ix.passage_ms[g]:
                 return s  # still extending
         # every vehicle group is done: terminate and say why
-        code = ev.PHASE_MAX_OUT if maxed else ev.PHASE_GAP_OUT
-        for g in ix.stage_groups[s]:
-            if not ix.is_pedestrian[g] and not ix.stage_mask[nxt][g]:
-                ctl.events.add(code, g + 1)
+        log_green_end(ctl, s, nxt, ev.PHASE_MAX_OUT if maxed else ev.PHASE_GAP_OUT)
         self.max_timer_ms = 0
         return nxt

@@ -30,6 +30,7 @@ from controller.compat import TIMER_MAX_MS
 from controller.config_schema import ADAPTIVE
 from controller.queue_estimation import QueueEstimator
 from controller.signal_states import GREEN
+from controller.strategies import log_green_end
 
 
 def _param(raw, name):
@@ -179,8 +180,6 @@ class AdaptiveStrategy:
             code = ev.PHASE_GAP_OUT
         else:
             return s
-        for g in ix.stage_groups[s]:
-            if not ix.is_pedestrian[g] and not ix.stage_mask[nxt][g]:
-                ctl.events.add(code, g + 1)
+        log_green_end(ctl, s, nxt, code)
         self.max_timer_ms = 0
         return nxt
