@@ -17,7 +17,7 @@
 #    bar measured in the last window.
 from array import array
 
-from controller.compat import TIMER_MAX_MS
+from controller.compat import CLOCK_MASK, TIMER_MAX_MS
 from controller.detector_diagnostics import FAULT_NONE
 from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
 from controller.loop_groups import LoopGroups
@@ -26,7 +26,6 @@ from controller.signal_states import GREEN
 _VEHICLE_SPACING_M = 7  # one queued car per 7 m of lane
 _TRAVEL_SPEED_M_PER_S = 10  # approach speed used for the advance -> stop-bar travel time
 _RING = 8  # recent advance-loop crossings remembered per group (for vehicles in transit)
-_CLOCK_MASK = 0x1FFFFFFF  # the estimator's clock wraps here; differences are taken modulo
 
 
 class QueueEstimator:
@@ -83,7 +82,7 @@ class QueueEstimator:
         n = 0
         base = g * _RING
         for k in range(self.crossed_count[g]):
-            if (self.clock_ms - self.crossed_at[base + k]) & _CLOCK_MASK < self.travel_ms[g]:
+            if (self.clock_ms - self.crossed_at[base + k]) & CLOCK_MASK < self.travel_ms[g]:
                 n += 1
         return n
 
@@ -96,7 +95,7 @@ class QueueEstimator:
         ix = self.ix
         det = self.det
         fault = self.fault
-        self.clock_ms = (self.clock_ms + elapsed_ms) & _CLOCK_MASK
+        self.clock_ms = (self.clock_ms + elapsed_ms) & CLOCK_MASK
         rebuilt = self.advance.fault_version != self.diag.version
         self.advance.update()
         self.stop.update()
@@ -174,7 +173,10 @@ class QueueEstimator:
                 est = stop_occupied
                 for d in self.stop_loops[g]:
                     est += det.flow_count[d] * red_ms[g] // ix.occupancy_window_ms
-            spill = adv.longest_on_ms(g) if adv.occupied[g] else 0
+            spill = 0
+            d = adv.first_on[g]
+            if d >= 0:  # adv.longest_on_ms(g), inlined: this is the hot path of a busy approach
+                spill = (det.clock_ms - det.changed_at[d]) & CLOCK_MASK
             if spill >= self.spill_ms:
                 # spilled back past the advance loop: more are waiting out of sight
                 est += cap // 2 + spill // self.saturation_headway_ms

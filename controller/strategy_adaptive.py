@@ -57,7 +57,7 @@ class AdaptiveStrategy:
         self.next_stage = -1
         self.urgent = False
         self.value = array("i", [0] * ix.n_stages)
-        self.weight = array("i", [0] * ix.n_groups)
+        self.weight = array("i", [-1] * ix.n_groups)  # -1: not yet weighed, so the first tick sums
         self.urgent_group = -1
 
     def start(self, ctl):
@@ -68,7 +68,8 @@ class AdaptiveStrategy:
     def _stage_values(self, k, d):
         # Weight of every group that is not green (vehicle-equivalents waiting),
         # the group that has waited too long if any, and from the weights the
-        # value of every stage (-1 = no demand). Locals: attribute lookups are
+        # value of every stage (-1 = no demand), summed again only when a
+        # weight moved. Locals: attribute lookups are
         # what a tick costs on MicroPython.
         state = k.state
         est = self.queues.estimate
@@ -79,19 +80,23 @@ class AdaptiveStrategy:
         age_weight = self.age_weight_ms
         urgent = -1
         oldest = -1
+        changed = False
         for g in range(self.ix.n_groups):
-            if state[g] == GREEN:
-                weight[g] = 0
-                continue
-            w = est[g]
-            if call[g]:
-                a = age[g]
-                w += 1 + a // age_weight
-                if a >= wait[g] and a > oldest:
-                    oldest = a
-                    urgent = g
-            weight[g] = w
+            w = 0
+            if state[g] != GREEN:
+                w = est[g]
+                if call[g]:
+                    a = age[g]
+                    w += 1 + a // age_weight
+                    if a >= wait[g] and a > oldest:
+                        oldest = a
+                        urgent = g
+            if w != weight[g]:
+                weight[g] = w
+                changed = True
         self.urgent_group = urgent
+        if not changed:
+            return  # no weight moved: every stage keeps its value
         value = self.value
         stage_groups = self.ix.stage_groups
         for s in range(self.ix.n_stages):
