@@ -20,3 +20,12 @@ MAX_STEP_MS = const(60000)
 # second, so ages saturate there and a wrap never makes an old stamp look new.
 CLOCK_MASK = const(0x1FFFFFFF)
 AGE_MAX_MS = const(0x10000000)
+CLAMP_EVERY_MS = const(1000)
+
+
+def clamp_ages(stamps, now):
+    # Move every stamp older than AGE_MAX_MS up to it (called once a second).
+    oldest = (now - AGE_MAX_MS) & CLOCK_MASK
+    for i in range(len(stamps)):
+        if (now - stamps[i]) & CLOCK_MASK > AGE_MAX_MS:
+            stamps[i] = oldest

@@ -16,7 +16,7 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import AGE_MAX_MS, CLOCK_MASK
+from controller.compat import CLAMP_EVERY_MS, CLOCK_MASK, clamp_ages
 from controller.signal_states import DARK, GREEN, RED, YELLOW
 
 
@@ -82,14 +82,10 @@ class ConflictMonitor:
         now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
         self.clock_ms = now
         t = self.since_clamp_ms + elapsed_ms
-        if t >= 1000:
+        if t >= CLAMP_EVERY_MS:
             t = 0
-            oldest = (now - AGE_MAX_MS) & CLOCK_MASK
-            for g in range(self.n):
-                if self._age(self.shown_at[g]) > AGE_MAX_MS:
-                    self.shown_at[g] = oldest
-                if self._age(self.green_end_at[g]) > AGE_MAX_MS:
-                    self.green_end_at[g] = oldest
+            clamp_ages(self.shown_at, now)
+            clamp_ages(self.green_end_at, now)
         self.since_clamp_ms = t
         if outputs == self.last:
             return True

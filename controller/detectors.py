@@ -12,11 +12,10 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import AGE_MAX_MS, CLOCK_MASK, const
+from controller.compat import AGE_MAX_MS, CLAMP_EVERY_MS, CLOCK_MASK, clamp_ages
 from controller.intersection import DETECTOR_PEDESTRIAN
 
 COUNT_WRAP = 0x20000000  # counts wrap here; readers take differences modulo this
-_CLAMP_EVERY_MS = const(1000)
 
 
 class Detectors:
@@ -85,14 +84,10 @@ class Detectors:
                 self.window_count[i] = 0
         self.window_ms = w
         t = self.since_clamp_ms + elapsed_ms
-        if t >= _CLAMP_EVERY_MS:
+        if t >= CLAMP_EVERY_MS:
             t = 0
-            oldest = (now - AGE_MAX_MS) & CLOCK_MASK
-            for i in range(self.n):
-                if self.age(self.changed_at[i]) > AGE_MAX_MS:
-                    self.changed_at[i] = oldest
-                if self.age(self.rose_at[i]) > AGE_MAX_MS:
-                    self.rose_at[i] = oldest
+            clamp_ages(self.changed_at, now)
+            clamp_ages(self.rose_at, now)
         self.since_clamp_ms = t
 
     def _edges(self, presence, now):

@@ -79,3 +79,25 @@ def test_failed_detector_still_serves_its_group():
     greens_b = [t for t, s in rec.changes(1) if s == "G"]
     assert ctl.diagnostics.fault[1] == FAULT_NO_ACTIVITY
     assert len([t for t in greens_b if t > 60000]) >= 3
+
+
+def test_ages_saturate_over_days_and_never_wrap():
+    # Four days without a vehicle, in 60 s ticks: the stamp clocks wrap after
+    # 6.2 days and ages must saturate at AGE_MAX_MS (3.1 days), never look new.
+    from controller.compat import AGE_MAX_MS
+
+    ctl = controller(_raw(no_activity_ms=0))
+    pres = bytearray(2)
+    for _ in range(4 * 24 * 60):
+        ctl.step(60000, pres)
+    det = ctl.detectors
+    assert det.since_on_ms(0) == AGE_MAX_MS and det.off_ms(0) == AGE_MAX_MS
+    assert not ctl.flashing
+    for _ in range(3 * 24 * 60):  # past the clock's wrap
+        ctl.step(60000, pres)
+    assert det.since_on_ms(1) == AGE_MAX_MS
+    pres[1] = 1
+    ctl.step(100, pres)
+    # saturated, give or take the clamp's one-second period
+    assert AGE_MAX_MS <= det.headway_ms[1] <= AGE_MAX_MS + 1000 and det.since_on_ms(1) == 0
+    assert not ctl.flashing
