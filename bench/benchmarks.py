@@ -159,6 +159,7 @@ def write_doc(args: argparse.Namespace, rows: list[dict]) -> Path:
     png = ROOT / "docs" / "benchmarks_delay.png"
     chart(summary, args.scales, scenarios, args.controllers, png)
     sumo = sorted({r.get("sumo_version", "") for r in rows})
+    code = sorted({r.get("ampelwerk_version", "") for r in rows if r.get("ampelwerk_version")})
     seeds = sorted({int(r["seed"]) for r in rows})
     lines = [
         "# Benchmarks: adaptive control against its peers in SUMO",
@@ -167,6 +168,7 @@ def write_doc(args: argparse.Namespace, rows: list[dict]) -> Path:
         "",
         "- %s, Python %s, seeds %s, demand scales %s (SUMO `--scale`), 1 s steps, core tick 100 ms." % (
             ", ".join(sumo), platform.python_version(), ",".join(map(str, seeds)), ",".join("%g" % s for s in args.scales)),
+        "- Ampelwerk: %s." % (", ".join(code) if code else "version not recorded by these runs"),
         "- Delay: RESCO-compatible, per scheduled vehicle (time loss + departure delay; vehicles still driving",
         "  count with their time loss so far; vehicles never inserted count as end minus scheduled depart).",
         "- Unfinished: vehicles running at the end plus vehicles never inserted, mean over seeds.",

@@ -15,7 +15,7 @@ from statistics import mean, pstdev
 # columns of the per-run CSV, in order
 RUN_COLUMNS = ("scenario", "controller", "seed", "scale", "delay_s", "mean_trip_duration_s", "mean_waiting_time_s",
                "vehicles_scheduled", "arrived", "running_at_end", "never_inserted", "teleports", "collisions",
-               "emergency_braking", "monitor_flash", "wall_s", "sumo_version")
+               "emergency_braking", "monitor_flash", "wall_s", "sumo_version", "ampelwerk_version")
 MEAN_COLUMNS = ("delay_s", "mean_trip_duration_s", "mean_waiting_time_s", "arrived", "running_at_end",
                 "never_inserted", "teleports", "collisions", "emergency_braking", "wall_s")
 

@@ -96,6 +96,25 @@ class LinkMap:
         return "".join(chars)
 
 
+def ampelwerk_version() -> str:
+    """The package version, with the git commit (and "-dirty") when run from a checkout."""
+    import subprocess
+
+    from ampelwerk import __version__
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    if not commit:
+        return __version__
+    return "%s+g%s%s" % (__version__, commit, "-dirty" if dirty else "")
+
+
 def scenario_window(opts: RunOptions) -> tuple[float, float]:
     """Begin and end of the simulated window: options, else the scenario's, else 0 and DEFAULT_END_S."""
     begin = opts.begin
@@ -333,6 +352,7 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         "step_length_s": opts.step_length,
         "tick_ms": opts.tick_ms if cores else None,
         "sumo_version": sumo_version,
+        "ampelwerk_version": ampelwerk_version(),
         "python": platform.python_version(),
         "traffic_lights": sorted(infos),
         "controlled_by_ampelwerk": sorted(cores),
