@@ -15,7 +15,6 @@ FAULT_NONE = 0
 FAULT_NO_ACTIVITY = 1
 FAULT_MAX_PRESENCE = 2
 FAULT_ERRATIC = 3
-FAULT_NAMES = ("ok", "no-activity", "max-presence", "erratic")
 
 _MINUTE_MS = 60000
 _PERIOD_MS = 1000
@@ -33,7 +32,6 @@ class DetectorDiagnostics:
         self.minute_ms = 0
         self.since_check_ms = 0
         self.minute_start_count = array("i", [0] * m)  # detector count when the minute began
-        self.faults_total = 0
 
     def minute_count(self, i):
         # actuations of detector i in the current minute
@@ -86,8 +84,6 @@ class DetectorDiagnostics:
         if fault == FAULT_NONE:
             code = ev.PED_DETECTOR_RESTORED if ped else ev.DETECTOR_RESTORED
         else:
-            if self.faults_total < 0x3FFFFFFF:
-                self.faults_total += 1
             if ped:
                 code = ev.PED_DETECTOR_FAILED
             elif fault == FAULT_NO_ACTIVITY:

@@ -85,13 +85,12 @@ class Intersection:
                 if self.intergreen_ms[a * n + b] >= 0 or self.intergreen_ms[b * n + a] >= 0:
                     row.append(b)
             self.conflicts.append(tuple(row))
-        self.max_intergreen_ms = 0
-        for v in self.intergreen_ms:
-            if v > self.max_intergreen_ms:
-                self.max_intergreen_ms = v
         # startup all-red: the longest intergreen, and never less than any
         # group's own clearance + red clearance (a junction without conflicts)
-        self.startup_all_red_ms = self.max_intergreen_ms
+        self.startup_all_red_ms = 0
+        for v in self.intergreen_ms:
+            if v > self.startup_all_red_ms:
+                self.startup_all_red_ms = v
         for g in range(n):
             v = self.clearance_ms[g] + self.red_clearance_ms[g]
             if v > self.startup_all_red_ms:
@@ -185,9 +184,3 @@ class Intersection:
             if self.min_green_ms[g] > worst:
                 worst = self.min_green_ms[g]
         return worst
-
-    def next_in_sequence(self, s):
-        pos = self.sequence_position[s] + 1
-        if pos >= len(self.sequence):
-            pos = 0
-        return self.sequence[pos]

@@ -39,7 +39,6 @@ class QueueEstimator:
         self.spill_ms = spill_ms
         self.saturation_headway_ms = saturation_headway_ms
         self.stop_loops = []
-        self.advance_loops = []
         self.capacity = array("i", [0] * n)
         self.travel_ms = array("i", [0] * n)
         for g in range(n):
@@ -54,7 +53,6 @@ class QueueEstimator:
                     if ix.detector_distance_m[d] > far:
                         far = ix.detector_distance_m[d]
             self.stop_loops.append(tuple(stops))
-            self.advance_loops.append(tuple(advs))
             lanes = len(advs) if advs else (len(stops) if stops else 1)
             self.capacity[g] = lanes * (far // _VEHICLE_SPACING_M + 1) if far else lanes * 6
             self.travel_ms[g] = far * 1000 // _TRAVEL_SPEED_M_PER_S

@@ -22,7 +22,6 @@ MODE_STARTUP_FLASH = const(0)
 MODE_STARTUP_ALL_RED = const(1)
 MODE_RUN = const(2)
 MODE_FLASH = const(3)  # fault flash, latched by the controller
-MODE_NAMES = ("startup-flash", "startup-all-red", "run", "fault-flash")
 
 
 class SafetyKernel:

@@ -56,7 +56,6 @@ class ActuatedStrategy:
     def __init__(self, ix):
         self.ix = ix
         self.max_timer_ms = 0
-        self.next_stage = -1
 
     def start(self, ctl):
         self.max_timer_ms = 0
@@ -70,7 +69,6 @@ class ActuatedStrategy:
             return s
         d = ctl.demand
         nxt = next_stage_with_demand(ix, k.state, d.call, d.call_age_ms, s)
-        self.next_stage = nxt
         if nxt < 0:
             self.max_timer_ms = 0  # rest in green: nobody else is waiting
             return s

@@ -54,7 +54,6 @@ class AdaptiveStrategy:
         self.max_wait_ms = array("i", [ix.max_wait_ms[g] or default_wait for g in range(ix.n_groups)])
         self.queues = None
         self.max_timer_ms = 0
-        self.next_stage = -1
         self.urgent = False
         self.value = array("i", [0] * ix.n_stages)
         self.weight = array("i", [-1] * ix.n_groups)  # -1: not yet weighed, so the first tick sums
@@ -147,7 +146,6 @@ class AdaptiveStrategy:
             return s
         self._stage_values(k, d)
         nxt = self._choose(k, d, s)
-        self.next_stage = nxt
         if nxt < 0:
             self.max_timer_ms = 0  # nobody else waits: rest in green
             return s

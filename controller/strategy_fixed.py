@@ -34,7 +34,6 @@ class FixedTimeStrategy:
             self.late_walk_until[p] = leave - self._longest_walk(s)
             green_start += ix.split_ms[s]
         self.cycle_pos_ms = 0
-        self.position = 0
 
     def _longest_walk(self, s):
         worst = 0
@@ -74,6 +73,5 @@ class FixedTimeStrategy:
                 if self.request_at[q] >= best:
                     best = self.request_at[q]
                     p = q
-        self.position = p
         ctl.kernel.allow_late_start = c <= self.late_walk_until[p]
         return self.ix.sequence[p]
