@@ -1,0 +1,1 @@
+"""Ampelwerk's central coordinator: corridor plans (cycle, splits, offsets), signed and published over MQTT."""
