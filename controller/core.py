@@ -78,6 +78,22 @@ class Controller:
             write_flash(self.outputs, self.ix.is_pedestrian, self.ix.flash_red)
         return self.outputs
 
+    def horizon_ms(self):
+        # Host use (the SUMO runner): how long the controller can be stepped in
+        # one step, with the presence of its last tick unchanged, and come out
+        # exactly as if stepped tick by tick: no decision, state change or
+        # event falls inside that time. 0: step one tick. A strategy without
+        # horizon_ms() is always stepped tick by tick.
+        strategy_horizon = getattr(self.strategy, "horizon_ms", None)
+        if strategy_horizon is None or not self._running or self.monitor.latched:
+            return 0
+        h = self.kernel.horizon_ms()
+        if h:
+            for x in (self.detectors.horizon_ms(), self.diagnostics.horizon_ms(), strategy_horizon(self)):
+                if x < h:
+                    h = x
+        return h if h > 0 else 0
+
     def drain_events(self):
         # Events since the last drain, oldest first: [(time_ms, code, param)].
         # Part of the controller-shaped interface that runners rely on

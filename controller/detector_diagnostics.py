@@ -38,6 +38,12 @@ class DetectorDiagnostics:
         c = self.det.count[i] - self.minute_start_count[i]
         return c if c >= 0 else c + COUNT_WRAP
 
+    def horizon_ms(self):
+        # time until the next check (once a second, and at every minute's end)
+        a = _PERIOD_MS - self.since_check_ms
+        b = _MINUTE_MS - self.minute_ms
+        return a if a < b else b
+
     def check(self, elapsed_ms):
         m = self.minute_ms + elapsed_ms
         t = self.since_check_ms + elapsed_ms

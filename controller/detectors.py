@@ -59,6 +59,10 @@ class Detectors:
         # time since the last vehicle arrived on detector i (or since power-up)
         return self.age(self.rose_at[i])
 
+    def horizon_ms(self):
+        # time until the current occupancy window closes
+        return self.ix.occupancy_window_ms - self.window_ms
+
     def update(self, elapsed_ms, presence):
         now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
         self.clock_ms = now

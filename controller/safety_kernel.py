@@ -86,6 +86,22 @@ class SafetyKernel:
         self.stage_ms = 0
         return True
 
+    def horizon_ms(self):
+        # How long the kernel can be stepped in one step without a state change
+        # or an event falling inside it (host use: see Controller.horizon_ms).
+        # Only a stage established for a tick or more is quiet; what remains
+        # is an end-of-red-clearance event still due.
+        if self.mode != MODE_RUN or not self.established or self.stage_ms == 0:
+            return 0
+        ix = self.ix
+        h = TIMER_MAX_MS
+        for g in range(self.n):
+            if self.red_clearance_open[g]:
+                left = ix.clearance_ms[g] + ix.red_clearance_ms[g] - self.since_green_end_ms[g]
+                if left < h:
+                    h = left if left > 0 else 0
+        return h
+
     def advance_timers(self, elapsed_ms):
         # Time passes: every timer grows by elapsed_ms, saturating.
         t = self.mode_ms + elapsed_ms
