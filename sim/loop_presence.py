@@ -15,7 +15,7 @@ Units: times in ms (integers) inside, seconds (floats) at the SUMO boundary.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 # SUMO's getVehicleData tuple: (vehicle id, length m, entry time s, leave time s, type id)
 VehicleData = Sequence
@@ -63,12 +63,12 @@ class LoopPresence:
         self.tick_ms = tick_ms
         self.n_ticks = ticks_per_step(step_ms, tick_ms)
         self.ticks = [bytearray(n_loops) for _ in range(self.n_ticks)]
+        self._off = bytes(n_loops)
 
     def clear(self) -> None:
         """Start a new step: every bit off."""
         for bits in self.ticks:
-            for i in range(self.n_loops):
-                bits[i] = 0
+            bits[:] = self._off
 
     def mark(self, loop: int, vehicles: Iterable[VehicleData], step_begin_ms: int) -> None:
         """Set the bits of loop ``loop`` for every tick a vehicle was on it during the step.
@@ -89,6 +89,34 @@ class LoopPresence:
                 last = self.n_ticks - 1
             for k in range(first, last + 1):
                 self.ticks[k][loop] = 1
+
+
+def step_ticks(core: Any, ticks: Sequence[bytearray], tick_ms: int, last: bytes | None) -> bytes:
+    """Step a core through the ticks of one SUMO step; returns the presence of the last tick.
+
+    A tick whose presence equals the tick before it (``last`` for the first)
+    is stepped together with the equal ticks after it, as far as the core's
+    ``horizon_ms()`` allows: by the horizon's definition that gives exactly
+    the outputs, events and timers of stepping every tick, only faster. A core
+    without ``horizon_ms()`` (a board on a serial line) is stepped every tick.
+    """
+    horizon = getattr(core, "horizon_ms", None)
+    n = len(ticks)
+    i = 0
+    while i < n:
+        bits = ticks[i]
+        k = 1
+        if horizon is not None and bits == last:
+            run = 1
+            while i + run < n and ticks[i + run] == bits:
+                run += 1
+            if run > 1:
+                h = horizon() // tick_ms
+                k = run if h >= run else max(h, 1)
+        core.step(k * tick_ms, bits)
+        last = bits
+        i += k
+    return bytes(last) if last is not None else b""
 
 
 def merged_ticks(ticks: Sequence[bytearray], tick_ms: int) -> list[tuple[int, bytearray]]:

@@ -2,7 +2,8 @@
 
 Per SUMO step (default 1 s) and per traffic light:
   ampelwerk-*:   E1 vehicle data -> presence bits per core tick (loop_presence)
-                 -> core.step() per tick -> outputs -> SUMO state string
+                 -> core.step() per tick (a quiet run of ticks in one step as far as the
+                 core's horizon_ms() allows: exactly as tick by tick) -> outputs -> SUMO state string
   fixed:         the net's own programs, untouched
   sumo-actuated: SUMO's actuated control on the same phases (peers.py)
   max-pressure:  the E2-based peer baseline (peers.py)
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sim import sumo_session
-from sim.loop_presence import LoopPresence, merged_ticks, ticks_per_step
+from sim.loop_presence import LoopPresence, merged_ticks, step_ticks, ticks_per_step
 from sim.sumo_session import SumoError
 
 PEER_CONTROLLERS = ("fixed", "sumo-actuated", "max-pressure")
@@ -199,6 +200,7 @@ class _AmpelwerkLights:
                                 % (tls, m.link_count, len(infos[tls].links)))
             self.maps[tls] = m
             self.loops[tls] = (list(core.ix.detector_ids), LoopPresence(core.ix.n_detectors, step_ms, tick_ms))
+        self.last_bits: dict[str, bytes | None] = {tls: None for tls in cores}
 
     def show(self, conn: Any, tls: str) -> None:
         conn.trafficlight.setRedYellowGreenState(tls, self.maps[tls].state(self.cores[tls].outputs))
@@ -226,8 +228,7 @@ class _AmpelwerkLights:
                 for elapsed, bits in merged_ticks(lp.ticks, self.tick_ms):
                     core.step(elapsed, bits)
             else:
-                for bits in lp.ticks:
-                    core.step(self.tick_ms, bits)
+                self.last_bits[tls] = step_ticks(core, lp.ticks, self.tick_ms, self.last_bits[tls])
             state = self.maps[tls].state(core.outputs)
             if shown.get(tls) != state:
                 conn.trafficlight.setRedYellowGreenState(tls, state)
