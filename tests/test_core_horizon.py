@@ -21,11 +21,15 @@ def presence_stream(n_detectors: int, seed: int, ticks: int) -> list[bytes]:
     """Loop presence per tick with realistic runs: vehicles cross loops now and then, some stay."""
     rnd = random.Random(seed)
     pres = bytearray(n_detectors)
-    busy = rnd.uniform(0.002, 0.05)
+    busy = rnd.choice((0.0003, 0.001, 0.005, 0.03))  # from quiet nights (groups rest in green) to busy hours
+    # some loops fail: dead (never on) or stuck on, so diagnostics put groups on recall mid-run
+    failed = {i: rnd.choice((0, 1)) for i in range(n_detectors) if rnd.random() < 0.2}
     out = []
     for _ in range(ticks):
         for i in range(n_detectors):
-            if rnd.random() < (0.25 if pres[i] else busy):
+            if i in failed:
+                pres[i] = failed[i]
+            elif rnd.random() < (0.25 if pres[i] else busy):
                 pres[i] ^= 1
         out.append(bytes(pres))
     return out
