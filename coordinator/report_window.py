@@ -1,0 +1,75 @@
+"""What the coordinator knows from each controller's reports: rolling flows and report-seq gaps. Host only.
+
+Units: ms, vehicles per hour. Reports arrive at QoS 1, so one may come twice
+(a duplicate: seq not newer, same run) and, after a controller restarts, seq
+starts again (a restart: seq not newer but wall time moved on). A jump in seq
+counts the reports in between as lost.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from controller.coordination_messages import Report
+
+
+@dataclass
+class ReportTracker:
+    """Per-controller report bookkeeping: seq gaps, duplicates, restarts and a rolling window of counts."""
+
+    window_ms: int
+    last_seq: int | None = None
+    last_wall_ms: int = 0
+    received: int = 0
+    lost: int = 0
+    duplicates: int = 0
+    restarts: int = 0
+    mode: str = ""
+    plan_seq: int = 0
+    faults: list[str] = field(default_factory=list)
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # (first missing seq, last missing seq), newest last
+    _window: deque = field(default_factory=deque)
+
+    def add(self, r: Report, mode_name: str) -> str:
+        """Record a report; returns "new", "duplicate" or "restart"."""
+        kind = "new"
+        if self.last_seq is not None and r.seq <= self.last_seq:
+            if r.wall_ms <= self.last_wall_ms:
+                self.duplicates += 1
+                return "duplicate"
+            self.restarts += 1
+            kind = "restart"
+        elif self.last_seq is not None and r.seq > self.last_seq + 1:
+            self.lost += r.seq - self.last_seq - 1
+            self.gaps.append((self.last_seq + 1, r.seq - 1))
+            del self.gaps[:-20]
+        self.last_seq = r.seq
+        self.last_wall_ms = r.wall_ms
+        self.received += 1
+        self.mode = mode_name
+        self.plan_seq = r.plan_seq
+        self.faults = list(r.faults)
+        self._window.append((r.wall_ms, r.period_ms, list(r.group_ids), list(r.counts)))
+        self.trim(r.wall_ms)
+        return kind
+
+    def trim(self, now_ms: int) -> None:
+        while self._window and self._window[0][0] <= now_ms - self.window_ms:
+            self._window.popleft()
+
+    def flows_vph(self, now_ms: int) -> dict[str, float] | None:
+        """Flow per signal group over the window (veh/h); None without reports in the window."""
+        self.trim(now_ms)
+        total_ms = 0
+        counts: dict[str, int] = {}
+        for _, period_ms, groups, c in self._window:
+            if period_ms <= 0:
+                continue
+            total_ms += period_ms
+            for g, n in zip(groups, c):
+                if isinstance(n, int) and n >= 0:
+                    counts[g] = counts.get(g, 0) + n
+        if total_ms <= 0:
+            return None
+        return {g: n * 3600000.0 / total_ms for g, n in counts.items()}

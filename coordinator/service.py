@@ -1,0 +1,339 @@
+"""The coordinator service: reports in, signed plans out. Host only; transport-free.
+
+The service never reads a clock and never touches a socket: the caller hands
+in messages with ``on_message(topic, payload, wall_ms)``, calls
+``poll(wall_ms)`` regularly, and the service publishes through the
+``publish(topic, payload, retain)`` callable it was given (an MQTT client,
+InProcessBus, or a test's list). So the same service runs in-process in a SUMO
+study, against mosquitto in ``ampelwerk coordinator serve``, and in tests with
+simulated time. Units: wall-clock Unix epoch ms.
+
+Every ``compute_period_ms`` it computes each corridor's timing from the reports
+of the last ``report_window_ms`` (corridor_plan.py), passes it through the
+hysteresis (hysteresis.py), and sends each controller a plan (new seq, fresh
+validity window) when the timing changed, when the plan in force is half-way
+through its validity (``refresh_ms``), or ``retry_ms`` after a refusal.
+Faults (malformed or misaddressed messages, refusals) are counted and logged;
+nothing raises out of on_message() or poll().
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from controller.coordination_messages import (
+    PLAN_ACCEPTED,
+    REASON_NAMES,
+    TOPIC_PREFIX,
+    MessageError,
+    Plan,
+    decode_plan_status,
+    decode_report,
+    encode_plan,
+    MODE_NAMES,
+)
+
+from coordinator.corridor_plan import CorridorTiming, add_offsets, compute_splits
+from coordinator.corridors import Corridor
+from coordinator.cycle_splits import SATURATION_FLOW_VPH_PER_LANE
+from coordinator.hysteresis import TimingHysteresis
+from coordinator.plan_seq_store import SeqStore
+from coordinator.report_window import ReportTracker
+
+log = logging.getLogger("coordinator")
+
+Publish = Callable[[str, bytes, bool], None]
+DEFAULT_REF_MS = 1767225600000  # 2026-01-01T00:00:00Z: cycle position 0 of every corridor counts from here
+
+
+@dataclass
+class CoordinatorOptions:
+    """Tunables of the service (ms unless named otherwise); defaults are documented in docs/coordination.md."""
+
+    prefix: str = TOPIC_PREFIX
+    report_window_ms: int = 900000  # flows are averaged over the last 15 min of reports
+    compute_period_ms: int = 300000  # timings recomputed every 5 min
+    validity_ms: int = 600000  # a plan is valid 10 min from when it is sent
+    refresh_ms: int = 300000  # the same timing is re-sent (new seq, fresh window) after 5 min
+    retry_ms: int = 60000  # after a refusal, try again after 1 min
+    hysteresis_fraction: float = 0.10
+    hysteresis_confirmations: int = 2
+    saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE
+    weights: tuple[float, float] = (1.0, 1.0)  # forward, backward bandwidth weights
+    ref_ms: int = DEFAULT_REF_MS
+    state_path: str | None = None  # seq state file; None: in memory only
+    seed: int = 1
+
+    def check(self) -> list[str]:
+        """Every problem with these options, naming value and allowed range."""
+        errors = []
+        for name, lo in (("report_window_ms", 1000), ("compute_period_ms", 1000), ("validity_ms", 10000),
+                         ("refresh_ms", 1000), ("retry_ms", 1000)):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < lo:
+                errors.append("%s=%r is below the %d ms minimum" % (name, v, lo))
+        if isinstance(self.refresh_ms, int) and isinstance(self.validity_ms, int) and self.refresh_ms >= self.validity_ms:
+            errors.append("refresh_ms=%r must be below validity_ms=%r (plans must be re-sent before they expire)"
+                          % (self.refresh_ms, self.validity_ms))
+        if not 0 <= self.hysteresis_fraction < 1:
+            errors.append("hysteresis_fraction=%r is outside 0..1" % (self.hysteresis_fraction,))
+        if self.hysteresis_confirmations < 1:
+            errors.append("hysteresis_confirmations=%r is below 1" % (self.hysteresis_confirmations,))
+        if not 300 <= self.saturation_vph_per_lane <= 3000:
+            errors.append("saturation_vph_per_lane=%r is outside 300..3000 veh/h" % (self.saturation_vph_per_lane,))
+        return errors
+
+
+@dataclass
+class ControllerLink:
+    """What the coordinator knows about one controller."""
+
+    controller_id: str
+    corridor_id: str
+    index: int  # position on the corridor (forward order)
+    reports: ReportTracker
+    online: bool | None = None
+    last_sent_ms: int | None = None
+    last_sent_seq: int = 0
+    sent_version: int = -1  # timing version of the last plan sent
+    retry_at_ms: int | None = None
+    accepted_seq: int = 0
+    accepted: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    last_result: str = ""
+    last_text: str = ""
+
+
+@dataclass
+class CorridorState:
+    corridor: Corridor
+    hysteresis: TimingHysteresis
+    timing: CorridorTiming | None = None
+    version: int = 0
+    measured: bool = False
+
+
+class CoordinatorService:
+    """Collects reports, computes corridor plans, signs and publishes them; see module header."""
+
+    def __init__(self, corridors: list[Corridor], keys: dict[str, bytes], publish: Publish,
+                 options: CoordinatorOptions | None = None) -> None:
+        self.options = options or CoordinatorOptions()
+        errors = self.options.check()
+        ids = [ci.controller_id for c in corridors for ci in c.intersections]
+        missing = [cid for cid in ids if cid not in keys]
+        if missing:
+            errors.append("no key for controller%s %s in the keys file (make one: ampelwerk coordinator keys)" % (
+                "s" if len(missing) > 1 else "", ", ".join(missing)))
+        if errors:
+            raise ValueError("coordinator cannot start: " + "; ".join(errors))
+        self.keys = dict(keys)
+        self.publish = publish
+        self.seqs = SeqStore(self.options.state_path)
+        self.corridors = {c.id: CorridorState(c, TimingHysteresis(self.options.hysteresis_fraction,
+                                                                   self.options.hysteresis_confirmations))
+                          for c in corridors}
+        self.links: dict[str, ControllerLink] = {}
+        for c in corridors:
+            for k, ci in enumerate(c.intersections):
+                self.links[ci.controller_id] = ControllerLink(ci.controller_id, c.id, k,
+                                                              ReportTracker(self.options.report_window_ms))
+        self.next_compute_ms: int | None = None
+        self.counters = {"reports": 0, "plans_sent": 0, "accepted": 0, "rejected": 0, "malformed": 0,
+                         "unknown_controller": 0, "misaddressed": 0, "stale_status": 0}
+        self.on_plan_status: Callable[[str, dict, int], None] | None = None  # hook for tools (load bench)
+
+    # ---- inbound ----------------------------------------------------------------------------------
+    def subscriptions(self) -> list[str]:
+        """Topic filters the service needs (QoS 1)."""
+        p = self.options.prefix
+        return ["%s/+/report" % p, "%s/+/plan_status" % p, "%s/+/status" % p]
+
+    def on_message(self, topic: str, payload: bytes, wall_ms: int) -> None:
+        """One message from the bus. Never raises: bad input is counted and logged."""
+        try:
+            parts = topic.split("/")
+            if len(parts) != 3 or parts[0] != self.options.prefix:
+                return
+            cid, kind = parts[1], parts[2]
+            link = self.links.get(cid)
+            if link is None:
+                self.counters["unknown_controller"] += 1
+                log.debug("message on %s from a controller on no corridor", topic)
+                return
+            if kind == "report":
+                self._report(link, payload, wall_ms)
+            elif kind == "plan_status":
+                self._plan_status(link, payload, wall_ms)
+            elif kind == "status":
+                link.online = bytes(payload) == b"online"
+                log.info("controller %s is %s", cid, "online" if link.online else "offline")
+        except Exception:  # a runtime fault must not stop the service
+            self.counters["malformed"] += 1
+            log.exception("message on %s could not be handled", topic)
+
+    def _report(self, link: ControllerLink, payload: bytes, wall_ms: int) -> None:
+        try:
+            r = decode_report(payload)
+        except MessageError as e:
+            self.counters["malformed"] += 1
+            log.warning("report from %s refused: %s", link.controller_id, e)
+            return
+        if r.controller_id != link.controller_id:
+            self.counters["misaddressed"] += 1
+            log.warning("report on %s's topic names controller %r: ignored", link.controller_id, r.controller_id)
+            return
+        self.counters["reports"] += 1
+        before = link.reports.lost
+        link.reports.add(r, MODE_NAMES[r.mode])
+        if link.reports.lost > before:
+            log.warning("controller %s: %d report(s) lost (seq %d..%d)", link.controller_id,
+                        link.reports.lost - before, *link.reports.gaps[-1])
+        if r.plan_seq > self.seqs.seq.get(link.controller_id, 0):
+            # the controller runs a plan newer than our state file knows: never send a seq at or below it
+            log.warning("controller %s runs plan seq %d, above the last seq on record; seqs continue above it",
+                        link.controller_id, r.plan_seq)
+            self.seqs.at_least(link.controller_id, r.plan_seq)
+            self.seqs.save()
+
+    def _plan_status(self, link: ControllerLink, payload: bytes, wall_ms: int) -> None:
+        try:
+            d = decode_plan_status(payload)
+        except MessageError as e:
+            self.counters["malformed"] += 1
+            log.warning("plan status from %s refused: %s", link.controller_id, e)
+            return
+        if d["controller"] != link.controller_id:
+            self.counters["misaddressed"] += 1
+            log.warning("plan status on %s's topic names controller %r: ignored", link.controller_id, d["controller"])
+            return
+        reason = d["reason"]
+        name = REASON_NAMES[reason] if 0 <= reason < len(REASON_NAMES) else "reason %d" % reason
+        link.last_result, link.last_text = name, str(d.get("text", ""))
+        if self.on_plan_status is not None:
+            self.on_plan_status(link.controller_id, d, wall_ms)
+        if d["seq"] != link.last_sent_seq:
+            # an answer to an older plan (e.g. a retained one delivered again): note, do not act
+            self.counters["stale_status"] += 1
+            if reason != PLAN_ACCEPTED:
+                log.info("controller %s refused older plan seq %d (%s)", link.controller_id, d["seq"], name)
+            return
+        if reason == PLAN_ACCEPTED:
+            link.accepted += 1
+            link.accepted_seq = d["seq"]
+            link.retry_at_ms = None
+            self.counters["accepted"] += 1
+            log.debug("controller %s accepted plan seq %d", link.controller_id, d["seq"])
+        else:
+            link.rejected[name] = link.rejected.get(name, 0) + 1
+            self.counters["rejected"] += 1
+            link.retry_at_ms = wall_ms + self.options.retry_ms
+            log.warning("controller %s refused plan seq %d: %s %s", link.controller_id, d["seq"], name,
+                        link.last_text)
+
+    # ---- outbound ---------------------------------------------------------------------------------
+    def flows(self, corridor: Corridor, wall_ms: int) -> dict[str, dict[str, float]]:
+        """Measured flows (veh/h per group) of the corridor's controllers that reported in the window."""
+        result = {}
+        for ci in corridor.intersections:
+            f = self.links[ci.controller_id].reports.flows_vph(wall_ms)
+            if f is not None:
+                result[ci.controller_id] = f
+        return result
+
+    def compute(self, wall_ms: int) -> list[str]:
+        """Recompute every corridor's timing; returns the ids of corridors whose timing changed."""
+        changed = []
+        o = self.options
+        for cs in self.corridors.values():
+            flows = self.flows(cs.corridor, wall_ms)
+            choice, timings = compute_splits(cs.corridor, flows, o.saturation_vph_per_lane)
+            if choice.measured and not cs.measured:
+                cs.hysteresis.current = None  # first counts: leave the no-data timing at once
+            take = cs.hysteresis.offer(timings)
+            if take:
+                cs.measured = choice.measured
+                offsets, bands = add_offsets(cs.corridor, timings, o.weights, o.seed)
+                cs.timing = CorridorTiming(cs.corridor, choice, timings, offsets, bands)
+                cs.version += 1
+                changed.append(cs.corridor.id)
+                log.info("corridor %s: new timing v%d, cycle %d ms (%s), bands %s", cs.corridor.id, cs.version,
+                         choice.cycle_ms, "critical %s" % choice.critical if choice.measured else "no counts",
+                         "forward %.0f / backward %.0f ms" % (bands.forward_ms, bands.backward_ms) if bands else "-")
+        return changed
+
+    def plan_for(self, controller_id: str, wall_ms: int, seq: int) -> Plan:
+        """The plan in force for this controller, with this seq and a validity window from now."""
+        link = self.links[controller_id]
+        cs = self.corridors[link.corridor_id]
+        if cs.timing is None:
+            self.compute(wall_ms)
+        t = cs.timing
+        assert t is not None  # compute() always sets a first timing
+        tm = t.timings[link.index]
+        return Plan(controller_id, cs.corridor.id, seq, self.options.ref_ms, wall_ms,
+                    wall_ms + self.options.validity_ms, tm.cycle_ms, t.offsets_ms[link.index] % tm.cycle_ms,
+                    list(tm.stage_ids), list(tm.split_ms))
+
+    def _due(self, link: ControllerLink, wall_ms: int) -> bool:
+        if link.last_sent_ms is None:
+            return True
+        if link.sent_version != self.corridors[link.corridor_id].version:
+            return True
+        if link.retry_at_ms is not None and wall_ms >= link.retry_at_ms:
+            return True
+        return wall_ms >= link.last_sent_ms + self.options.refresh_ms
+
+    def send_plans(self, controller_ids: list[str], wall_ms: int) -> list[tuple[str, int]]:
+        """Sign and publish fresh plans (new seqs, saved first) to these controllers now."""
+        plans = []
+        for cid in controller_ids:
+            plans.append(self.plan_for(cid, wall_ms, self.seqs.next(cid)))
+        self.seqs.save()  # before any of these seqs leaves the house
+        sent = []
+        for p in plans:
+            link = self.links[p.controller_id]
+            payload = encode_plan(p, self.keys[p.controller_id])
+            try:
+                self.publish("%s/%s/plan" % (self.options.prefix, p.controller_id), payload, True)
+            except Exception:
+                log.exception("publishing plan seq %d for %s failed; retrying later", p.seq, p.controller_id)
+                link.retry_at_ms = wall_ms + self.options.retry_ms
+                continue
+            link.last_sent_ms = wall_ms
+            link.last_sent_seq = p.seq
+            link.sent_version = self.corridors[link.corridor_id].version
+            link.retry_at_ms = None
+            self.counters["plans_sent"] += 1
+            sent.append((p.controller_id, p.seq))
+            log.info("plan %s seq %d: cycle %d offset %d splits %s valid until %d", p.controller_id, p.seq,
+                     p.cycle_ms, p.offset_ms, ",".join("%s:%d" % x for x in zip(p.stage_ids, p.split_ms)),
+                     p.valid_until_ms)
+        return sent
+
+    def poll(self, wall_ms: int) -> list[tuple[str, int]]:
+        """Recompute when due and send the plans that are due; returns (controller, seq) sent. Never raises."""
+        try:
+            if self.next_compute_ms is None or wall_ms >= self.next_compute_ms:
+                self.compute(wall_ms)
+                self.next_compute_ms = wall_ms + self.options.compute_period_ms
+            due = [cid for cid, link in self.links.items() if self._due(link, wall_ms)]
+            return self.send_plans(due, wall_ms) if due else []
+        except Exception:
+            log.exception("coordinator poll failed; trying again at the next poll")
+            return []
+
+    # ---- for people -------------------------------------------------------------------------------
+    def controller_summary(self) -> list[dict]:
+        """One row per controller: reports, lost, plans accepted/refused, last answer."""
+        rows = []
+        for cid, link in self.links.items():
+            r = link.reports
+            rows.append({"controller": cid, "corridor": link.corridor_id, "online": link.online,
+                         "reports": r.received, "lost_reports": r.lost, "duplicates": r.duplicates,
+                         "restarts": r.restarts, "mode": r.mode, "plan_seq_sent": link.last_sent_seq,
+                         "plan_seq_accepted": link.accepted_seq, "accepted": link.accepted,
+                         "rejected": dict(link.rejected), "last_result": link.last_result})
+        return rows
