@@ -154,7 +154,7 @@ def intersection_splits(ci: CorridorIntersection, cycle_ms: int, flows_vph: dict
         greens = None
         if x is not None:
             # side stages: the green that gives them the critical degree of saturation, whole seconds
-            greens = [mins[0]] + [max(mins[k], int(math.ceil(ratios[k] * cycle_ms / x / 1000.0)) * 1000)
+            greens = [mins[0]] + [max(mins[k], int(math.ceil(round(ratios[k] * cycle_ms / x) / 1000.0)) * 1000)
                                   for k in range(1, len(order))]
             rest = green_total - sum(greens[1:])
             if rest < mins[0]:

@@ -1,0 +1,187 @@
+"""``ampelwerk coordinator serve|keys|plan``: the central coordinator over MQTT, its keys, and dry runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+PASSWORD_ENV = "AMPELWERK_MQTT_PASSWORD"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("coordinator", help="corridor coordination: plans over MQTT")
+    verbs = p.add_subparsers(dest="verb", metavar="<verb>", required=True)
+
+    s = verbs.add_parser("serve", help="run the coordinator against an MQTT broker until Ctrl-C")
+    s.add_argument("--corridors", required=True, metavar="FILE", help="corridor file (ampelwerk-corridor/1)")
+    s.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://host:port or mqtts://host:port")
+    s.add_argument("--keys", default="keys.json", metavar="FILE", help="per-controller keys (coordinator keys)")
+    s.add_argument("--username", default="coordinator", help="MQTT user (default: coordinator)")
+    s.add_argument("--password", help="MQTT password (default: $%s)" % PASSWORD_ENV)
+    s.add_argument("--ca", metavar="FILE", help="CA certificate to trust for mqtts://")
+    s.add_argument("--state", default="coordinator-state.json", metavar="FILE",
+                   help="where the last plan seq per controller is kept (never reused after a restart)")
+    s.add_argument("--prefix", default="ampelwerk", help="topic prefix")
+    s.add_argument("--client-id", default="ampelwerk-coordinator", help="MQTT client id (persistent session)")
+    s.add_argument("--compute-period", type=float, default=300.0, metavar="S", help="recompute timings every S s")
+    s.add_argument("--validity", type=float, default=600.0, metavar="S", help="plan validity window, s")
+    s.add_argument("--verbose", "-v", action="store_true", help="log every message handled")
+    s.set_defaults(func=serve)
+
+    k = verbs.add_parser("keys", help="generate a 32-byte key per controller (file mode 0600)")
+    k.add_argument("--corridors", required=True, metavar="FILE")
+    k.add_argument("--out", required=True, metavar="FILE", help="keys file to write")
+    k.add_argument("--force", action="store_true", help="replace existing keys (controllers need the new ones)")
+    k.set_defaults(func=keys)
+
+    d = verbs.add_parser("plan", help="print the plan the coordinator would compute (dry run, nothing sent)")
+    d.add_argument("--corridors", required=True, metavar="FILE")
+    d.add_argument("--flows", metavar="FILE", help='JSON {"J1": {"K1": 300, "K2": 1200}, ...} in veh/h')
+    d.add_argument("--flow", action="append", default=[], metavar="ID:GROUP=VPH",
+                   help="one group's flow, e.g. J3:K2=1500 (repeatable; overrides --flows)")
+    d.add_argument("--json", action="store_true", help="print the timings as JSON")
+    d.set_defaults(func=plan)
+
+
+def _load_corridors(path: str):
+    from ampelwerk.cli import UserError
+    from coordinator.corridors import CorridorError, load_corridors
+
+    try:
+        return load_corridors(path)
+    except CorridorError as e:
+        raise UserError(str(e)) from None
+
+
+def read_keys(path: str) -> dict[str, bytes]:
+    """Keys file -> {controller: key bytes}; UserError names every bad entry."""
+    from ampelwerk.cli import UserError
+    from controller.plan_signature import parse_key
+
+    try:
+        raw = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise UserError("cannot read keys file %s: %s (make one: ampelwerk coordinator keys)" % (path, e)) from None
+    except ValueError as e:
+        raise UserError("keys file %s is not JSON: %s" % (path, e)) from None
+    if not isinstance(raw, dict):
+        raise UserError('keys file %s must be an object {"J1": "<64 hex>", ...}' % path)
+    result, errors = {}, []
+    for cid, text in raw.items():
+        try:
+            result[cid] = parse_key(text, "key of %s" % cid)
+        except ValueError as e:
+            errors.append(str(e))
+    if errors:
+        raise UserError("keys file %s: %s" % (path, "; ".join(errors)))
+    mode = os.stat(path).st_mode & 0o077
+    if mode:
+        logging.getLogger("coordinator").warning("keys file %s is readable by others (mode %o): chmod 600 it",
+                                                 path, os.stat(path).st_mode & 0o777)
+    return result
+
+
+def serve(args: argparse.Namespace) -> int:
+    from ampelwerk.cli import UserError
+    from coordinator.bus import BusError, MqttBus, now_ms
+    from coordinator.service import CoordinatorOptions, CoordinatorService
+
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    corridors = _load_corridors(args.corridors)
+    keyring = read_keys(args.keys)
+    password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
+    opts = CoordinatorOptions(prefix=args.prefix, state_path=args.state,
+                              compute_period_ms=int(args.compute_period * 1000),
+                              validity_ms=int(args.validity * 1000), refresh_ms=int(args.validity * 500))
+    bus = None
+    try:
+        bus = MqttBus(args.broker, args.client_id, args.username, password, args.ca)
+        svc = CoordinatorService(corridors, keyring, bus.publish, opts)
+        for f in svc.subscriptions():
+            bus.subscribe(f, lambda t, p: svc.on_message(t, p, now_ms()))
+        bus.start()
+    except (BusError, ValueError) as e:
+        raise UserError(str(e)) from None
+    log = logging.getLogger("coordinator")
+    log.info("serving %d corridor(s), %d controllers on %s", len(corridors), len(svc.links), args.broker)
+    next_poll = 0.0
+    try:
+        while True:
+            bus.process(timeout_s=0.2)
+            if time.monotonic() >= next_poll:
+                svc.poll(now_ms())
+                next_poll = time.monotonic() + 1.0
+    except KeyboardInterrupt:
+        log.info("stopping: %s", ", ".join("%s %d" % kv for kv in svc.counters.items()))
+    finally:
+        bus.stop()
+    return 0
+
+
+def keys(args: argparse.Namespace) -> int:
+    from ampelwerk.cli import UserError
+
+    corridors = _load_corridors(args.corridors)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise UserError("%s exists: give --force to replace its keys (every controller then needs its new key)" % out)
+    ids = [ci.controller_id for c in corridors for ci in c.intersections]
+    data = json.dumps({cid: os.urandom(32).hex() for cid in ids}, indent=1, sort_keys=True) + "\n"
+    tmp = out.with_name(out.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(data)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, out)
+    print("%s: %d keys (mode 0600); put each controller's key in its network settings" % (out, len(ids)))
+    return 0
+
+
+def _flows(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    from ampelwerk.cli import UserError
+
+    flows: dict[str, dict[str, float]] = {}
+    if args.flows:
+        try:
+            raw = json.loads(Path(args.flows).read_text())
+        except (OSError, ValueError) as e:
+            raise UserError("cannot read flows %s: %s" % (args.flows, e)) from None
+        for cid, groups in raw.items():
+            flows[cid] = {g: float(v) for g, v in groups.items()}
+    for item in args.flow:
+        try:
+            head, vph = item.split("=")
+            cid, group = head.split(":")
+            flows.setdefault(cid, {})[group] = float(vph)
+        except ValueError:
+            raise UserError("--flow %r: expected ID:GROUP=VPH, e.g. J3:K2=1500" % item) from None
+        if float(vph) < 0 or float(vph) > 10000:
+            raise UserError("--flow %r: %s veh/h is outside 0..10000" % (item, vph))
+    return flows
+
+
+def plan(args: argparse.Namespace) -> int:
+    from coordinator.corridor_plan import compute_timing, describe
+
+    corridors = _load_corridors(args.corridors)
+    flows = _flows(args)
+    out = []
+    for c in corridors:
+        t = compute_timing(c, {k: v for k, v in flows.items() if k in c.controller_ids()})
+        if args.json:
+            out.append({"corridor": c.id, "cycle_ms": t.cycle.cycle_ms, "critical": t.cycle.critical,
+                        "bandwidth_ms": {"forward": t.bands.forward_ms, "backward": t.bands.backward_ms}
+                        if t.bands else None,
+                        "intersections": [{"controller": ci.controller_id, "offset_ms": o,
+                                           "splits": [[s, v] for s, v in zip(tm.stage_ids, tm.split_ms)]}
+                                          for ci, tm, o in zip(c.intersections, t.timings, t.offsets_ms)]})
+        else:
+            print(describe(t), end="")
+    if args.json:
+        print(json.dumps(out, indent=1))
+    return 0

@@ -1,0 +1,135 @@
+"""Plan computation checked by hand: Webster cycle, splits, two-intersection bandwidth, hysteresis."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from controller.coordination_messages import MODE_FREE, Report, encode_report
+
+from coordinator.corridor_plan import compute_splits
+from coordinator.corridors import load_corridors
+from coordinator.cycle_splits import Timing
+from coordinator.hysteresis import TimingHysteresis
+from coordinator.offsets import alternating_offsets, bandwidths, maximise_bandwidth, one_way_offsets, \
+    through_green_ms
+from coordinator.service import CoordinatorOptions, CoordinatorService
+from tests.coordinator.conftest import DATA, keys_for
+
+
+def two_intersections(tmp_path: Path, cycle=(20000, 150000), length_m=300.0, speed=15.0):
+    raw = {"format": "ampelwerk-corridor/1", "corridors": [{
+        "id": "pair", "cycle_ms": {"min": cycle[0], "max": cycle[1]}, "main_direction": "forward",
+        "intersections": [{"controller": j, "config": str(DATA / "arterial5" / (j + ".json")),
+                           "coordinated_stage": "S1", "through_groups": {"forward": ["K2"], "backward": ["K2"]}}
+                          for j in ("J1", "J2")],
+        "links": [{"length_m": length_m, "speed_mps": speed}]}]}
+    p = tmp_path / "pair.json"
+    p.write_text(json.dumps(raw))
+    return load_corridors(p)[0]
+
+
+def test_webster_cycle_and_splits_by_hand(tmp_path):
+    c = two_intersections(tmp_path)
+    # J1: K2 (4 stop-bar lanes) 1440 veh/h -> y 0.2; K1 (2 lanes) 540 -> 0.15; Y 0.35, L 10 s
+    # C0 = (1.5*10 + 5)/(1 - 0.35) = 30.77 s -> 31 s
+    flows = {"J1": {"K2": 1440.0, "K1": 540.0}, "J2": {"K2": 1440.0, "K1": 180.0}}
+    choice, timings = compute_splits(c, flows)
+    assert choice.critical == "J1" and abs(choice.webster_ms - 20000 / 0.65) < 1e-6
+    assert choice.cycle_ms == 31000 and choice.lost_time_ms == 10000
+    # X = 0.35*31/21; side green = 0.15*31/X = 9 s (+5 s transition); the rest to S1: green 12 s = 0.2*31/X
+    assert timings[0] == Timing(31000, ["S1", "S2"], [17000, 14000])
+    # J2: side needs 0.05*31/X = 3 s, below its 5 s minimum -> 5 s; slack to the coordinated stage
+    assert timings[1] == Timing(31000, ["S1", "S2"], [21000, 10000])
+    # bounds: a 60 s floor wins over Webster; oversaturation runs the longest cycle
+    c60 = two_intersections(tmp_path, cycle=(60000, 120000))
+    assert compute_splits(c60, flows)[0].cycle_ms == 60000
+    jam = {"J1": {"K2": 7000.0, "K1": 3000.0}}
+    choice, timings = compute_splits(c60, jam)
+    assert choice.cycle_ms == 120000 and choice.webster_ms is None
+    assert all(sum(t.split_ms) == 120000 for t in timings)
+    # no counts at all: shortest allowed cycle, equal shares above the minimums
+    choice, timings = compute_splits(c60, {})
+    assert choice.cycle_ms == 60000 and not choice.measured and timings[0].split_ms == [30000, 30000]
+
+
+def test_two_intersection_bandwidth_by_hand(tmp_path):
+    # 300 m at 15 m/s: 20 s travel. Cycle 60 s, through green 25 s at both (30 s split - 5 s intergreen).
+    c = two_intersections(tmp_path)
+    tm = [Timing(60000, ["S1", "S2"], [30000, 30000])] * 2
+    gf = through_green_ms(c, tm, "forward")
+    gb = through_green_ms(c, tm, "backward")
+    assert gf == gb == [25000, 25000]
+
+    def circ(a, b):
+        d = abs(a - b) % 60000
+        return min(d, 60000 - d)
+    # forward band = 25 - |x - 20| s, backward band = 25 - |x - (-20)| s (circular), both floored at 0
+    for x in range(0, 60000, 1000):
+        b = bandwidths(c, [0, x], 60000, gf, gb)
+        assert b.forward_ms == max(0, 25000 - circ(x, 20000)), x
+        assert b.backward_ms == max(0, 25000 - circ(x, 40000)), x
+    # the sum is 30 s for any x in 20..40 s; ties go to the main (forward) direction: x = 20 s
+    offsets, bands = maximise_bandwidth(c, tm)
+    assert offsets == [0, 20000] and (bands.forward_ms, bands.backward_ms) == (25000, 5000)
+    assert one_way_offsets(c, 60000, "forward") == [0, 20000]
+    assert one_way_offsets(c, 60000, "backward") == [0, 40000]
+    simultaneous = bandwidths(c, [0, 0], 60000, gf, gb)
+    assert (simultaneous.forward_ms, simultaneous.backward_ms) == (5000, 5000)
+    assert alternating_offsets(c, 60000) == [0, 30000]
+
+
+def test_hysteresis_class_needs_two_confirmations():
+    h = TimingHysteresis(0.10, 2)
+    t = lambda c, s1: [Timing(c, ["S1", "S2"], [s1, c - s1])]  # noqa: E731
+    assert h.offer(t(60000, 30000))
+    assert not h.offer(t(64000, 32000))  # within 10 %
+    assert not h.offer(t(70000, 35000))  # differs once
+    assert not h.offer(t(62000, 31000))  # back within: count reset
+    assert not h.offer(t(70000, 35000))
+    assert h.offer(t(71000, 35000))  # differs twice in a row: taken, latest one
+    assert h.current[0].cycle_ms == 71000 and h.changes == 2
+
+
+def test_service_does_not_flap_on_noise_and_follows_a_real_shift(tmp_path):
+    c_path = tmp_path / "c.json"
+    raw = json.loads((DATA / "arterial5" / "corridor.json").read_text())
+    raw["corridors"][0]["cycle_ms"]["min"] = 20000
+    for it in raw["corridors"][0]["intersections"]:
+        it["config"] = str(DATA / "arterial5" / it["config"])
+    c_path.write_text(json.dumps(raw))
+    corridors = load_corridors(c_path)
+    svc = CoordinatorService(corridors, keys_for(corridors[0].controller_ids()), lambda t, p, r: None,
+                             CoordinatorOptions())
+    rng = random.Random(7)
+    seq = {cid: 0 for cid in svc.links}
+    t0 = 1795333100000
+
+    def minute(t, k2_mean, k1_mean):
+        for cid in svc.links:
+            seq[cid] += 1
+            counts = [sum(1 for _ in range(k1_mean * 3) if rng.random() < 1 / 3),
+                      sum(1 for _ in range(k2_mean * 3) if rng.random() < 1 / 3)]
+            svc.on_message("ampelwerk/%s/report" % cid, encode_report(Report(
+                cid, seq[cid], t, 60000, MODE_FREE, 0, ["K1", "K2"], counts, [0, 0], [])), t)
+    cycles = []
+    t = t0
+    for m in range(150):  # 2.5 h steady demand (Y about 0.6 -> about 50 s), Poisson-like noise
+        t += 60000
+        minute(t, 42, 15)
+        svc.poll(t)
+        cycles.append(svc.corridors["arterial"].timing.cycle.cycle_ms)
+    cs = svc.corridors["arterial"]
+    assert cs.measured and cs.version == 2, cs.version  # no-data timing, then the first measured one: no flap
+    steady = cycles[-1]
+    assert 40000 <= steady <= 60000
+    shift_at = t
+    for m in range(30):  # main street +40 %: Y about 0.74 -> about 77 s
+        t += 60000
+        minute(t, 59, 15)
+        svc.poll(t)
+        if cs.timing.cycle.cycle_ms != steady and cs.version == 3:
+            break
+    assert cs.version == 3 and t - shift_at <= 15 * 60000, (cs.version, t - shift_at)
+    assert cs.timing.cycle.cycle_ms > steady * 1.1
