@@ -30,3 +30,43 @@ def edit_corridor(path: Path, change) -> Path:
 def keys_for(ids) -> dict[str, bytes]:
     """Deterministic test keys (32 bytes each)."""
     return {cid: (cid.encode() * 32)[:32] for cid in ids}
+
+
+PASSWORDS = {"coordinator": "coord-pw", **{"J%d" % i: "pw-J%d" % i for i in range(1, 6)}}
+
+
+def need_mosquitto() -> None:
+    from coordinator.local_broker import BrokerError, find_mosquitto
+
+    try:
+        find_mosquitto()
+    except BrokerError as e:
+        pytest.skip("mosquitto binary missing (%s); CI installs it via scripts/system-deps.sh" % e)
+
+
+@pytest.fixture
+def broker(tmp_path):
+    """A real mosquitto on loopback with the coordinator and J1..J5 as users and the per-controller ACL."""
+    need_mosquitto()
+    from coordinator.local_broker import LocalBroker
+
+    b = LocalBroker(tmp_path / "broker", PASSWORDS)
+    b.start()
+    yield b
+    b.stop()
+
+
+def wait_for(cond, timeout_s: float = 5.0, step_s: float = 0.02, pump=()) -> bool:
+    """Poll cond() (processing the given buses) until true or timeout."""
+    import time
+
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        for bus in pump:
+            bus.process(0)
+        if cond():
+            return True
+        time.sleep(step_s)
+    for bus in pump:
+        bus.process(0)
+    return bool(cond())
