@@ -32,9 +32,12 @@ PED_DETECTOR_RESTORED = const(92)
 COORD_PATTERN_CHANGE = const(131)
 CYCLE_LENGTH_CHANGE = const(132)
 OFFSET_LENGTH_CHANGE = const(133)
+COORD_CYCLE_STATE_CHANGE = const(150)  # param: COORD_STATE_* below
 UNIT_FLASH_STATUS_CHANGE = const(173)  # param: 1 flash on, 0 flash off
 UNIT_ALARM_STATUS_CHANGE = const(174)
 VENDOR_ALARM = const(185)  # param: FAULT_* below
+COORD_PLAN_ACCEPTED = const(190)  # vendor: a coordination plan was applied (param 0)
+COORD_PLAN_REJECTED = const(191)  # vendor: a plan was refused (param: coordination_messages reason code)
 
 # Parameters of VENDOR_ALARM: what the conflict monitor saw.
 FAULT_CONFLICT = const(1)  # two conflicting groups out of red at once
@@ -46,3 +49,8 @@ FAULT_BAD_STATE = const(6)  # unknown state value
 FAULT_STEP_INPUT = const(7)  # elapsed_ms out of range; tick ignored
 # Parameters of UNIT_ALARM_STATUS_CHANGE
 ALARM_STRATEGY_REQUEST = const(1)  # strategy asked for an unknown stage
+# Parameters of COORD_CYCLE_STATE_CHANGE (Indiana 150)
+COORD_STATE_FREE = const(0)
+COORD_STATE_IN_STEP = const(1)
+COORD_STATE_TRANSITION_ADD = const(2)  # lengthening cycles (dwell) to reach the offset
+COORD_STATE_TRANSITION_SUBTRACT = const(3)  # shortening cycles to reach the offset

@@ -31,7 +31,10 @@ NAMES = {
     131: "coord_pattern_change",
     132: "cycle_length_change",
     133: "offset_length_change",
+    150: "coord_cycle_state_change",
     173: "unit_flash_status_change",
     174: "unit_alarm_status_change",
     185: "vendor_alarm",
+    190: "coord_plan_accepted",
+    191: "coord_plan_rejected",
 }
