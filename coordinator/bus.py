@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import ssl
 import threading
 import time
@@ -137,6 +138,7 @@ class MqttBus:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_socket_open = _no_delay
         self.client = c
         self._host, self._port, self._keepalive = host, port, keepalive_s
         self._timeout = connect_timeout_s
@@ -217,6 +219,14 @@ class MqttBus:
 
     def wait_connected(self, timeout_s: float) -> bool:
         return self.connected.wait(timeout_s)
+
+
+def _no_delay(client, userdata, sock) -> None:
+    """TCP_NODELAY: small QoS 1 messages go out at once instead of waiting on delayed ACKs (~40 ms)."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
 
 
 def now_ms() -> int:

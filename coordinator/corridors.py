@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from controller.config import ConfigError, load_file
+from controller.config_schema import CYCLE_RANGE
 from controller.intersection import Intersection
 
 CORRIDOR_FORMAT = "ampelwerk-corridor/1"
 DIRECTIONS = ("forward", "backward")
-CYCLE_LIMITS_MS = (20000, 300000)  # allowed range of cycle_ms min/max
+CYCLE_LIMITS_MS = CYCLE_RANGE  # a controller refuses plans with cycles outside this
 LINK_LENGTH_LIMITS_M = (1.0, 20000.0)
 SPEED_LIMITS_MPS = (1.0, 40.0)
 

@@ -82,13 +82,14 @@ class LocalBroker:
     """
 
     def __init__(self, workdir: Path, users: dict[str, str], acl: str | None = None, tls: bool = False,
-                 persistence: bool = True, max_connections: int = -1) -> None:
+                 persistence: bool = True, max_connections: int = -1, tcp_nodelay: bool = True) -> None:
         self.dir = Path(workdir)
         self.users = dict(users)
         self.acl = controller_acl() if acl is None else acl
         self.tls = tls
         self.persistence = persistence
         self.max_connections = max_connections
+        self.tcp_nodelay = tcp_nodelay  # Nagle off: small QoS 1 messages otherwise wait ~40 ms for delayed ACKs
         self.port = 0
         self.tls_port = 0
         self.ca_file: Path | None = None
@@ -132,6 +133,7 @@ class LocalBroker:
             "log_type warning",
             "log_type notice",
             "connection_messages false",
+            "set_tcp_nodelay %s" % ("true" if self.tcp_nodelay else "false"),
             "listener %d 127.0.0.1" % self.port,
             "max_connections %d" % self.max_connections,
         ]
