@@ -68,6 +68,9 @@ class CoordinationAgent:
         self.loops = [counting_loops(ix, g) for g in range(ix.n_groups)]
         # detector counts at the last report; counts wrap at COUNT_WRAP
         self.count_at_report = array("i", ctl.detectors.count)
+        bind = getattr(ctl.strategy, "bind", None)
+        if bind is not None:
+            bind(ctl)  # a plan offered during startup is timed on the controller's clock
 
     @property
     def mode(self):

@@ -11,7 +11,7 @@
 # `ctl` is the Controller: ctl.kernel (stage, established, group states and
 # timers), ctl.detectors, ctl.demand (calls per group). decide() runs every tick
 # and must not allocate; it only ever *asks* - the safety kernel decides when.
-STRATEGY_NAMES = ("fixed", "actuated", "adaptive")
+STRATEGY_NAMES = ("fixed", "actuated", "adaptive", "coordinated")
 
 
 def make_strategy(name, intersection):
@@ -27,6 +27,10 @@ def make_strategy(name, intersection):
         from controller.strategy_adaptive import AdaptiveStrategy
 
         return AdaptiveStrategy(intersection)
+    if name == "coordinated":
+        from controller.strategy_coordinated import CoordinatedStrategy
+
+        return CoordinatedStrategy(intersection)
     raise ValueError("unknown strategy %r (known: %s)" % (name, ", ".join(STRATEGY_NAMES)))
 
 
