@@ -46,6 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--json", action="store_true", help="print the timings as JSON")
     d.set_defaults(func=plan)
 
+    o = verbs.add_parser("offsets", help="bandwidths of offset methods side by side (for a given cycle and splits)")
+    o.add_argument("--corridors", required=True, metavar="FILE")
+    o.add_argument("--cycle", type=float, required=True, metavar="S", help="common cycle, s")
+    o.add_argument("--coordinated-split", type=float, required=True, metavar="S",
+                   help="split of the coordinated stage at every intersection, s (the rest shared by the others)")
+    o.set_defaults(func=offsets)
+
 
 def _load_corridors(path: str):
     from ampelwerk.cli import UserError
@@ -184,4 +191,29 @@ def plan(args: argparse.Namespace) -> int:
             print(describe(t), end="")
     if args.json:
         print(json.dumps(out, indent=1))
+    return 0
+
+
+def offsets(args: argparse.Namespace) -> int:
+    from ampelwerk.cli import UserError
+    from coordinator.cycle_splits import Timing
+    from coordinator.offset_alternatives import compare
+
+    cycle, split = int(args.cycle * 1000), int(args.coordinated_split * 1000)
+    for c in _load_corridors(args.corridors):
+        timings = []
+        for ci in c.intersections:
+            ids = [ci.ix.stage_ids[s] for s in ci.stage_order()]
+            rest = len(ids) - 1
+            if not 0 < split < cycle or (rest == 0 and split != cycle):
+                raise UserError("--coordinated-split %g s must be below --cycle %g s" % (args.coordinated_split, args.cycle))
+            others = [(cycle - split) // rest] * rest if rest else []
+            if others:
+                others[0] += cycle - split - sum(others)
+            timings.append(Timing(cycle, ids, [split] + others))
+        print("corridor %s: cycle %g s, coordinated split %g s" % (c.id, args.cycle, args.coordinated_split))
+        print("  %-28s %8s %8s %8s  offsets (s)" % ("method", "forward", "backward", "total"))
+        for r in compare(c, timings):
+            print("  %-28s %7.1fs %7.1fs %7.1fs  %s" % (r["method"], r["forward_ms"] / 1000, r["backward_ms"] / 1000,
+                                                     r["total_ms"] / 1000, " ".join("%g" % (o / 1000) for o in r["offsets_ms"])))
     return 0
