@@ -9,6 +9,9 @@
 # every tick's states and events go out as STATE_REPORT frames. Both write
 # the load-switch outputs once per tick, feed the watchdog, and drive the
 # outputs to flash on any exception (the fault path), then keep serving.
+# With network settings on flash (network.json, firmware/network_settings.py)
+# both loops also poll the coordination link once per pass, between ticks
+# (firmware/coordination_link.py): it never waits for the broker.
 import time
 
 from controller.compat import MAX_STEP_MS
@@ -36,7 +39,38 @@ class Board:
         self.lockstep = lockstep
         self.host_timeout_ms = profile.get("host_timeout_ms", 10000) if host_timeout_ms is None else int(host_timeout_ms)
         self.rx = bytearray(64)
+        self.link = self.make_link(folder)
         self.write_outputs()
+
+    def make_link(self, folder):
+        # The network link, when network.json is on flash and valid; a board
+        # without it (or with bad settings) runs its signals all the same.
+        from firmware import network_settings
+
+        try:
+            settings = network_settings.load(folder)
+        except network_settings.SettingsError as e:
+            console("NETWORK OFF: " + "; ".join(e.errors))
+            return None
+        if settings is None:
+            return None
+        from firmware.coordination_link import CoordinationLink
+
+        console("network: broker %s:%d%s, report every %d ms" % (
+            settings["host"], settings["port"], " (TLS)" if settings["tls"] else "", settings["report_period_ms"]))
+        return CoordinationLink(settings, console)
+
+    def poll_link(self, now):
+        # Once per loop pass, between ticks. Wall clock for reports and plan
+        # validity: the board's RTC (set by NTP), Unix epoch ms.
+        link = self.link
+        if link.ctl is not self.station.ctl:
+            link.attach(self.station.ctl, now)
+        try:
+            wall = time.time_ns() // 1000000
+        except AttributeError:  # a port without time_ns: whole seconds
+            wall = int(time.time()) * 1000
+        link.poll(now, wall)
 
     def write_outputs(self):
         st = self.station
@@ -90,6 +124,8 @@ class Board:
                 st.tick(time.ticks_diff(now, blink_at), None)
                 blink_at = now
                 self.write_outputs()
+            if self.link is not None:
+                self.poll_link(now)
 
     def serve_free_running(self):
         st = self.station
@@ -112,6 +148,11 @@ class Board:
                 if st.ctl is not None and st.ctl.flashing and not flashing:
                     srv.report_fault(st.ctl.monitor.fault, st.ctl.monitor.fault_group, "conflict monitor latched flash")
                 e = 0
+            if self.link is not None:
+                self.poll_link(now)
+                e = time.ticks_diff(time.ticks_ms(), last)
+                if e > tick_ms:
+                    e = tick_ms  # the link took a while: look at the wire, tick at once
             n = self.port.read_into(self.rx, tick_ms - e)
             if n:
                 srv.feed(self.rx, n)
