@@ -11,6 +11,12 @@ The core gets nothing but presence bits: no queues, positions, speeds or
 waiting times. Outputs in the run directory: tripinfo.xml, statistics.xml,
 edgedata.xml, signals.csv (one row per state change), events.csv (the cores'
 high-resolution events) and summary.json (metrics and provenance).
+With a corridor file (RunOptions.corridor_file) SUMO also writes fcd.xml for
+the corridor's edges only, and summary.json gets the arterial metrics
+(sim/arterial_metrics.py). Callers can hook in per step (``step_hooks``, called
+with the SUMO time after every step, once the cores have been stepped) and add
+sections to summary.json (``summary_hooks``); that is how ampelwerk/ wires the
+coordinator in without sim/ importing it.
 Times: SUMO seconds at the boundary, integer ms towards the core.
 """
 
@@ -35,6 +41,10 @@ DEFAULT_END_S = 3600.0
 # controller_factory(tls_id, intersection) -> controller-shaped object
 # (attributes ix, outputs, flashing; step(elapsed_ms, presence) -> outputs; drain_events())
 ControllerFactory = Callable[[str, Any], Any]
+# step_hook(now_s): called after every SUMO step, once the cores have been stepped and shown
+StepHook = Callable[[float], None]
+# summary_hook() -> dict merged into summary.json after the run (before it is written)
+SummaryHook = Callable[[], dict]
 
 
 def controller_names() -> list[str]:
@@ -64,6 +74,7 @@ class RunOptions:
     use_traci: bool = False  # TraCI with plain sumo (same path as --gui)
     sumo_options: list[str] = field(default_factory=list)
     progress: bool = True
+    corridor_file: Path | None = None  # ampelwerk-corridor/1: write fcd.xml on its edges, arterial metrics
 
 
 @dataclass
@@ -154,7 +165,21 @@ def _sumo_args(opts: RunOptions, begin: float, end: float, additional: list[str]
         args += ["--tripinfo-output", str(out / "tripinfo.xml"),
                  "--tripinfo-output.write-unfinished", "true", "--tripinfo-output.write-undeparted", "true",
                  "--statistic-output", str(out / "statistics.xml"), "--edgedata-output", str(out / "edgedata.xml")]
+        if opts.corridor_file is not None:
+            args += _fcd_args(opts)
     return args + list(opts.sumo_options)
+
+
+def _fcd_args(opts: RunOptions) -> list[str]:
+    """SUMO floating car data on the corridor's edges only (speed, lane, position; every step)."""
+    from sim.arterial_metrics import corridor_edges, load_geometry
+
+    out = Path(opts.out_dir)
+    edges = corridor_edges(load_geometry(Path(opts.corridor_file)))
+    sel = out / "corridor_edges.txt"
+    sel.write_text("".join("edge:%s\n" % e for e in edges))
+    return ["--fcd-output", str(out / "fcd.xml"), "--fcd-output.filter-edges.input-file", str(sel),
+            "--fcd-output.attributes", "speed,pos,lane"]
 
 
 def _probe(opts: RunOptions, begin: float, end: float) -> dict:
@@ -252,11 +277,14 @@ def _make_cores(opts: RunOptions, factory: ControllerFactory | None, imported: I
 
 
 def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
-        imported: Imported | None = None) -> dict:
+        imported: Imported | None = None, step_hooks: list[StepHook] | None = None,
+        summary_hooks: list[SummaryHook] | None = None) -> dict:
     """Run one simulation and write the run directory; returns the summary (also in summary.json).
 
     ampelwerk-* runs import the scenario unless ``imported`` is given, and build each
     traffic light's controller with ``controller_factory`` (default: an in-process core).
+    ``step_hooks`` are called with the SUMO time (s) after every step, after the cores
+    were stepped; ``summary_hooks`` return dicts merged into the summary at the end.
     """
     from sim.metrics import run_metrics
     from sim.peers import MaxPressure, has_green_phase, read_net_info, write_actuated_programs, write_pressure_detectors
@@ -332,6 +360,8 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
                 p.step(conn, now)
             for tls in infos:
                 signals.record(now + lag[tls], tls, conn.trafficlight.getRedYellowGreenState(tls))
+            for hook in step_hooks or ():
+                hook(now)
             if bar is not None and k % 50 == 0:
                 bar[0].update(bar[1], completed=k)
     finally:
@@ -366,6 +396,14 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},
     }
     summary.update(run_metrics(out, approaches))
+    if opts.corridor_file is not None:
+        from sim.arterial_metrics import arterial_metrics, load_geometry
+
+        summary["corridor_file"] = str(opts.corridor_file)
+        summary["arterial"] = arterial_metrics(out / "fcd.xml", load_geometry(Path(opts.corridor_file)),
+                                               opts.step_length)
+    for hook in summary_hooks or ():
+        summary.update(hook())
     (out / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     return summary
 
