@@ -17,11 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     f = verbs.add_parser("flash", help="install the bundle (and a config) on a board with mpremote")
     f.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyACM0")
     f.add_argument("--config", help="intersection config JSON to store as config.json")
+    f.add_argument("--network", help="network settings JSON (MQTT broker, key; docs/firmware.md) to store as network.json")
     f.add_argument("--bundle", help="an existing bundle folder (default: build a fresh one)")
     f.add_argument("--dry-run", action="store_true", help="print the mpremote commands only")
     f.set_defaults(func=flash)
     v = verbs.add_parser("virtual", help="run the firmware on unix MicroPython behind a pty until Ctrl-C")
     v.add_argument("--config", help="config JSON on the virtual board's flash (default: none; upload one)")
+    v.add_argument("--network", help="network settings JSON: the board joins the MQTT broker (docs/firmware.md)")
     v.set_defaults(func=virtual)
 
 
@@ -63,7 +65,12 @@ def flash(args: argparse.Namespace) -> int:
             if args.config:
                 config = Path(tmp, "config.json")
                 config.write_bytes(compact_config(Path(args.config)))
-            cmds = flash_commands(args.port, bundle, config)
+            extra = []
+            if args.network:
+                from firmware.host_flash import network_files
+
+                extra = network_files(Path(args.network), Path(tmp, "network"))
+            cmds = flash_commands(args.port, bundle, config, extra)
             for cmd in cmds:
                 print(" ".join(cmd[1:]))
             if not args.dry_run:
@@ -71,7 +78,7 @@ def flash(args: argparse.Namespace) -> int:
                 print("flashed %s" % args.port)
         except ConfigError as e:
             raise _user_error(e) from None
-        except (FileNotFoundError, RuntimeError) as e:
+        except (FileNotFoundError, RuntimeError, ValueError) as e:
             raise _user_error(e) from None
     return 0
 
@@ -86,10 +93,10 @@ def virtual(args: argparse.Namespace) -> int:
             load_file(args.config)
         except ConfigError as e:
             raise _user_error(e) from None
-    board = VirtualBoard(args.config, echo_console=True)
+    board = VirtualBoard(args.config, echo_console=True, network=args.network)
     try:
         port = board.start()
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:
         raise _user_error(e) from None
     print("virtual board on %s (lockstep mode); Ctrl-C stops it" % port, flush=True)
     import signal

@@ -142,6 +142,7 @@ class MqttBus:
         self.client = c
         self._host, self._port, self._keepalive = host, port, keepalive_s
         self._timeout = connect_timeout_s
+        self._stopping = False
 
     # paho callbacks (network thread)
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -161,6 +162,8 @@ class MqttBus:
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
         self.disconnects += 1
+        if self._stopping:
+            return
         log.warning("disconnected from %s (%s); reconnecting", self.url, reason_code)
 
     def _on_message(self, client, userdata, msg) -> None:
@@ -181,6 +184,8 @@ class MqttBus:
         return self
 
     def stop(self) -> None:
+        """Disconnect cleanly (the broker keeps a persistent session) and stop the network thread."""
+        self._stopping = True
         self.client.disconnect()
         self.client.loop_stop()
 

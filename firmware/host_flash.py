@@ -27,8 +27,41 @@ def compact_config(path: Path) -> bytes:
     return json.dumps(ix.raw, separators=(",", ":")).encode()
 
 
-def flash_commands(port: str, bundle: Path, config_file: Path | None = None) -> list[list[str]]:
-    """The mpremote invocations that put bundle (and config_file, already compact) on the board."""
+def network_files(path: Path, folder: Path) -> list[Path]:
+    """network.json and its CA certificate as they go on flash, written into folder; returns their paths.
+
+    The settings are checked as the board checks them (every problem listed in the
+    ValueError). A relative ``ca_file`` is found next to the settings file; on flash
+    it lies next to network.json under its own file name.
+    """
+    from firmware import network_settings
+
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise ValueError("network settings %s: %s" % (path, e)) from None
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    if isinstance(raw, dict) and isinstance(raw.get("ca_file"), str) and raw["ca_file"]:
+        ca = Path(raw["ca_file"])
+        ca = ca if ca.is_absolute() else path.parent / ca
+        if ca.exists():
+            (folder / ca.name).write_bytes(ca.read_bytes())
+            raw["ca_file"] = ca.name
+            out.append(folder / ca.name)
+    try:
+        network_settings.check(raw, str(folder))
+    except network_settings.SettingsError as e:
+        raise ValueError("network settings %s:\n  %s" % (path, "\n  ".join(e.errors))) from None
+    (folder / network_settings.FILE_NAME).write_text(json.dumps(raw, separators=(",", ":")))
+    return [folder / network_settings.FILE_NAME] + out
+
+
+def flash_commands(port: str, bundle: Path, config_file: Path | None = None,
+                   extra_files: list[Path] = ()) -> list[list[str]]:
+    """The mpremote invocations that put bundle (and config_file, already compact, and
+    extra_files such as network_files(), each under its own name) on the board."""
     base = [sys.executable, "-m", "mpremote", "connect", port]
     dirs = sorted({p.parent.relative_to(bundle).as_posix() for p in bundle.rglob("*.mpy")})
     cmds = [base + ["fs", "mkdir", ":" + d] for d in dirs]
@@ -36,6 +69,8 @@ def flash_commands(port: str, bundle: Path, config_file: Path | None = None) -> 
         cmds.append(base + ["fs", "cp", str(p), ":" + p.relative_to(bundle).as_posix()])
     if config_file is not None:
         cmds.append(base + ["fs", "cp", str(config_file), ":config.json"])
+    for f in extra_files:
+        cmds.append(base + ["fs", "cp", str(f), ":" + Path(f).name])
     # main.py last: a board interrupted mid-flash does not boot half a bundle
     cmds.append(base + ["fs", "cp", str(bundle / "main.py"), ":main.py"])
     cmds.append(base + ["reset"])

@@ -3,7 +3,8 @@
 ``VirtualBoard(config)`` starts ``micropython firmware/main.py`` in lockstep
 mode with a private flash directory, opens a pseudo-terminal in raw mode and
 relays bytes between the pty and the firmware's stdin/stdout. Serial clients
-open ``board.port`` like any serial device. Use it as a context manager
+open ``board.port`` like any serial device. With ``network`` (a network.json,
+docs/firmware.md) the board joins an MQTT broker as well. Use it as a context manager
 (``with VirtualBoard(cfg) as port: ...``) or via ``ampelwerk firmware virtual``.
 Host side (CPython).
 """
@@ -32,8 +33,10 @@ class VirtualBoard:
     """The firmware under the unix MicroPython, reachable as a serial port."""
 
     def __init__(self, config: str | Path | None = None, echo_console: bool = False,
-                 micropython: str | None = None, heap: str | None = None, host_timeout_ms: int | None = None):
+                 micropython: str | None = None, heap: str | None = None, host_timeout_ms: int | None = None,
+                 network: str | Path | None = None):
         self.config = Path(config) if config else None
+        self.network = Path(network) if network else None  # network.json for the board's MQTT link
         self.echo_console = echo_console
         self.micropython = micropython
         self.heap = heap
@@ -53,6 +56,15 @@ class VirtualBoard:
         if self.config is not None:
             raw = json.loads(self.config.read_text())  # compact, as 'firmware flash' stores it
             Path(self._flash.name, "config.json").write_text(json.dumps(raw, separators=(",", ":")))
+        if self.network is not None:
+            from firmware.host_flash import network_files
+
+            try:
+                network_files(self.network, Path(self._flash.name))
+            except ValueError:
+                self._flash.cleanup()
+                self._flash = None
+                raise
         cmd = [self.micropython or find_micropython()]
         if self.heap:
             cmd += ["-X", "heapsize=" + self.heap]

@@ -93,6 +93,33 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
     return raw
 
 
+def random_plan(rnd: random.Random, ix, seq: int, wall_ms: int, key: bytes) -> bytes:
+    """A signed plan payload for the intersection `ix` at wall time `wall_ms`: mostly
+    valid (random coordinated stage, splits, offset, validity of 20 s to 15 min),
+    sometimes out of bounds, stale, or not yet valid."""
+    from controller.coordination_messages import Plan, encode_plan
+    from controller.plan_validation import stage_minimum_ms
+
+    k = len(ix.sequence)
+    first = rnd.randrange(k)
+    order = [ix.sequence[(first + p) % k] for p in range(k)]
+    splits = [stage_minimum_ms(ix, s, order[(p + 1) % k]) + rnd.choice([0, rnd.randint(0, 30000)])
+              for p, s in enumerate(order)]
+    if sum(splits) < 20000:
+        splits[0] += 20000 - sum(splits)
+    if rnd.random() < 0.1:  # out of bounds: a split below its minimum
+        splits[rnd.randrange(k)] -= 1
+    cycle = sum(splits)
+    valid_from = wall_ms - rnd.randint(0, 5000)
+    valid_until = wall_ms + rnd.choice([20000, 60000, 200000, 900000, rnd.randint(1000, 900000)])
+    if rnd.random() < 0.05:
+        valid_from, valid_until = wall_ms + 60000, wall_ms + 120000  # not yet valid
+    ref = wall_ms - rnd.randint(0, 10**9)
+    plan = Plan(ix.id, "main", seq, ref, valid_from, valid_until, cycle, rnd.randrange(cycle),
+                [ix.stage_ids[s] for s in order], splits)
+    return encode_plan(plan, key)
+
+
 @st.composite
 def configs(draw, strategies=("actuated", "fixed", "adaptive")) -> dict:
     seed = draw(st.integers(0, 2**32 - 1))

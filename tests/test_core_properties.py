@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from controller.config import load_dict
 from controller.core import Controller
 from controller.signal_states import GREEN, RED, YELLOW
-from tests.core_config_strategy import configs
+from tests.core_config_strategy import configs, random_plan
 
 
 class InvariantChecker:
@@ -135,3 +135,53 @@ def test_same_inputs_give_the_same_trace(raw: dict, seed: int) -> None:
     b = drive(raw, seed, ticks=3000)
     assert a[2] == b[2]
     assert a[1].drain_events() == b[1].drain_events()
+
+
+def drive_coordinated(raw: dict, seed: int, ticks: int, tick_ms: int = 100):
+    """Like drive(), with a coordination agent offered random plans at random times
+    (valid ones, refreshes, out-of-bounds, not yet valid, replays) and sometimes a
+    cleared plan; plans run out by their validity on the controller's clock."""
+    from controller.coordination_agent import CoordinationAgent
+    from controller.coordination_messages import MODE_COORDINATED, MODE_TRANSITION
+
+    key = b"k" * 32
+    ctl = Controller(load_dict(raw))
+    agent = CoordinationAgent(ctl, key)
+    chk = InvariantChecker(raw)
+    rnd = random.Random(seed)
+    pres = bytearray(ctl.ix.n_detectors)
+    busy = rnd.uniform(0.005, 0.1)
+    wall = 1795305600000 + rnd.randint(0, 10**9)
+    seq = 0
+    last = None
+    modes = set()
+    for _ in range(ticks):
+        for i in range(len(pres)):
+            if rnd.random() < (0.3 if pres[i] else busy):
+                pres[i] ^= 1
+        elapsed = rnd.choice((tick_ms, tick_ms, tick_ms, tick_ms - 37, tick_ms + 53, 0, 1000))
+        out = ctl.step(elapsed, pres)
+        agent.advance(elapsed)
+        wall += elapsed
+        chk.step(elapsed, out)
+        modes.add(agent.mode)
+        u = rnd.random()
+        if u < 0.002:
+            seq += 1
+            last = random_plan(rnd, ctl.ix, seq, wall, key)
+            agent.offer_plan(last, wall)
+        elif u < 0.0025 and last is not None:
+            agent.offer_plan(last, wall)  # a replay
+        elif u < 0.0027:
+            ctl.strategy.clear_plan()
+    return chk, ctl, modes & {MODE_COORDINATED, MODE_TRANSITION}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=configs(strategies=("coordinated",)), seed=st.integers(0, 2**31))
+def test_safety_invariants_hold_under_random_plans(raw: dict, seed: int) -> None:
+    chk, ctl, coordinated = drive_coordinated(raw, seed, ticks=12000)
+    assert chk.violations == []
+    assert not ctl.flashing, "monitor tripped on kernel output: fault %d" % ctl.monitor.fault
+    assert chk.green_starts > 0
+    assert coordinated, "no plan was ever in force"

@@ -137,3 +137,34 @@ def test_losing_the_broker_never_stops_the_signals_and_loses_no_report(micropyth
         board.stop()
         sub.close()
         broker.stop()
+
+
+def test_virtual_board_in_lockstep_joins_the_broker(micropython: str, tmp_path: Path) -> None:
+    # `ampelwerk firmware virtual --network FILE`: the bench ticks the board, the link reports
+    import json
+
+    from controller.config import load_file
+    from firmware.host_virtual import VirtualBoard
+    from hil.proxy import DeviceController
+    from tests.conftest import EXAMPLE_CONFIG
+
+    broker = start_broker(tmp_path / "broker", tls=True)
+    sub = Subscriber(broker)
+    flash = board_flash(tmp_path / "settings", broker, tls=True)
+    network = json.loads((flash / "network.json").read_text())
+    network["ca_file"] = str(broker.ca_file)  # a host path: copied onto the virtual flash
+    (tmp_path / "net.json").write_text(json.dumps(network))
+    ix = load_file(EXAMPLE_CONFIG)
+    board = VirtualBoard(EXAMPLE_CONFIG, network=tmp_path / "net.json")
+    try:
+        with board as port, DeviceController(port, ix) as dev:
+            presence = bytearray(ix.n_detectors)
+            end = time.monotonic() + 15
+            while time.monotonic() < end and len(report_seqs(sub)) < 2:
+                dev.step(100, presence)
+                time.sleep(0.02)
+        assert report_seqs(sub)[:2] == [1, 2], board.console
+        assert any("mqtt: connected" in line for line in board.console)
+    finally:
+        sub.close()
+        broker.stop()

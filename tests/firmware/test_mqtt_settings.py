@@ -134,3 +134,27 @@ def test_username_must_be_the_controller_id() -> None:
     good.agent = good.client = None
     good.attach(ctl)
     assert good.agent is not None and good.client.user == "example-4leg" and good.errors == 0
+
+
+def test_network_files_for_flash_and_the_virtual_board(tmp_path: Path) -> None:
+    from firmware.host_flash import flash_commands, network_files
+
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "broker-ca.der").write_bytes(b"\x30\x82der")
+    src = tmp_path / "net.json"
+    src.write_text(json.dumps({"host": "broker.city", "tls": True, "ca_file": "certs/broker-ca.der", "password": "p",
+                               "plan_key": KEY}))
+    files = network_files(src, tmp_path / "flash")
+    assert [f.name for f in files] == ["network.json", "broker-ca.der"]
+    assert json.loads(files[0].read_text())["ca_file"] == "broker-ca.der"
+    assert ns.load(str(tmp_path / "flash"))["ca_der"] == b"\x30\x82der"  # what the board will read
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "main.py").write_text("")
+    cmds = [c[5:] for c in flash_commands("/dev/ttyACM0", bundle, None, files)]
+    assert ["fs", "cp", str(files[0]), ":network.json"] in cmds and ["fs", "cp", str(files[1]), ":broker-ca.der"] in cmds
+    assert cmds[-2][-1] == ":main.py"  # still last before the reset
+    src.write_text(json.dumps({"host": "broker.city", "port": 0, "password": "p", "plan_key": "00"}))
+    with pytest.raises(ValueError) as e:
+        network_files(src, tmp_path / "flash2")
+    assert "port=0 is outside 1..65535" in str(e.value) and "plan_key=2 characters" in str(e.value)
