@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                          description="Runs one controller on every traffic light; SUMO options after `--` are "
                                      "passed to SUMO as they are (e.g. -- --time-to-teleport -1).")
     r.add_argument("scenario", help="bundled scenario name or .sumocfg")
-    r.add_argument("--controller", required=True, help="fixed, sumo-actuated, max-pressure or ampelwerk-<strategy>")
+    r.add_argument("--controller", help="fixed, sumo-actuated, max-pressure or ampelwerk-<strategy>; with "
+                                        "--coordinated the strategy of the lights off the corridor (default "
+                                        "ampelwerk-adaptive)")
     r.add_argument("--out", required=True, help="run directory (tripinfo, statistics, signals, events, summary)")
     _common(r)
     r.add_argument("--seed", type=int, default=1, help="SUMO random seed (default 1)")
@@ -32,6 +34,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--traci", action="store_true", help="use TraCI with plain sumo (the --gui code path)")
     r.add_argument("--device", metavar="PORT", help="serial URL of a board that runs one traffic light (HIL)")
     r.add_argument("--device-tls", metavar="ID", help="traffic light the board runs (default: the first)")
+    r.add_argument("--coordinated", action="store_true",
+                   help="green wave: the corridor's lights run the coordinated strategy under the corridor "
+                        "coordinator, in-process (same as --controller ampelwerk-coordinated; docs/coordination.md)")
+    r.add_argument("--broker", metavar="URL", help="with --coordinated: plans and reports over MQTT instead of "
+                                                 "in-process: 'local' starts a private mosquitto, or "
+                                                 "mqtt[s]://host:port")
+    r.add_argument("--mqtt-passwords", metavar="FILE", help="with --broker URL: JSON {username: password} for "
+                                                           "'coordinator' and each controller id")
+    r.add_argument("--ca", metavar="FILE", help="with an mqtts:// --broker: the CA certificate to trust")
     r.add_argument("--fail-loop", action="append", default=[], metavar="ID=on|off",
                    help="make an E1 loop of the imported configs fail for the whole run: stuck on, or off (dead); "
                         "repeatable")
@@ -156,11 +167,21 @@ def run_cmd(args: argparse.Namespace) -> int:
     from sim.runner import import_for_run, run
     from sim.sumo_session import SumoError
 
-    controller = _controllers(args.controller)[0]
+    from ampelwerk.sim_coordination import COORDINATED_CONTROLLER
+
+    coordinated = args.coordinated or args.controller == COORDINATED_CONTROLLER
+    if args.controller is None and not coordinated:
+        raise UserError("give --controller NAME (or --coordinated)")
+    controller = COORDINATED_CONTROLLER if coordinated else _controllers(args.controller)[0]
+    for flag in ("broker", "mqtt_passwords", "ca"):
+        if getattr(args, flag) and not coordinated:
+            raise UserError("--%s goes with --coordinated" % flag.replace("_", "-"))
     opts = _options(args, _scenario(args.scenario), controller, Path(args.out))
     factory = imported = None
     try:
-        if args.device:
+        if coordinated:
+            s = _run_coordinated(args, opts)
+        elif args.device:
             if not controller.startswith("ampelwerk-"):
                 raise UserError("--device runs the ampelwerk core on a board: use --controller ampelwerk-<strategy>")
             imported = import_for_run(opts)
@@ -170,17 +191,60 @@ def run_cmd(args: argparse.Namespace) -> int:
                 raise UserError("--device-tls %s is not a traffic light of %s (traffic lights: %s)"
                                 % (device_tls, opts.scenario.name, ", ".join(tls_ids)))
             factory = _device_factory(args.device, device_tls, controller[len("ampelwerk-"):])
-        s = run(opts, controller_factory=factory, imported=imported)
-    except (SumoError, MetricsError, ValueError) as e:  # ValueError: e.g. an unknown strategy name
+        if not coordinated:
+            s = run(opts, controller_factory=factory, imported=imported)
+    except (SumoError, MetricsError, ValueError, OSError) as e:  # ValueError: e.g. an unknown strategy name
         raise UserError(str(e)) from None
     print("%s on %s, seed %d: delay %.1f s per scheduled vehicle (%d scheduled: %d arrived, %d running at end, "
           "%d never inserted), trip %.1f s, waiting %.1f s, teleports %d, collisions %d, wall %.1f s -> %s" % (
               controller, opts.scenario.name, opts.seed, s["delay_s"], s["vehicles_scheduled"], s["arrived"],
               s["running_at_end"], s["never_inserted"], s["mean_trip_duration_s"], s["mean_waiting_time_s"],
               s["teleports"], s["collisions"], s["wall_s"], opts.out_dir))
+    if s.get("arterial"):
+        print(_arterial_line(s["arterial"]))
+    if s.get("coordination"):
+        c = s["coordination"]
+        print("coordination (%s): %d reports, %d plans sent, %d accepted, %d refused" % (
+            c["transport"], c["counters"]["reports"], c["counters"]["plans_sent"], c["counters"]["accepted"],
+            c["counters"]["rejected"]))
     if s.get("monitor_flash"):
         print("CONFLICT MONITOR LATCHED FLASH at: %s" % ", ".join(s["monitor_flash"]))
     return 0
+
+
+def _arterial_line(a: dict) -> str:
+    parts = []
+    for d in ("forward", "backward"):
+        m = a[d]["inner"]
+        if m["vehicles"]:
+            parts.append("%s %d veh, %.2f stops/veh, %.1f s" % (d, m["vehicles"], m["stops_per_vehicle"],
+                                                                m["travel_time_s"]))
+    return "arterial %s (stop line 1 to %d): %s" % (a["corridor"], len(a["tls"]), "; ".join(parts) or "no vehicles")
+
+
+def _run_coordinated(args: argparse.Namespace, opts) -> dict:
+    """sim run --coordinated: in-process coordinator, or over --broker."""
+    from ampelwerk.cli import UserError
+    from ampelwerk.sim_coordination import BrokerSpec, run_coordinated
+    from coordinator.bus import BusError
+    from coordinator.corridors import CorridorError
+    from coordinator.local_broker import BrokerError
+
+    free = args.controller if args.controller not in (None, "ampelwerk-coordinated") else "ampelwerk-adaptive"
+    if not free.startswith("ampelwerk-"):
+        raise UserError("--coordinated: --controller names the ampelwerk strategy of the lights off the corridor "
+                        "(e.g. ampelwerk-adaptive), not %s" % free)
+    for name in ("mqtt_passwords", "ca"):
+        f = getattr(args, name)
+        if f and not Path(f).is_file():
+            raise UserError("--%s %s: no such file" % (name.replace("_", "-"), f))
+    broker = BrokerSpec(args.broker, Path(args.mqtt_passwords) if args.mqtt_passwords else None,
+                        Path(args.ca) if args.ca else None) if args.broker else None
+    try:
+        return run_coordinated(opts, corridor_file=opts.corridor_file, broker=broker,
+                               free_strategy=free[len("ampelwerk-"):])
+    except (CorridorError, BusError, BrokerError) as e:
+        raise UserError(str(e)) from None
 
 
 def compare_cmd(args: argparse.Namespace) -> int:
@@ -199,8 +263,12 @@ def compare_cmd(args: argparse.Namespace) -> int:
     scenarios = [_scenario(s) for s in args.scenarios]
     out = Path(args.out)
     template = _options(args, scenarios[0], controllers[0], out)
+    from ampelwerk.sim_coordination import COORDINATED_CONTROLLER, run_in_compare
+
+    coordinated = COORDINATED_CONTROLLER in controllers
     try:
-        runs, failures = compare(scenarios, controllers, seeds, out, template, args.jobs)
+        runs, failures = compare(scenarios, controllers, seeds, out, template, args.jobs,
+                                 runners={COORDINATED_CONTROLLER: run_in_compare}, derive_corridors=coordinated)
     except SumoError as e:
         raise UserError(str(e)) from None
     print()

@@ -12,10 +12,15 @@ assumptions are in docs/coordination.md ("Cycle and splits"):
   rounded up to whole seconds; the corridor runs the largest C0 of its
   intersections (the critical one), clamped to the corridor's bounds and to
   every intersection's minimum cycle;
-* splits: every stage gets the green that gives it the critical
-  intersection's degree of saturation (at least its minimum green), whole
-  seconds; the slack goes to the coordinated stage. When that does not fit,
-  the green above the minimums is shared in proportion to the flow ratios.
+* splits, by one of two rules (SPLIT_RULES):
+  - ``equal-saturation`` (default): the green above the minimums is shared in
+    proportion to the stages' flow ratios (Webster's rule: every stage of the
+    intersection runs at about the same degree of saturation);
+  - ``slack-to-main``: every side stage gets the green that gives it the
+    critical intersection's degree of saturation (at least its minimum
+    green), whole seconds, and the slack goes to the coordinated stage; when
+    that does not fit, the equal-saturation rule.
+  docs/coordination.md has the delay both rules gave in SUMO.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from controller.intersection import DETECTOR_STOP_BAR
 from coordinator.corridors import Corridor, CorridorIntersection, minimum_cycle_ms
 
 SATURATION_FLOW_VPH_PER_LANE = 1800.0
+SPLIT_RULES = ("equal-saturation", "slack-to-main")
 Y_LIMIT = 0.95  # flow-ratio sum above which Webster's formula is meaningless: run the longest cycle
 
 
@@ -53,6 +59,7 @@ class CycleChoice:
     flow_ratio_sum: float
     lost_time_ms: int
     measured: bool
+    searched_to_ms: int | None = None  # cycles from Webster's up to this were tried for bandwidth (None: not)
 
 
 def group_lanes(ci: CorridorIntersection, group: int) -> int:
@@ -138,7 +145,8 @@ def critical_saturation(corridor: Corridor, flows: dict[str, dict[str, float]], 
 
 def intersection_splits(ci: CorridorIntersection, cycle_ms: int, flows_vph: dict[str, float] | None,
                         saturation_x: float | None,
-                        saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE) -> Timing:
+                        saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE,
+                        split_rule: str = SPLIT_RULES[0]) -> Timing:
     """Splits for one intersection (see module header); they sum to cycle_ms exactly."""
     order = ci.stage_order()
     ids = [ci.ix.stage_ids[s] for s in order]
@@ -150,7 +158,7 @@ def intersection_splits(ci: CorridorIntersection, cycle_ms: int, flows_vph: dict
         greens = None
     else:
         ratios = stage_flow_ratios(ci, flows_vph, saturation_vph_per_lane)
-        x = saturation_x if saturation_x and saturation_x > 0 else None
+        x = saturation_x if saturation_x and saturation_x > 0 and split_rule == "slack-to-main" else None
         greens = None
         if x is not None:
             # side stages: the green that gives them the critical degree of saturation, whole seconds

@@ -35,9 +35,9 @@ from controller.coordination_messages import (
     MODE_NAMES,
 )
 
-from coordinator.corridor_plan import CorridorTiming, add_offsets, compute_splits
+from coordinator.corridor_plan import CYCLE_SEARCH_SPAN, CorridorTiming, add_offsets, compute_splits
 from coordinator.corridors import Corridor
-from coordinator.cycle_splits import SATURATION_FLOW_VPH_PER_LANE
+from coordinator.cycle_splits import SATURATION_FLOW_VPH_PER_LANE, SPLIT_RULES
 from coordinator.hysteresis import TimingHysteresis
 from coordinator.plan_seq_store import SeqStore
 from coordinator.report_window import ReportTracker
@@ -62,6 +62,8 @@ class CoordinatorOptions:
     hysteresis_confirmations: int = 2
     saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE
     weights: tuple[float, float] = (1.0, 1.0)  # forward, backward bandwidth weights
+    split_rule: str = SPLIT_RULES[0]  # "equal-saturation" or "slack-to-main" (coordinator/cycle_splits.py)
+    cycle_span: float = CYCLE_SEARCH_SPAN  # cycles from Webster's to this multiple are tried for bandwidth; 1: off
     ref_ms: int = DEFAULT_REF_MS
     state_path: str | None = None  # seq state file; None: in memory only
     seed: int = 1
@@ -81,6 +83,10 @@ class CoordinatorOptions:
             errors.append("hysteresis_fraction=%r is outside 0..1" % (self.hysteresis_fraction,))
         if self.hysteresis_confirmations < 1:
             errors.append("hysteresis_confirmations=%r is below 1" % (self.hysteresis_confirmations,))
+        if self.split_rule not in SPLIT_RULES:
+            errors.append("split_rule=%r is not one of %s" % (self.split_rule, ", ".join(SPLIT_RULES)))
+        if not 1 <= self.cycle_span <= 3:
+            errors.append("cycle_span=%r is outside 1..3 (1: no cycle search)" % (self.cycle_span,))
         if not 300 <= self.saturation_vph_per_lane <= 3000:
             errors.append("saturation_vph_per_lane=%r is outside 300..3000 veh/h" % (self.saturation_vph_per_lane,))
         return errors
@@ -249,7 +255,8 @@ class CoordinatorService:
         o = self.options
         for cs in self.corridors.values():
             flows = self.flows(cs.corridor, wall_ms)
-            choice, timings = compute_splits(cs.corridor, flows, o.saturation_vph_per_lane)
+            choice, timings = compute_splits(cs.corridor, flows, o.saturation_vph_per_lane, o.split_rule,
+                                             o.cycle_span, o.weights)
             if choice.measured and not cs.measured:
                 cs.hysteresis.current = None  # first counts: leave the no-data timing at once
             take = cs.hysteresis.offer(timings)
@@ -296,16 +303,19 @@ class CoordinatorService:
         for p in plans:
             link = self.links[p.controller_id]
             payload = encode_plan(p, self.keys[p.controller_id])
-            try:
-                self.publish("%s/%s/plan" % (self.options.prefix, p.controller_id), payload, True)
-            except Exception:
-                log.exception("publishing plan seq %d for %s failed; retrying later", p.seq, p.controller_id)
-                link.retry_at_ms = wall_ms + self.options.retry_ms
-                continue
+            before = (link.last_sent_ms, link.last_sent_seq, link.sent_version, link.retry_at_ms)
+            # noted before publishing: an in-process bus hands the answer back from inside publish()
             link.last_sent_ms = wall_ms
             link.last_sent_seq = p.seq
             link.sent_version = self.corridors[link.corridor_id].version
             link.retry_at_ms = None
+            try:
+                self.publish("%s/%s/plan" % (self.options.prefix, p.controller_id), payload, True)
+            except Exception:
+                log.exception("publishing plan seq %d for %s failed; retrying later", p.seq, p.controller_id)
+                link.last_sent_ms, link.last_sent_seq, link.sent_version, _ = before
+                link.retry_at_ms = wall_ms + self.options.retry_ms
+                continue
             self.counters["plans_sent"] += 1
             sent.append((p.controller_id, p.seq))
             log.info("plan %s seq %d: cycle %d offset %d splits %s valid until %d", p.controller_id, p.seq,

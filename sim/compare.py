@@ -20,16 +20,24 @@ from dataclasses import replace
 from pathlib import Path
 
 from sim import report
+from typing import Callable
+
 from sim.runner import Imported, RunOptions, import_for_run, run
 
+RunFunction = Callable[[RunOptions, "Imported | None"], dict]  # one run -> its summary
 
-def _run_one(job: tuple[RunOptions, Imported | None]) -> dict:
-    opts, imported = job
+
+def _run_one(job: tuple[RunOptions, Imported | None, RunFunction | None]) -> dict:
+    opts, imported, run_fn = job
     try:
-        return run(opts, imported=imported)
+        return (run_fn or _plain_run)(opts, imported)
     except Exception as e:  # report the failed run; the others go on
         return {"error": "%s: %s" % (type(e).__name__, e), "scenario": str(opts.scenario),
                 "controller": opts.controller, "seed": opts.seed}
+
+
+def _plain_run(opts: RunOptions, imported: Imported | None) -> dict:
+    return run(opts, imported=imported)
 
 
 def plan(scenarios: list[Path], controllers: list[str], seeds: list[int], out: Path,
@@ -45,16 +53,33 @@ def plan(scenarios: list[Path], controllers: list[str], seeds: list[int], out: P
 
 
 def compare(scenarios: list[Path], controllers: list[str], seeds: list[int], out: Path,
-            template: RunOptions, jobs: int | None = None, log=print) -> tuple[list[dict], list[dict]]:
-    """Run everything, write runs.csv, compare.md and charts; returns (runs, failures)."""
+            template: RunOptions, jobs: int | None = None, log=print,
+            runners: dict[str, RunFunction] | None = None,
+            derive_corridors: bool = False) -> tuple[list[dict], list[dict]]:
+    """Run everything, write runs.csv, compare.md and charts; returns (runs, failures).
+
+    ``runners`` maps a controller name to the function that runs it (``fn(opts, imported)``,
+    a module-level function so worker processes can import it; default: sim.runner.run).
+    ``derive_corridors``: when the template has no corridor file, derive each scenario's
+    arterial (sim/corridor_import.py) once and give it to all its runs, so every controller
+    gets arterial metrics on the same corridor.
+    """
     out.mkdir(parents=True, exist_ok=True)
     planned = plan(scenarios, controllers, seeds, out, template)
     imported: dict[Path, Imported] = {}
-    if any(c.startswith("ampelwerk-") for c in controllers):
+    if any(c.startswith("ampelwerk-") for c in controllers) or derive_corridors:
         for scen in scenarios:
             opts = replace(template, scenario=Path(scen), out_dir=out / report.scenario_label(scen))
             imported[Path(scen)] = import_for_run(opts)
-    work = [(o, imported.get(o.scenario) if o.controller.startswith("ampelwerk-") else None) for o in planned]
+    if derive_corridors and template.corridor_file is None:
+        from sim.corridor_import import write_corridor
+
+        corridor = {scen: write_corridor(scen, imp.configs, out / report.scenario_label(scen) / "corridor.json")[0]
+                    for scen, imp in imported.items()}
+        planned = [replace(o, corridor_file=corridor[o.scenario]) for o in planned]
+    runners = runners or {}
+    work = [(o, imported.get(o.scenario) if o.controller.startswith("ampelwerk-") else None,
+             runners.get(o.controller)) for o in planned]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     log("running %d simulations in %d process%s" % (len(work), jobs, "" if jobs == 1 else "es"))
     results = []

@@ -17,8 +17,9 @@ def test_keys_plan_offsets(tmp_path, capsys):
     assert "give --force" in capsys.readouterr().err
     assert main(["coordinator", "plan", "--corridors", str(ARTERIAL), "--flow", "J3:K2=1500", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)[0]
-    assert plan["cycle_ms"] == 60000 and plan["critical"] == "J3"
-    assert all(sum(v for _, v in i["splits"]) == 60000 for i in plan["intersections"])
+    # Webster's cycle is below the corridor's 60 s floor; the bandwidth search tries 60..90 s
+    assert 60000 <= plan["cycle_ms"] <= 90000 and plan["critical"] == "J3"
+    assert all(sum(v for _, v in i["splits"]) == plan["cycle_ms"] for i in plan["intersections"])
     assert main(["coordinator", "plan", "--corridors", str(ARTERIAL), "--flow", "J3-K2"]) == 2
     assert "expected ID:GROUP=VPH" in capsys.readouterr().err
     assert main(["coordinator", "offsets", "--corridors", str(ARTERIAL), "--cycle", "60",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from controller.coordination_messages import MODE_FREE, Report, encode_report
 
-from coordinator.corridor_plan import compute_splits
+from coordinator.corridor_plan import compute_splits, compute_timing
 from coordinator.corridors import load_corridors
-from coordinator.cycle_splits import Timing
+from coordinator.cycle_splits import Timing, intersection_splits
 from coordinator.hysteresis import TimingHysteresis
 from coordinator.offsets import alternating_offsets, bandwidths, maximise_bandwidth, one_way_offsets, \
     through_green_ms
@@ -35,16 +35,20 @@ def test_webster_cycle_and_splits_by_hand(tmp_path):
     # J1: K2 (4 stop-bar lanes) 1440 veh/h -> y 0.2; K1 (2 lanes) 540 -> 0.15; Y 0.35, L 10 s
     # C0 = (1.5*10 + 5)/(1 - 0.35) = 30.77 s -> 31 s
     flows = {"J1": {"K2": 1440.0, "K1": 540.0}, "J2": {"K2": 1440.0, "K1": 180.0}}
-    choice, timings = compute_splits(c, flows)
+    choice, timings = compute_splits(c, flows, split_rule="slack-to-main", cycle_span=1)
     assert choice.critical == "J1" and abs(choice.webster_ms - 20000 / 0.65) < 1e-6
     assert choice.cycle_ms == 31000 and choice.lost_time_ms == 10000
     # X = 0.35*31/21; side green = 0.15*31/X = 9 s (+5 s transition); the rest to S1: green 12 s = 0.2*31/X
     assert timings[0] == Timing(31000, ["S1", "S2"], [17000, 14000])
     # J2: side needs 0.05*31/X = 3 s, below its 5 s minimum -> 5 s; slack to the coordinated stage
     assert timings[1] == Timing(31000, ["S1", "S2"], [21000, 10000])
+    # equal saturation (default rule): the 11 s above the 5 s minimums shared 0.2 : 0.05 at J2 -> 8 s : 2 s,
+    # the whole-second remainder (1 s) to the coordinated stage: greens 14 s and 7 s
+    choice, timings = compute_splits(c, flows, cycle_span=1)
+    assert timings[1] == Timing(31000, ["S1", "S2"], [19000, 12000]) and timings[0].split_ms == [17000, 14000]
     # bounds: a 60 s floor wins over Webster; oversaturation runs the longest cycle
     c60 = two_intersections(tmp_path, cycle=(60000, 120000))
-    assert compute_splits(c60, flows)[0].cycle_ms == 60000
+    assert compute_splits(c60, flows, cycle_span=1)[0].cycle_ms == 60000
     jam = {"J1": {"K2": 7000.0, "K1": 3000.0}}
     choice, timings = compute_splits(c60, jam)
     assert choice.cycle_ms == 120000 and choice.webster_ms is None
@@ -52,6 +56,23 @@ def test_webster_cycle_and_splits_by_hand(tmp_path):
     # no counts at all: shortest allowed cycle, equal shares above the minimums
     choice, timings = compute_splits(c60, {})
     assert choice.cycle_ms == 60000 and not choice.measured and timings[0].split_ms == [30000, 30000]
+
+
+def test_cycle_search_finds_the_two_way_band(tmp_path):
+    # Same flows, Webster 31 s; cycles 31..46 s are tried. 300 m at 15 m/s = 20 s. At 45 s the
+    # through greens are 20 s (J1) and 25 s (J2), and offset 20 s gives 20 s bands both ways: as wide
+    # as J1's green, the most a band can be, in both directions -- 40 s of band per 45 s of cycle.
+    c = two_intersections(tmp_path)
+    flows = {"J1": {"K2": 1440.0, "K1": 540.0}, "J2": {"K2": 1440.0, "K1": 180.0}}
+    t = compute_timing(c, flows)
+    assert t.cycle.cycle_ms == 45000 and t.cycle.searched_to_ms == 46000 and t.cycle.webster_ms < 31000
+    assert through_green_ms(c, t.timings, "forward") == [20000, 25000]
+    assert t.offsets_ms == [0, 20000] and (t.bands.forward_ms, t.bands.backward_ms) == (20000, 20000)
+    for cycle in range(31000, 47000, 1000):  # no cycle in the range does better per second of cycle
+        tm = [intersection_splits(ci, cycle, flows[ci.controller_id], None) for ci in c.intersections]
+        assert maximise_bandwidth(c, tm)[1].score / cycle <= 40000 / 45000 + 1e-9, cycle
+    # no counts: no search, the shortest allowed cycle
+    assert compute_timing(c, {}).cycle.cycle_ms == 20000
 
 
 def test_two_intersection_bandwidth_by_hand(tmp_path):
@@ -100,8 +121,9 @@ def test_service_does_not_flap_on_noise_and_follows_a_real_shift(tmp_path):
         it["config"] = str(DATA / "arterial5" / it["config"])
     c_path.write_text(json.dumps(raw))
     corridors = load_corridors(c_path)
+    # Webster's cycle alone (no bandwidth search): the test is about hysteresis on it
     svc = CoordinatorService(corridors, keys_for(corridors[0].controller_ids()), lambda t, p, r: None,
-                             CoordinatorOptions())
+                             CoordinatorOptions(cycle_span=1))
     rng = random.Random(7)
     seq = {cid: 0 for cid in svc.links}
     t0 = 1795333100000
