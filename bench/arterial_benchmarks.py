@@ -187,7 +187,7 @@ def section(args: argparse.Namespace, runs: dict) -> str:
                 r["collisions"], _fmt(_dir(r, "forward", "stops_per_vehicle")),
                 _fmt(_dir(r, "backward", "stops_per_vehicle")),
                 "%d / %d" % (co["counters"]["accepted"], co["counters"]["rejected"]) if co else "-"))
-    lines += ["", "### Time-space diagrams (seed %d, 20 minutes from the middle of the run)" % args.seeds[0], ""]
+    lines += ["", "### Time-space diagrams (seed %d, 10 minutes from the middle of the run)" % args.seeds[0], ""]
     lines += ["![%s](%s)" % (p.stem, p.name) for p in pngs]
     lines += ["", SECTION_END]
     return "\n".join(lines)
