@@ -124,8 +124,18 @@ def timespace_pngs(args: argparse.Namespace) -> list[Path]:
             data = build(run_dir, load_geometry(Path(s["corridor_file"])), mid - 300, mid + 300)
             png = ROOT / "docs" / ("timespace_%s_%s.png" % (scen, ctl.replace("ampelwerk-", "")))
             plot(data, png, "%s, %s, seed %d" % (scen, ctl, args.seeds[0]))
+            _shrink(png)
             pngs.append(png)
     return pngs
+
+
+def _shrink(png: Path) -> None:
+    """A 256-colour palette: thousands of trajectories make a full-colour PNG megabytes big."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        small = im.convert("RGB").quantize(256)
+    small.save(png, optimize=True)
 
 
 def section(args: argparse.Namespace, runs: dict) -> str:
