@@ -35,10 +35,7 @@ class SimulatedController:
     def __init__(self, ix: Intersection, key: bytes, bus: Bus, flows_vph: dict[str, float] | None = None,
                  report_period_ms: int = 60000, clock_skew_ms: int = 0, occupancy_ms: int = 300,
                  seed: int = 1) -> None:
-        try:
-            self.ctl = Controller(ix, "coordinated")
-        except ValueError as e:
-            raise RuntimeError("the core has no coordinated strategy yet (%s)" % e) from None
+        self.ctl = Controller(ix, "coordinated")
         self.ix = ix
         self.agent = CoordinationAgent(self.ctl, key, report_period_ms)
         self.bus = bus

@@ -31,20 +31,8 @@ from tests.coordinator.conftest import PASSWORDS, wait_for
 COORDINATED = ("coordinated", "transition")
 
 
-def _need_coordinated_strategy():
-    from controller.strategies import make_strategy
-    from controller.config import load_file
-    from tests.coordinator.conftest import DATA
-
-    try:
-        make_strategy("coordinated", load_file(str(DATA / "arterial5" / "J1.json")))
-    except ValueError as e:
-        pytest.skip("the core's coordinated strategy is not there yet: %s" % e)
-
-
 @pytest.fixture
 def field(broker, tmp_path):
-    _need_coordinated_strategy()
     from tests.coordinator.field import Field
 
     f = Field(broker, tmp_path / "state.json")
