@@ -87,7 +87,7 @@ class Controller:
         strategy_horizon = getattr(self.strategy, "horizon_ms", None)
         if strategy_horizon is None or not self._running or self.monitor.latched:
             return 0
-        h = self.kernel.horizon_ms()
+        h = self.kernel.horizon_ms(self.demand.call)
         if h:
             for x in (self.detectors.horizon_ms(), self.diagnostics.horizon_ms(), strategy_horizon(self)):
                 if x < h:

@@ -86,20 +86,35 @@ class SafetyKernel:
         self.stage_ms = 0
         return True
 
-    def horizon_ms(self):
+    def horizon_ms(self, calls):
         # How long the kernel can be stepped in one step without a state change
         # or an event falling inside it (host use: see Controller.horizon_ms).
         # Only a stage established for a tick or more is quiet; what remains
-        # is an end-of-red-clearance event still due.
+        # is an end-of-red-clearance event still due, and the walk of a
+        # pedestrian group of the stage whose call (demand.call) waits for its
+        # intergreens to run out.
         if self.mode != MODE_RUN or not self.established or self.stage_ms == 0:
             return 0
         ix = self.ix
+        n = self.n
+        target = ix.stage_mask[self.stage]
         h = TIMER_MAX_MS
-        for g in range(self.n):
+        for g in range(n):
             if self.red_clearance_open[g]:
                 left = ix.clearance_ms[g] + ix.red_clearance_ms[g] - self.since_green_end_ms[g]
                 if left < h:
                     h = left if left > 0 else 0
+            if target[g] and self.state[g] == RED and calls[g] and self.allow_late_start:
+                entry = 0  # when every conflicting group lets it in (_clear_to_enter)
+                for c in ix.conflicts[g]:
+                    left = ix.intergreen_ms[c * n + g] - self.since_green_end_ms[c]
+                    if left > entry:
+                        entry = left
+                    left = ix.red_clearance_ms[c] - self.state_ms[c]
+                    if left > entry:
+                        entry = left
+                if entry < h:
+                    h = entry
         return h
 
     def advance_timers(self, elapsed_ms):

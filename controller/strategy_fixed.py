@@ -53,13 +53,14 @@ class FixedTimeStrategy:
 
     def horizon_ms(self, ctl):
         # Time until the cycle position reaches the next point where decide()
-        # may answer differently (a request point, or the end of a late-walk
-        # window); see Controller.horizon_ms.
+        # may answer differently (a request point, the end of a late-walk
+        # window, or the cycle's end, where a window that wraps allows late
+        # walk again); see Controller.horizon_ms.
         cycle = self.cycle_ms
         if not cycle:
             return TIMER_MAX_MS
         c = self.cycle_pos_ms
-        h = cycle
+        h = cycle - c if c else cycle
         for q in range(len(self.request_at)):
             for at in (self.request_at[q], self.late_walk_until[q] + 1):
                 left = (at - c) % cycle
