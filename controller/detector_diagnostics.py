@@ -39,46 +39,13 @@ class DetectorDiagnostics:
         return c if c >= 0 else c + COUNT_WRAP
 
     def horizon_ms(self):
-        # Host use (Controller.horizon_ms): how long the detectors can be
-        # stepped in one step, presence unchanged, with no check finding
-        # anything, so that the checks skipped or made at its end change
-        # nothing, as tick by tick. Stops short of the first threshold a
-        # detector can reach with its presence held (no activity, max
-        # presence) and of the minute's end; where a check could act at once
-        # (an actuation since a no-activity fault, presence dropped under a
-        # max-presence fault, too many counts this minute), just before the
-        # next check, whose tick is stepped alone: a fault found there puts a
-        # group on recall, and a timer that starts with it must not be
-        # credited a whole merged step.
-        h = _MINUTE_MS - self.minute_ms
-        soon = _PERIOD_MS - self.since_check_ms
-        ix = self.ix
-        det = self.det
-        for i in range(self.n):
-            f = self.fault[i]
-            if f == FAULT_NONE:
-                limit = ix.erratic_counts_per_min[i]
-                if limit and self.minute_count(i) > limit:
-                    return soon - 1
-                limit = ix.no_activity_ms[i]
-                if limit:
-                    left = limit - det.since_on_ms(i)
-                    if left < h:
-                        h = left
-                limit = ix.max_presence_ms[i]
-                if limit and det.presence[i]:
-                    left = limit - det.on_ms(i)
-                    if left < h:
-                        h = left
-            elif f == FAULT_NO_ACTIVITY:
-                if det.since_on_ms(i) < ix.no_activity_ms[i]:
-                    return soon - 1
-            elif f == FAULT_MAX_PRESENCE:
-                if not det.presence[i] or det.on_ms(i) < ix.max_presence_ms[i]:
-                    return soon - 1
-        if h <= soon:
-            return soon - 1
-        return h - 1
+        # time until just before the next check (once a second, and at every
+        # minute's end): the check's own tick is stepped alone, since a fault
+        # found there puts a group on recall, and a timer that starts with it
+        # must not be credited a whole merged step
+        a = _PERIOD_MS - self.since_check_ms
+        b = _MINUTE_MS - self.minute_ms
+        return (a if a < b else b) - 1
 
     def check(self, elapsed_ms):
         m = self.minute_ms + elapsed_ms
@@ -87,8 +54,7 @@ class DetectorDiagnostics:
             self.minute_ms = m
             self.since_check_ms = t
             return
-        # checks stay on the second whatever the steps (a merged step may span several)
-        self.since_check_ms = 0 if m >= _MINUTE_MS else t % _PERIOD_MS
+        self.since_check_ms = 0
         minute_closed = m >= _MINUTE_MS
         if minute_closed:
             m -= _MINUTE_MS
