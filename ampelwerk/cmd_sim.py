@@ -1,4 +1,4 @@
-"""``ampelwerk sim import|run|compare``: the SUMO validation commands (docs/sim.md)."""
+"""``ampelwerk sim import|run|compare|timespace``: the SUMO validation commands (docs/sim.md)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--advance-m", type=float, help="distance of the advance loop from the stop line (m; importer default)")
     i.add_argument("--sequence", choices=("fixed", "free"), default="fixed",
                    help="stage order: the program's, skipping stages without demand (default), or free")
+    i.add_argument("--corridor", nargs="?", const="auto", metavar="auto|J1,J2,...",
+                   help="also write DIR/corridor.json: the arterial found automatically (auto, the default) or over "
+                        "these traffic lights in driving order")
     i.set_defaults(func=import_cmd)
 
     r = verbs.add_parser("run", help="run one controller on every traffic light of a scenario",
@@ -57,6 +60,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(c)
     c.set_defaults(func=compare_cmd)
 
+    t = verbs.add_parser("timespace", help="time-space diagram (trajectories, signals, green bands) of a corridor run")
+    t.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --corridor FILE`")
+    t.add_argument("--corridor", required=True, metavar="FILE", help="the corridor file the run was made with")
+    t.add_argument("--out", required=True, metavar="PNG", help="the PNG to write")
+    t.add_argument("--begin", type=float, help="window start (s; default: 600 s around the middle of the run)")
+    t.add_argument("--end", type=float, help="window end (s; default: begin + 600 s)")
+    t.set_defaults(func=timespace_cmd)
+
 
 class _DashDashParser(argparse.ArgumentParser):
     """Sub-parser that hands everything after `--` to SUMO (as ``args.sumo_options``)."""
@@ -84,6 +95,27 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sequence", choices=("fixed", "free"), default="fixed",
                    help="stage order of the imported configs for ampelwerk-* controllers: the program's, skipping "
                         "stages without demand (default), or free (the strategy picks the next stage)")
+    p.add_argument("--corridor", metavar="FILE", help="corridor file (`sim import ... --corridor`): SUMO writes the "
+                                                      "corridor's vehicles (fcd.xml), summary.json gets arterial metrics")
+
+
+def _corridor_file(args: argparse.Namespace, scenario: Path) -> Path | None:
+    """--corridor FILE, checked: readable, with SUMO geometry, and drawn from this scenario's net."""
+    from ampelwerk.cli import UserError
+    from sim.arterial_metrics import ArterialMetricsError, edges_missing_from, load_geometry
+
+    if not getattr(args, "corridor", None):
+        return None
+    path = Path(args.corridor).resolve()
+    try:
+        missing = edges_missing_from(load_geometry(path), scenario)
+    except ArterialMetricsError as e:
+        raise UserError("--corridor=%s: %s" % (args.corridor, e)) from None
+    if missing:
+        raise UserError("--corridor=%s is not a corridor of %s: its net has no edge %s%s; write one with `ampelwerk "
+                        "sim import %s --out DIR --corridor`" % (args.corridor, scenario.name, ", ".join(missing[:3]),
+                                                                 " ..." if len(missing) > 3 else "", scenario))
+    return path
 
 
 def _scenario(name: str) -> Path:
@@ -126,7 +158,7 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
                       failed_loops=failed,
                       begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks, sequence=args.sequence,
                       scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
-                      sumo_options=extra)
+                      sumo_options=extra, corridor_file=_corridor_file(args, scenario))
 
 
 def import_cmd(args: argparse.Namespace) -> int:
@@ -137,9 +169,24 @@ def import_cmd(args: argparse.Namespace) -> int:
     given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m),
                                ("sequence", args.sequence)) if v is not None}
     try:
-        return int(import_command(args.scenario, Path(args.out), **given) or 0)
+        rc = int(import_command(args.scenario, Path(args.out), **given) or 0)
+        if args.corridor is not None:
+            _import_corridor(args)
+        return rc
     except ScenarioError as e:
         raise UserError(str(e)) from None
+
+
+def _import_corridor(args: argparse.Namespace) -> None:
+    """`sim import --corridor`: write DIR/corridor.json and check it as the coordinator will."""
+    from coordinator.corridors import CorridorError, load_corridors
+    from sim.corridor_import import corridor_command
+
+    path = corridor_command(_scenario(args.scenario), Path(args.out), args.corridor)
+    try:
+        load_corridors(path)
+    except CorridorError as e:
+        print("warning: the coordinator will refuse %s as it is (edit it): %s" % (path, e))
 
 
 def _device_factory(device: str, device_tls: str, strategy: str):
@@ -261,6 +308,9 @@ def compare_cmd(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UserError("--jobs=%d must be at least 1" % args.jobs)
     scenarios = [_scenario(s) for s in args.scenarios]
+    if args.corridor and len(scenarios) > 1:
+        raise UserError("--corridor=%s belongs to one net: compare one scenario with it, not %d" % (
+            args.corridor, len(scenarios)))
     out = Path(args.out)
     template = _options(args, scenarios[0], controllers[0], out)
     from ampelwerk.sim_coordination import COORDINATED_CONTROLLER, run_in_compare
@@ -277,4 +327,16 @@ def compare_cmd(args: argparse.Namespace) -> int:
     if failures:
         print("%d run(s) failed: see %s" % (len(failures), out / "compare.md"))
         return 1
+    return 0
+
+
+def timespace_cmd(args: argparse.Namespace) -> int:
+    """`ampelwerk sim timespace RUN_DIR --corridor FILE --out PNG`: the time-space diagram of a corridor run."""
+    from ampelwerk.cli import UserError
+    from sim.timespace import TimeSpaceError, timespace_command
+
+    try:
+        timespace_command(Path(args.run_dir), Path(args.corridor), Path(args.out), args.begin, args.end)
+    except TimeSpaceError as e:
+        raise UserError(str(e)) from None
     return 0

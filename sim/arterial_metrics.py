@@ -107,9 +107,11 @@ def load_geometry(path: Path, corridor_id: str | None = None) -> CorridorGeometr
             path, " %r" % corridor_id if corridor_id else ""))
     c = items[0]
     sumo = c.get("sumo") or {}
-    if "pieces" not in sumo or "stop_lines_m" not in sumo:
-        raise ArterialMetricsError("corridor %r in %s has no SUMO geometry (sumo.pieces, sumo.stop_lines_m): write it "
-                                   "with `ampelwerk sim import SCENARIO --out DIR --corridor auto`" % (c.get("id"), path))
+    missing = [k for k in ("tls", "pieces", "stop_lines_m", "through_links") if k not in sumo]
+    if missing:
+        raise ArterialMetricsError("corridor %r in %s has no SUMO geometry (sumo.%s missing): write it with "
+                                   "`ampelwerk sim import SCENARIO --out DIR --corridor auto`"
+                                   % (c.get("id"), path, ", sumo.".join(missing)))
     dirs = {}
     for d in DIRECTIONS:
         offsets, lengths, order, internal = {}, {}, [], set()
@@ -134,6 +136,20 @@ def load_geometry(path: Path, corridor_id: str | None = None) -> CorridorGeometr
 def corridor_edges(geo: CorridorGeometry) -> list[str]:
     """Every edge (normal and internal) of both directions, for SUMO's FCD edge filter."""
     return [pid for d in DIRECTIONS for pid in geo.directions[d].order]
+
+
+def edges_missing_from(geo: CorridorGeometry, sumocfg: Path) -> list[str]:
+    """The corridor's edges (normal and internal) that the scenario's net does not have: [] if it is its net."""
+    from sim.scenarios import read_sumocfg
+
+    want = set(corridor_edges(geo))
+    for _ev, el in ET.iterparse(str(read_sumocfg(Path(sumocfg)).net_file)):
+        if el.tag == "edge":
+            want.discard(el.get("id"))
+            if not want:
+                break
+        el.clear()
+    return sorted(want)
 
 
 # sample: (time s, distance along the direction's path m, speed m/s)

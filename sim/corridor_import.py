@@ -6,7 +6,7 @@ mapping). Output: ``corridor.json`` next to the configs, read by the
 coordinator (coordinator/corridors.py) and by the arterial metrics and the
 time-space diagram (sim/arterial_metrics.py, sim/timespace.py).
 
-How the arterial is chosen (docs/sim.md, "Corridors"):
+How the arterial is chosen (docs/coordination.md, "Corridors from a SUMO net"):
   * a *straight path* follows, edge after edge, the connection SUMO marks
     straight (``dir="s"``); where several edges are straight ahead, the one of
     the highest priority, then the most lanes;
@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.corridor_demand import route_demand, through_demand
 from sim.scenarios import ScenarioError, read_sumocfg
 
 CORRIDOR_FORMAT = "ampelwerk-corridor/1"
-DEFAULT_CYCLE_MS = {"min": 60000, "max": 150000}
+DEFAULT_CYCLE_MS = {"min": 30000, "max": 150000}  # low floor: the cycle follows demand (Webster), then bandwidth
 MAX_WALK_EDGES = 5000  # a straight walk longer than this is a loop in the net
 
 
@@ -71,23 +71,16 @@ class DirectionPath:
     def centres_m(self) -> list[float]:
         """Distance of each junction's middle: its stop line plus half the path's length through it."""
         out = []
-        for k, x in enumerate(self.stop_lines_m):
-            start = self._piece_index_after(x)
-            inside = 0.0
-            for p in self.pieces[start:]:
-                if not p.internal:
-                    break
-                inside += p.length_m
+        for x in self.stop_lines_m:
+            acc = inside = 0.0
+            for p in self.pieces:
+                if acc >= x - 1e-6:
+                    if not p.internal:
+                        break
+                    inside += p.length_m
+                acc += p.length_m
             out.append(x + inside / 2)
         return out
-
-    def _piece_index_after(self, x: float) -> int:
-        acc = 0.0
-        for i, p in enumerate(self.pieces):
-            if acc >= x - 1e-6:
-                return i
-            acc += p.length_m
-        return len(self.pieces)
 
 
 @dataclass
@@ -113,6 +106,7 @@ def natural_key(text: str) -> list[Any]:
 
 
 def read_net(net_file: Path) -> Any:
+    """The sumolib net with programs and internal lanes (the ways through junctions)."""
     try:
         import sumolib
     except ImportError:
@@ -121,6 +115,7 @@ def read_net(net_file: Path) -> Any:
 
 
 def _drivable(edge: Any) -> bool:
+    """A normal edge cars may use (not internal, crossing or walking area)."""
     return edge.getFunction() not in ("internal", "crossing", "walkingarea") and edge.allows("passenger")
 
 
@@ -219,9 +214,7 @@ def _direction_path(net: Any, edges: list[Any], node_tls: dict[str, str]) -> Dir
 
 def _trim(edges: list[Any], tls: list[tuple[str, int]], first: int, last: int) -> list[Any]:
     """The walk's edges from the one entering tls[first] to the one leaving tls[last] (if any)."""
-    start = tls[first][1]
-    end = tls[last][1] + 1
-    return edges[start:min(end + 1, len(edges))]
+    return edges[tls[first][1]:min(tls[last][1] + 2, len(edges))]
 
 
 def _backward_edges(fwd_edges: list[Any], chain: list[str], node_tls: dict[str, str]) -> list[Any] | None:
@@ -239,89 +232,8 @@ def _backward_edges(fwd_edges: list[Any], chain: list[str], node_tls: dict[str, 
 
 
 def _road_class(edges: list[Any]) -> tuple[int, int]:
+    """(lowest priority, fewest lanes) along the edges: higher is a bigger road."""
     return min(e.getPriority() for e in edges), min(e.getLaneNumber() for e in edges)
-
-
-# ---- demand from the route files -----------------------------------------------------------------------
-
-
-def route_demand(net: Any, route_files: list[Path]) -> list[tuple[tuple[str, ...], float]]:
-    """(edge ids, vehicles) of every route in the route files: vehicles, trips and flows.
-
-    Flows count their expected vehicles (number, or rate times duration); trips and
-    flows given by from/to take the net's shortest path.
-    """
-    named: dict[str, tuple[str, ...]] = {}
-    out: list[tuple[tuple[str, ...], float]] = []
-    paths: dict[tuple[str, str], tuple[str, ...]] = {}
-
-    def shortest(a: str, b: str) -> tuple[str, ...]:
-        if (a, b) not in paths:
-            try:
-                p, _cost = net.getShortestPath(net.getEdge(a), net.getEdge(b))
-            except (KeyError, TypeError):
-                p = None
-            paths[(a, b)] = tuple(e.getID() for e in p) if p else ()
-        return paths[(a, b)]
-
-    for rf in route_files:
-        if not Path(rf).is_file():
-            continue
-        try:
-            for _ev, el in ET.iterparse(str(rf)):
-                if el.tag == "route" and el.get("id"):
-                    named[el.get("id")] = tuple(el.get("edges", "").split())
-                elif el.tag in ("vehicle", "trip", "flow"):
-                    r = el.find("route")
-                    if r is not None:
-                        edges = tuple(r.get("edges", "").split())
-                    elif el.get("route"):
-                        edges = named.get(el.get("route"), ())
-                    elif el.get("from") and el.get("to"):
-                        edges = shortest(el.get("from"), el.get("to"))
-                    else:
-                        edges = ()
-                    if edges:
-                        out.append((edges, _vehicles(el)))
-                    el.clear()
-        except ET.ParseError:
-            continue
-    return out
-
-
-def _vehicles(el: ET.Element) -> float:
-    if el.tag != "flow":
-        return 1.0
-    if el.get("number"):
-        return float(el.get("number"))
-    span = float(el.get("end", 3600)) - float(el.get("begin", 0))
-    if el.get("probability"):
-        return float(el.get("probability")) * span
-    for key in ("vehsPerHour", "perHour"):
-        if el.get(key):
-            return float(el.get(key)) * span / 3600
-    if el.get("period"):
-        return span / float(el.get("period"))
-    return 0.0
-
-
-def through_demand(path: DirectionPath, routes: list[tuple[tuple[str, ...], float]]) -> float:
-    """Route-file vehicles that drive every edge between the path's first and last stop line, in order.
-
-    (Whatever approach they came from and wherever they turn at the last light:
-    the same population as the "inner" arterial metrics.)
-    """
-    first = path.edges.index(path.entering_edges[0]) + 1
-    last = path.edges.index(path.entering_edges[-1])
-    seq = tuple(path.edges[first:last + 1])
-    n = len(seq)
-    total = 0.0
-    for edges, veh in routes:
-        for k in range(len(edges) - n + 1):
-            if edges[k] == seq[0] and edges[k:k + n] == seq:
-                total += veh
-                break
-    return total
 
 
 # ---- finding the arterial ------------------------------------------------------------------------------
@@ -376,17 +288,23 @@ def _explicit(net: Any, tls_ids: list[str], node_tls: dict[str, str],
     known = sorted(set(node_tls.values()), key=natural_key)
     bad = [t for t in tls_ids if t not in known]
     if bad:
-        raise CorridorImportError("--corridor names %s, not traffic light%s of the net (traffic lights: %s)" % (
-            ", ".join(bad), "s" if len(bad) > 1 else "", ", ".join(known)))
+        raise CorridorImportError("--corridor names %s: %s (traffic lights of the net: %s)" % (
+            ", ".join(bad), "not a traffic light" if len(bad) == 1 else "not traffic lights", ", ".join(known)))
     if len(tls_ids) < 2 or len(set(tls_ids)) != len(tls_ids):
         raise CorridorImportError("--corridor=%s: give at least two different traffic lights" % ",".join(tls_ids))
-    # every straight walk that crosses the given lights in order, from the approach of the first
+    # every straight walk from an approach of the first light; the one that crosses all of them in order
+    reached, beyond = 0, None  # longest prefix of tls_ids crossed in order, and what the walk met next
     for e in sorted(net.getEdges(), key=lambda e: e.getID()):
         if not _drivable(e) or node_tls.get(e.getToNode().getID()) != tls_ids[0]:
             continue
         edges, tls = _walk(e, node_tls)
         ids = [t for t, _ in tls]
-        if ids[:len(tls_ids)] != tls_ids:
+        n = 0
+        while n < min(len(ids), len(tls_ids)) and ids[n] == tls_ids[n]:
+            n += 1
+        if n > reached:
+            reached, beyond = n, ids[n] if n < len(ids) else None
+        if n < len(tls_ids):
             continue
         fwd = _trim(edges, tls, 0, len(tls_ids) - 1)
         back = _backward_edges(fwd, tls_ids, node_tls)
@@ -397,20 +315,15 @@ def _explicit(net: Any, tls_ids: list[str], node_tls: dict[str, str],
         art.notes.append("explicit: route-file vehicles through it: forward %.0f, backward %.0f"
                          % (art.demand["forward"], art.demand["backward"]))
         return art
-    # say where the chain breaks
-    for a, b in zip(tls_ids, tls_ids[1:]):
-        ok = False
-        for e in net.getEdges():
-            if _drivable(e) and node_tls.get(e.getToNode().getID()) == a:
-                ids = [t for t, _ in _walk(e, node_tls)[1]]
-                if a in ids and ids.index(a) + 1 < len(ids) and ids[ids.index(a) + 1] == b:
-                    ok = True
-                    break
-        if not ok:
-            raise CorridorImportError("--corridor: no straight road leads from traffic light %s to %s without "
-                                      "crossing another traffic light first" % (a, b))
-    raise CorridorImportError("--corridor=%s: the lights are joined straight one way, but not straight back "
-                              "(one-way street or a divided road with separate junctions)" % ",".join(tls_ids))
+    if reached == len(tls_ids):
+        raise CorridorImportError("--corridor=%s: the lights are joined straight one way, but not straight back "
+                                  "(one-way street or a divided road with separate junctions)" % ",".join(tls_ids))
+    a, b = tls_ids[reached - 1], tls_ids[reached]
+    via = " (coming from %s)" % ", ".join(tls_ids[:reached - 1]) if reached > 1 else ""
+    raise CorridorImportError("--corridor=%s: the straight road through %s%s %s, not to %s: list the traffic lights "
+                              "in driving order, every one the road crosses" % (
+                                  ",".join(tls_ids), a, via,
+                                  "leads to %s first" % beyond if beyond else "meets no further traffic light", b))
 
 
 # ---- the corridor file ---------------------------------------------------------------------------------
@@ -447,13 +360,12 @@ def corridor_dict(art: ArterialPath, configs: dict[str, Path], corridor_file: Pa
         src = raw["source"]["sumo"]
         order = [g["id"] for g in raw["signal_groups"]]
         kb = back.tls.index(tls)
-        through = {"forward": _groups_of(fwd.through_links[k], src["group_links"], order),
-                   "backward": _groups_of(back.through_links[kb], src["group_links"], order)}
+        links = {"forward": fwd.through_links[k], "backward": back.through_links[kb]}
+        through = {d: _groups_of(links[d], src["group_links"], order) for d in links}
         for d, groups in through.items():
             if not groups:
-                raise CorridorImportError("traffic light %s: the %s through movement has no signal group in %s "
-                                          "(links %s)" % (tls, d, configs[tls], (fwd if d == "forward" else back)
-                                                          .through_links[k if d == "forward" else kb]))
+                raise CorridorImportError("traffic light %s: the %s through movement (links %s) has no signal group "
+                                          "in %s" % (tls, d, links[d], configs[tls]))
         try:
             rel = str(Path(configs[tls]).resolve().relative_to(Path(corridor_file).resolve().parent))
         except ValueError:
@@ -469,8 +381,7 @@ def corridor_dict(art: ArterialPath, configs: dict[str, Path], corridor_file: Pa
         lb = back.stop_lines_m[kb] - back.stop_lines_m[kb - 1]
         tf = _travel_s(fwd, fwd.stop_lines_m[k], fwd.stop_lines_m[k + 1])
         tb = _travel_s(back, back.stop_lines_m[kb - 1], back.stop_lines_m[kb])
-        length = (lf + lb) / 2
-        links.append({"length_m": round(length, 1), "speed_mps": round((lf + lb) / (tf + tb), 2)})
+        links.append({"length_m": round((lf + lb) / 2, 1), "speed_mps": round((lf + lb) / (tf + tb), 2)})
     return {
         "format": CORRIDOR_FORMAT,
         "corridors": [{
@@ -500,8 +411,7 @@ def corridor_dict(art: ArterialPath, configs: dict[str, Path], corridor_file: Pa
 
 def _travel_s(path: DirectionPath, x0: float, x1: float) -> float:
     """Free-flow time between two distances of a path, at each piece's speed limit."""
-    t = 0.0
-    acc = 0.0
+    t = acc = 0.0
     for p in path.pieces:
         a, b = max(acc, x0), min(acc + p.length_m, x1)
         if b > a:
@@ -529,3 +439,30 @@ def write_corridor(sumocfg: Path, configs: dict[str, Path], out_file: Path, tls_
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(json.dumps(doc, indent=1) + "\n")
     return out_file, art
+
+
+def imported_configs(import_dir: Path) -> dict[str, Path]:
+    """{tls id: config path} of the configs `sim import` wrote in a directory (their ``source.sumo.tls_id``)."""
+    out = {}
+    for path in sorted(Path(import_dir).glob("*.json")):
+        try:
+            tls = json.loads(path.read_text())["source"]["sumo"]["tls_id"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not an imported config (e.g. corridor.json)
+        out[tls] = path
+    return out
+
+
+def corridor_command(sumocfg: Path, import_dir: Path, option: str | None) -> Path:
+    """`ampelwerk sim import ... --corridor auto|J1,J2,..`: write <import_dir>/corridor.json and print it."""
+    path, art = write_corridor(sumocfg, imported_configs(import_dir), Path(import_dir) / "corridor.json",
+                               parse_corridor_option(option))
+    c = json.loads(path.read_text())["corridors"][0]
+    print("corridor %r: %s (forward), main direction %s" % (c["id"], " -> ".join(art.tls), c["main_direction"]))
+    for a, b, link in zip(art.tls, art.tls[1:], c["links"]):
+        print("  %s - %s: %.1f m at %.2f m/s (%.1f s)" % (a, b, link["length_m"], link["speed_mps"],
+                                                          link["length_m"] / link["speed_mps"]))
+    print("  coordinated stages: %s" % ", ".join("%s %s" % (i["controller"], i["coordinated_stage"])
+                                                  for i in c["intersections"]))
+    print("".join("  %s\n" % n for n in art.notes) + "wrote %s" % path)
+    return path

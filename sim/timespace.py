@@ -28,8 +28,9 @@ from pathlib import Path
 from sim.arterial_metrics import DIRECTIONS, CorridorGeometry, read_fcd
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
-DIRECTION_COLOURS = {"forward": "#1f5fbf", "backward": "#c0392b"}
+DIRECTION_COLOURS = {"forward": "#1f5fbf", "backward": "#7b2d8e"}  # blue, purple: never a signal colour
 SIGNAL_COLOURS = {GREEN: "#19a319", YELLOW: "#f2c200", RED: "#d62020"}
+BAND_ALPHA = 0.16
 
 
 class TimeSpaceError(Exception):
@@ -123,7 +124,7 @@ def _colour(state: str, links: list[int]) -> str:
     chars = [state[i] for i in links if i < len(state)]
     if chars and all(c in "Gg" for c in chars):
         return GREEN
-    if any(c in "yYoO" for c in chars) and not any(c in "rRs" for c in chars):
+    if any(c in "yYo" for c in chars) and not any(c in "rRs" for c in chars):  # O (dark): no right of way
         return YELLOW
     if any(c in "Gg" for c in chars) and any(c in "yY" for c in chars):
         return YELLOW
@@ -175,7 +176,10 @@ def green_bands(direction: str, greens: list[list[tuple[float, float]]], offsets
 
 def build(run_dir: Path, geo: CorridorGeometry, t0: float | None = None, t1: float | None = None,
           fcd: Path | None = None) -> TimeSpaceData:
-    """The diagram's data for a run directory (fcd.xml, signals.csv) in [t0, t1] (default: 600 s mid-run)."""
+    """The diagram's data for a run directory (fcd.xml, signals.csv) in [t0, t1] (default: 600 s mid-run).
+
+    TimeSpaceError if the window lies outside the run or the run has no fcd.xml (made without a corridor).
+    """
     run_dir = Path(run_dir)
     signals = read_signals(run_dir / "signals.csv", geo.tls)
     times = [t for ch in signals.values() for t, _ in ch]
@@ -191,13 +195,20 @@ def build(run_dir: Path, geo: CorridorGeometry, t0: float | None = None, t1: flo
     elif t1 is None:
         t1 = min(run_end, t0 + 600)
     if t1 <= t0:
-        raise TimeSpaceError("--from %g s must be before --to %g s" % (t0, t1))
+        raise TimeSpaceError("--begin=%g s must be before --end=%g s" % (t0, t1))
+    if t1 <= run_begin or t0 >= run_end:
+        raise TimeSpaceError("window %g..%g s is outside the run's %g..%g s" % (t0, t1, run_begin, run_end))
+    fcd = Path(fcd) if fcd is not None else run_dir / "fcd.xml"
+    if not fcd.is_file():
+        raise TimeSpaceError("%s not found: the run was made without a corridor; rerun `ampelwerk sim run ... "
+                             "--corridor FILE` to record the corridor's vehicles" % fcd)
     to_fwd = backward_to_forward(geo)
     f = geo.directions["forward"]
     centres = [f.centres_m[k] for k in range(len(geo.tls))]
     bars = []
     bands = []
-    margin = 300.0  # bands that start before the window still cross it
+    # bands that start before the window still cross it: look back (and ahead) the whole corridor's travel time
+    margin = 300.0 + geo.directions["forward"].length_m / min(geo.link_speeds_mps or [10.0])
     for d in DIRECTIONS:
         g = geo.directions[d]
         xs = [x if d == "forward" else to_fwd(x) for x in g.stop_lines_m]
@@ -213,16 +224,14 @@ def build(run_dir: Path, geo: CorridorGeometry, t0: float | None = None, t1: flo
             offsets.append(offsets[-1] + (g.stop_lines_m[k] - g.stop_lines_m[k - 1]) / speeds[k - 1])
         bands += [b for b in green_bands(d, greens, offsets, xs) if b.end_s + offsets[-1] > t0 and b.start_s < t1]
     data = TimeSpaceData(t0, t1, list(geo.tls), centres, bars, bands)
-    fcd = Path(fcd) if fcd is not None else run_dir / "fcd.xml"
-    if fcd.exists():
-        tracks = read_fcd(fcd, geo)
-        for d in DIRECTIONS:
-            lines = []
-            for samples in tracks[d].values():
-                pts = [(t, s if d == "forward" else to_fwd(s)) for t, s, _v in samples if t0 <= t <= t1]
-                if len(pts) > 1:
-                    lines.append(pts)
-            data.trajectories[d] = lines
+    tracks = read_fcd(fcd, geo)
+    for d in DIRECTIONS:
+        lines = []
+        for samples in tracks[d].values():
+            pts = [(t, s if d == "forward" else to_fwd(s)) for t, s, _v in samples if t0 <= t <= t1]
+            if len(pts) > 1:
+                lines.append(pts)
+        data.trajectories[d] = lines
     return data
 
 
@@ -241,49 +250,51 @@ def plot(data: TimeSpaceData, out_png: Path, title: str = "") -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Polygon
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Polygon, Rectangle
 
     fig, ax = plt.subplots(figsize=(15, 8.5))
-    for d in DIRECTIONS:
-        for band in (b for b in data.bands if b.direction == d):
-            ax.add_patch(Polygon(band.polygon(), closed=True, facecolor=DIRECTION_COLOURS[d], alpha=0.13,
-                                 edgecolor=DIRECTION_COLOURS[d], linewidth=0.8, linestyle="--", zorder=1))
+    for band in data.bands:
+        c = DIRECTION_COLOURS[band.direction]
+        ax.add_patch(Polygon(band.polygon(), closed=True, facecolor=c, alpha=BAND_ALPHA, edgecolor="none", zorder=1))
+        ax.add_patch(Polygon(band.polygon(), closed=True, fill=False, edgecolor=c, linewidth=0.9, linestyle="--",
+                             alpha=0.7, zorder=1))
     for d in DIRECTIONS:
         for pts in data.trajectories.get(d, []):
             ts, xs = zip(*pts)
             ax.plot(ts, xs, color=DIRECTION_COLOURS[d], linewidth=0.6, alpha=0.55, zorder=2)
     bar_h = 9.0
     for bar in data.bars:
-        # forward bars just below the stop line position, backward just above: they never overlap
+        # forward bars just below the stop line position, backward just above: they never overlap,
+        # and each direction's vehicles stop at the edge of their own bar
         y = bar.x_m - bar_h if bar.direction == "forward" else bar.x_m
         for a, b, c in bar.intervals:
-            ax.add_patch(matplotlib.patches.Rectangle((a, y), b - a, bar_h, facecolor=SIGNAL_COLOURS[c],
-                                                      edgecolor="none", zorder=3))
+            ax.add_patch(Rectangle((a, y), b - a, bar_h, facecolor=SIGNAL_COLOURS[c], edgecolor="none", zorder=3))
     ax.set_xlim(data.t0, data.t1)
     xs_all = [b.x_m for b in data.bars]
     ax.set_ylim(min(xs_all) - 120, max(xs_all) + 120)
     ax.set_xlabel("simulation time (s)")
-    ax.set_ylabel("distance along the corridor, forward (m)")
+    ax.set_ylabel("distance along the corridor in the forward direction (m)")
+    ax.grid(axis="x", color="0.9", linewidth=0.5, zorder=0)
     ax2 = ax.twinx()
     ax2.set_ylim(ax.get_ylim())
     ax2.set_yticks(data.tls_x_m)
-    ax2.set_yticklabels(data.tls)
+    ax2.set_yticklabels(data.tls, fontweight="bold")
     ax2.tick_params(length=0)
     for x in data.tls_x_m:
         ax.axhline(x, color="0.85", linewidth=0.5, zorder=0)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     share = {d: data.band_share(d) for d in DIRECTIONS}
-    handles = [Line2D([], [], color=DIRECTION_COLOURS["forward"], label="forward vehicles (up)"),
-               Line2D([], [], color=DIRECTION_COLOURS["backward"], label="backward vehicles (down)"),
-               Patch(facecolor=DIRECTION_COLOURS["forward"], alpha=0.25,
-                     label="forward green band (%.0f %% of time)" % (100 * share["forward"])),
-               Patch(facecolor=DIRECTION_COLOURS["backward"], alpha=0.25,
-                     label="backward green band (%.0f %% of time)" % (100 * share["backward"])),
-               Patch(facecolor=SIGNAL_COLOURS[GREEN], label="through green"),
+    handles = [Line2D([], [], color=DIRECTION_COLOURS["forward"], label="forward vehicles (upwards)"),
+               Line2D([], [], color=DIRECTION_COLOURS["backward"], label="backward vehicles (downwards)"),
+               Patch(facecolor=DIRECTION_COLOURS["forward"], alpha=BAND_ALPHA + 0.1, edgecolor="none",
+                     label="forward green band (%.0f %% of the time)" % (100 * share["forward"])),
+               Patch(facecolor=DIRECTION_COLOURS["backward"], alpha=BAND_ALPHA + 0.1, edgecolor="none",
+                     label="backward green band (%.0f %% of the time)" % (100 * share["backward"])),
+               Patch(facecolor=SIGNAL_COLOURS[GREEN], label="through movement green"),
                Patch(facecolor=SIGNAL_COLOURS[YELLOW], label="yellow"),
-               Patch(facecolor=SIGNAL_COLOURS[RED], label="red")]
+               Patch(facecolor=SIGNAL_COLOURS[RED], label="red"),
+               Patch(facecolor="none", edgecolor="none",
+                     label="signal bars: lower = forward, upper = backward stop line")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4, fontsize=9, frameon=False)
     ax.set_title(title or "Time-space diagram", fontsize=11)
     fig.tight_layout()
@@ -292,3 +303,34 @@ def plot(data: TimeSpaceData, out_png: Path, title: str = "") -> Path:
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
     return out_png
+
+
+def timespace_command(run_dir: Path, corridor_file: Path, out_png: Path, begin: float | None = None,
+                      end: float | None = None) -> Path:
+    """`ampelwerk sim timespace`: build the diagram of a run made with --corridor, plot it, print what it shows."""
+    import json
+
+    from sim.arterial_metrics import ArterialMetricsError, load_geometry
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise TimeSpaceError("run directory %s not found" % run_dir)
+    try:
+        geo = load_geometry(Path(corridor_file))
+        data = build(run_dir, geo, begin, end)
+    except ArterialMetricsError as e:
+        raise TimeSpaceError(str(e)) from None
+    try:
+        s = json.loads((run_dir / "summary.json").read_text())
+        what = "%s, %s, seed %s" % (Path(s["scenario"]).stem, s["controller"], s["seed"])
+    except (OSError, ValueError, KeyError):
+        what = run_dir.name
+    title = "Time-space diagram: %s; corridor %s (%s), %g-%g s" % (what, geo.id, " - ".join(geo.tls), data.t0, data.t1)
+    plot(data, out_png, title)
+    for d in DIRECTIONS:
+        bands = [b for b in data.bands if b.direction == d]
+        print("%s: %d vehicles on the corridor, %d green bands (widest %.1f s), band %.0f %% of the time" % (
+            d, len(data.trajectories.get(d, [])), len(bands), max((b.width_s for b in bands), default=0.0),
+            100 * data.band_share(d)))
+    print("wrote %s" % out_png)
+    return Path(out_png)
