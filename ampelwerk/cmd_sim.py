@@ -223,6 +223,9 @@ def run_cmd(args: argparse.Namespace) -> int:
     for flag in ("broker", "mqtt_passwords", "ca"):
         if getattr(args, flag) and not coordinated:
             raise UserError("--%s goes with --coordinated" % flag.replace("_", "-"))
+    if coordinated and args.device:
+        raise UserError("--device and --coordinated do not go together yet: a board's plans come over its own "
+                        "MQTT link (ampelwerk firmware virtual --network)")
     opts = _options(args, _scenario(args.scenario), controller, Path(args.out))
     factory = imported = None
     try:

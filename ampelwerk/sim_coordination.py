@@ -65,7 +65,7 @@ def corridor_for_run(opts: Any, imported: Any, corridor_file: Path | None) -> Pa
         return Path(corridor_file)
     from sim.corridor_import import write_corridor
 
-    path, art = write_corridor(Path(opts.scenario), imported.configs, Path(opts.out_dir) / "corridor.json")
+    path = write_corridor(Path(opts.scenario), imported.configs, Path(opts.out_dir) / "corridor.json")[0]
     log.info("corridor derived from the net: %s", path)
     return path
 
