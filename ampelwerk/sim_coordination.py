@@ -53,12 +53,6 @@ class BrokerSpec:
     ca_file: Path | None = None  # CA of an mqtts:// broker
 
 
-def _corridor_ids(corridor_file: Path) -> list[str]:
-    from coordinator.corridors import load_corridors
-
-    return [ci.controller_id for c in load_corridors(corridor_file) for ci in c.intersections]
-
-
 def corridor_for_run(opts: Any, imported: Any, corridor_file: Path | None) -> Path:
     """The corridor file of the run: the one given, else derived from the net into the run directory."""
     if corridor_file is not None:
@@ -73,19 +67,18 @@ def corridor_for_run(opts: Any, imported: Any, corridor_file: Path | None) -> Pa
 class SimCoordination:
     """The coordinator and one agent per corridor controller, stepped by the SUMO run (see module header)."""
 
-    def __init__(self, corridor_file: Path, cores: dict[str, Any], step_ms: int, broker: BrokerSpec | None = None,
+    def __init__(self, corridors: list[Any], cores: dict[str, Any], step_ms: int, broker: BrokerSpec | None = None,
                  workdir: Path | None = None, report_period_ms: int = 60000, options: Any = None) -> None:
         from controller.coordination_agent import CoordinationAgent
-        from coordinator.corridors import load_corridors
         from coordinator.service import CoordinatorOptions, CoordinatorService
 
-        self.corridors = load_corridors(corridor_file)
+        self.corridors = corridors  # coordinator.corridors.load_corridors()
         by_id = {core.ix.id: (tls, core) for tls, core in cores.items()}
         ids = [ci.controller_id for c in self.corridors for ci in c.intersections]
         missing = [cid for cid in ids if cid not in by_id]
         if missing:
             raise ValueError("corridor %s names controllers the run does not have: %s (controllers: %s)" % (
-                corridor_file, ", ".join(missing), ", ".join(sorted(by_id))))
+                ", ".join(c.id for c in corridors), ", ".join(missing), ", ".join(sorted(by_id))))
         self.step_ms = step_ms
         self.keys = {cid: secrets.token_bytes(32) for cid in ids}
         self.agents = {}
@@ -244,8 +237,11 @@ def run_coordinated(opts: Any, imported: Any = None, corridor_file: Path | None 
     Path(opts.out_dir).mkdir(parents=True, exist_ok=True)
     if imported is None:
         imported = import_for_run(opts)
+    from coordinator.corridors import load_corridors
+
     corridor_file = corridor_for_run(opts, imported, corridor_file)
-    on_corridor = set(_corridor_ids(corridor_file))
+    corridors = load_corridors(corridor_file)
+    on_corridor = {ci.controller_id for c in corridors for ci in c.intersections}
     opts = replace(opts, corridor_file=corridor_file)
     holder: dict[str, SimCoordination] = {}
     cores: dict[str, Any] = {}
@@ -253,7 +249,7 @@ def run_coordinated(opts: Any, imported: Any = None, corridor_file: Path | None 
     def factory(tls: str, ix: Any) -> Any:
         cores[tls] = Controller(ix, "coordinated" if ix.id in on_corridor else free_strategy)
         if len(cores) == len(imported.configs):  # the last core: connect before SUMO starts
-            holder["c"] = SimCoordination(corridor_file, cores, round(opts.step_length * 1000), broker,
+            holder["c"] = SimCoordination(corridors, cores, round(opts.step_length * 1000), broker,
                                           Path(opts.out_dir))
         return cores[tls]
 
