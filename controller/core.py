@@ -60,7 +60,7 @@ class Controller:
         self.detectors.update(e, presence)
         self.diagnostics.check(e)
         k = self.kernel
-        self.demand.update(e, k.state)
+        self.demand.update(e, k.state, k.version)
         k.advance_timers(e)
         if k.mode == MODE_RUN and not self.monitor.latched:
             if not self._running:

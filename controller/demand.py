@@ -3,10 +3,15 @@
 # worked out when a strategy asks), how long the oldest unserved call has
 # waited, and the recall in force (configured, or imposed by a failed
 # detector). Runs on the board; update() allocates nothing.
+#
+# A call's wait is a time stamp on demand's wrapping clock (call_age_ms()
+# reads it; see detectors.py for the clock and its clamp). Calls change only
+# when a loop changed, a detector fault came or went, or the kernel changed a
+# signal state, so a tick without any of those skips the per-group pass.
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import TIMER_MAX_MS
+from controller.compat import CLAMP_EVERY_MS, CLOCK_MASK, clamp_ages
 from controller.detector_diagnostics import FAULT_NONE
 from controller.intersection import RECALL_MAX, RECALL_NONE
 from controller.loop_groups import LoopGroups
@@ -18,15 +23,19 @@ class Demand:
         n = ix.n_groups
         self.n = n
         self.ix = ix
+        self.det = detectors
         self.diag = diagnostics
         self.events = events
         self.calling = LoopGroups(ix, detectors, diagnostics, ix.detector_call)
         self.extending = LoopGroups(ix, detectors, diagnostics, ix.detector_extend)
         self.call = bytearray(n)  # 1 = the group wants green (vehicle call or pedestrian call)
         self.recall = bytearray(ix.recall)  # recall in force
-        self.call_age_ms = array("i", [0] * n)  # how long the current call has waited
+        self.clock_ms = 0
+        self.since_clamp_ms = 0
+        self.call_at = array("i", [0] * n)  # when the current call was registered
         self.failed_detectors = bytearray(n)  # faulted loops per group
         self.fault_version = -1
+        self.states_version = -1  # the kernel's state version the calls were last updated with
 
     def _faults_changed(self):
         # recall in force and failed loops per group, from the detector faults
@@ -48,20 +57,34 @@ class Demand:
         # since the last actuation on the group's extension loops; 0 on max recall
         return 0 if self.recall[g] == RECALL_MAX else self.extending.gap_ms(g)
 
-    def update(self, elapsed_ms, states):
-        ix = self.ix
+    def call_age_ms(self, g):
+        # how long group g's call has waited (meaningful while call[g] is set)
+        return (self.clock_ms - self.call_at[g]) & CLOCK_MASK
+
+    def update(self, elapsed_ms, states, states_version):
+        # states: the kernel's signal states; states_version: its counter of
+        # state changes (SafetyKernel.version)
+        now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
+        self.clock_ms = now
+        t = self.since_clamp_ms + elapsed_ms
+        if t >= CLAMP_EVERY_MS:
+            t = 0
+            clamp_ages(self.call_at, now)
+        self.since_clamp_ms = t
+        quiet = self.det.n_changed == 0 and states_version == self.states_version
         if self.fault_version != self.diag.version:
             self._faults_changed()
+            quiet = False
         self.calling.update()
         self.extending.update()
+        if quiet:
+            return
+        self.states_version = states_version
+        ix = self.ix
         for g in range(self.n):
             if states[g] == GREEN:
                 self.call[g] = 0
-                self.call_age_ms[g] = 0
-            elif self.call[g]:
-                t = self.call_age_ms[g] + elapsed_ms
-                self.call_age_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-            elif self.calling.occupied[g] or self.recall[g] != RECALL_NONE:
+            elif not self.call[g] and (self.calling.occupied[g] or self.recall[g] != RECALL_NONE):
                 self.call[g] = 1
-                self.call_age_ms[g] = 0
+                self.call_at[g] = now
                 self.events.add(ev.PED_CALL_REGISTERED if ix.is_pedestrian[g] else ev.PHASE_CALL_REGISTERED, g + 1)

@@ -6,9 +6,17 @@
 # puts its signal group on the detector's configured fault recall; a detector
 # is restored when it behaves again (an actuation, presence dropping, or a quiet
 # minute). Events: Indiana 84/85/88 and 83 (pedestrian buttons: 91/92).
+#
+# A check skips its pass over the loops when none can have failed since the
+# last pass: every loop was working then, the time since is shorter than the
+# first no-activity or max-presence limit any of them could reach, no minute
+# closed, and fewer vehicles arrived (on all loops together) than the
+# smallest margin of any loop below its erratic-count limit. The outcome is
+# the one a full pass would give; only the pass is saved.
 from array import array
 
 from controller import event_codes as ev
+from controller.compat import CLOCK_MASK
 from controller.detectors import COUNT_WRAP
 
 FAULT_NONE = 0
@@ -18,6 +26,7 @@ FAULT_ERRATIC = 3
 
 _MINUTE_MS = 60000
 _PERIOD_MS = 1000
+_RISES_MASK = 0x3FFFFFFF
 
 
 class DetectorDiagnostics:
@@ -32,6 +41,12 @@ class DetectorDiagnostics:
         self.minute_ms = 0
         self.since_check_ms = 0
         self.minute_start_count = array("i", [0] * m)  # detector count when the minute began
+        self.n_faulted = 0
+        # since the last full pass: time, and the margins it found (see above)
+        self.since_pass_ms = 0
+        self.quiet_ms = 0
+        self.rises_at_pass = 0
+        self.count_margin = 0
 
     def minute_count(self, i):
         # actuations of detector i in the current minute
@@ -59,34 +74,84 @@ class DetectorDiagnostics:
         if minute_closed:
             m -= _MINUTE_MS
         self.minute_ms = m
-        ix = self.ix
         det = self.det
+        p = self.since_pass_ms + t  # at most a minute: a minute's close always passes
+        self.since_pass_ms = p
+        if (not minute_closed and self.n_faulted == 0 and p < self.quiet_ms
+                and (det.rises - self.rises_at_pass) & _RISES_MASK <= self.count_margin):
+            return
+        self.since_pass_ms = 0
+        self.rises_at_pass = det.rises
+        quiet = _MINUTE_MS
+        margin = COUNT_WRAP
+        # the detectors' ages (on_ms, since_on_ms) and minute counts worked
+        # out inline: this loop visits every loop
+        ix = self.ix
+        clock = det.clock_ms
+        presence = det.presence
+        count = det.count
+        rose_at = det.rose_at
+        changed_at = det.changed_at
+        start = self.minute_start_count
+        faults = self.fault
+        no_activity = ix.no_activity_ms
+        max_presence = ix.max_presence_ms
+        erratic = ix.erratic_counts_per_min
         for i in range(self.n):
-            f = self.fault[i]
+            f = faults[i]
             if f == FAULT_NONE:
-                limit = ix.no_activity_ms[i]
-                if limit and det.since_on_ms(i) >= limit:
+                limit = no_activity[i]
+                if limit and (clock - rose_at[i]) & CLOCK_MASK >= limit:
                     self._set(i, FAULT_NO_ACTIVITY)
                 else:
-                    limit = ix.max_presence_ms[i]
-                    if limit and det.presence[i] and det.on_ms(i) >= limit:
+                    limit = max_presence[i]
+                    if limit and presence[i] and (clock - changed_at[i]) & CLOCK_MASK >= limit:
                         self._set(i, FAULT_MAX_PRESENCE)
                     else:
-                        limit = ix.erratic_counts_per_min[i]
-                        if limit and self.minute_count(i) > limit:
-                            self._set(i, FAULT_ERRATIC)
+                        limit = erratic[i]
+                        if limit:
+                            c = count[i] - start[i]
+                            if c < 0:
+                                c += COUNT_WRAP
+                            if c > limit:
+                                self._set(i, FAULT_ERRATIC)
             elif f == FAULT_NO_ACTIVITY:
-                if det.since_on_ms(i) < ix.no_activity_ms[i]:
+                if (clock - rose_at[i]) & CLOCK_MASK < no_activity[i]:
                     self._set(i, FAULT_NONE)  # an actuation since the last check
             elif f == FAULT_MAX_PRESENCE:
-                if not det.presence[i] or det.on_ms(i) < ix.max_presence_ms[i]:
+                if not presence[i] or (clock - changed_at[i]) & CLOCK_MASK < max_presence[i]:
                     self._set(i, FAULT_NONE)  # presence dropped since the last check
-            elif minute_closed and self.minute_count(i) <= ix.erratic_counts_per_min[i]:
+            elif minute_closed and self.minute_count(i) <= erratic[i]:
                 self._set(i, FAULT_NONE)
             if minute_closed:
-                self.minute_start_count[i] = det.count[i]
+                start[i] = count[i]
+            if faults[i] == FAULT_NONE:
+                # how soon this loop could fail: its margins to the limits
+                limit = no_activity[i]
+                if limit:
+                    left = limit - ((clock - rose_at[i]) & CLOCK_MASK)
+                    if left < quiet:
+                        quiet = left
+                limit = max_presence[i]
+                if limit:
+                    left = limit - ((clock - changed_at[i]) & CLOCK_MASK) if presence[i] else limit
+                    if left < quiet:
+                        quiet = left
+                limit = erratic[i]
+                if limit:
+                    c = count[i] - start[i]
+                    if c < 0:
+                        c += COUNT_WRAP
+                    if limit - c < margin:
+                        margin = limit - c
+        self.quiet_ms = quiet
+        self.count_margin = margin
 
     def _set(self, i, fault):
+        if fault == FAULT_NONE:
+            self.n_faulted -= 1
+        elif self.fault[i] == FAULT_NONE:
+            self.n_faulted += 1
         self.fault[i] = fault
         self.version = (self.version + 1) & 0x3FFFFFFF
         ped = self.det.is_pedestrian[i]

@@ -6,7 +6,7 @@
 #
 # Durations are kept as time stamps on a wrapping clock and derived when read
 # (on_ms(), off_ms(), since_on_ms()), so a tick in which no loop changed costs
-# one comparison of the presence bytes. Once a second every stamp older than
+# one comparison of the presence bytes. Once a minute every stamp older than
 # AGE_MAX_MS is moved up to it: ages saturate there (about 3.1 days) and the
 # clock's wrap (2**29 ms) can never make an old stamp look recent.
 from array import array
@@ -31,6 +31,7 @@ class Detectors:
         self.clock_ms = 0
         self.changed_at = array("i", [(-AGE_MAX_MS) & CLOCK_MASK] * m)  # last edge (old: never)
         self.rose_at = array("i", [0] * m)  # last rising edge (power-up counts)
+        self.rises = 0  # rising edges on all loops together, wrapping at 2**30
         # loops that changed this tick: indices in changed[0:n_changed]; rising[i] = 1
         # for those a vehicle arrived on (cleared again at the next tick)
         self.changed = bytearray(m)
@@ -105,6 +106,7 @@ class Detectors:
             k += 1
             if p:
                 self.rising[i] = 1
+                self.rises = (self.rises + 1) & 0x3FFFFFFF
                 c = self.count[i] + 1
                 self.count[i] = c if c < COUNT_WRAP else 0
                 if self.window_count[i] < 65535:

@@ -12,10 +12,15 @@
 #  - a new request is taken only once the current stage is established.
 # Startup: flash for startup_flash_ms, all red for the longest intergreen,
 # then the first stage of the sequence. Units: ms. step() allocates nothing.
+#
+# The per-group timers (time in the current state, time since the group left
+# green) are time stamps on the kernel's wrapping clock, read as ages, so a
+# tick moves one clock instead of every group's timers (see detectors.py for
+# the clock, its wrap and the once-a-minute clamp that saturates old ages).
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import TIMER_MAX_MS, const
+from controller.compat import CLAMP_EVERY_MS, CLOCK_MASK, TIMER_MAX_MS, clamp_ages, const
 from controller.signal_states import GREEN, RED, YELLOW, write_flash
 
 MODE_STARTUP_FLASH = const(0)
@@ -31,9 +36,13 @@ class SafetyKernel:
         self.n = n
         self.events = events
         self.state = bytearray(n)
-        self.state_ms = array("i", [0] * n)  # time in the current state
-        self.since_green_end_ms = array("i", [0] * n)  # time since the group left green
+        self.version = 0  # moves on every change of a signal state (readers redo what depends on them)
+        self.clock_ms = 0
+        self.since_clamp_ms = 0
+        self.state_at = array("i", [0] * n)  # when the group entered its current state
+        self.green_end_at = array("i", [0] * n)  # when the group left green
         self.red_clearance_open = bytearray(n)  # 1 until the end-of-red-clearance event
+        self.open_clearances = 0  # how many groups have red_clearance_open set
         self.outputs = bytearray(n)  # what the signal heads show
         self.stage = ix.sequence[0]
         self.established = False
@@ -46,11 +55,14 @@ class SafetyKernel:
 
     def restart(self):
         # Power-up (and reset after a fault): flash, then all red, then run.
+        now = self.clock_ms
         for g in range(self.n):
             self.state[g] = RED
-            self.state_ms[g] = 0
-            self.since_green_end_ms[g] = 0
+            self.state_at[g] = now
+            self.green_end_at[g] = now
             self.red_clearance_open[g] = 0
+        self.open_clearances = 0
+        self._changed()
         self.stage = self.ix.sequence[0]
         self.established = False
         self.stage_ms = 0
@@ -65,11 +77,24 @@ class SafetyKernel:
     def enter_fault_flash(self):
         self.mode = MODE_FLASH
         self.mode_ms = 0
+        now = self.clock_ms
         for g in range(self.n):
             self.state[g] = RED
-            self.state_ms[g] = 0
-            self.since_green_end_ms[g] = 0
+            self.state_at[g] = now
+            self.green_end_at[g] = now
+        self._changed()
         self._write_outputs()
+
+    def _changed(self):
+        self.version = (self.version + 1) & 0x3FFFFFFF
+
+    def state_ms(self, g):
+        # how long group g has been in its current state
+        return (self.clock_ms - self.state_at[g]) & CLOCK_MASK
+
+    def since_green_end_ms(self, g):
+        # how long ago group g left green (since power-up or flash if never)
+        return (self.clock_ms - self.green_end_at[g]) & CLOCK_MASK
 
     def request(self, stage):
         # A strategy asks for `stage`. Taken only in normal operation, once the
@@ -101,16 +126,16 @@ class SafetyKernel:
         h = TIMER_MAX_MS
         for g in range(n):
             if self.red_clearance_open[g]:
-                left = ix.clearance_ms[g] + ix.red_clearance_ms[g] - self.since_green_end_ms[g]
+                left = ix.clearance_ms[g] + ix.red_clearance_ms[g] - self.since_green_end_ms(g)
                 if left < h:
                     h = left if left > 0 else 0
             if target[g] and self.state[g] == RED and calls[g] and self.allow_late_start:
                 entry = 0  # when every conflicting group lets it in (_clear_to_enter)
                 for c in ix.conflicts[g]:
-                    left = ix.intergreen_ms[c * n + g] - self.since_green_end_ms[c]
+                    left = ix.intergreen_ms[c * n + g] - self.since_green_end_ms(c)
                     if left > entry:
                         entry = left
-                    left = ix.red_clearance_ms[c] - self.state_ms[c]
+                    left = ix.red_clearance_ms[c] - self.state_ms(c)
                     if left > entry:
                         entry = left
                 if entry < h:
@@ -123,17 +148,26 @@ class SafetyKernel:
         self.mode_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
         t = self.stage_ms + elapsed_ms
         self.stage_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-        for g in range(self.n):
-            t = self.state_ms[g] + elapsed_ms
-            self.state_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-            t = self.since_green_end_ms[g] + elapsed_ms
-            self.since_green_end_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
+        now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
+        self.clock_ms = now
+        t = self.since_clamp_ms + elapsed_ms
+        if t >= CLAMP_EVERY_MS:
+            t = 0
+            clamp_ages(self.state_at, now)
+            clamp_ages(self.green_end_at, now)
+        self.since_clamp_ms = t
 
     def apply(self, calls):
         # Move signal states toward the target stage. `calls` gives the
         # pedestrian calls (demand.call). Called once per tick after advance_timers().
         mode = self.mode
         if mode == MODE_RUN:
+            if self.established and not self.open_clearances and not self._walk_waiting(calls):
+                # an established stage with nothing due: no state changes; the
+                # outputs are rewritten only if something else touched them
+                if self.outputs != self.state:
+                    self._write_outputs()
+                return
             self._run(calls)
         elif mode == MODE_STARTUP_FLASH:
             if self.mode_ms >= self.ix.startup_flash_ms:
@@ -141,7 +175,7 @@ class SafetyKernel:
                 self.mode_ms = 0
                 self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
                 for g in range(self.n):
-                    self.since_green_end_ms[g] = 0
+                    self.green_end_at[g] = self.clock_ms
         elif mode == MODE_STARTUP_ALL_RED:
             # every group has been red for the longest intergreen: all clear
             if self.mode_ms >= self.ix.startup_all_red_ms:
@@ -158,23 +192,28 @@ class SafetyKernel:
         n = self.n
         target = ix.stage_mask[self.stage]
         events = self.events
+        now = self.clock_ms
+        state_at = self.state_at
         established = True
         for g in range(n):
             st = self.state[g]
             ped = ix.is_pedestrian[g]
             if st == GREEN:
                 if not target[g]:
-                    if self.state_ms[g] >= ix.min_green_ms[g]:
+                    if (now - state_at[g]) & CLOCK_MASK >= ix.min_green_ms[g]:
                         self.state[g] = YELLOW
-                        self.state_ms[g] = 0
-                        self.since_green_end_ms[g] = 0
+                        self._changed()
+                        state_at[g] = now
+                        self.green_end_at[g] = now
                         events.add(ev.PED_BEGIN_CLEARANCE if ped else ev.PHASE_BEGIN_YELLOW, g + 1)
                     established = False
             elif st == YELLOW:
-                if self.state_ms[g] >= ix.clearance_ms[g]:
+                if (now - state_at[g]) & CLOCK_MASK >= ix.clearance_ms[g]:
                     self.state[g] = RED
-                    self.state_ms[g] = 0
+                    self._changed()
+                    state_at[g] = now
                     self.red_clearance_open[g] = 1
+                    self.open_clearances += 1
                     if ped:
                         events.add(ev.PED_BEGIN_DONT_WALK, g + 1)
                     else:
@@ -182,8 +221,9 @@ class SafetyKernel:
                         events.add(ev.PHASE_BEGIN_RED_CLEARANCE, g + 1)
                 else:
                     established = False
-            elif self.red_clearance_open[g] and self.since_green_end_ms[g] >= ix.clearance_ms[g] + ix.red_clearance_ms[g]:
+            elif self.red_clearance_open[g] and self.since_green_end_ms(g) >= ix.clearance_ms[g] + ix.red_clearance_ms[g]:
                 self.red_clearance_open[g] = 0
+                self.open_clearances -= 1
                 if not ped:
                     events.add(ev.PHASE_END_RED_CLEARANCE, g + 1)
         for g in range(n):
@@ -194,7 +234,8 @@ class SafetyKernel:
                 continue
             if self._clear_to_enter(g):
                 self.state[g] = GREEN
-                self.state_ms[g] = 0
+                self._changed()
+                state_at[g] = now
                 events.add(ev.PED_BEGIN_WALK if ped else ev.PHASE_BEGIN_GREEN, g + 1)
             else:
                 established = False
@@ -202,14 +243,24 @@ class SafetyKernel:
             self.established = True
             self.stage_ms = 0
 
+    def _walk_waiting(self, calls):
+        # a pedestrian group of the established stage that may start walk now
+        if not self.allow_late_start:
+            return False
+        ix = self.ix
+        for g in ix.stage_groups[self.stage]:
+            if ix.is_pedestrian[g] and calls[g] and self.state[g] == RED:
+                return True
+        return False
+
     def _clear_to_enter(self, g):
         ix = self.ix
         n = self.n
         for c in ix.conflicts[g]:
-            if self.state[c] != RED or self.since_green_end_ms[c] < ix.intergreen_ms[c * n + g]:
+            if self.state[c] != RED or self.since_green_end_ms(c) < ix.intergreen_ms[c * n + g]:
                 return False
             # the all-red is shown in full even when a coarse tick stretched the yellow
-            if self.state_ms[c] < ix.red_clearance_ms[c]:
+            if self.state_ms(c) < ix.red_clearance_ms[c]:
                 return False
         return True
 

@@ -10,16 +10,19 @@
 # in the order with demand; in free mode the one holding the longest-waiting
 # call (so nobody starves), preferring the stage that serves most calls.
 from controller import event_codes as ev
-from controller.compat import TIMER_MAX_MS
+from controller.compat import CLOCK_MASK, TIMER_MAX_MS
 from controller.intersection import RECALL_MAX
 from controller.signal_states import GREEN
 from controller.strategies import log_green_end
 
 
-def next_stage_with_demand(ix, states, calls, call_age_ms, current):
+def next_stage_with_demand(ix, states, demand, current):
     # Stage to serve after `current`, or -1 when no other stage has demand.
     # Shared by the demand-responsive strategies.
+    calls = demand.call
     if ix.free_sequence:
+        clock = demand.clock_ms
+        call_at = demand.call_at
         oldest = -1
         best = -1
         best_served = 0
@@ -31,8 +34,9 @@ def next_stage_with_demand(ix, states, calls, call_age_ms, current):
             for g in ix.stage_groups[s]:
                 if calls[g] and states[g] != GREEN:
                     served += 1
-                    if call_age_ms[g] > age:
-                        age = call_age_ms[g]
+                    a = (clock - call_at[g]) & CLOCK_MASK
+                    if a > age:
+                        age = a
             if served and (age > oldest or (age == oldest and served > best_served)):
                 oldest = age
                 best = s
@@ -71,7 +75,7 @@ class ActuatedStrategy:
             return 0
         d = ctl.demand
         s = k.stage
-        if next_stage_with_demand(ix, k.state, d.call, d.call_age_ms, s) < 0:
+        if next_stage_with_demand(ix, k.state, d, s) < 0:
             return TIMER_MAX_MS  # rests in green until a call, which only a loop edge brings
         done = 0
         for g in ix.stage_groups[s]:
@@ -82,7 +86,7 @@ class ActuatedStrategy:
                 gap_left = ix.passage_ms[g] - d.gap_ms(g)  # the gap grows while its loops stay free
                 if gap_left < left:
                     left = gap_left
-            min_left = ix.min_green_ms[g] - k.state_ms[g]
+            min_left = ix.min_green_ms[g] - k.state_ms(g)
             if min_left > left:
                 left = min_left
             if left > done:
@@ -97,7 +101,7 @@ class ActuatedStrategy:
             self.max_timer_ms = 0
             return s
         d = ctl.demand
-        nxt = next_stage_with_demand(ix, k.state, d.call, d.call_age_ms, s)
+        nxt = next_stage_with_demand(ix, k.state, d, s)
         if nxt < 0:
             self.max_timer_ms = 0  # rest in green: nobody else is waiting
             return s
@@ -107,7 +111,7 @@ class ActuatedStrategy:
         for g in ix.stage_groups[s]:
             if ix.is_pedestrian[g] or k.state[g] != GREEN:
                 continue
-            if k.state_ms[g] < ix.min_green_ms[g]:
+            if k.state_ms(g) < ix.min_green_ms[g]:
                 return s
             if self.max_timer_ms >= ix.max_green_ms[g]:
                 maxed = True

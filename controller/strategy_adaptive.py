@@ -26,7 +26,7 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import TIMER_MAX_MS
+from controller.compat import CLOCK_MASK, TIMER_MAX_MS
 from controller.config_schema import ADAPTIVE
 from controller.queue_estimation import QueueEstimator
 from controller.signal_states import GREEN
@@ -73,7 +73,8 @@ class AdaptiveStrategy:
         state = k.state
         est = self.queues.estimate
         call = d.call
-        age = d.call_age_ms
+        clock = d.clock_ms
+        call_at = d.call_at
         wait = self.max_wait_ms
         weight = self.weight
         age_weight = self.age_weight_ms
@@ -85,7 +86,7 @@ class AdaptiveStrategy:
             if state[g] != GREEN:
                 w = est[g]
                 if call[g]:
-                    a = age[g]
+                    a = (clock - call_at[g]) & CLOCK_MASK
                     w += 1 + a // age_weight
                     if a >= wait[g] and a > oldest:
                         oldest = a
@@ -159,7 +160,7 @@ class AdaptiveStrategy:
         for g in ix.stage_groups[s]:
             if ix.is_pedestrian[g] or k.state[g] != GREEN:
                 continue
-            if k.state_ms[g] < ix.min_green_ms[g]:
+            if k.state_ms(g) < ix.min_green_ms[g]:
                 return s
             if ix.stage_mask[nxt][g]:
                 continue  # stays green in the next stage

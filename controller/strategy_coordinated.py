@@ -381,7 +381,7 @@ class CoordinatedStrategy:
             for g in ix.stage_groups[s]:
                 if ix.is_pedestrian[g] or state[g] != GREEN or ix.stage_mask[nxt][g]:
                     continue
-                if k.state_ms[g] < ix.min_green_ms[g] or d.gap_ms(g) < ix.passage_ms[g]:
+                if k.state_ms(g) < ix.min_green_ms[g] or d.gap_ms(g) < ix.passage_ms[g]:
                     return s  # min green or still extending
             code = ev.PHASE_GAP_OUT
         log_green_end(ctl, s, nxt, code)

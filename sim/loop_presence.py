@@ -64,11 +64,14 @@ class LoopPresence:
         self.n_ticks = ticks_per_step(step_ms, tick_ms)
         self.ticks = [bytearray(n_loops) for _ in range(self.n_ticks)]
         self._off = bytes(n_loops)
+        self.marked = False  # a bit was set since the last clear()
 
     def clear(self) -> None:
         """Start a new step: every bit off."""
-        for bits in self.ticks:
-            bits[:] = self._off
+        if self.marked:
+            for bits in self.ticks:
+                bits[:] = self._off
+            self.marked = False
 
     def mark(self, loop: int, vehicles: Iterable[VehicleData], step_begin_ms: int) -> None:
         """Set the bits of loop ``loop`` for every tick a vehicle was on it during the step.
@@ -89,6 +92,7 @@ class LoopPresence:
                 last = self.n_ticks - 1
             for k in range(first, last + 1):
                 self.ticks[k][loop] = 1
+            self.marked = True
 
 
 def step_ticks(core: Any, ticks: Sequence[bytearray], tick_ms: int, last: bytes | None) -> bytes:

@@ -98,14 +98,20 @@ class LinkMap:
         self.red_chars = src.get("red_chars") or "r" * self.link_count
         self.group_links = [tuple(src["group_links"].get(gid, ())) for gid in ix.group_ids]
         self.chars = list(self.red_chars)
+        self._outputs = b""  # the outputs the last state string was made from
+        self._state = ""
 
     def state(self, outputs: bytes | bytearray) -> str:
+        if outputs == self._outputs:
+            return self._state
         chars = self.chars
         for g, links in enumerate(self.group_links):
             s = outputs[g]
             for i in links:
                 chars[i] = self.green_chars[i] if s == 2 else self.red_chars[i] if s == 0 else SIGNAL_CHARS.get(s, "O")
-        return "".join(chars)
+        self._outputs = bytes(outputs)
+        self._state = "".join(chars)
+        return self._state
 
 
 def ampelwerk_version() -> str:
@@ -224,7 +230,8 @@ class _AmpelwerkLights:
                 raise SumoError("config of %s maps %d links, the net's traffic light has %d: re-import the scenario"
                                 % (tls, m.link_count, len(infos[tls].links)))
             self.maps[tls] = m
-            self.loops[tls] = (list(core.ix.detector_ids), LoopPresence(core.ix.n_detectors, step_ms, tick_ms))
+            self.loops[tls] = (tuple(enumerate(core.ix.detector_ids)),
+                               LoopPresence(core.ix.n_detectors, step_ms, tick_ms))
         self.last_bits: dict[str, bytes | None] = {tls: None for tls in cores}
 
     def show(self, conn: Any, tls: str) -> None:
@@ -236,16 +243,20 @@ class _AmpelwerkLights:
         from controller.event_names import NAMES
 
         step_begin_ms = round((now_s - step_s) * 1000)
+        # 300+ loops are read every step: libsumo's function itself, not its Python wrapper
+        read = getattr(getattr(conn, "_libsumo", None), "inductionloop_getVehicleData", None) \
+            or conn.inductionloop.getVehicleData
         for tls, core in self.cores.items():
-            ids, lp = self.loops[tls]
+            loops, lp = self.loops[tls]
             lp.clear()
-            for j, det in enumerate(ids):
-                data = conn.inductionloop.getVehicleData(det)
+            for j, det in loops:
+                data = read(det)
                 if data:
                     lp.mark(j, data, step_begin_ms)
             if self.failed_loops:
                 # a failed loop amplifier: stuck on or dead, whatever drives over it
-                for j, det in enumerate(ids):
+                lp.marked = True
+                for j, det in loops:
                     if det in self.failed_loops:
                         for bits in lp.ticks:
                             bits[j] = self.failed_loops[det]
