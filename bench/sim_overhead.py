@@ -1,14 +1,18 @@
-"""Benchmark: wall time of ampelwerk-actuated versus SUMO's own fixed programs on one scenario.
+"""Benchmark: time of ampelwerk-actuated versus SUMO's own fixed programs on one scenario.
 
-Usage: python bench/sim_overhead.py [--scenario ingolstadt21] [--seed 1] [--end S] [--tick-ms MS] [--out DIR]
-(ingolstadt21 needs `ampelwerk scenarios fetch` first.) One run each, one after
-the other in this process's children, libsumo, step 1 s, core tick 100 ms unless --tick-ms:
-fixed, ampelwerk-actuated, and ampelwerk-actuated with --merge-ticks.
-Each is repeated (--repeats, interleaved, since this machine's speed drifts
-between runs); prints the median wall and CPU time of each (including the
-import of the traffic lights for the ampelwerk runs), the ratios to fixed per
-repeat and their medians (target: at most 1.5), and the command, seed and
-versions. Prints figures only; it asserts nothing.
+Usage: python bench/sim_overhead.py [--scenario ingolstadt21] [--seed 1] [--end S] [--tick-ms MS]
+                                    [--repeats N] [--merge-ticks] [--out DIR]
+(ingolstadt21 needs `ampelwerk scenarios fetch` first.) libsumo, step 1 s,
+core tick 100 ms unless --tick-ms. Each repeat runs `fixed` and
+`ampelwerk-actuated` (and, with --merge-ticks, `ampelwerk-actuated --merge-ticks`)
+as a pair of processes in lockstep: they take turns, one SUMO step each (the
+first also loads its scenario while the other waits), so both see the same
+speed of this machine, whose speed drifts by up to 2x from second to second.
+Each process's CPU time (SUMO in libsumo, the cores, the runner, the import
+of the traffic lights for the ampelwerk runs) is measured on its own; the
+pairs give the ratios to fixed (target: at most 1.5). Prints the median CPU
+time of each run, the ratio per repeat and the median, and the command, seed
+and versions. Prints figures only; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -19,23 +23,53 @@ import os
 import platform
 import sys
 import tempfile
-from statistics import median
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+TURN_TIMEOUT_S = 600  # a partner silent this long has died
 
-def _one(args: tuple[str, str, int, float | None, int, bool, str]) -> dict:
+
+def _turn(conn: Any) -> None:
+    """Hand the turn to the partner process and wait until it hands it back."""
+    conn.send_bytes(b"t")
+    if not conn.poll(TURN_TIMEOUT_S):
+        raise SystemExit("lockstep partner silent for %d s" % TURN_TIMEOUT_S)
+    conn.recv_bytes()
+
+
+def _one(args: tuple, conn: Any, first: bool, results: Any) -> None:
     import time
 
     from sim.runner import RunOptions, run
 
-    scenario, controller, seed, end, tick_ms, merge, out = args
+    name, scenario, controller, seed, end, tick_ms, merge, out = args
+    if not first and not conn.poll(TURN_TIMEOUT_S):  # the first process loads and steps first
+        raise SystemExit("lockstep partner silent for %d s" % TURN_TIMEOUT_S)
+    if not first:
+        conn.recv_bytes()
     cpu = time.process_time()
     r = run(RunOptions(Path(scenario), controller, Path(out), seed=seed, end=end, tick_ms=tick_ms,
-                       merge_ticks=merge, progress=False))
-    r["cpu_s"] = time.process_time() - cpu  # this process: SUMO (libsumo) and the cores
-    return r
+                       merge_ticks=merge, progress=False), step_hooks=[lambda now_s: _turn(conn)])
+    r["cpu_s"] = time.process_time() - cpu  # this process only: SUMO (libsumo), the cores, the runner
+    conn.send_bytes(b"t")  # the partner's last step may still wait for its turn
+    results.put((name, r))
+
+
+def _pair(ctx: Any, fixed_args: tuple, ours_args: tuple) -> dict[str, dict]:
+    """Run two configurations in lockstep processes; {name: summary}."""
+    a, b = ctx.Pipe()
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_one, args=(fixed_args, a, True, results)),
+             ctx.Process(target=_one, args=(ours_args, b, False, results))]
+    for p in procs:
+        p.start()
+    got = dict(results.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return got
 
 
 def main() -> int:
@@ -45,7 +79,8 @@ def main() -> int:
     ap.add_argument("--end", type=float, help="simulation end (s; default: the scenario's)")
     ap.add_argument("--tick-ms", type=int, default=100, help="core tick (ms, default 100)")
     ap.add_argument("--out", help="directory for the runs (default: a temporary one)")
-    ap.add_argument("--repeats", type=int, default=3, help="interleaved repeats of every run (default 3; medians)")
+    ap.add_argument("--repeats", type=int, default=3, help="lockstep pairs per run (default 3; medians)")
+    ap.add_argument("--merge-ticks", action="store_true", help="also pair fixed with ampelwerk-actuated --merge-ticks")
     a = ap.parse_args()
 
     from ampelwerk import __version__
@@ -54,33 +89,32 @@ def main() -> int:
     cfg = resolve(a.scenario)
     out = Path(a.out or tempfile.mkdtemp(prefix="ampelwerk-bench-"))
     ctx = multiprocessing.get_context("spawn")
-    runs = (("fixed", "fixed", False), ("ampelwerk-actuated", "ampelwerk-actuated", False),
-            ("ampelwerk-actuated --merge-ticks", "ampelwerk-actuated", True))
-    results: dict[str, list[dict]] = {name: [] for name, _, _ in runs}
-    for rep in range(a.repeats):  # interleaved, one at a time: the machine's speed drifts, both see it
-        for name, controller, merge in runs:
-            with ctx.Pool(1) as pool:
-                results[name].append(pool.apply(_one, ((str(cfg), controller, a.seed, a.end, a.tick_ms, merge,
-                                                        str(out / ("%s-%d" % (name.replace(" --", "-"), rep)))),)))
-    ours = results["ampelwerk-actuated"][0]
+    ours = [("ampelwerk-actuated", False)] + ([("ampelwerk-actuated --merge-ticks", True)] if a.merge_ticks else [])
+    results: dict[str, list[dict]] = {}
+    for rep in range(a.repeats):
+        for name, merge in ours:
+            run_dir = str(out / ("%s-%d" % (name.replace(" --", "-"), rep)))
+            got = _pair(ctx, ("fixed", str(cfg), "fixed", a.seed, a.end, a.tick_ms, False, run_dir + "-fixed"),
+                        (name, str(cfg), "ampelwerk-actuated", a.seed, a.end, a.tick_ms, merge, run_dir))
+            for label, r in got.items():
+                results.setdefault(label if label != "fixed" else "fixed (paired with %s)" % name, []).append(r)
+    first = results["ampelwerk-actuated"][0]
     print("command: python bench/sim_overhead.py %s" % " ".join(sys.argv[1:]))
-    print("scenario %s (%s), window %g..%g s, seed %d, step %g s, tick %d ms, %d traffic lights, %d repeats" % (
-        a.scenario, cfg, ours["begin_s"], ours["end_s"], a.seed, ours["step_length_s"], ours["tick_ms"],
-        len(ours["traffic_lights"]), a.repeats))
+    print("scenario %s (%s), window %g..%g s, seed %d, step %g s, tick %d ms, %d traffic lights, %d lockstep pairs" % (
+        a.scenario, cfg, first["begin_s"], first["end_s"], a.seed, first["step_length_s"], first["tick_ms"],
+        len(first["traffic_lights"]), a.repeats))
     print("versions: ampelwerk %s, %s, Python %s, %s, %d cores" % (
-        __version__, ours["sumo_version"], platform.python_version(), platform.platform(), os.cpu_count() or 0))
-    med = {name: (median(r["wall_s"] for r in rs), median(r["cpu_s"] for r in rs)) for name, rs in results.items()}
-    for name, rs in results.items():
+        first.get("ampelwerk_version", __version__), first["sumo_version"], platform.python_version(),
+        platform.platform(), os.cpu_count() or 0))
+    for label, rs in results.items():
         r = rs[0]
-        print("  %-33s wall %7.2f s  cpu %7.2f s (medians)  delay %6.1f s  arrived %d, running at end %d, never inserted %d" % (
-            name, med[name][0], med[name][1], r["delay_s"], r["arrived"], r["running_at_end"], r["never_inserted"]))
-    for name, rs in results.items():
-        if name == "fixed":
-            continue
-        walls = [o["wall_s"] / f["wall_s"] for o, f in zip(rs, results["fixed"])]
-        cpus = [o["cpu_s"] / f["cpu_s"] for o, f in zip(rs, results["fixed"])]
-        print("ratio %s / fixed: cpu %.2f (median of %s), wall %.2f (median of %s)  (target <= 1.5)" % (
-            name, median(cpus), ", ".join("%.2f" % x for x in cpus), median(walls), ", ".join("%.2f" % x for x in walls)))
+        print("  %-52s cpu %7.2f s (median)  delay %6.1f s  arrived %d, running at end %d, never inserted %d" % (
+            label, median(x["cpu_s"] for x in rs), r["delay_s"], r["arrived"], r["running_at_end"],
+            r["never_inserted"]))
+    for name, _ in ours:
+        cpus = [o["cpu_s"] / f["cpu_s"] for o, f in zip(results[name], results["fixed (paired with %s)" % name])]
+        print("ratio %s / fixed: cpu %.2f (median of %s)  (target <= 1.5)" % (
+            name, median(cpus), ", ".join("%.2f" % x for x in cpus)))
     print("runs in %s" % out)
     return 0
 

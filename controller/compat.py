@@ -15,18 +15,8 @@ except ImportError:  # CPython
 TIMER_MAX_MS = const(536870912)
 # Longest step the core accepts in one tick; longer gaps are split by the caller.
 MAX_STEP_MS = const(60000)
-# Clocks of time stamps wrap here; an age is (now - stamp) & CLOCK_MASK, and
-# stamps older than AGE_MAX_MS (about 3.1 days) are moved up to it once a
-# minute, so ages saturate there (give or take that minute: every threshold
-# of the core is far shorter) and a wrap never makes an old stamp look new.
+# Clocks of time stamps (stamp_clock.py) wrap at CLOCK_MASK; ages saturate
+# at AGE_MAX_MS (about 3.1 days), clamped every CLAMP_EVERY_MS.
 CLOCK_MASK = const(0x1FFFFFFF)
 AGE_MAX_MS = const(0x10000000)
 CLAMP_EVERY_MS = const(60000)
-
-
-def clamp_ages(stamps, now):
-    # Move every stamp older than AGE_MAX_MS up to it (called once a minute).
-    oldest = (now - AGE_MAX_MS) & CLOCK_MASK
-    for i in range(len(stamps)):
-        if (now - stamps[i]) & CLOCK_MASK > AGE_MAX_MS:
-            stamps[i] = oldest

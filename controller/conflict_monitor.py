@@ -16,8 +16,9 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLAMP_EVERY_MS, CLOCK_MASK, clamp_ages
+from controller.compat import CLOCK_MASK
 from controller.signal_states import DARK, GREEN, RED, YELLOW
+from controller.stamp_clock import StampClock
 
 
 class ConflictMonitor:
@@ -53,9 +54,9 @@ class ConflictMonitor:
                 self.intergreen_ms[index[a] * n + index[b]] = v
         self.last = bytearray(n)
         self.clock_ms = 0
-        self.since_clamp_ms = 0
         self.shown_at = array("i", [0] * n)  # when the current output began
         self.green_end_at = array("i", [0] * n)  # when the group last left green (or flash)
+        self.clock = StampClock((self.shown_at, self.green_end_at))
         self.latched = False
         self.fault = 0
         self.fault_group = 0
@@ -79,14 +80,8 @@ class ConflictMonitor:
         # Call once with elapsed_ms=0 on the outputs shown at power-up.
         if self.latched:
             return False
-        now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
+        now = self.clock.advance(elapsed_ms)
         self.clock_ms = now
-        t = self.since_clamp_ms + elapsed_ms
-        if t >= CLAMP_EVERY_MS:
-            t = 0
-            clamp_ages(self.shown_at, now)
-            clamp_ages(self.green_end_at, now)
-        self.since_clamp_ms = t
         if outputs == self.last:
             return True
         n = self.n

@@ -4,18 +4,19 @@
 # waited, and the recall in force (configured, or imposed by a failed
 # detector). Runs on the board; update() allocates nothing.
 #
-# A call's wait is a time stamp on demand's wrapping clock (call_age_ms()
-# reads it; see detectors.py for the clock and its clamp). Calls change only
-# when a loop changed, a detector fault came or went, or the kernel changed a
-# signal state, so a tick without any of those skips the per-group pass.
+# A call's wait is a time stamp on demand's wrapping clock (stamp_clock.py;
+# call_age_ms() reads it). Calls change only when a loop changed, a detector
+# fault came or went, or the kernel changed a signal state, so a tick without
+# any of those skips the per-group pass.
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLAMP_EVERY_MS, CLOCK_MASK, clamp_ages
+from controller.compat import CLOCK_MASK
 from controller.detector_diagnostics import FAULT_NONE
 from controller.intersection import RECALL_MAX, RECALL_NONE
 from controller.loop_groups import LoopGroups
 from controller.signal_states import GREEN
+from controller.stamp_clock import StampClock
 
 
 class Demand:
@@ -31,8 +32,8 @@ class Demand:
         self.call = bytearray(n)  # 1 = the group wants green (vehicle call or pedestrian call)
         self.recall = bytearray(ix.recall)  # recall in force
         self.clock_ms = 0
-        self.since_clamp_ms = 0
         self.call_at = array("i", [0] * n)  # when the current call was registered
+        self.clock = StampClock((self.call_at,))
         self.failed_detectors = bytearray(n)  # faulted loops per group
         self.fault_version = -1
         self.states_version = -1  # the kernel's state version the calls were last updated with
@@ -64,13 +65,8 @@ class Demand:
     def update(self, elapsed_ms, states, states_version):
         # states: the kernel's signal states; states_version: its counter of
         # state changes (SafetyKernel.version)
-        now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
+        now = self.clock.advance(elapsed_ms)
         self.clock_ms = now
-        t = self.since_clamp_ms + elapsed_ms
-        if t >= CLAMP_EVERY_MS:
-            t = 0
-            clamp_ages(self.call_at, now)
-        self.since_clamp_ms = t
         quiet = self.det.n_changed == 0 and states_version == self.states_version
         if self.fault_version != self.diag.version:
             self._faults_changed()

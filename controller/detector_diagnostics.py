@@ -12,7 +12,10 @@
 # first no-activity or max-presence limit any of them could reach, no minute
 # closed, and fewer vehicles arrived (on all loops together) than the
 # smallest margin of any loop below its erratic-count limit. The outcome is
-# the one a full pass would give; only the pass is saved.
+# the one a full pass would give; only the pass is saved. The checks keep
+# their one-second beat whatever the ticks (a long tick carries the rest of
+# the second over), so a run of quiet ticks stepped as one meets the same
+# checks as when stepped tick by tick.
 from array import array
 
 from controller import event_codes as ev
@@ -42,8 +45,8 @@ class DetectorDiagnostics:
         self.since_check_ms = 0
         self.minute_start_count = array("i", [0] * m)  # detector count when the minute began
         self.n_faulted = 0
-        # since the last full pass: time, and the margins it found (see above)
-        self.since_pass_ms = 0
+        # the last full pass: when (on the detectors' clock), and the margins it found (see above)
+        self.pass_at = 0
         self.quiet_ms = 0
         self.rises_at_pass = 0
         self.count_margin = 0
@@ -54,13 +57,22 @@ class DetectorDiagnostics:
         return c if c >= 0 else c + COUNT_WRAP
 
     def horizon_ms(self):
-        # time until just before the next check (once a second, and at every
-        # minute's end): the check's own tick is stepped alone, since a fault
-        # found there puts a group on recall, and a timer that starts with it
-        # must not be credited a whole merged step
+        # Time until just before the next check that passes over the loops
+        # (with the presence of the last tick held): the check's own tick is
+        # stepped alone, since a fault found there puts a group on recall,
+        # and a timer that starts with it must not be credited a whole merged
+        # step. Checks that skip their pass change nothing and are stepped
+        # through: with no loop failed and no vehicle arriving, those before
+        # the quiet margin runs out, and never past a minute's end.
         a = _PERIOD_MS - self.since_check_ms
         b = _MINUTE_MS - self.minute_ms
-        return (a if a < b else b) - 1
+        if b <= a:
+            return b - 1
+        if self.n_faulted == 0 and (self.det.rises - self.rises_at_pass) & _RISES_MASK <= self.count_margin:
+            left = self.quiet_ms - ((self.det.clock_ms - self.pass_at) & CLOCK_MASK)
+            if left > a:
+                return (left if left < b else b) - 1
+        return a - 1
 
     def check(self, elapsed_ms):
         m = self.minute_ms + elapsed_ms
@@ -69,18 +81,17 @@ class DetectorDiagnostics:
             self.minute_ms = m
             self.since_check_ms = t
             return
-        self.since_check_ms = 0
+        self.since_check_ms = t % _PERIOD_MS
         minute_closed = m >= _MINUTE_MS
         if minute_closed:
             m -= _MINUTE_MS
         self.minute_ms = m
         det = self.det
-        p = self.since_pass_ms + t  # at most a minute: a minute's close always passes
-        self.since_pass_ms = p
-        if (not minute_closed and self.n_faulted == 0 and p < self.quiet_ms
+        if (not minute_closed and self.n_faulted == 0
+                and (det.clock_ms - self.pass_at) & CLOCK_MASK < self.quiet_ms
                 and (det.rises - self.rises_at_pass) & _RISES_MASK <= self.count_margin):
             return
-        self.since_pass_ms = 0
+        self.pass_at = det.clock_ms
         self.rises_at_pass = det.rises
         quiet = _MINUTE_MS
         margin = COUNT_WRAP

@@ -4,16 +4,15 @@
 # The presence of a detector is all that a real loop amplifier reports, and it
 # is all that enters the core.
 #
-# Durations are kept as time stamps on a wrapping clock and derived when read
-# (on_ms(), off_ms(), since_on_ms()), so a tick in which no loop changed costs
-# one comparison of the presence bytes. Once a minute every stamp older than
-# AGE_MAX_MS is moved up to it: ages saturate there (about 3.1 days) and the
-# clock's wrap (2**29 ms) can never make an old stamp look recent.
+# Durations are kept as time stamps on a wrapping clock (stamp_clock.py) and
+# derived when read (on_ms(), off_ms(), since_on_ms()), so a tick in which no
+# loop changed costs one comparison of the presence bytes.
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import AGE_MAX_MS, CLAMP_EVERY_MS, CLOCK_MASK, clamp_ages
+from controller.compat import AGE_MAX_MS, CLOCK_MASK
 from controller.intersection import DETECTOR_PEDESTRIAN
+from controller.stamp_clock import StampClock
 
 COUNT_WRAP = 0x20000000  # counts wrap here; readers take differences modulo this
 
@@ -37,7 +36,7 @@ class Detectors:
         self.changed = bytearray(m)
         self.n_changed = 0
         self.rising = bytearray(m)
-        self.since_clamp_ms = 0
+        self.clock = StampClock((self.changed_at, self.rose_at))
         self.window_ms = 0
         self.window_occupied_ms = array("i", [0] * m)  # completed occupied time in this window
         self.on_credited_ms = array("i", [0] * m)  # part of the current occupation already credited
@@ -65,7 +64,7 @@ class Detectors:
         return self.ix.occupancy_window_ms - self.window_ms
 
     def update(self, elapsed_ms, presence):
-        now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
+        now = self.clock.advance(elapsed_ms)
         self.clock_ms = now
         for k in range(self.n_changed):
             self.rising[self.changed[k]] = 0
@@ -88,12 +87,6 @@ class Detectors:
                 self.window_occupied_ms[i] = 0
                 self.window_count[i] = 0
         self.window_ms = w
-        t = self.since_clamp_ms + elapsed_ms
-        if t >= CLAMP_EVERY_MS:
-            t = 0
-            clamp_ages(self.changed_at, now)
-            clamp_ages(self.rose_at, now)
-        self.since_clamp_ms = t
 
     def _edges(self, presence, now):
         events = self.events

@@ -14,14 +14,14 @@
 # then the first stage of the sequence. Units: ms. step() allocates nothing.
 #
 # The per-group timers (time in the current state, time since the group left
-# green) are time stamps on the kernel's wrapping clock, read as ages, so a
-# tick moves one clock instead of every group's timers (see detectors.py for
-# the clock, its wrap and the once-a-minute clamp that saturates old ages).
+# green) are time stamps on the kernel's wrapping clock (stamp_clock.py),
+# read as ages, so a tick moves one clock instead of every group's timers.
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLAMP_EVERY_MS, CLOCK_MASK, TIMER_MAX_MS, clamp_ages, const
+from controller.compat import CLOCK_MASK, TIMER_MAX_MS, const
 from controller.signal_states import GREEN, RED, YELLOW, write_flash
+from controller.stamp_clock import StampClock
 
 MODE_STARTUP_FLASH = const(0)
 MODE_STARTUP_ALL_RED = const(1)
@@ -38,9 +38,9 @@ class SafetyKernel:
         self.state = bytearray(n)
         self.version = 0  # moves on every change of a signal state (readers redo what depends on them)
         self.clock_ms = 0
-        self.since_clamp_ms = 0
         self.state_at = array("i", [0] * n)  # when the group entered its current state
         self.green_end_at = array("i", [0] * n)  # when the group left green
+        self.clock = StampClock((self.state_at, self.green_end_at))
         self.red_clearance_open = bytearray(n)  # 1 until the end-of-red-clearance event
         self.open_clearances = 0  # how many groups have red_clearance_open set
         self.outputs = bytearray(n)  # what the signal heads show
@@ -148,14 +148,7 @@ class SafetyKernel:
         self.mode_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
         t = self.stage_ms + elapsed_ms
         self.stage_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-        now = (self.clock_ms + elapsed_ms) & CLOCK_MASK
-        self.clock_ms = now
-        t = self.since_clamp_ms + elapsed_ms
-        if t >= CLAMP_EVERY_MS:
-            t = 0
-            clamp_ages(self.state_at, now)
-            clamp_ages(self.green_end_at, now)
-        self.since_clamp_ms = t
+        self.clock_ms = self.clock.advance(elapsed_ms)
 
     def apply(self, calls):
         # Move signal states toward the target stage. `calls` gives the

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
+from controller.compat import MAX_STEP_MS
+
 # SUMO's getVehicleData tuple: (vehicle id, length m, entry time s, leave time s, type id)
 VehicleData = Sequence
 
@@ -95,32 +97,61 @@ class LoopPresence:
             self.marked = True
 
 
-def step_ticks(core: Any, ticks: Sequence[bytearray], tick_ms: int, last: bytes | None) -> bytes:
-    """Step a core through the ticks of one SUMO step; returns the presence of the last tick.
+class CoreStepper:
+    """Hands one core the ticks of every SUMO step, holding quiet time back while nothing can happen.
 
-    A tick whose presence equals the tick before it (``last`` for the first)
-    is stepped together with the equal ticks after it, as far as the core's
-    ``horizon_ms()`` allows: by the horizon's definition that gives exactly
-    the outputs, events and timers of stepping every tick, only faster. A core
-    without ``horizon_ms()`` (a board on a serial line) is stepped every tick.
+    A tick whose presence equals the tick before it is quiet. Quiet time is
+    held back (``pending_ms``) while it stays shorter than the core's
+    ``horizon_ms()`` (asked once the core has taken the ticks before): by the
+    horizon's definition nothing happens in that time (no decision, state
+    change or event), so the outputs shown meanwhile are those of stepping every
+    tick. It is handed over in one step when a loop changes, when the horizon
+    is reached (a step that ends exactly on it is still exact: what falls due
+    happens at its end, as on that tick), or by ``flush()``; held time may span
+    many SUMO steps. A core without ``horizon_ms()`` (a board on a serial
+    line, a strategy without a horizon) is stepped every tick.
     """
-    horizon = getattr(core, "horizon_ms", None)
-    n = len(ticks)
-    i = 0
-    while i < n:
-        bits = ticks[i]
-        k = 1
-        if horizon is not None and bits == last:
-            run = 1
-            while i + run < n and ticks[i + run] == bits:
-                run += 1
-            if run > 1:
-                h = horizon() // tick_ms
-                k = run if h >= run else max(h, 1)
-        core.step(k * tick_ms, bits)
-        last = bits
-        i += k
-    return bytes(last) if last is not None else b""
+
+    def __init__(self, core: Any, tick_ms: int) -> None:
+        self.core = core
+        self.tick_ms = tick_ms
+        self.horizon = getattr(core, "horizon_ms", None)
+        self.last: bytearray | None = None  # presence of the last tick, stepped or held
+        self.pending_ms = 0  # quiet time held back
+        self.horizon_left_ms: int | None = None  # the core's horizon when pending_ms began (None: ask)
+
+    def feed(self, ticks: Sequence[bytearray]) -> None:
+        """The presence of each core tick of one SUMO step, in order."""
+        core = self.core
+        tick = self.tick_ms
+        for bits in ticks:
+            if self.horizon is not None and bits == self.last:
+                h = self.horizon_left_ms
+                if h is None:
+                    h = self.horizon()
+                    self.horizon_left_ms = h = h if h < MAX_STEP_MS else MAX_STEP_MS
+                t = self.pending_ms + tick
+                if t < h:
+                    self.pending_ms = t  # nothing can happen by the end of this tick
+                    continue
+                if t == h:
+                    self.pending_ms = 0
+                    self.horizon_left_ms = None
+                    core.step(t, self.last)
+                    continue
+                self.flush()  # past the horizon: the held time, then this tick alone
+            else:
+                self.flush()
+                self.last = bytearray(bits)
+            core.step(tick, bits)
+
+    def flush(self) -> None:
+        """Hand the held quiet time to the core (nothing happens in it)."""
+        self.horizon_left_ms = None
+        if self.pending_ms:
+            t = self.pending_ms
+            self.pending_ms = 0
+            self.core.step(t, self.last)
 
 
 def merged_ticks(ticks: Sequence[bytearray], tick_ms: int) -> list[tuple[int, bytearray]]:

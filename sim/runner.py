@@ -2,7 +2,7 @@
 
 Per SUMO step (default 1 s) and per traffic light:
   ampelwerk-*:   E1 vehicle data -> presence bits per core tick (loop_presence)
-                 -> core.step() per tick (a quiet run of ticks in one step as far as the
+                 -> core.step() per tick (quiet ticks held back and stepped as one as far as the
                  core's horizon_ms() allows: exactly as tick by tick) -> outputs -> SUMO state string
   fixed:         the net's own programs, untouched
   sumo-actuated: SUMO's actuated control on the same phases (peers.py)
@@ -26,12 +26,13 @@ import json
 import platform
 import sys
 import time
+from itertools import compress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from sim import sumo_session
-from sim.loop_presence import LoopPresence, merged_ticks, step_ticks, ticks_per_step
+from sim.loop_presence import CoreStepper, LoopPresence, merged_ticks, ticks_per_step
 from sim.sumo_session import SumoError
 
 PEER_CONTROLLERS = ("fixed", "sumo-actuated", "max-pressure")
@@ -221,18 +222,32 @@ class _AmpelwerkLights:
         self.cores = cores
         self.tick_ms = tick_ms
         self.merge_ticks = merge_ticks
-        self.failed_loops = dict(failed_loops or {})
+        failed_loops = failed_loops or {}
         self.maps = {}
-        self.loops = {}
+        self.presence: dict[str, LoopPresence] = {}
+        # every loop of every core, in one list: (core's presence, loop index) per loop id
+        self.loop_ids: list[str] = []
+        self.loop_slots: list[tuple[LoopPresence, int]] = []
         for tls, core in cores.items():
             m = LinkMap(core.ix)
             if m.link_count != len(infos[tls].links):
                 raise SumoError("config of %s maps %d links, the net's traffic light has %d: re-import the scenario"
                                 % (tls, m.link_count, len(infos[tls].links)))
             self.maps[tls] = m
-            self.loops[tls] = (tuple(enumerate(core.ix.detector_ids)),
-                               LoopPresence(core.ix.n_detectors, step_ms, tick_ms))
-        self.last_bits: dict[str, bytes | None] = {tls: None for tls in cores}
+            lp = self.presence[tls] = LoopPresence(core.ix.n_detectors, step_ms, tick_ms)
+            for j, det in enumerate(core.ix.detector_ids):
+                self.loop_ids.append(det)
+                self.loop_slots.append((lp, j))
+        self.all_loops = range(len(self.loop_ids))
+        # a failed loop amplifier: stuck on or dead, whatever drives over it
+        self.forced = [(self.loop_slots[k], failed_loops[det]) for k, det in enumerate(self.loop_ids)
+                       if det in failed_loops]
+        self.steppers = {tls: CoreStepper(core, tick_ms) for tls, core in cores.items()}
+
+    def finish(self) -> None:
+        """At the end of the run: every core takes the quiet time still held back (nothing happens in it)."""
+        for stepper in self.steppers.values():
+            stepper.flush()
 
     def show(self, conn: Any, tls: str) -> None:
         conn.trafficlight.setRedYellowGreenState(tls, self.maps[tls].state(self.cores[tls].outputs))
@@ -243,28 +258,28 @@ class _AmpelwerkLights:
         from controller.event_names import NAMES
 
         step_begin_ms = round((now_s - step_s) * 1000)
-        # 300+ loops are read every step: libsumo's function itself, not its Python wrapper
+        # 300+ loops are read every step, most of them empty: libsumo's function itself (not its
+        # Python wrapper) mapped over all of them, and only the loops with vehicle data visited
         read = getattr(getattr(conn, "_libsumo", None), "inductionloop_getVehicleData", None) \
             or conn.inductionloop.getVehicleData
-        for tls, core in self.cores.items():
-            loops, lp = self.loops[tls]
+        for lp in self.presence.values():
             lp.clear()
-            for j, det in loops:
-                data = read(det)
-                if data:
-                    lp.mark(j, data, step_begin_ms)
-            if self.failed_loops:
-                # a failed loop amplifier: stuck on or dead, whatever drives over it
-                lp.marked = True
-                for j, det in loops:
-                    if det in self.failed_loops:
-                        for bits in lp.ticks:
-                            bits[j] = self.failed_loops[det]
+        data = list(map(read, self.loop_ids))
+        slots = self.loop_slots
+        for k in compress(self.all_loops, data):
+            lp, j = slots[k]
+            lp.mark(j, data[k], step_begin_ms)
+        for (lp, j), value in self.forced:
+            lp.marked = True
+            for bits in lp.ticks:
+                bits[j] = value
+        for tls, core in self.cores.items():
+            lp = self.presence[tls]
             if self.merge_ticks:
                 for elapsed, bits in merged_ticks(lp.ticks, self.tick_ms):
                     core.step(elapsed, bits)
             else:
-                self.last_bits[tls] = step_ticks(core, lp.ticks, self.tick_ms, self.last_bits[tls])
+                self.steppers[tls].feed(lp.ticks)
             state = self.maps[tls].state(core.outputs)
             if shown.get(tls) != state:
                 conn.trafficlight.setRedYellowGreenState(tls, state)
@@ -375,6 +390,7 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
                 hook(now)
             if bar is not None and k % 50 == 0:
                 bar[0].update(bar[1], completed=k)
+        lights.finish()
     finally:
         if bar is not None:
             bar[0].stop()
