@@ -27,6 +27,7 @@ from controller.coordination_messages import (
 )
 from controller.detectors import COUNT_WRAP
 from controller.detector_diagnostics import FAULT_NONE
+from controller.green_usage import GreenUsage
 from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
 from controller.plan_signature import parse_key
 from controller.plan_validation import PlanGate
@@ -68,6 +69,7 @@ class CoordinationAgent:
         self.loops = [counting_loops(ix, g) for g in range(ix.n_groups)]
         # detector counts at the last report; counts wrap at COUNT_WRAP
         self.count_at_report = array("i", ctl.detectors.count)
+        self.usage = GreenUsage(ix, ctl.detectors, self.loops)  # green and used green per group
         bind = getattr(ctl.strategy, "bind", None)
         if bind is not None:
             bind(ctl)  # a plan offered during startup is timed on the controller's clock
@@ -89,6 +91,7 @@ class CoordinationAgent:
 
     def advance(self, elapsed_ms):
         # After each ctl.step(elapsed_ms): True when a report is due.
+        self.usage.update(elapsed_ms, self.ctl.kernel.state)
         t = self.since_report_ms + elapsed_ms
         if t > TIMER_MAX_MS:
             t = TIMER_MAX_MS
@@ -102,7 +105,12 @@ class CoordinationAgent:
         fault = self.ctl.diagnostics.fault
         counts = []
         occupancy = []
+        green = []
+        used = []
         for g in range(ix.n_groups):
+            gm, um = self.usage.take(g)
+            green.append(gm)
+            used.append(um)
             n = 0
             occ = 0
             for d in self.loops[g]:
@@ -119,7 +127,7 @@ class CoordinationAgent:
         period = self.since_report_ms
         self.since_report_ms = 0
         return encode_report(Report(ix.id, self.seq, wall_ms, period, self.mode, self.plan_seq, ix.group_ids,
-                                    counts, occupancy, faults))
+                                    counts, occupancy, faults, green, used))
 
     def offer_plan(self, payload, wall_ms):
         # A payload from the plan topic -> the plan-status payload to publish.

@@ -139,9 +139,11 @@ def decode_plan(payload):
 class Report:
     # What a controller tells the coordinator every report period: vehicles
     # counted and occupancy per signal group (group order of its config), its
-    # mode, the plan in force (seq, 0 = none) and its detector faults.
+    # mode, the plan in force (seq, 0 = none) and its detector faults; and,
+    # per group, its green time and the part of it traffic used (green_usage.py;
+    # None from a controller that does not measure them).
     def __init__(self, controller_id, seq, wall_ms, period_ms, mode, plan_seq, group_ids, counts,
-                 occupancy_permille, faults):
+                 occupancy_permille, faults, green_ms=None, used_green_ms=None):
         self.controller_id = controller_id
         self.seq = seq
         self.wall_ms = wall_ms
@@ -152,14 +154,20 @@ class Report:
         self.counts = counts
         self.occupancy_permille = occupancy_permille
         self.faults = faults  # ids of the detectors diagnosed faulty
+        self.green_ms = green_ms
+        self.used_green_ms = used_green_ms
 
 
 def encode_report(r):
-    return json.dumps({
+    d = {
         "format": REPORT_FORMAT, "controller": r.controller_id, "seq": r.seq, "wall_ms": r.wall_ms,
         "period_ms": r.period_ms, "mode": MODE_NAMES[r.mode], "plan_seq": r.plan_seq,
         "groups": list(r.group_ids), "counts": list(r.counts), "occupancy_permille": list(r.occupancy_permille),
-        "faults": list(r.faults)}).encode()
+        "faults": list(r.faults)}
+    if r.green_ms is not None and r.used_green_ms is not None:
+        d["green_ms"] = list(r.green_ms)
+        d["used_green_ms"] = list(r.used_green_ms)
+    return json.dumps(d).encode()
 
 
 def decode_report(payload):
@@ -184,8 +192,15 @@ def decode_report(payload):
     if len(counts) != len(groups) or len(occ) != len(groups):
         raise MessageError(PLAN_MALFORMED, "report has %d groups but %d counts and %d occupancies" % (
             len(groups), len(counts), len(occ)))
+    green = d.get("green_ms")
+    used = d.get("used_green_ms")
+    if green is not None or used is not None:  # optional: older controllers do not send them
+        for name, v in (("green_ms", green), ("used_green_ms", used)):
+            if not isinstance(v, list) or len(v) != len(groups):
+                raise MessageError(PLAN_MALFORMED, "report field %s=%r is not a list of %d integers" % (
+                    name, v, len(groups)))
     return Report(_str(d, "controller"), _int(d, "seq"), _int(d, "wall_ms"), _int(d, "period_ms"),
-                  MODE_NAMES.index(mode), _int(d, "plan_seq"), groups, counts, occ, faults)
+                  MODE_NAMES.index(mode), _int(d, "plan_seq"), groups, counts, occ, faults, green, used)
 
 
 def encode_plan_status(controller_id, seq, reason, wall_ms, text=""):

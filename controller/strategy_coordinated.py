@@ -33,6 +33,9 @@ _NONE = 0
 _ADD = 1  # lengthen: dwell in the coordinated stage at its yield point
 _SUBTRACT = 2  # shorten: cut the coordinated stage's green
 TRANSITION_CYCLES = 3
+OVERRUN_KEEP_DIV = 0  # side overrun into the coordinated green (keep its 1/N); 0: off (measured, docs/coordination.md)
+FALLBACK_CYCLES = 2  # consecutive cycles with a side queue spilled back at force-off: run free (0: never)
+FALLBACK_HOLD_MS = 300000  # for this long, then back to the plan (docs/coordination.md has the alternatives)
 _MAX_GAP_S = 100000  # time not seen by decide() is counted up to this (longer than any plan's validity)
 
 
@@ -82,6 +85,13 @@ class CoordinatedStrategy:
         self.seen_ms = 0
         self.stamped = False
         self.force_offs = 0  # side stages ended at their force-off point (for tests and reports)
+        self.overrun_keep_div = OVERRUN_KEEP_DIV
+        self.fallback_cycles = FALLBACK_CYCLES
+        self.fallback_hold_ms = FALLBACK_HOLD_MS
+        self.starved = False  # this cycle, a side stage was forced off with its queue spilled back
+        self.starved_cycles = 0  # consecutive such cycles
+        self.fallback_left_ms = 0  # running free because the side streets are oversaturated
+        self.fallbacks = 0  # times it went free so (for tests and reports)
 
     # ---- between ticks (may allocate) ----
 
@@ -181,14 +191,25 @@ class CoordinatedStrategy:
             if self.mode != MODE_FREE:
                 self._go_free(ctl)
             return self.free.decide(ctl, elapsed_ms)
-        self.free.queues.update(elapsed_ms, k.state)  # keeps free operation's estimates current
         cycle = self.cycle_ms
         t = self.plan_pos_ms + e
         self.plan_pos_ms = t % cycle if t >= cycle else t
+        if self.fallback_left_ms > 0:
+            # oversaturated side streets: free operation for a while, the plan kept in step on paper
+            self.fallback_left_ms -= e
+            if self.fallback_left_ms > 0:
+                return self.free.decide(ctl, elapsed_ms)
+            self.fallback_left_ms = 0
+            self.starved_cycles = 0
+            self.resync = True
+            self.mode = MODE_TRANSITION
+        self.free.queues.update(elapsed_ms, k.state)  # keeps free operation's estimates current
         if self.resync:
             self._resync(ctl)
         else:
             self._advance(ctl, e)
+            if self.fallback_left_ms > 0:
+                return k.stage  # gone free: the adaptive strategy decides from the next tick
         return self._serve(ctl)
 
     def _go_free(self, ctl):
@@ -308,9 +329,17 @@ class CoordinatedStrategy:
         if wrapped:
             new %= cycle
             self.returned = False
+            self.starved_cycles = self.starved_cycles + 1 if self.starved else 0
+            self.starved = False
             if corr != _NONE and self.cycles_left > 1:
                 self.cycles_left -= 1
         self.pos_ms = new
+        if self.fallback_cycles and self.starved_cycles >= self.fallback_cycles:
+            self.fallback_left_ms = self.fallback_hold_ms
+            self.fallbacks += 1
+            self.starved_cycles = 0
+            self._go_free(ctl)
+            return
         if corr != _NONE:
             if self._remaining() == 0:
                 self._in_step(ctl)
@@ -340,6 +369,43 @@ class CoordinatedStrategy:
             for g in ix.stage_groups[s]:
                 if call[g] and state[g] != GREEN:
                     return p
+        return -1
+
+    def _may_overrun(self, s, pos):
+        # Past its force-off point, a side stage whose queue has spilled back
+        # stays green while the coordinated stage can still have its
+        # protected part: the late start eats into the coordinated green,
+        # never past yield - keep (keep = the coordinated green //
+        # overrun_keep_div, at least its min green).
+        ix = self.ix
+        coord = self.coordinated_stage
+        tr = self.transition[s * ix.n_stages + coord]
+        y = self.yield_ms
+        keep = y // self.overrun_keep_div
+        if keep < self.min_green_ms[coord]:
+            keep = self.min_green_ms[coord]
+        if pos < y:  # past the cycle's end: into the next coordinated green
+            if pos + tr + keep > y:
+                return False
+        elif pos + tr + keep > y + self.cycle_ms:
+            return False
+        return True
+
+    def _spilled(self, ctl, s):
+        # a group of side stage s (not green in the coordinated stage) whose
+        # queue has spilled back over its advance loop and is still
+        # discharging (no gap), or -1
+        ix = self.ix
+        k = ctl.kernel
+        coord = self.coordinated_stage
+        q = self.free.queues
+        d = ctl.demand
+        state = k.state
+        for g in ix.stage_groups[s]:
+            if ix.is_pedestrian[g] or state[g] != GREEN or ix.stage_mask[coord][g]:
+                continue
+            if q.estimate[g] > q.capacity[g] and d.gap_ms(g) < ix.passage_ms[g]:
+                return g
         return -1
 
     def _serve(self, ctl):
@@ -373,6 +439,12 @@ class CoordinatedStrategy:
             q = self._next_side(ctl, p + 1, s, pos)
         nxt = coord if q < 0 else self.order[q]
         if pos >= fo or pos < y:
+            g = self._spilled(ctl, s)
+            if g >= 0:
+                if (self.overrun_keep_div and k.state_ms[g] < ix.max_green_ms[g]
+                        and self._may_overrun(s, pos)):
+                    return s
+                self.starved = True
             code = ev.PHASE_FORCE_OFF  # at its force-off point (or past the cycle's end)
             self.force_offs += 1
         else:

@@ -37,7 +37,7 @@ CYCLE_SEARCH_SPAN = 1.5  # cycles from the corridor's Webster cycle up to 1.5 ti
 
 def _splits_at(corridor: Corridor, flows: dict[str, dict[str, float]], cycle_ms: int,
                saturation_vph_per_lane: float, split_rule: str) -> list[Timing]:
-    x = critical_saturation(corridor, flows, cycle_ms, saturation_vph_per_lane)
+    x = critical_saturation(corridor, flows, cycle_ms, saturation_vph_per_lane, split_rule)
     return [intersection_splits(ci, cycle_ms, flows.get(ci.controller_id), x, saturation_vph_per_lane, split_rule)
             for ci in corridor.intersections]
 
@@ -56,7 +56,7 @@ def compute_splits(corridor: Corridor, flows: dict[str, dict[str, float]],
     """
     if split_rule not in SPLIT_RULES:
         raise ValueError("split_rule=%r is not one of %s" % (split_rule, ", ".join(SPLIT_RULES)))
-    choice = corridor_cycle(corridor, flows, saturation_vph_per_lane)
+    choice = corridor_cycle(corridor, flows, saturation_vph_per_lane, split_rule)
     timings = _splits_at(corridor, flows, choice.cycle_ms, saturation_vph_per_lane, split_rule)
     top = min(corridor.cycle_max_ms, int(choice.cycle_ms * cycle_span) // 1000 * 1000)
     if not choice.measured or len(corridor.intersections) < 2 or top <= choice.cycle_ms:

@@ -31,9 +31,13 @@ from dataclasses import dataclass
 from controller.intersection import DETECTOR_STOP_BAR
 
 from coordinator.corridors import Corridor, CorridorIntersection, minimum_cycle_ms
+from coordinator.stage_greens import critical_flow_ratio, share_green
 
 SATURATION_FLOW_VPH_PER_LANE = 1800.0
-SPLIT_RULES = ("equal-saturation", "slack-to-main")
+SPLIT_RULES = ("equal-saturation", "slack-to-main", "group-saturation")
+DEMAND_SOURCES = ("counts", "green-used")
+SATURATED_DS = 0.9  # a group that used this much of its green or more did not clear: demand above what it served
+SATURATED_BOOST = 1.25  # its demand is taken as what it used times this
 Y_LIMIT = 0.95  # flow-ratio sum above which Webster's formula is meaningless: run the longest cycle
 
 
@@ -62,6 +66,36 @@ class CycleChoice:
     searched_to_ms: int | None = None  # cycles from Webster's up to this were tried for bandwidth (None: not)
 
 
+def demand_flows(ci: CorridorIntersection, flows_vph: dict[str, float],
+                 green_use: dict[str, tuple[int, int, int]] | None,
+                 saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE,
+                 saturated_ds: float = SATURATED_DS, boost: float = SATURATED_BOOST) -> dict[str, float]:
+    """Demand per signal group from the green its traffic used (veh/h at the assumed saturation flow).
+
+    A group's used green over the window, as a share of the time, is its flow ratio measured at its own
+    lanes' real discharge rate (a permitted left or a shared lane discharges below ``s``); a group whose
+    degree of saturation used/green reached ``saturated_ds`` did not clear its queue, so its demand is
+    above what it served: the ratio is multiplied by ``boost``. Returned as the flow that gives that
+    ratio, q = y * s * lanes, so Webster's cycle and the split rules take it like a count. Groups
+    without a green-use measure (or never green) keep their counted flow.
+    """
+    out = dict(flows_vph)
+    if not green_use:
+        return out
+    ix = ci.ix
+    for g in range(ix.n_groups):
+        gid = ix.group_ids[g]
+        use = green_use.get(gid)
+        if ix.is_pedestrian[g] or use is None or use[0] <= 0 or use[2] <= 0:
+            continue
+        green, used, period = use
+        y = used / period
+        if used >= saturated_ds * green:
+            y *= boost
+        out[gid] = y * saturation_vph_per_lane * group_lanes(ci, g)
+    return out
+
+
 def group_lanes(ci: CorridorIntersection, group: int) -> int:
     """Lanes of a signal group = its stop-bar loops (at least 1)."""
     ix = ci.ix
@@ -85,6 +119,42 @@ def stage_flow_ratios(ci: CorridorIntersection, flows_vph: dict[str, float],
     return ratios
 
 
+def group_flow_ratios(ci: CorridorIntersection, flows_vph: dict[str, float],
+                      saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE) -> list[float]:
+    """Flow ratio q/(s*lanes) of every signal group (config order); 0 for pedestrian groups."""
+    ix = ci.ix
+    return [0.0 if ix.is_pedestrian[g] else
+            flows_vph.get(ix.group_ids[g], 0.0) / (saturation_vph_per_lane * group_lanes(ci, g))
+            for g in range(ix.n_groups)]
+
+
+def stage_group_lists(ci: CorridorIntersection) -> list[list[int]]:
+    """The vehicle groups green in each stage, running order (coordinated stage first)."""
+    ix = ci.ix
+    return [[g for g in ix.stage_groups[s] if not ix.is_pedestrian[g]] for s in ci.stage_order()]
+
+
+def shares_groups(ci: CorridorIntersection) -> bool:
+    """True when a vehicle group is green in more than one stage of the sequence."""
+    seen: set[int] = set()
+    for groups in stage_group_lists(ci):
+        if seen.intersection(groups):
+            return True
+        seen.update(groups)
+    return False
+
+
+def intersection_flow_ratio(ci: CorridorIntersection, flows_vph: dict[str, float],
+                            saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE,
+                            split_rule: str = SPLIT_RULES[0]) -> float:
+    """Webster's Y of one intersection: the sum of its stage ratios, or, under the
+    ``group-saturation`` rule, the critical flow ratio of its groups (stage_greens.py), which
+    counts a group green in several stages once."""
+    if split_rule == "group-saturation" or (split_rule == "equal-saturation" and shares_groups(ci)):
+        return critical_flow_ratio(stage_group_lists(ci), group_flow_ratios(ci, flows_vph, saturation_vph_per_lane))
+    return sum(stage_flow_ratios(ci, flows_vph, saturation_vph_per_lane))
+
+
 def transitions_ms(ci: CorridorIntersection) -> list[int]:
     """Transition (longest intergreen) after each stage, running order."""
     order = ci.stage_order()
@@ -103,7 +173,8 @@ def webster_cycle_ms(lost_time_ms: int, flow_ratio_sum: float) -> float | None:
 
 
 def corridor_cycle(corridor: Corridor, flows: dict[str, dict[str, float]],
-                   saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE) -> CycleChoice:
+                   saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE,
+                   split_rule: str = SPLIT_RULES[0]) -> CycleChoice:
     """Common cycle: the largest Webster cycle of the measured intersections, clamped to the bounds.
 
     ``flows`` maps controller id -> {group id: veh/h}; controllers without data are left out.
@@ -114,8 +185,7 @@ def corridor_cycle(corridor: Corridor, flows: dict[str, dict[str, float]],
     for ci in corridor.intersections:
         if ci.controller_id not in flows:
             continue
-        ratios = stage_flow_ratios(ci, flows[ci.controller_id], saturation_vph_per_lane)
-        y = sum(ratios)
+        y = intersection_flow_ratio(ci, flows[ci.controller_id], saturation_vph_per_lane, split_rule)
         lost = sum(transitions_ms(ci))
         c0 = webster_cycle_ms(lost, y)
         want = float(corridor.cycle_max_ms) if c0 is None else c0
@@ -129,13 +199,14 @@ def corridor_cycle(corridor: Corridor, flows: dict[str, dict[str, float]],
 
 
 def critical_saturation(corridor: Corridor, flows: dict[str, dict[str, float]], cycle_ms: int,
-                        saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE) -> float | None:
+                        saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE,
+                        split_rule: str = SPLIT_RULES[0]) -> float | None:
     """Degree of saturation X = Y C / (C - L) of the most loaded intersection at this cycle."""
     worst = None
     for ci in corridor.intersections:
         if ci.controller_id not in flows:
             continue
-        y = sum(stage_flow_ratios(ci, flows[ci.controller_id], saturation_vph_per_lane))
+        y = intersection_flow_ratio(ci, flows[ci.controller_id], saturation_vph_per_lane, split_rule)
         lost = sum(transitions_ms(ci))
         x = y * cycle_ms / max(cycle_ms - lost, 1)
         if worst is None or x > worst:
@@ -156,6 +227,14 @@ def intersection_splits(ci: CorridorIntersection, cycle_ms: int, flows_vph: dict
     if flows_vph is None:
         ratios = [1.0] * len(order)  # no data: equal shares above the minimums
         greens = None
+    elif split_rule == "group-saturation" or (split_rule == "equal-saturation" and shares_groups(ci)):
+        ratios = [0.0] * len(order)
+        steps = share_green(stage_group_lists(ci), group_flow_ratios(ci, flows_vph, saturation_vph_per_lane),
+                            [int(math.ceil(m / 1000.0)) for m in mins], green_total // 1000)
+        greens = None
+        if steps is not None:
+            greens = [k * 1000 for k in steps]
+            greens[0] += green_total - sum(greens)  # the part of a second left over: coordinated stage
     else:
         ratios = stage_flow_ratios(ci, flows_vph, saturation_vph_per_lane)
         x = saturation_x if saturation_x and saturation_x > 0 and split_rule == "slack-to-main" else None

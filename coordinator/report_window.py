@@ -50,7 +50,9 @@ class ReportTracker:
         self.mode = mode_name
         self.plan_seq = r.plan_seq
         self.faults = list(r.faults)
-        self._window.append((r.wall_ms, r.period_ms, list(r.group_ids), list(r.counts)))
+        self._window.append((r.wall_ms, r.period_ms, list(r.group_ids), list(r.counts),
+                             list(r.green_ms) if r.green_ms is not None else None,
+                             list(r.used_green_ms) if r.used_green_ms is not None else None))
         self.trim(r.wall_ms)
         return kind
 
@@ -63,7 +65,7 @@ class ReportTracker:
         self.trim(now_ms)
         total_ms = 0
         counts: dict[str, int] = {}
-        for _, period_ms, groups, c in self._window:
+        for _, period_ms, groups, c, _, _ in self._window:
             if period_ms <= 0:
                 continue
             total_ms += period_ms
@@ -73,3 +75,19 @@ class ReportTracker:
         if total_ms <= 0:
             return None
         return {g: n * 3600000.0 / total_ms for g, n in counts.items()}
+
+    def green_use(self, now_ms: int) -> dict[str, tuple[int, int, int]] | None:
+        """Per signal group (green ms, used green ms, period ms) summed over the window's reports that
+        measure them; None when none does."""
+        self.trim(now_ms)
+        out: dict[str, list[int]] = {}
+        for _, period_ms, groups, _, green, used in self._window:
+            if green is None or used is None or period_ms <= 0:
+                continue
+            for g, gm, um in zip(groups, green, used):
+                if isinstance(gm, int) and isinstance(um, int) and 0 <= um <= gm:
+                    t = out.setdefault(g, [0, 0, 0])
+                    t[0] += gm
+                    t[1] += um
+                    t[2] += period_ms
+        return {g: (t[0], t[1], t[2]) for g, t in out.items()} or None

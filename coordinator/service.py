@@ -37,7 +37,14 @@ from controller.coordination_messages import (
 
 from coordinator.corridor_plan import CYCLE_SEARCH_SPAN, CorridorTiming, add_offsets, compute_splits
 from coordinator.corridors import Corridor
-from coordinator.cycle_splits import SATURATION_FLOW_VPH_PER_LANE, SPLIT_RULES
+from coordinator.cycle_splits import (
+    DEMAND_SOURCES,
+    SATURATED_BOOST,
+    SATURATED_DS,
+    SATURATION_FLOW_VPH_PER_LANE,
+    SPLIT_RULES,
+    demand_flows,
+)
 from coordinator.hysteresis import TimingHysteresis
 from coordinator.plan_seq_store import SeqStore
 from coordinator.report_window import ReportTracker
@@ -64,6 +71,9 @@ class CoordinatorOptions:
     weights: tuple[float, float] = (1.0, 1.0)  # forward, backward bandwidth weights
     split_rule: str = SPLIT_RULES[0]  # "equal-saturation" or "slack-to-main" (coordinator/cycle_splits.py)
     cycle_span: float = CYCLE_SEARCH_SPAN  # cycles from Webster's to this multiple are tried for bandwidth; 1: off
+    demand: str = DEMAND_SOURCES[0]  # "counts" or "green-used" (coordinator/cycle_splits.py: demand_flows)
+    saturated_ds: float = SATURATED_DS
+    saturated_boost: float = SATURATED_BOOST
     ref_ms: int = DEFAULT_REF_MS
     state_path: str | None = None  # seq state file; None: in memory only
     seed: int = 1
@@ -87,6 +97,12 @@ class CoordinatorOptions:
             errors.append("split_rule=%r is not one of %s" % (self.split_rule, ", ".join(SPLIT_RULES)))
         if not 1 <= self.cycle_span <= 3:
             errors.append("cycle_span=%r is outside 1..3 (1: no cycle search)" % (self.cycle_span,))
+        if self.demand not in DEMAND_SOURCES:
+            errors.append("demand=%r is not one of %s" % (self.demand, ", ".join(DEMAND_SOURCES)))
+        if not 0.5 <= self.saturated_ds <= 1:
+            errors.append("saturated_ds=%r is outside 0.5..1" % (self.saturated_ds,))
+        if not 1 <= self.saturated_boost <= 3:
+            errors.append("saturated_boost=%r is outside 1..3" % (self.saturated_boost,))
         if not 300 <= self.saturation_vph_per_lane <= 3000:
             errors.append("saturation_vph_per_lane=%r is outside 300..3000 veh/h" % (self.saturation_vph_per_lane,))
         return errors
@@ -243,9 +259,14 @@ class CoordinatorService:
     def flows(self, corridor: Corridor, wall_ms: int) -> dict[str, dict[str, float]]:
         """Measured flows (veh/h per group) of the corridor's controllers that reported in the window."""
         result = {}
+        o = self.options
         for ci in corridor.intersections:
-            f = self.links[ci.controller_id].reports.flows_vph(wall_ms)
+            reports = self.links[ci.controller_id].reports
+            f = reports.flows_vph(wall_ms)
             if f is not None:
+                if o.demand == "green-used":
+                    f = demand_flows(ci, f, reports.green_use(wall_ms), o.saturation_vph_per_lane,
+                                     o.saturated_ds, o.saturated_boost)
                 result[ci.controller_id] = f
         return result
 

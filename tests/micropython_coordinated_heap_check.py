@@ -70,6 +70,9 @@ def locked(n):
 
 
 drive(1000)  # startup, free operation
+# random loop toggling looks like spilled-back side queues: the oversaturation
+# fallback is exercised separately at the end, so the plan modes stay checkable
+ctl.strategy.fallback_cycles = 0
 assert b'"reason": 0' in agent.offer_plan(plan(1, 23000, 100 * ticks + 50000), WALL0 + now)
 locked(ticks)  # transition and in step
 assert b'"reason": 0' in agent.offer_plan(plan(2, 61000, 100 * ticks + 50000), WALL0 + now)
@@ -78,6 +81,9 @@ locked(ticks)  # the plan ran out: free operation
 assert b'"reason": 0' in agent.offer_plan(plan(3, 5000, 100 * ticks + 50000), WALL0 + now)
 locked(ticks)
 assert modes == ["coordinated", "coordinated", "free", "coordinated"], modes
+ctl.strategy.fallback_cycles = 2
+locked(ticks)  # the oversaturation fallback (free for a while, back to the plan) allocates nothing either
+assert ctl.strategy.fallbacks > 0, "the fallback never ran"
 assert not ctl.flashing, "monitor latched"
 print("heap-locked coordinated ticks: %d" % (4 * ticks))
 print("modes: %s; reports due: %d" % (" ".join(modes), due))

@@ -169,3 +169,14 @@ def test_flash_mode_is_reported():
     assert a.mode == MODE_FREE
     ctl.monitor.latched = True
     assert a.mode == MODE_FLASH
+
+
+def test_report_carries_green_and_used_green_per_group():
+    ctl = controller(two_group_raw())
+    a = CoordinationAgent(ctl, KEY, report_period_ms=60000)
+    _run(ctl, a, 600)  # a minute, no vehicles: whatever was green went unused beyond a vehicle's space
+    r = decode_report(a.report(WALL0))
+    assert len(r.green_ms) == 2 and len(r.used_green_ms) == 2
+    assert sum(r.green_ms) > 0
+    for g, u in zip(r.green_ms, r.used_green_ms):
+        assert 0 <= u <= g and u <= 1500

@@ -1,0 +1,44 @@
+"""Splits where signal groups share stages, and demand from the green the groups used."""
+
+from __future__ import annotations
+
+from controller.coordination_messages import MODE_FREE, MessageError, Report, decode_report, encode_report
+
+from coordinator.stage_greens import critical_flow_ratio, share_green
+
+
+def test_a_group_in_two_stages_is_counted_once():
+    # stages: 0 = {main}, 1 = {main, left}, 2 = {left}, 3 = {cross}; all groups equally loaded
+    stages = [[0], [0, 1], [1], [2]]
+    ratios = [0.2, 0.2, 0.2]
+    greens = share_green(stages, ratios, [0, 0, 0, 0], 90)
+    assert sum(greens) == 90
+    main = greens[0] + greens[1]
+    left = greens[1] + greens[2]
+    cross = greens[3]
+    # the stage serving main and left together takes their share: every group gets half the green,
+    # the lone crossing group included (summing stage ratios would give it a quarter)
+    assert main == left == cross == 45
+    # the critical ratio is 0.4 (two stages' worth), not the four stages' sum 0.8
+    assert abs(critical_flow_ratio(stages, ratios) - 0.4) < 0.01
+
+
+def test_disjoint_stages_share_in_proportion_to_their_ratios_above_minimums():
+    greens = share_green([[0], [1]], [0.3, 0.1], [5, 5], 40)
+    assert greens == [30, 10]
+    assert share_green([[0], [1]], [0.3, 0.1], [30, 30], 40) is None  # minimums do not fit
+    assert share_green([[0], [1]], [0.0, 0.0], [5, 5], 40) == [35, 5]  # no demand: the rest to stage 0
+
+
+def test_report_green_use_is_optional_and_checked():
+    r = Report("J1", 1, 0, 60000, MODE_FREE, 0, ["K1", "K2"], [3, 4], [0, 0], [], [30000, 20000], [30000, 5000])
+    back = decode_report(encode_report(r))
+    assert back.green_ms == [30000, 20000] and back.used_green_ms == [30000, 5000]
+    old = decode_report(encode_report(Report("J1", 1, 0, 60000, MODE_FREE, 0, ["K1"], [3], [0], [])))
+    assert old.green_ms is None and old.used_green_ms is None
+    bad = encode_report(r).replace(b'"used_green_ms": [30000, 5000]', b'"used_green_ms": [1]')
+    try:
+        decode_report(bad)
+        assert False, "a short used_green_ms list was accepted"
+    except MessageError as e:
+        assert "used_green_ms" in str(e)
