@@ -33,7 +33,6 @@ _NONE = 0
 _ADD = 1  # lengthen: dwell in the coordinated stage at its yield point
 _SUBTRACT = 2  # shorten: cut the coordinated stage's green
 TRANSITION_CYCLES = 3
-OVERRUN_KEEP_DIV = 0  # side overrun into the coordinated green (keep its 1/N); 0: off (measured, docs/coordination.md)
 FALLBACK_CYCLES = 2  # consecutive cycles with a side queue spilled back at force-off: run free (0: never)
 FALLBACK_HOLD_MS = 300000  # for this long, then back to the plan (docs/coordination.md has the alternatives)
 _MAX_GAP_S = 100000  # time not seen by decide() is counted up to this (longer than any plan's validity)
@@ -85,7 +84,6 @@ class CoordinatedStrategy:
         self.seen_ms = 0
         self.stamped = False
         self.force_offs = 0  # side stages ended at their force-off point (for tests and reports)
-        self.overrun_keep_div = OVERRUN_KEEP_DIV
         self.fallback_cycles = FALLBACK_CYCLES
         self.fallback_hold_ms = FALLBACK_HOLD_MS
         self.starved = False  # this cycle, a side stage was forced off with its queue spilled back
@@ -371,26 +369,6 @@ class CoordinatedStrategy:
                     return p
         return -1
 
-    def _may_overrun(self, s, pos):
-        # Past its force-off point, a side stage whose queue has spilled back
-        # stays green while the coordinated stage can still have its
-        # protected part: the late start eats into the coordinated green,
-        # never past yield - keep (keep = the coordinated green //
-        # overrun_keep_div, at least its min green).
-        ix = self.ix
-        coord = self.coordinated_stage
-        tr = self.transition[s * ix.n_stages + coord]
-        y = self.yield_ms
-        keep = y // self.overrun_keep_div
-        if keep < self.min_green_ms[coord]:
-            keep = self.min_green_ms[coord]
-        if pos < y:  # past the cycle's end: into the next coordinated green
-            if pos + tr + keep > y:
-                return False
-        elif pos + tr + keep > y + self.cycle_ms:
-            return False
-        return True
-
     def _spilled(self, ctl, s):
         # a group of side stage s (not green in the coordinated stage) whose
         # queue has spilled back over its advance loop and is still
@@ -439,11 +417,7 @@ class CoordinatedStrategy:
             q = self._next_side(ctl, p + 1, s, pos)
         nxt = coord if q < 0 else self.order[q]
         if pos >= fo or pos < y:
-            g = self._spilled(ctl, s)
-            if g >= 0:
-                if (self.overrun_keep_div and k.state_ms[g] < ix.max_green_ms[g]
-                        and self._may_overrun(s, pos)):
-                    return s
+            if self._spilled(ctl, s) >= 0:
                 self.starved = True
             code = ev.PHASE_FORCE_OFF  # at its force-off point (or past the cycle's end)
             self.force_offs += 1

@@ -327,3 +327,42 @@ def test_refused_plan_changes_nothing():
     assert r.offer(seq=4, offset_ms=40000) == 7  # out of bounds
     assert r.st.plan.seq == 3 and r.st.plan.offset_ms == 4000 and r.st.pos_ms == pos
     assert r.st.mode == MODE_COORDINATED
+
+
+def test_oversaturated_side_street_runs_free_for_a_while_then_rejoins():
+    # K1's queue spills back over its advance loop (on for a minute at a time)
+    # and keeps discharging over its stop-bar loop until t = spill_until:
+    # every cycle its stage S1 is forced off with the queue still there, so
+    # after FALLBACK_CYCLES such cycles the controller runs free for
+    # FALLBACK_HOLD_MS, then takes the plan back; with the spill gone, no
+    # second fallback.
+    from controller.strategy_coordinated import FALLBACK_CYCLES, FALLBACK_HOLD_MS
+
+    raw = example_raw()
+    raw["strategy"] = "coordinated"
+    splits = (("S3", 30000), ("S4", 14000), ("S1", 32000), ("S2", 14000))
+    spill_until = [0]
+
+    def spilled_k1(t, pres):
+        saturated(t, pres)
+        pres[16] = pres[17] = 0  # no pedestrians
+        if t < spill_until[0]:
+            pres[0] = 1 if t % 1000 < 500 else 0  # D1s: vehicles keep crossing the stop line
+            pres[1] = 0 if t % 61000 < 200 else 1  # D1a: a standing queue over the advance loop
+
+    r = Run(raw, demand=spilled_k1).run(30000)
+    assert r.offer(controller_id="example-4leg", cycle_ms=90000, offset_ms=0, splits=splits) == PLAN_ACCEPTED
+    t0 = r.time_ms
+    r.run(6 * 90000)
+    assert r.st.mode == MODE_COORDINATED and r.st.fallbacks == 0  # in step, nothing spilled yet
+    spill_until[0] = r.time_ms + (FALLBACK_CYCLES + 1) * 90000
+    t_spill = r.time_ms
+    r.run((FALLBACK_CYCLES + 1) * 90000)
+    assert r.st.fallbacks == 1 and r.st.mode == MODE_FREE
+    went_free = [t for t, m in r.modes if m == MODE_FREE and t > t_spill][0]
+    assert went_free <= t_spill + (FALLBACK_CYCLES + 1) * 90000
+    r.run(FALLBACK_HOLD_MS + 6 * 90000)
+    back = [t for t, m in r.modes if m != MODE_FREE and t > went_free]
+    assert back and FALLBACK_HOLD_MS <= back[0] - went_free <= FALLBACK_HOLD_MS + TICK, (back, went_free)
+    assert r.st.mode == MODE_COORDINATED and r.st.fallbacks == 1
+    assert r.st.plan is not None and t0 < went_free
