@@ -1,13 +1,16 @@
 """Benchmark: time of ampelwerk-actuated versus SUMO's own fixed programs on one scenario.
 
 Usage: python bench/sim_overhead.py [--scenario ingolstadt21] [--seed 1] [--end S] [--tick-ms MS]
-                                    [--repeats N] [--merge-ticks] [--out DIR]
+                                    [--repeats N] [--turn-steps N] [--merge-ticks] [--out DIR]
 (ingolstadt21 needs `ampelwerk scenarios fetch` first.) libsumo, step 1 s,
 core tick 100 ms unless --tick-ms. Each repeat runs `fixed` and
 `ampelwerk-actuated` (and, with --merge-ticks, `ampelwerk-actuated --merge-ticks`)
-as a pair of processes in lockstep: they take turns, one SUMO step each (the
-first also loads its scenario while the other waits), so both see the same
-speed of this machine, whose speed drifts by up to 2x from second to second.
+as a pair of processes in lockstep: they take turns of --turn-steps SUMO
+steps each (default 60, a tenth of a second or so; the first also loads its
+scenario while the other waits), so both see the same speed of this machine,
+whose speed drifts by up to 2x from second to second. Turns much shorter than
+that flatter the ratio: every switch costs SUMO its warm caches (one step
+per turn gave 1.20 where sequential runs give about 1.5).
 Each process's CPU time (SUMO in libsumo, the cores, the runner, the import
 of the traffic lights for the ampelwerk runs) is measured on its own; the
 pairs give the ratios to fixed (target: at most 1.5). Prints the median CPU
@@ -45,14 +48,21 @@ def _one(args: tuple, conn: Any, first: bool, results: Any) -> None:
 
     from sim.runner import RunOptions, run
 
-    name, scenario, controller, seed, end, tick_ms, merge, out = args
+    name, scenario, controller, seed, end, tick_ms, merge, turn_steps, out = args
+    steps = [0]
+
+    def hook(now_s: float) -> None:
+        steps[0] += 1
+        if steps[0] % turn_steps == 0:
+            _turn(conn)
+
     if not first and not conn.poll(TURN_TIMEOUT_S):  # the first process loads and steps first
         raise SystemExit("lockstep partner silent for %d s" % TURN_TIMEOUT_S)
     if not first:
         conn.recv_bytes()
     cpu = time.process_time()
     r = run(RunOptions(Path(scenario), controller, Path(out), seed=seed, end=end, tick_ms=tick_ms,
-                       merge_ticks=merge, progress=False), step_hooks=[lambda now_s: _turn(conn)])
+                       merge_ticks=merge, progress=False), step_hooks=[hook])
     r["cpu_s"] = time.process_time() - cpu  # this process only: SUMO (libsumo), the cores, the runner
     conn.send_bytes(b"t")  # the partner's last step may still wait for its turn
     results.put((name, r))
@@ -80,6 +90,7 @@ def main() -> int:
     ap.add_argument("--tick-ms", type=int, default=100, help="core tick (ms, default 100)")
     ap.add_argument("--out", help="directory for the runs (default: a temporary one)")
     ap.add_argument("--repeats", type=int, default=3, help="lockstep pairs per run (default 3; medians)")
+    ap.add_argument("--turn-steps", type=int, default=60, help="SUMO steps per lockstep turn (default 60)")
     ap.add_argument("--merge-ticks", action="store_true", help="also pair fixed with ampelwerk-actuated --merge-ticks")
     a = ap.parse_args()
 
@@ -94,15 +105,17 @@ def main() -> int:
     for rep in range(a.repeats):
         for name, merge in ours:
             run_dir = str(out / ("%s-%d" % (name.replace(" --", "-"), rep)))
-            got = _pair(ctx, ("fixed", str(cfg), "fixed", a.seed, a.end, a.tick_ms, False, run_dir + "-fixed"),
-                        (name, str(cfg), "ampelwerk-actuated", a.seed, a.end, a.tick_ms, merge, run_dir))
+            got = _pair(ctx, ("fixed", str(cfg), "fixed", a.seed, a.end, a.tick_ms, False, a.turn_steps,
+                              run_dir + "-fixed"),
+                        (name, str(cfg), "ampelwerk-actuated", a.seed, a.end, a.tick_ms, merge, a.turn_steps, run_dir))
             for label, r in got.items():
                 results.setdefault(label if label != "fixed" else "fixed (paired with %s)" % name, []).append(r)
     first = results["ampelwerk-actuated"][0]
     print("command: python bench/sim_overhead.py %s" % " ".join(sys.argv[1:]))
-    print("scenario %s (%s), window %g..%g s, seed %d, step %g s, tick %d ms, %d traffic lights, %d lockstep pairs" % (
-        a.scenario, cfg, first["begin_s"], first["end_s"], a.seed, first["step_length_s"], first["tick_ms"],
-        len(first["traffic_lights"]), a.repeats))
+    print("scenario %s (%s), window %g..%g s, seed %d, step %g s, tick %d ms, %d traffic lights, "
+          "%d lockstep pairs, turns of %d steps" % (
+              a.scenario, cfg, first["begin_s"], first["end_s"], a.seed, first["step_length_s"], first["tick_ms"],
+              len(first["traffic_lights"]), a.repeats, a.turn_steps))
     print("versions: ampelwerk %s, %s, Python %s, %s, %d cores" % (
         first.get("ampelwerk_version", __version__), first["sumo_version"], platform.python_version(),
         platform.platform(), os.cpu_count() or 0))
