@@ -87,6 +87,8 @@ class Controller:
         strategy_horizon = getattr(self.strategy, "horizon_ms", None)
         if strategy_horizon is None or not self._running or self.monitor.latched:
             return 0
+        if self.demand.states_version != self.kernel.version:
+            return 0  # a signal changed last tick: demand answers it in the next one (calls of groups leaving green)
         h = self.kernel.horizon_ms(self.demand.call)
         if h:
             for x in (self.detectors.horizon_ms(), self.diagnostics.horizon_ms(), strategy_horizon(self)):

@@ -114,11 +114,15 @@ class SafetyKernel:
     def horizon_ms(self, calls):
         # How long the kernel can be stepped in one step without a state change
         # or an event falling inside it (host use: see Controller.horizon_ms).
-        # Only a stage established for a tick or more is quiet; what remains
-        # is an end-of-red-clearance event still due, and the walk of a
-        # pedestrian group of the stage whose call (demand.call) waits for its
-        # intergreens to run out.
-        if self.mode != MODE_RUN or not self.established or self.stage_ms == 0:
+        # On the way to a stage, the next change of the transition; in a stage
+        # established for a tick or more, an end-of-red-clearance event still
+        # due, and the walk of a pedestrian group of the stage whose call
+        # (demand.call) waits for its intergreens to run out.
+        if self.mode != MODE_RUN:
+            return 0
+        if not self.established:
+            return self._transition_horizon_ms(calls)
+        if self.stage_ms == 0:
             return 0
         ix = self.ix
         n = self.n
@@ -141,6 +145,53 @@ class SafetyKernel:
                 if entry < h:
                     h = entry
         return h
+
+    def _transition_horizon_ms(self, calls):
+        # On the way to a stage: the time until _run() next changes a state,
+        # ends a red clearance or establishes the stage (0 when it may do so
+        # at the next tick), whichever comes first.
+        ix = self.ix
+        n = self.n
+        target = ix.stage_mask[self.stage]
+        state = self.state
+        h = TIMER_MAX_MS
+        waiting = False  # something still holds the stage from being established
+        for g in range(n):
+            st = state[g]
+            if st == GREEN:
+                if not target[g]:
+                    waiting = True
+                    left = ix.min_green_ms[g] - self.state_ms(g)
+                    if left < h:
+                        h = left
+            elif st == YELLOW:
+                waiting = True
+                left = ix.clearance_ms[g] - self.state_ms(g)
+                if left < h:
+                    h = left
+            else:
+                if self.red_clearance_open[g]:
+                    left = ix.clearance_ms[g] + ix.red_clearance_ms[g] - self.since_green_end_ms(g)
+                    if left < h:
+                        h = left
+                if target[g] and (calls[g] or not ix.is_pedestrian[g]):
+                    waiting = True
+                    entry = 0  # when every conflicting group lets it in (_clear_to_enter)
+                    for c in ix.conflicts[g]:
+                        if state[c] != RED:
+                            entry = TIMER_MAX_MS  # not before that group is red: its own change comes first
+                            break
+                        left = ix.intergreen_ms[c * n + g] - self.since_green_end_ms(c)
+                        if left > entry:
+                            entry = left
+                        left = ix.red_clearance_ms[c] - self.state_ms(c)
+                        if left > entry:
+                            entry = left
+                    if entry < h:
+                        h = entry
+        if not waiting:
+            return 0
+        return h if h > 0 else 0
 
     def advance_timers(self, elapsed_ms):
         # Time passes: every timer grows by elapsed_ms, saturating.

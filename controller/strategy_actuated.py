@@ -72,7 +72,7 @@ class ActuatedStrategy:
         ix = self.ix
         k = ctl.kernel
         if not k.established:
-            return 0
+            return TIMER_MAX_MS  # decide() only waits for the kernel; its horizon bounds this
         d = ctl.demand
         s = k.stage
         if next_stage_with_demand(ix, k.state, d, s) < 0:
