@@ -4,14 +4,14 @@
 # waited, and the recall in force (configured, or imposed by a failed
 # detector). Runs on the board; update() allocates nothing.
 #
-# A call's wait is a time stamp on demand's wrapping clock (stamp_clock.py;
-# call_age_ms() reads it). Calls change only when a loop changed, a detector
-# fault came or went, or the kernel changed a signal state, so a tick without
-# any of those skips the per-group pass.
+# A call's wait is a time stamp on demand's wrapping clock (stamp_clock.py:
+# the wait is (clock_ms - call_at[g]) & CLOCK_MASK, read inline by the
+# strategies). Calls change only when a loop changed, a detector fault came
+# or went, or the kernel changed a signal state, so a tick without any of
+# those skips the per-group pass.
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLOCK_MASK
 from controller.detector_diagnostics import FAULT_NONE
 from controller.intersection import RECALL_MAX, RECALL_NONE
 from controller.loop_groups import LoopGroups
@@ -57,10 +57,6 @@ class Demand:
     def gap_ms(self, g):
         # since the last actuation on the group's extension loops; 0 on max recall
         return 0 if self.recall[g] == RECALL_MAX else self.extending.gap_ms(g)
-
-    def call_age_ms(self, g):
-        # how long group g's call has waited (meaningful while call[g] is set)
-        return (self.clock_ms - self.call_at[g]) & CLOCK_MASK
 
     def update(self, elapsed_ms, states, states_version):
         # states: the kernel's signal states; states_version: its counter of

@@ -1,5 +1,5 @@
 """The runner steps quiet runs of core ticks in one step as far as the core's
-horizon allows (sim.loop_presence.step_ticks); a whole SUMO run must come out
+horizon allows (sim.loop_presence.CoreStepper); a whole SUMO run must come out
 exactly as with every tick stepped: same signals, events and trips."""
 
 from __future__ import annotations
