@@ -6,11 +6,12 @@ Usage: python bench/sim_overhead.py [--scenario ingolstadt21] [--seed 1] [--end 
 core tick 100 ms unless --tick-ms. Each repeat runs `fixed` and
 `ampelwerk-actuated` (and, with --merge-ticks, `ampelwerk-actuated --merge-ticks`)
 as a pair of processes in lockstep: they take turns of --turn-steps SUMO
-steps each (default 60, a tenth of a second or so; the first also loads its
-scenario while the other waits), so both see the same speed of this machine,
-whose speed drifts by up to 2x from second to second. Turns much shorter than
-that flatter the ratio: every switch costs SUMO its warm caches (one step
-per turn gave 1.20 where sequential runs give about 1.5).
+steps each (default 600, one to three seconds; the first also loads its
+scenario while the other waits), so both see much the same speed of this
+machine, whose speed drifts by up to 2x from second to second. Short turns
+flatter the ratio, since every switch costs SUMO its warm caches: with the
+same code, turns of 1 step gave 1.20, of 60 steps about 1.45, of 600 steps
+about 1.65 (docs/sim.md).
 Each process's CPU time (SUMO in libsumo, the cores, the runner, the import
 of the traffic lights for the ampelwerk runs) is measured on its own; the
 pairs give the ratios to fixed (target: at most 1.5). Prints the median CPU
@@ -90,7 +91,7 @@ def main() -> int:
     ap.add_argument("--tick-ms", type=int, default=100, help="core tick (ms, default 100)")
     ap.add_argument("--out", help="directory for the runs (default: a temporary one)")
     ap.add_argument("--repeats", type=int, default=3, help="lockstep pairs per run (default 3; medians)")
-    ap.add_argument("--turn-steps", type=int, default=60, help="SUMO steps per lockstep turn (default 60)")
+    ap.add_argument("--turn-steps", type=int, default=600, help="SUMO steps per lockstep turn (default 600)")
     ap.add_argument("--merge-ticks", action="store_true", help="also pair fixed with ampelwerk-actuated --merge-ticks")
     a = ap.parse_args()
 
