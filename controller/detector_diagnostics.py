@@ -51,11 +51,6 @@ class DetectorDiagnostics:
         self.rises_at_pass = 0
         self.count_margin = 0
 
-    def minute_count(self, i):
-        # actuations of detector i in the current minute
-        c = self.det.count[i] - self.minute_start_count[i]
-        return c if c >= 0 else c + COUNT_WRAP
-
     def horizon_ms(self):
         # Time until just before the next check that passes over the loops
         # (with the presence of the last tick held): the check's own tick is
@@ -109,6 +104,9 @@ class DetectorDiagnostics:
         max_presence = ix.max_presence_ms
         erratic = ix.erratic_counts_per_min
         for i in range(self.n):
+            c = count[i] - start[i]  # actuations of loop i this minute (counts wrap)
+            if c < 0:
+                c += COUNT_WRAP
             f = faults[i]
             if f == FAULT_NONE:
                 limit = no_activity[i]
@@ -120,22 +118,19 @@ class DetectorDiagnostics:
                         self._set(i, FAULT_MAX_PRESENCE)
                     else:
                         limit = erratic[i]
-                        if limit:
-                            c = count[i] - start[i]
-                            if c < 0:
-                                c += COUNT_WRAP
-                            if c > limit:
-                                self._set(i, FAULT_ERRATIC)
+                        if limit and c > limit:
+                            self._set(i, FAULT_ERRATIC)
             elif f == FAULT_NO_ACTIVITY:
                 if (clock - rose_at[i]) & CLOCK_MASK < no_activity[i]:
                     self._set(i, FAULT_NONE)  # an actuation since the last check
             elif f == FAULT_MAX_PRESENCE:
                 if not presence[i] or (clock - changed_at[i]) & CLOCK_MASK < max_presence[i]:
                     self._set(i, FAULT_NONE)  # presence dropped since the last check
-            elif minute_closed and self.minute_count(i) <= erratic[i]:
+            elif minute_closed and c <= erratic[i]:
                 self._set(i, FAULT_NONE)
             if minute_closed:
                 start[i] = count[i]
+                c = 0
             if faults[i] == FAULT_NONE:
                 # how soon this loop could fail: its margins to the limits
                 limit = no_activity[i]
@@ -149,12 +144,8 @@ class DetectorDiagnostics:
                     if left < quiet:
                         quiet = left
                 limit = erratic[i]
-                if limit:
-                    c = count[i] - start[i]
-                    if c < 0:
-                        c += COUNT_WRAP
-                    if limit - c < margin:
-                        margin = limit - c
+                if limit and limit - c < margin:
+                    margin = limit - c
         self.quiet_ms = quiet
         self.count_margin = margin
 
