@@ -35,12 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TURN_TIMEOUT_S = 600  # a partner silent this long has died
 
 
-def _turn(conn: Any) -> None:
-    """Hand the turn to the partner process and wait until it hands it back."""
-    conn.send_bytes(b"t")
+def _wait_turn(conn: Any) -> None:
+    """Wait until the partner process hands the turn over."""
     if not conn.poll(TURN_TIMEOUT_S):
         raise SystemExit("lockstep partner silent for %d s" % TURN_TIMEOUT_S)
     conn.recv_bytes()
+
+
+def _turn(conn: Any) -> None:
+    """Hand the turn to the partner process and wait until it hands it back."""
+    conn.send_bytes(b"t")
+    _wait_turn(conn)
 
 
 def _one(args: tuple, conn: Any, first: bool, results: Any) -> None:
@@ -56,10 +61,8 @@ def _one(args: tuple, conn: Any, first: bool, results: Any) -> None:
         if steps[0] % turn_steps == 0:
             _turn(conn)
 
-    if not first and not conn.poll(TURN_TIMEOUT_S):  # the first process loads and steps first
-        raise SystemExit("lockstep partner silent for %d s" % TURN_TIMEOUT_S)
     if not first:
-        conn.recv_bytes()
+        _wait_turn(conn)  # the first process loads and steps first
     cpu = time.process_time()
     r = run(RunOptions(Path(scenario), controller, Path(out), seed=seed, end=end, tick_ms=tick_ms,
                        merge_ticks=merge, progress=False), step_hooks=[hook])

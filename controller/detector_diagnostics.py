@@ -63,11 +63,18 @@ class DetectorDiagnostics:
         b = _MINUTE_MS - self.minute_ms
         if b <= a:
             return b - 1
-        if self.n_faulted == 0 and (self.det.rises - self.rises_at_pass) & _RISES_MASK <= self.count_margin:
-            left = self.quiet_ms - ((self.det.clock_ms - self.pass_at) & CLOCK_MASK)
-            if left > a:
-                return (left if left < b else b) - 1
+        left = self._quiet_left_ms()
+        if left > a:
+            return (left if left < b else b) - 1
         return a - 1
+
+    def _quiet_left_ms(self):
+        # how much longer no loop can fail with the presence held (see the
+        # header); <= 0: the next check must pass over the loops
+        det = self.det
+        if self.n_faulted or (det.rises - self.rises_at_pass) & _RISES_MASK > self.count_margin:
+            return 0
+        return self.quiet_ms - ((det.clock_ms - self.pass_at) & CLOCK_MASK)
 
     def check(self, elapsed_ms):
         m = self.minute_ms + elapsed_ms
@@ -81,11 +88,9 @@ class DetectorDiagnostics:
         if minute_closed:
             m -= _MINUTE_MS
         self.minute_ms = m
-        det = self.det
-        if (not minute_closed and self.n_faulted == 0
-                and (det.clock_ms - self.pass_at) & CLOCK_MASK < self.quiet_ms
-                and (det.rises - self.rises_at_pass) & _RISES_MASK <= self.count_margin):
+        if not minute_closed and self._quiet_left_ms() > 0:
             return
+        det = self.det
         self.pass_at = det.clock_ms
         self.rises_at_pass = det.rises
         quiet = _MINUTE_MS

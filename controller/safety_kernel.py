@@ -130,18 +130,11 @@ class SafetyKernel:
         h = TIMER_MAX_MS
         for g in range(n):
             if self.red_clearance_open[g]:
-                left = ix.clearance_ms[g] + ix.red_clearance_ms[g] - self.since_green_end_ms(g)
+                left = self._red_clearance_left_ms(g)
                 if left < h:
                     h = left if left > 0 else 0
             if target[g] and self.state[g] == RED and calls[g] and self.allow_late_start:
-                entry = 0  # when every conflicting group lets it in (_clear_to_enter)
-                for c in ix.conflicts[g]:
-                    left = ix.intergreen_ms[c * n + g] - self.since_green_end_ms(c)
-                    if left > entry:
-                        entry = left
-                    left = ix.red_clearance_ms[c] - self.state_ms(c)
-                    if left > entry:
-                        entry = left
+                entry = self._entry_ms(g, False)
                 if entry < h:
                     h = entry
         return h
@@ -151,12 +144,11 @@ class SafetyKernel:
         # ends a red clearance or establishes the stage (0 when it may do so
         # at the next tick), whichever comes first.
         ix = self.ix
-        n = self.n
         target = ix.stage_mask[self.stage]
         state = self.state
         h = TIMER_MAX_MS
         waiting = False  # something still holds the stage from being established
-        for g in range(n):
+        for g in range(self.n):
             st = state[g]
             if st == GREEN:
                 if not target[g]:
@@ -171,27 +163,39 @@ class SafetyKernel:
                     h = left
             else:
                 if self.red_clearance_open[g]:
-                    left = ix.clearance_ms[g] + ix.red_clearance_ms[g] - self.since_green_end_ms(g)
+                    left = self._red_clearance_left_ms(g)
                     if left < h:
                         h = left
                 if target[g] and (calls[g] or not ix.is_pedestrian[g]):
                     waiting = True
-                    entry = 0  # when every conflicting group lets it in (_clear_to_enter)
-                    for c in ix.conflicts[g]:
-                        if state[c] != RED:
-                            entry = TIMER_MAX_MS  # not before that group is red: its own change comes first
-                            break
-                        left = ix.intergreen_ms[c * n + g] - self.since_green_end_ms(c)
-                        if left > entry:
-                            entry = left
-                        left = ix.red_clearance_ms[c] - self.state_ms(c)
-                        if left > entry:
-                            entry = left
+                    entry = self._entry_ms(g, True)
                     if entry < h:
                         h = entry
         if not waiting:
             return 0
         return h if h > 0 else 0
+
+    def _red_clearance_left_ms(self, g):
+        # until the end-of-red-clearance event of group g (<= 0: due)
+        return self.ix.clearance_ms[g] + self.ix.red_clearance_ms[g] - self.since_green_end_ms(g)
+
+    def _entry_ms(self, g, transition):
+        # until every conflicting group lets red group g in (_clear_to_enter);
+        # on the way to a stage (transition), TIMER_MAX_MS while one is not
+        # red yet: its own change comes first
+        ix = self.ix
+        n = self.n
+        entry = 0
+        for c in ix.conflicts[g]:
+            if transition and self.state[c] != RED:
+                return TIMER_MAX_MS
+            left = ix.intergreen_ms[c * n + g] - self.since_green_end_ms(c)
+            if left > entry:
+                entry = left
+            left = ix.red_clearance_ms[c] - self.state_ms(c)
+            if left > entry:
+                entry = left
+        return entry
 
     def advance_timers(self, elapsed_ms):
         # Time passes: every timer grows by elapsed_ms, saturating.
@@ -265,7 +269,7 @@ class SafetyKernel:
                         events.add(ev.PHASE_BEGIN_RED_CLEARANCE, g + 1)
                 else:
                     established = False
-            elif self.red_clearance_open[g] and self.since_green_end_ms(g) >= ix.clearance_ms[g] + ix.red_clearance_ms[g]:
+            elif self.red_clearance_open[g] and self._red_clearance_left_ms(g) <= 0:
                 self.red_clearance_open[g] = 0
                 self.open_clearances -= 1
                 if not ped:
