@@ -82,8 +82,10 @@ class ActuatedStrategy:
             if ix.is_pedestrian[g] or k.state[g] != GREEN:
                 continue
             left = ix.max_green_ms[g] - self.max_timer_ms
-            if d.recall[g] != RECALL_MAX and not d.extending.occupied[g]:
-                gap_left = ix.passage_ms[g] - d.gap_ms(g)  # the gap grows while its loops stay free
+            gap_left = ix.passage_ms[g] - d.gap_ms(g)
+            # gapped out already (a passage time of 0 even on max recall), or
+            # the gap grows while its loops stay free
+            if gap_left <= 0 or (d.recall[g] != RECALL_MAX and not d.extending.occupied[g]):
                 if gap_left < left:
                     left = gap_left
             min_left = ix.min_green_ms[g] - k.state_ms(g)

@@ -85,3 +85,20 @@ def test_a_strategy_without_a_horizon_is_stepped_tick_by_tick() -> None:
     for _ in range(200):
         ctl.step(TICK_MS, bytearray(ctl.ix.n_detectors))
         assert ctl.horizon_ms() == 0
+
+
+def test_a_group_on_max_recall_with_no_passage_time_is_done_at_once() -> None:
+    # passage_ms 0: the gap (0 on max recall) is never short of it, so the
+    # group is done as soon as its min green is held; the horizon must not
+    # wait for its max green (found by the property test above)
+    from tests.controller.core_support import two_group_raw
+
+    raw = two_group_raw()
+    raw["signal_groups"][0].update(recall="max", passage_ms=0)
+    stream = [bytes([0, 1 if t % 600 < 20 else 0]) for t in range(3000)]  # a vehicle for B every minute
+    ref = Controller(load_dict(raw))
+    for bits in stream:
+        ref.step(TICK_MS, bits)
+    merged = Controller(load_dict(raw))
+    run_merged(merged, stream)
+    assert merged.drain_events() == ref.drain_events()
