@@ -96,6 +96,12 @@ class LoopPresence:
                 self.ticks[k][loop] = 1
             self.marked = True
 
+    def force(self, loop: int, value: int) -> None:
+        """A failed loop amplifier: ``loop`` shows ``value`` (1 stuck on, 0 dead) on every tick, whatever drove over it."""
+        for bits in self.ticks:
+            bits[loop] = value
+        self.marked = True
+
 
 class CoreStepper:
     """Hands one core the ticks of every SUMO step, holding quiet time back while nothing can happen.
@@ -135,9 +141,8 @@ class CoreStepper:
                     self.pending_ms = t  # nothing can happen by the end of this tick
                     continue
                 if t == h:
-                    self.pending_ms = 0
-                    self.horizon_left_ms = None
-                    core.step(t, self.last)
+                    self.pending_ms = t
+                    self.flush()  # what falls due happens at the end of this step, as on that tick
                     continue
                 self.flush()  # past the horizon: the held time, then this tick alone
             else:

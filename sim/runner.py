@@ -270,9 +270,7 @@ class _AmpelwerkLights:
             lp, j = slots[k]
             lp.mark(j, data[k], step_begin_ms)
         for (lp, j), value in self.forced:
-            lp.marked = True
-            for bits in lp.ticks:
-                bits[j] = value
+            lp.force(j, value)
         for tls, core in self.cores.items():
             lp = self.presence[tls]
             if self.merge_ticks:
