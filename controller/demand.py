@@ -63,13 +63,15 @@ class Demand:
         # state changes (SafetyKernel.version)
         now = self.clock.advance(elapsed_ms)
         self.clock_ms = now
-        quiet = self.det.n_changed == 0 and states_version == self.states_version
+        edges = self.det.n_changed
         if self.fault_version != self.diag.version:
             self._faults_changed()
-            quiet = False
-        self.calling.update()
-        self.extending.update()
-        if quiet:
+            edges = -1  # every loop summary is rebuilt
+        if edges:
+            # the loop summaries move only with an edge or a fault (they track the same fault version)
+            self.calling.update()
+            self.extending.update()
+        elif states_version == self.states_version:
             return
         self.states_version = states_version
         ix = self.ix

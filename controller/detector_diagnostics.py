@@ -7,11 +7,13 @@
 # is restored when it behaves again (an actuation, presence dropping, or a quiet
 # minute). Events: Indiana 84/85/88 and 83 (pedestrian buttons: 91/92).
 #
-# A check skips its pass over the loops when none can have failed since the
-# last pass: every loop was working then, the time since is shorter than the
-# first no-activity or max-presence limit any of them could reach, no minute
-# closed, and fewer vehicles arrived (on all loops together) than the
-# smallest margin of any loop below its erratic-count limit. The outcome is
+# A check skips its pass over the loops when none can have failed or been
+# restored since the last pass: the time since is shorter than the first
+# no-activity or max-presence limit any working loop could reach, no minute
+# closed, fewer vehicles arrived (on all loops together) than the smallest
+# margin of any working loop below its erratic-count limit, and, if a loop
+# is faulted, no loop changed at all (a faulted loop is restored only by an
+# actuation, by presence dropping, or at a minute's close). The outcome is
 # the one a full pass would give; only the pass is saved. The checks keep
 # their one-second beat whatever the ticks (a long tick carries the rest of
 # the second over), so a run of quiet ticks stepped as one meets the same
@@ -49,6 +51,7 @@ class DetectorDiagnostics:
         self.pass_at = 0
         self.quiet_ms = 0
         self.rises_at_pass = 0
+        self.edges_at_pass = 0
         self.count_margin = 0
 
     def horizon_ms(self):
@@ -57,8 +60,8 @@ class DetectorDiagnostics:
         # stepped alone, since a fault found there puts a group on recall,
         # and a timer that starts with it must not be credited a whole merged
         # step. Checks that skip their pass change nothing and are stepped
-        # through: with no loop failed and no vehicle arriving, those before
-        # the quiet margin runs out, and never past a minute's end.
+        # through (the presence held, no loop changes): those before the
+        # quiet margin runs out, and never past a minute's end.
         a = _PERIOD_MS - self.since_check_ms
         b = _MINUTE_MS - self.minute_ms
         if b <= a:
@@ -72,7 +75,8 @@ class DetectorDiagnostics:
         # how much longer no loop can fail with the presence held (see the
         # header); <= 0: the next check must pass over the loops
         det = self.det
-        if self.n_faulted or (det.rises - self.rises_at_pass) & _RISES_MASK > self.count_margin:
+        if (det.rises - self.rises_at_pass) & _RISES_MASK > self.count_margin or \
+                (self.n_faulted and det.edges != self.edges_at_pass):
             return 0
         return self.quiet_ms - ((det.clock_ms - self.pass_at) & CLOCK_MASK)
 
@@ -93,6 +97,7 @@ class DetectorDiagnostics:
         det = self.det
         self.pass_at = det.clock_ms
         self.rises_at_pass = det.rises
+        self.edges_at_pass = det.edges
         quiet = _MINUTE_MS
         margin = COUNT_WRAP
         # the detectors' ages (on_ms, since_on_ms) and minute counts worked

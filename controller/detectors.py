@@ -31,6 +31,7 @@ class Detectors:
         self.changed_at = array("i", [(-AGE_MAX_MS) & CLOCK_MASK] * m)  # last edge (old: never)
         self.rose_at = array("i", [0] * m)  # last rising edge (power-up counts)
         self.rises = 0  # rising edges on all loops together, wrapping at 2**30
+        self.edges = 0  # edges (rising and falling) on all loops together, wrapping at 2**30
         # loops that changed this tick: indices in changed[0:n_changed]; rising[i] = 1
         # for those a vehicle arrived on (cleared again at the next tick)
         self.changed = bytearray(m)
@@ -114,3 +115,4 @@ class Detectors:
             self.changed_at[i] = now
             self.presence[i] = p
         self.n_changed = k
+        self.edges = (self.edges + k) & 0x3FFFFFFF

@@ -67,6 +67,7 @@ class LoopPresence:
         self.ticks = [bytearray(n_loops) for _ in range(self.n_ticks)]
         self._off = bytes(n_loops)
         self.marked = False  # a bit was set since the last clear()
+        self.uniform = True  # every tick of the step has the same presence
 
     def clear(self) -> None:
         """Start a new step: every bit off."""
@@ -74,6 +75,7 @@ class LoopPresence:
             for bits in self.ticks:
                 bits[:] = self._off
             self.marked = False
+        self.uniform = True
 
     def mark(self, loop: int, vehicles: Iterable[VehicleData], step_begin_ms: int) -> None:
         """Set the bits of loop ``loop`` for every tick a vehicle was on it during the step.
@@ -92,6 +94,8 @@ class LoopPresence:
             last = (end - 1) // tick if end > start else first
             if last >= self.n_ticks:
                 last = self.n_ticks - 1
+            if first or last < self.n_ticks - 1:
+                self.uniform = False  # the vehicle came or went inside the step
             for k in range(first, last + 1):
                 self.ticks[k][loop] = 1
             self.marked = True
@@ -126,10 +130,20 @@ class CoreStepper:
         self.pending_ms = 0  # quiet time held back
         self.horizon_left_ms: int | None = None  # the core's horizon when pending_ms began (None: ask)
 
-    def feed(self, ticks: Sequence[bytearray]) -> None:
-        """The presence of each core tick of one SUMO step, in order."""
+    def feed(self, ticks: Sequence[bytearray], uniform: bool = False) -> None:
+        """The presence of each core tick of one SUMO step, in order (``uniform``: all ticks alike)."""
         core = self.core
         tick = self.tick_ms
+        if uniform and self.horizon is not None and ticks[0] == self.last:
+            # the whole step is quiet: held back at once if it ends before the horizon
+            h = self.horizon_left_ms
+            if h is None:
+                h = self.horizon()
+                self.horizon_left_ms = h = h if h < MAX_STEP_MS else MAX_STEP_MS
+            t = self.pending_ms + tick * len(ticks)
+            if t < h:
+                self.pending_ms = t
+                return
         for bits in ticks:
             if self.horizon is not None and bits == self.last:
                 h = self.horizon_left_ms

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from controller.event_log import EventLog
 from sim import sumo_session
 from sim.loop_presence import CoreStepper, LoopPresence, merged_ticks, ticks_per_step
 from sim.sumo_session import SumoError
@@ -243,6 +244,10 @@ class _AmpelwerkLights:
         self.forced = [(self.loop_slots[k], failed_loops[det]) for k, det in enumerate(self.loop_ids)
                        if det in failed_loops]
         self.steppers = {tls: CoreStepper(core, tick_ms) for tls, core in cores.items()}
+        self.shown: dict[str, str] = {}  # the state string each traffic light was last set to
+        # an in-process core's event log: drained only when it holds events (None: always drain)
+        self.logs = {tls: core.events if isinstance(getattr(core, "events", None), EventLog) else None
+                     for tls, core in cores.items()}
 
     def finish(self) -> None:
         """At the end of the run: every core takes the quiet time still held back (nothing happens in it)."""
@@ -250,10 +255,10 @@ class _AmpelwerkLights:
             stepper.flush()
 
     def show(self, conn: Any, tls: str) -> None:
-        conn.trafficlight.setRedYellowGreenState(tls, self.maps[tls].state(self.cores[tls].outputs))
+        self.shown[tls] = self.maps[tls].state(self.cores[tls].outputs)
+        conn.trafficlight.setRedYellowGreenState(tls, self.shown[tls])
 
-    def step(self, conn: Any, now_s: float, step_s: float, shown: dict[str, str], events: Any,
-             begin_s: float) -> None:
+    def step(self, conn: Any, now_s: float, step_s: float, events: Any, begin_s: float) -> None:
         """Feed each core the presence of the step that just ended at now_s; show its outputs; log its events."""
         from controller.event_names import NAMES
 
@@ -277,12 +282,16 @@ class _AmpelwerkLights:
                 for elapsed, bits in merged_ticks(lp.ticks, self.tick_ms):
                     core.step(elapsed, bits)
             else:
-                self.steppers[tls].feed(lp.ticks)
+                self.steppers[tls].feed(lp.ticks, lp.uniform)
             state = self.maps[tls].state(core.outputs)
-            if shown.get(tls) != state:
+            if self.shown[tls] != state:
                 conn.trafficlight.setRedYellowGreenState(tls, state)
-            for time_ms, code, param in core.drain_events():
-                events.write("%.3f,%s,%d,%d,%s\n" % (begin_s + time_ms / 1000, tls, code, param, NAMES.get(code, "")))
+                self.shown[tls] = state
+            log = self.logs[tls]
+            if log is None or log.size:
+                for time_ms, code, param in core.drain_events():
+                    events.write("%.3f,%s,%d,%d,%s\n" % (begin_s + time_ms / 1000, tls, code, param,
+                                                          NAMES.get(code, "")))
 
 
 def _make_cores(opts: RunOptions, factory: ControllerFactory | None, imported: Imported) -> dict[str, Any]:
@@ -370,20 +379,27 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         # T + step (SUMO's convention): stamp it so, and both kinds line up in signals.csv.
         by_traci = set(cores) | {p.tls_id for p in peers}
         lag = {tls: opts.step_length if tls in by_traci else 0.0 for tls in infos}
+        # what each traffic light shows: the state string a core set (exactly what SUMO would give
+        # back), or SUMO's own for the others
+        get_state = conn.trafficlight.getRedYellowGreenState
+        shown = [(tls, lag[tls], lights.shown if tls in cores else None) for tls in infos]
+
+        def record_signals(now_s: float) -> None:
+            for tls, tls_lag, set_by_core in shown:
+                signals.record(now_s + tls_lag, tls, set_by_core[tls] if set_by_core is not None else get_state(tls))
+
         now = conn.simulation.getTime()
-        for tls in infos:
-            signals.record(now + lag[tls], tls, conn.trafficlight.getRedYellowGreenState(tls))
+        record_signals(now)
         n_steps = int(round((end - now) / opts.step_length))
         if opts.progress and n_steps > 600 and sys.stderr.isatty():
             bar = _progress(n_steps, "%s %s" % (Path(opts.scenario).stem, name))
         for k in range(n_steps):
             conn.simulationStep()
             now = conn.simulation.getTime()
-            lights.step(conn, now, opts.step_length, signals.last, events, begin)
+            lights.step(conn, now, opts.step_length, events, begin)
             for p in peers:
                 p.step(conn, now)
-            for tls in infos:
-                signals.record(now + lag[tls], tls, conn.trafficlight.getRedYellowGreenState(tls))
+            record_signals(now)
             for hook in step_hooks or ():
                 hook(now)
             if bar is not None and k % 50 == 0:

@@ -57,6 +57,24 @@ def test_no_activity_fault_and_restore_on_actuation():
     assert ctl.diagnostics.fault[0] == FAULT_NONE
 
 
+def test_a_faulted_loop_lets_the_checks_skip_until_a_loop_changes():
+    # both loops fail for want of activity; with nothing changing, the
+    # once-a-second checks have nothing to find (a faulted loop comes back
+    # only with an edge or a minute's close), so the diagnostics' horizon
+    # reaches past them to the minute's end; an actuation still restores dA
+    ctl = controller(_raw(no_activity_ms=120000))
+
+    def late(t, pres):
+        pres[0] = 1 if 200000 <= t < 200500 else 0
+
+    rec = Recorder(ctl).run(150000, late)
+    diag = ctl.diagnostics
+    assert diag.fault[0] == FAULT_NO_ACTIVITY and diag.fault[1] == FAULT_NO_ACTIVITY
+    assert diag.horizon_ms() == 60000 - diag.minute_ms - 1
+    rec.run(51000, late)
+    assert diag.fault[0] == FAULT_NONE and diag.fault[1] == FAULT_NO_ACTIVITY
+
+
 def test_erratic_counts_fault():
     ctl = controller(_raw(erratic_counts_per_min=30))
 
