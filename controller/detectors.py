@@ -91,10 +91,12 @@ class Detectors:
 
     def _edges(self, presence, now):
         events = self.events
+        old = self.presence
+        changed_at = self.changed_at
         k = 0
         for i in range(self.n):
             p = 1 if presence[i] else 0
-            if p == self.presence[i]:
+            if p == old[i]:
                 continue
             self.changed[k] = i
             k += 1
@@ -105,14 +107,14 @@ class Detectors:
                 self.count[i] = c if c < COUNT_WRAP else 0
                 if self.window_count[i] < 65535:
                     self.window_count[i] += 1
-                self.headway_ms[i] = self.age(self.rose_at[i])
+                self.headway_ms[i] = (now - self.rose_at[i]) & CLOCK_MASK
                 self.rose_at[i] = now
                 events.add(ev.PED_DETECTOR_ON if self.is_pedestrian[i] else ev.DETECTOR_ON, i + 1)
             else:
-                self.window_occupied_ms[i] += self.age(self.changed_at[i]) - self.on_credited_ms[i]
+                self.window_occupied_ms[i] += ((now - changed_at[i]) & CLOCK_MASK) - self.on_credited_ms[i]
                 self.on_credited_ms[i] = 0
                 events.add(ev.PED_DETECTOR_OFF if self.is_pedestrian[i] else ev.DETECTOR_OFF, i + 1)
-            self.changed_at[i] = now
-            self.presence[i] = p
+            changed_at[i] = now
+            old[i] = p
         self.n_changed = k
         self.edges = (self.edges + k) & 0x3FFFFFFF

@@ -134,35 +134,53 @@ class CoreStepper:
         """The presence of each core tick of one SUMO step, in order (``uniform``: all ticks alike)."""
         core = self.core
         tick = self.tick_ms
-        if uniform and self.horizon is not None and ticks[0] == self.last:
+        horizon = self.horizon
+        if horizon is None:
+            for bits in ticks:
+                core.step(tick, bits)
+            return
+        # the stepper's state in locals for the loop (written back at the end)
+        last = self.last
+        pending = self.pending_ms
+        h = self.horizon_left_ms
+        if uniform and ticks[0] == last:
             # the whole step is quiet: held back at once if it ends before the horizon
-            h = self.horizon_left_ms
             if h is None:
-                h = self.horizon()
+                h = horizon()
                 self.horizon_left_ms = h = h if h < MAX_STEP_MS else MAX_STEP_MS
-            t = self.pending_ms + tick * len(ticks)
+            t = pending + tick * len(ticks)
             if t < h:
                 self.pending_ms = t
                 return
         for bits in ticks:
-            if self.horizon is not None and bits == self.last:
-                h = self.horizon_left_ms
+            if bits == last:
                 if h is None:
-                    h = self.horizon()
-                    self.horizon_left_ms = h = h if h < MAX_STEP_MS else MAX_STEP_MS
-                t = self.pending_ms + tick
+                    h = horizon()
+                    if h > MAX_STEP_MS:
+                        h = MAX_STEP_MS
+                t = pending + tick
                 if t < h:
-                    self.pending_ms = t  # nothing can happen by the end of this tick
+                    pending = t  # nothing can happen by the end of this tick
                     continue
                 if t == h:
-                    self.pending_ms = t
-                    self.flush()  # what falls due happens at the end of this step, as on that tick
+                    core.step(t, last)  # what falls due happens at the end of this step, as on that tick
+                    pending = 0
+                    h = None
                     continue
-                self.flush()  # past the horizon: the held time, then this tick alone
+                h = None
+                if pending:
+                    core.step(pending, last)  # past the horizon: the held time, then this tick alone
+                    pending = 0
             else:
-                self.flush()
-                self.last = bytearray(bits)
+                h = None
+                if pending:
+                    core.step(pending, last)
+                    pending = 0
+                last = bytearray(bits)
             core.step(tick, bits)
+        self.last = last
+        self.pending_ms = pending
+        self.horizon_left_ms = h
 
     def flush(self) -> None:
         """Hand the held quiet time to the core (nothing happens in it)."""
