@@ -46,16 +46,23 @@ def sanitize(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", text)
 
 
-def lane_group(links: list[int], link_group: dict[int, str]) -> tuple[str | None, bool]:
+def lane_group(links: list[int], link_group: dict[int, str],
+               stages_of: dict[str, int] | None = None) -> tuple[str | None, bool]:
     """The signal group a lane's loops report to, and whether the lane feeds several groups.
 
-    Rule: the group of most of the lane's links; on a tie, the group of the
-    lane's lowest link index. Links in no group (always red) do not count.
+    Rule: the group of most of the lane's links; on a tie, the group green in
+    the fewest stages (``stages_of``: group -> number of stages), then the
+    group of the lane's lowest link index. Links in no group (always red) do
+    not count. A vehicle waiting for the group shown green least often must
+    be able to call it: a shared lane's loops reporting to a right turn green
+    in most stages would leave its through or U-turn movement waiting until
+    another lane called that stage.
     """
     groups = [link_group[i] for i in sorted(links) if i in link_group]
     if not groups:
         return None, False
-    best = max(groups, key=lambda g: (groups.count(g), -groups.index(g)))
+    stages_of = stages_of or {}
+    best = max(groups, key=lambda g: (groups.count(g), -stages_of.get(g, 0), -groups.index(g)))
     return best, len(set(groups)) > 1
 
 
@@ -110,7 +117,7 @@ def place_advance(net: Any, lane: Any, advance_m: float) -> tuple[Any, float, fl
 
 
 def layout(net: Any, tls_id: str, lane_links: dict[str, list[int]], link_group: dict[int, str],
-           advance_m: float = 40.0) -> tuple[list[DetectorPlacement], list[str]]:
+           advance_m: float = 40.0, stages_of: dict[str, int] | None = None) -> tuple[list[DetectorPlacement], list[str]]:
     """Stop-bar and advance loops for every incoming lane of one traffic light.
 
     lane_links: incoming lane id -> the controlled link indices it feeds.
@@ -131,7 +138,7 @@ def layout(net: Any, tls_id: str, lane_links: dict[str, list[int]], link_group: 
         return name
 
     for lane_id, links in sorted(lane_links.items(), key=lambda kv: min(kv[1])):
-        group, mixed = lane_group(links, link_group)
+        group, mixed = lane_group(links, link_group, stages_of)
         if group is None:
             notes.append("lane %s feeds only links that are never green; no loops" % lane_id)
             continue

@@ -168,7 +168,8 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
         if i not in ped_links:
             for c in cs:
                 lane_links.setdefault(c.getFromLane().getID(), []).append(i)
-    placements, det_notes = layout(net, tls.getID(), lane_links, link_group, advance_m)
+    stages_of = {g: sum(1 for st in a.stages if g in st) for g in a.group_ids}
+    placements, det_notes = layout(net, tls.getID(), lane_links, link_group, advance_m, stages_of)
     notes += det_notes
     with_detectors = {p.group for p in placements}
 

@@ -218,3 +218,17 @@ def test_import_command_prints_a_summary_and_rejects_bad_options(tmp_path, capsy
         import_command("arterial5", tmp_path, red_clearance_ms=20000, advance_m=40)
     with pytest.raises(NetImportError, match="advance-m=2"):
         import_command("arterial5", tmp_path, red_clearance_ms=0, advance_m=2)
+
+
+def test_a_shared_lane_reports_to_its_group_shown_green_least_often():
+    from sim.detector_layout import lane_group
+
+    # links 0 (right turn, K1), 1 (through, K2), 2 (U-turn, K3) from one lane: a tie on
+    # links; K2 is green in one stage, K1 and K3 in two, so the loops call K2's stage
+    link_group = {0: "K1", 1: "K2", 2: "K3", 3: "K2"}
+    assert lane_group([0, 1, 2], link_group, {"K1": 2, "K2": 1, "K3": 2}) == ("K2", True)
+    # most links still win; without a tie-break on stages, the lowest link index
+    assert lane_group([0, 1, 3], link_group, {"K1": 1, "K2": 2}) == ("K2", True)
+    assert lane_group([2, 0], link_group, {"K1": 2, "K3": 2}) == ("K1", True)
+    assert lane_group([1, 3], link_group, {"K2": 1}) == ("K2", False)
+    assert lane_group([7], link_group, {}) == (None, False)
