@@ -146,18 +146,16 @@ class CoreStepper:
         if uniform and ticks[0] == last:
             # the whole step is quiet: held back at once if it ends before the horizon
             if h is None:
-                h = horizon()
-                self.horizon_left_ms = h = h if h < MAX_STEP_MS else MAX_STEP_MS
+                h = min(horizon(), MAX_STEP_MS)
             t = pending + tick * len(ticks)
             if t < h:
                 self.pending_ms = t
+                self.horizon_left_ms = h
                 return
         for bits in ticks:
             if bits == last:
                 if h is None:
-                    h = horizon()
-                    if h > MAX_STEP_MS:
-                        h = MAX_STEP_MS
+                    h = min(horizon(), MAX_STEP_MS)
                 t = pending + tick
                 if t < h:
                     pending = t  # nothing can happen by the end of this tick
