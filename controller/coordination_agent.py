@@ -107,19 +107,25 @@ class CoordinationAgent:
         occupancy = []
         green = []
         used = []
+        loop_counts = []
         for g in range(ix.n_groups):
             gm, um = self.usage.take(g)
             green.append(gm)
             used.append(um)
             n = 0
             occ = 0
+            per_loop = []
             for d in self.loops[g]:
                 c = det.count[d] - self.count_at_report[d]
-                n += c if c >= 0 else c + COUNT_WRAP
+                if c < 0:
+                    c += COUNT_WRAP
+                n += c
+                per_loop.append(c)
                 if det.occupancy_permille[d] > occ:
                     occ = det.occupancy_permille[d]
             counts.append(n)
             occupancy.append(occ)
+            loop_counts.append(per_loop)
         for d in range(ix.n_detectors):
             self.count_at_report[d] = det.count[d]
         faults = [ix.detector_ids[d] for d in range(ix.n_detectors) if fault[d] != FAULT_NONE]
@@ -127,7 +133,7 @@ class CoordinationAgent:
         period = self.since_report_ms
         self.since_report_ms = 0
         return encode_report(Report(ix.id, self.seq, wall_ms, period, self.mode, self.plan_seq, ix.group_ids,
-                                    counts, occupancy, faults, green, used))
+                                    counts, occupancy, faults, green, used, loop_counts))
 
     def offer_plan(self, payload, wall_ms):
         # A payload from the plan topic -> the plan-status payload to publish.

@@ -141,9 +141,11 @@ class Report:
     # counted and occupancy per signal group (group order of its config), its
     # mode, the plan in force (seq, 0 = none) and its detector faults; and,
     # per group, its green time and the part of it traffic used (green_usage.py;
-    # None from a controller that does not measure them).
+    # None from a controller that does not measure them); and, per group, the
+    # count of each of its counting loops (one per lane, so the coordinator
+    # can find the group's busiest lane; None from older controllers).
     def __init__(self, controller_id, seq, wall_ms, period_ms, mode, plan_seq, group_ids, counts,
-                 occupancy_permille, faults, green_ms=None, used_green_ms=None):
+                 occupancy_permille, faults, green_ms=None, used_green_ms=None, loop_counts=None):
         self.controller_id = controller_id
         self.seq = seq
         self.wall_ms = wall_ms
@@ -156,6 +158,7 @@ class Report:
         self.faults = faults  # ids of the detectors diagnosed faulty
         self.green_ms = green_ms
         self.used_green_ms = used_green_ms
+        self.loop_counts = loop_counts
 
 
 def encode_report(r):
@@ -167,6 +170,8 @@ def encode_report(r):
     if r.green_ms is not None and r.used_green_ms is not None:
         d["green_ms"] = list(r.green_ms)
         d["used_green_ms"] = list(r.used_green_ms)
+    if r.loop_counts is not None:
+        d["loop_counts"] = [list(c) for c in r.loop_counts]
     return json.dumps(d).encode()
 
 
@@ -199,8 +204,14 @@ def decode_report(payload):
             if not isinstance(v, list) or len(v) != len(groups):
                 raise MessageError(PLAN_MALFORMED, "report field %s=%r is not a list of %d integers" % (
                     name, v, len(groups)))
+    loops = d.get("loop_counts")
+    if loops is not None:  # optional: older controllers do not send it
+        if not isinstance(loops, list) or len(loops) != len(groups) or not all(
+                isinstance(c, list) and all(isinstance(n, int) and n >= 0 for n in c) for c in loops):
+            raise MessageError(PLAN_MALFORMED, "report field loop_counts=%r is not a list of %d lists of counts" % (
+                loops, len(groups)))
     return Report(_str(d, "controller"), _int(d, "seq"), _int(d, "wall_ms"), _int(d, "period_ms"),
-                  MODE_NAMES.index(mode), _int(d, "plan_seq"), groups, counts, occ, faults, green, used)
+                  MODE_NAMES.index(mode), _int(d, "plan_seq"), groups, counts, occ, faults, green, used, loops)
 
 
 def encode_plan_status(controller_id, seq, reason, wall_ms, text=""):

@@ -96,6 +96,29 @@ def demand_flows(ci: CorridorIntersection, flows_vph: dict[str, float],
     return out
 
 
+def busiest_lane_flows(ci: CorridorIntersection, flows_vph: dict[str, float],
+                       lane_vph: dict[str, float] | None) -> dict[str, float]:
+    """Counted flows raised so that a group's flow ratio q/(s*lanes) is at least its busiest lane's.
+
+    A signal group's lanes do not share one queue: a group that serves two approaches (both
+    directions of a side street, one lane each) needs the green its busier lane needs, as in the
+    critical-lane analysis of the HCM; dividing the group's total by its lane count understates it
+    whenever the lanes are unequally loaded. ``lane_vph`` is the busiest counting loop's flow per
+    group (report field loop_counts); the group's flow becomes max(q, lane * lanes), so every rule
+    that divides by the lane count reads the busiest lane's ratio. Groups without it keep q.
+    """
+    if not lane_vph:
+        return flows_vph
+    out = dict(flows_vph)
+    ix = ci.ix
+    for g in range(ix.n_groups):
+        gid = ix.group_ids[g]
+        lane = lane_vph.get(gid)
+        if lane is not None and gid in out:
+            out[gid] = max(out[gid], lane * group_lanes(ci, g))
+    return out
+
+
 def group_lanes(ci: CorridorIntersection, group: int) -> int:
     """Lanes of a signal group = its stop-bar loops (at least 1)."""
     ix = ci.ix

@@ -52,7 +52,8 @@ class ReportTracker:
         self.faults = list(r.faults)
         self._window.append((r.wall_ms, r.period_ms, list(r.group_ids), list(r.counts),
                              list(r.green_ms) if r.green_ms is not None else None,
-                             list(r.used_green_ms) if r.used_green_ms is not None else None))
+                             list(r.used_green_ms) if r.used_green_ms is not None else None,
+                             [list(c) for c in r.loop_counts] if r.loop_counts is not None else None))
         self.trim(r.wall_ms)
         return kind
 
@@ -65,7 +66,7 @@ class ReportTracker:
         self.trim(now_ms)
         total_ms = 0
         counts: dict[str, int] = {}
-        for _, period_ms, groups, c, _, _ in self._window:
+        for _, period_ms, groups, c, _, _, _ in self._window:
             if period_ms <= 0:
                 continue
             total_ms += period_ms
@@ -81,7 +82,7 @@ class ReportTracker:
         measure them; None when none does."""
         self.trim(now_ms)
         out: dict[str, list[int]] = {}
-        for _, period_ms, groups, _, green, used in self._window:
+        for _, period_ms, groups, _, green, used, _ in self._window:
             if green is None or used is None or period_ms <= 0:
                 continue
             for g, gm, um in zip(groups, green, used):
@@ -91,3 +92,23 @@ class ReportTracker:
                     t[1] += um
                     t[2] += period_ms
         return {g: (t[0], t[1], t[2]) for g, t in out.items()} or None
+
+    def busiest_lane_vph(self, now_ms: int) -> dict[str, float] | None:
+        """Per signal group, the flow of its busiest counting loop (lane) over the window (veh/h), from
+        the reports that carry per-loop counts; None when none does."""
+        self.trim(now_ms)
+        total_ms = 0
+        per_loop: dict[str, list[int]] = {}
+        for _, period_ms, groups, _, _, _, loops in self._window:
+            if loops is None or period_ms <= 0:
+                continue
+            total_ms += period_ms
+            for g, c in zip(groups, loops):
+                acc = per_loop.setdefault(g, [0] * len(c))
+                if len(acc) != len(c):
+                    continue  # the controller's loops changed: its older reports no longer line up
+                for k, n in enumerate(c):
+                    acc[k] += n
+        if total_ms <= 0:
+            return None
+        return {g: max(acc) * 3600000.0 / total_ms for g, acc in per_loop.items() if acc}

@@ -43,6 +43,7 @@ from coordinator.cycle_splits import (
     SATURATED_DS,
     SATURATION_FLOW_VPH_PER_LANE,
     SPLIT_RULES,
+    busiest_lane_flows,
     demand_flows,
 )
 from coordinator.hysteresis import TimingHysteresis
@@ -72,6 +73,7 @@ class CoordinatorOptions:
     split_rule: str = SPLIT_RULES[0]  # "equal-saturation" or "slack-to-main" (coordinator/cycle_splits.py)
     cycle_span: float = CYCLE_SEARCH_SPAN  # cycles from Webster's to this multiple are tried for bandwidth; 1: off
     demand: str = DEMAND_SOURCES[0]  # "counts" or "green-used" (coordinator/cycle_splits.py: demand_flows)
+    busiest_lane: bool = True  # a group's flow ratio from its busiest lane (cycle_splits.busiest_lane_flows)
     saturated_ds: float = SATURATED_DS
     saturated_boost: float = SATURATED_BOOST
     ref_ms: int = DEFAULT_REF_MS
@@ -263,6 +265,8 @@ class CoordinatorService:
         for ci in corridor.intersections:
             reports = self.links[ci.controller_id].reports
             f = reports.flows_vph(wall_ms)
+            if f is not None and o.busiest_lane:
+                f = busiest_lane_flows(ci, f, reports.busiest_lane_vph(wall_ms))
             if f is not None:
                 if o.demand == "green-used":
                     f = demand_flows(ci, f, reports.green_use(wall_ms), o.saturation_vph_per_lane,

@@ -180,3 +180,25 @@ def test_report_carries_green_and_used_green_per_group():
     assert sum(r.green_ms) > 0
     for g, u in zip(r.green_ms, r.used_green_ms):
         assert 0 <= u <= g and u <= 1500
+
+
+def test_report_carries_the_count_of_every_counting_loop():
+    # group A counted on two stop-bar loops (one lane each, say the two
+    # approaches of a side street): the report gives each loop's count, in the
+    # config's loop order, besides the group's total
+    raw = two_group_raw()
+    raw["detectors"] = [{"id": "dA1", "group": "A", "kind": "stop_bar"},
+                        {"id": "dA2", "group": "A", "kind": "stop_bar"},
+                        {"id": "dB", "group": "B", "kind": "stop_bar"}]
+    ctl = controller(raw)
+    a = CoordinationAgent(ctl, KEY, report_period_ms=10000)
+    pres = bytearray(3)
+    for i in range(100):
+        pres[0] = 1 if i in (10, 20, 30, 40) else 0  # four vehicles on dA1
+        pres[1] = 1 if i == 60 else 0  # one on dA2
+        pres[2] = 1 if i in (70, 80) else 0
+        ctl.step(100, pres)
+        a.advance(100)
+    r = decode_report(a.report(WALL0))
+    assert r.counts == [5, 2]
+    assert r.loop_counts == [[4, 1], [2]]

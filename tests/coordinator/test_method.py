@@ -155,3 +155,40 @@ def test_service_does_not_flap_on_noise_and_follows_a_real_shift(tmp_path):
             break
     assert cs.version == 3 and t - shift_at <= 15 * 60000, (cs.version, t - shift_at)
     assert cs.timing.cycle.cycle_ms > steady * 1.1
+
+
+def test_busiest_lane_sets_the_side_split(tmp_path):
+    # J1's side group K1 serves both side approaches, one stop-bar lane each. 540 veh/h in all,
+    # 450 of them on one lane: the critical lane's ratio is 450/1800 = 0.25, not 540/3600 = 0.15.
+    from coordinator.cycle_splits import busiest_lane_flows
+
+    c = two_intersections(tmp_path)
+    j1 = c.intersections[0]
+    flows = {"K2": 1440.0, "K1": 540.0}
+    lifted = busiest_lane_flows(j1, flows, {"K2": 360.0, "K1": 450.0})
+    assert lifted == {"K2": 1440.0, "K1": 900.0}  # K2's lanes are even (4 x 360): unchanged
+    assert busiest_lane_flows(j1, flows, None) == flows  # no loop counts: the counts as they are
+    # Webster: Y 0.2 + 0.25 = 0.45 instead of 0.35, and the side stage gets the larger share
+    both = {"J1": lifted, "J2": {"K2": 1440.0, "K1": 180.0}}
+    choice, timings = compute_splits(c, both, cycle_span=1)
+    assert choice.critical == "J1" and abs(choice.webster_ms - 20000 / 0.55) < 1e-6
+    plain_choice, plain = compute_splits(c, {"J1": flows, "J2": both["J2"]}, cycle_span=1)
+    side = timings[0].split_of("S2") / timings[0].cycle_ms
+    plain_side = plain[0].split_of("S2") / plain[0].cycle_ms
+    assert side > plain_side + 0.05
+
+
+def test_service_takes_the_busiest_lane_from_reports(tmp_path):
+    from controller.coordination_messages import MODE_FREE, Report
+
+    c = two_intersections(tmp_path)
+    svc = CoordinatorService([c], keys_for(["J1", "J2"]), lambda *a, **k: None, CoordinatorOptions())
+    link = svc.links["J1"]
+    for k in range(5):
+        link.reports.add(Report("J1", k + 1, (k + 1) * 60000, 60000, MODE_FREE, 0, ["K1", "K2"], [9, 24],
+                                [0, 0], [], loop_counts=[[8, 1], [6, 6, 6, 6]]), "free")
+    f = svc.flows(c, 5 * 60000)["J1"]
+    assert f["K1"] == 2 * 480.0 and f["K2"] == 1440.0
+    off = CoordinatorService([c], keys_for(["J1", "J2"]), lambda *a, **k: None, CoordinatorOptions(busiest_lane=False))
+    off.links["J1"].reports = link.reports
+    assert off.flows(c, 5 * 60000)["J1"]["K1"] == 540.0

@@ -42,3 +42,40 @@ def test_report_green_use_is_optional_and_checked():
         assert False, "a short used_green_ms list was accepted"
     except MessageError as e:
         assert "used_green_ms" in str(e)
+
+
+def test_report_loop_counts_are_optional_and_checked():
+    r = Report("J1", 1, 0, 60000, MODE_FREE, 0, ["K1", "K2"], [5, 2], [0, 0], [], loop_counts=[[4, 1], [2]])
+    assert decode_report(encode_report(r)).loop_counts == [[4, 1], [2]]
+    old = decode_report(encode_report(Report("J1", 1, 0, 60000, MODE_FREE, 0, ["K1"], [3], [0], [])))
+    assert old.loop_counts is None
+    bad = encode_report(r).replace(b'"loop_counts": [[4, 1], [2]]', b'"loop_counts": [[4, -1], [2]]')
+    try:
+        decode_report(bad)
+        assert False, "a negative loop count was accepted"
+    except MessageError as e:
+        assert "loop_counts" in str(e)
+
+
+def test_busiest_lane_of_a_two_approach_group_sets_its_ratio():
+    # A side group serving both approaches of a cross street, one lane each,
+    # 600 veh/h from one side and 100 from the other: its green must serve the
+    # 600 veh/h lane (ratio 600/1800 = 0.33), not the mean of the two (0.19).
+    from coordinator.report_window import ReportTracker
+
+    t = ReportTracker(window_ms=900000)
+    for k in range(15):  # 15 one-minute reports: 10 + 2 vehicles a minute on K1's loops, 5 on K2's
+        t.add(Report("J1", k + 1, (k + 1) * 60000, 60000, MODE_FREE, 0, ["K1", "K2"], [12, 5], [0, 0], [],
+                     loop_counts=[[10, 2], [5]]), "free")
+    now = 15 * 60000
+    assert t.flows_vph(now) == {"K1": 720.0, "K2": 300.0}
+    lane = t.busiest_lane_vph(now)
+    assert lane == {"K1": 600.0, "K2": 300.0}
+    # the lane imbalance summed over the window, not per report: a lane busier in one minute and
+    # quieter in the next is not counted at its peaks
+    t2 = ReportTracker(window_ms=900000)
+    for k in range(10):
+        c = [6, 4] if k % 2 else [4, 6]
+        t2.add(Report("J1", k + 1, (k + 1) * 60000, 60000, MODE_FREE, 0, ["K1"], [10], [0], [],
+                      loop_counts=[c]), "free")
+    assert t2.busiest_lane_vph(10 * 60000) == {"K1": 300.0}
