@@ -139,11 +139,37 @@ def _controllers(text: str) -> list[str]:
     return names
 
 
+# SUMO options every run sets itself (sim/runner.py), and what to use instead; given again after `--`,
+# SUMO would stop with "A value for the option ... was already set".
+_SET_BY_RUN = {
+    "-c": "the scenario argument", "--configuration-file": "the scenario argument",
+    "--seed": "--seed before `--`", "-b": "--begin before `--`", "--begin": "--begin before `--`",
+    "-e": "--end before `--`", "--end": "--end before `--`", "--step-length": "--step-length before `--`",
+    "--scale": "--scale before `--`",
+    "-a": "the scenario's .sumocfg (additional-files)", "--additional-files": "the scenario's .sumocfg (additional-files)",
+    "--tripinfo-output": "the file ampelwerk writes to --out", "--statistic-output": "the file ampelwerk writes to --out",
+    "--edgedata-output": "the file ampelwerk writes to --out", "--fcd-output": "the file ampelwerk writes to --out",
+}
+
+
+def _sumo_extras(args: argparse.Namespace) -> list[str]:
+    """The options after `--`, refused where the run sets the same option itself."""
+    from ampelwerk.cli import UserError
+
+    extra = list(getattr(args, "sumo_options", None) or [])
+    for opt in extra:
+        name = opt.split("=", 1)[0]
+        if name in _SET_BY_RUN:
+            raise UserError("SUMO option %s after `--` is set by ampelwerk for every run; use %s" % (
+                name, _SET_BY_RUN[name]))
+    return extra
+
+
 def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Path):
     from ampelwerk.cli import UserError
     from sim.runner import RunOptions
 
-    extra = list(getattr(args, "sumo_options", None) or [])
+    extra = _sumo_extras(args)
     if args.step_length <= 0:
         raise UserError("--step-length=%g s must be positive" % args.step_length)
     if args.scale <= 0:

@@ -43,3 +43,8 @@ def test_cli_errors_name_the_value(tmp_path, capsys):
     assert "1000 ms must be a whole multiple of the core tick 300 ms" in capsys.readouterr().err
     assert main(["sim", "compare", str(cfg), "--controllers", "fixed", "--seeds", "1,x"]) == 2
     assert "--seeds='1,x'" in capsys.readouterr().err
+    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", str(tmp_path), "--", "--scale", "1.3"]) == 2
+    assert "SUMO option --scale after `--` is set by ampelwerk for every run; use --scale before `--`" in \
+        capsys.readouterr().err
+    assert main(["sim", "compare", str(cfg), "--controllers", "fixed", "--", "--tripinfo-output=t.xml"]) == 2
+    assert "SUMO option --tripinfo-output after `--`" in capsys.readouterr().err
