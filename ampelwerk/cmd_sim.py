@@ -146,7 +146,6 @@ _SET_BY_RUN = {
     "--seed": "--seed before `--`", "-b": "--begin before `--`", "--begin": "--begin before `--`",
     "-e": "--end before `--`", "--end": "--end before `--`", "--step-length": "--step-length before `--`",
     "--scale": "--scale before `--`",
-    "-a": "the scenario's .sumocfg (additional-files)", "--additional-files": "the scenario's .sumocfg (additional-files)",
     "--tripinfo-output": "the file ampelwerk writes to --out", "--statistic-output": "the file ampelwerk writes to --out",
     "--edgedata-output": "the file ampelwerk writes to --out", "--fcd-output": "the file ampelwerk writes to --out",
 }

@@ -166,8 +166,9 @@ def _sumo_args(opts: RunOptions, begin: float, end: float, additional: list[str]
     args = ["-c", str(opts.scenario), "--seed", str(opts.seed), "--begin", "%g" % begin, "--end", "%g" % end,
             "--step-length", "%g" % opts.step_length, "--scale", "%g" % opts.scale,
             "--no-step-log", "true", "--duration-log.disable", "true"]
-    if additional:
-        args += ["--additional-files", ",".join(sumo_session.cfg_additionals(opts.scenario) + additional)]
+    extra, users = _split_additionals(list(opts.sumo_options))
+    if additional or users:
+        args += ["--additional-files", ",".join(sumo_session.cfg_additionals(opts.scenario) + users + additional)]
     if outputs:
         out = Path(opts.out_dir)
         args += ["--tripinfo-output", str(out / "tripinfo.xml"),
@@ -175,7 +176,21 @@ def _sumo_args(opts: RunOptions, begin: float, end: float, additional: list[str]
                  "--statistic-output", str(out / "statistics.xml"), "--edgedata-output", str(out / "edgedata.xml")]
         if opts.corridor_file is not None:
             args += _fcd_args(opts)
-    return args + list(opts.sumo_options)
+    return args + extra
+
+
+def _split_additionals(options: list[str]) -> tuple[list[str], list[str]]:
+    """SUMO options without -a/--additional-files, and the files those named (joined with the run's own)."""
+    rest: list[str] = []
+    files: list[str] = []
+    it = iter(options)
+    for opt in it:
+        name, eq, value = opt.partition("=")
+        if name in ("-a", "--additional-files"):
+            files += [f for f in (value if eq else next(it, "")).split(",") if f]
+        else:
+            rest.append(opt)
+    return rest, files
 
 
 def _fcd_args(opts: RunOptions) -> list[str]:

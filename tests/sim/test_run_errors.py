@@ -48,3 +48,16 @@ def test_cli_errors_name_the_value(tmp_path, capsys):
         capsys.readouterr().err
     assert main(["sim", "compare", str(cfg), "--controllers", "fixed", "--", "--tripinfo-output=t.xml"]) == 2
     assert "SUMO option --tripinfo-output after `--`" in capsys.readouterr().err
+
+
+def test_additional_files_after_dashdash_join_the_runs_own(tmp_path):
+    from sim.runner import _sumo_args
+
+    cfg = tmp_path / "x.sumocfg"
+    cfg.write_text("<configuration/>")
+    opts = RunOptions(cfg, "fixed", tmp_path, sumo_options=["-a", "x.xml", "--time-to-teleport", "60",
+                                                            "--additional-files=y.xml,z.xml"])
+    args = _sumo_args(opts, 0, 10, ["loops.xml"], outputs=False)
+    assert args.count("--additional-files") == 1
+    assert args[args.index("--additional-files") + 1] == "x.xml,y.xml,z.xml,loops.xml"
+    assert args[-2:] == ["--time-to-teleport", "60"]
