@@ -22,7 +22,7 @@
 #    (event 6): no group with demand waits longer than its max_wait_ms.
 #  - protected/permissive turns (a group a stage shows permissive, yielding to
 #    a conflicting movement of that stage, that another stage protects): while
-#    it waits on its loop for a gap (on for a passage time) it does not hold the
+#    it waits on its loop for a gap (on for permissive_wait_ms) it does not hold the
 #    permissive stage, and its queue counts for its protected stages; when the
 #    permissive stage ends, the next stage is chosen with its whole queue
 #    counted for them. So a protected turn runs when its queue is worth it, not
@@ -57,6 +57,7 @@ class AdaptiveStrategy:
         self.age_weight_ms = _param(raw, "age_weight_ms")
         self.spill_ms = _param(raw, "spill_ms")
         self.saturation_headway_ms = _param(raw, "saturation_headway_ms")
+        self.permissive_wait_ms = _param(raw, "permissive_wait_ms")
         default_wait = _param(raw, "max_wait_ms")
         self.max_wait_ms = array("i", [ix.max_wait_ms[g] or default_wait for g in range(ix.n_groups)])
         self.queues = None
@@ -88,11 +89,11 @@ class AdaptiveStrategy:
         self.max_timer_ms = 0
 
     def _waiting_permissive(self, g, d, wide):
-        # a permissive green g still waits: its loop on for a passage time (blocked, waiting
-        # for a gap); wide: any vehicle of it queued
+        # a permissive green g still waits: its loop on for permissive_wait_ms (blocked,
+        # waiting for a gap); wide: any vehicle of it queued
         if wide:
             return self.queues.queued(g) > 0
-        return d.extending.longest_on_ms(g) >= self.ix.passage_ms[g]
+        return d.extending.longest_on_ms(g) >= self.permissive_wait_ms
 
     def _stage_values(self, k, d, wide=False):
         # Weight of every group that is not green (vehicle-equivalents waiting),
