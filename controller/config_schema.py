@@ -45,4 +45,5 @@ ADAPTIVE = {
     "max_wait_ms": (120000, 10000, 600000),  # longest a group with demand may wait (default for all groups)
     "spill_ms": (3000, 1000, 60000),  # an advance loop occupied this long means the queue spilled past it
     "saturation_headway_ms": (2000, 1000, 5000),  # discharge headway when a stop-bar loop is missing
+    "permissive_wait_ms": (5000, 1000, 60000),  # a permissive green's loop on this long: waiting for a gap
 }

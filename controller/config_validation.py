@@ -240,7 +240,7 @@ def validate(raw):
         if sid is None:
             continue
         where = 'stage "%s"' % sid
-        rep.unknown_keys(where, s, ("id", "name", "groups"))
+        rep.unknown_keys(where, s, ("id", "name", "groups", "permissive"))
         sg = s.get("groups")
         if not isinstance(sg, list) or not sg:
             rep.add(where, "groups=%s must be a non-empty list of signal groups" % _q(sg))
@@ -260,6 +260,14 @@ def validate(raw):
                     rep.add(where, "conflicting signal groups %s and %s in one stage" % (a, b))
         if ok and all(kind.get(x) == "pedestrian" for x in ok):
             rep.add(where, "has only pedestrian groups; a stage needs at least one vehicle group")
+        perm = s.get("permissive", [])
+        if not isinstance(perm, list):
+            rep.add(where, "permissive=%s must be a list of the stage's vehicle groups" % _q(perm))
+            perm = []
+        for x in perm:
+            if x not in ok or kind.get(x) == "pedestrian":
+                rep.add(where, "permissive group %s must be one of the stage's vehicle groups (%s)" % (
+                    _q(x), ", ".join(y for y in ok if kind.get(y) != "pedestrian")))
         in_stage.update(ok)
         stage_groups[sid] = ok
     for gid in gids:

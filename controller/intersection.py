@@ -101,13 +101,21 @@ class Intersection:
         self.stage_ids = [s["id"] for s in stages]
         self.stage_groups = []
         self.stage_mask = []  # bytearray per stage: 1 where the group belongs
-        for s in stages:
+        # stage_permissive[s][g] = 1: the stage shows g green permissive (yielding to a
+        # conflicting movement of the same stage); None when no stage has one
+        self.stage_permissive = None
+        for i, s in enumerate(stages):
             members = tuple(index[x] for x in s["groups"])
             mask = bytearray(n)
             for g in members:
                 mask[g] = 1
             self.stage_groups.append(members)
             self.stage_mask.append(mask)
+            if s.get("permissive"):
+                if self.stage_permissive is None:
+                    self.stage_permissive = [bytearray(n) for _ in stages]
+                for x in s["permissive"]:
+                    self.stage_permissive[i][index[x]] = 1
         seq = raw.get("sequence", {})
         self.free_sequence = seq.get("mode", "fixed") == "free"
         order = seq.get("order", self.stage_ids)

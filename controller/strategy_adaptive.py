@@ -20,6 +20,13 @@
 #  - green ends on gap-out (event 4), max-out (event 5; the max timer runs
 #    from the moment another stage has demand), or when a wait bound forces it
 #    (event 6): no group with demand waits longer than its max_wait_ms.
+#  - protected/permissive turns (a group a stage shows permissive, yielding to
+#    a conflicting movement of that stage, that another stage protects): while
+#    it waits on its loop for a gap (on for permissive_wait_ms) it does not hold the
+#    permissive stage, and its queue counts for its protected stages; when the
+#    permissive stage ends, the next stage is chosen with its whole queue
+#    counted for them. So a protected turn runs when its queue is worth it, not
+#    only when the permissive stage has not been chosen.
 # Cycle and splits follow from these rules: a stage's green grows with its
 # queue and shrinks when others' queues grow, so the cycle stretches under
 # heavy demand and shortens under light demand.
@@ -50,6 +57,7 @@ class AdaptiveStrategy:
         self.age_weight_ms = _param(raw, "age_weight_ms")
         self.spill_ms = _param(raw, "spill_ms")
         self.saturation_headway_ms = _param(raw, "saturation_headway_ms")
+        self.permissive_wait_ms = _param(raw, "permissive_wait_ms")
         default_wait = _param(raw, "max_wait_ms")
         self.max_wait_ms = array("i", [ix.max_wait_ms[g] or default_wait for g in range(ix.n_groups)])
         self.queues = None
@@ -58,13 +66,36 @@ class AdaptiveStrategy:
         self.value = array("i", [0] * ix.n_stages)
         self.weight = array("i", [-1] * ix.n_groups)  # -1: not yet weighed, so the first tick sums
         self.urgent_group = -1
+        # protected/permissive turns: guarded[g] = 1 where a stage shows g permissive and another protects it;
+        # live[s] = 1 where stage s shows a guarded group permissive (ix.stage_permissive; None: none anywhere)
+        self.perm = None
+        self.wide = False  # the values were last summed with permissive queues counted whole
+        perm = ix.stage_permissive
+        if perm is not None:
+            ns = ix.n_stages
+            guarded = bytearray(ix.n_groups)
+            for g in range(ix.n_groups):
+                if any(perm[t][g] for t in range(ns)) and any(ix.stage_mask[t][g] and not perm[t][g] for t in range(ns)):
+                    guarded[g] = 1
+            live = bytearray(1 if any(perm[t][g] and guarded[g] for g in range(ix.n_groups)) else 0 for t in range(ns))
+            if any(live):
+                self.perm = perm
+                self.guarded = guarded
+                self.live = live
 
     def start(self, ctl):
         if self.queues is None:
             self.queues = QueueEstimator(self.ix, ctl.detectors, ctl.diagnostics, self.spill_ms, self.saturation_headway_ms)
         self.max_timer_ms = 0
 
-    def _stage_values(self, k, d):
+    def _waiting_permissive(self, g, d, wide):
+        # a permissive green g still waits: its loop on for permissive_wait_ms (blocked,
+        # waiting for a gap); wide: any vehicle of it queued
+        if wide:
+            return self.queues.queued(g) > 0
+        return d.extending.longest_on_ms(g) >= self.permissive_wait_ms
+
+    def _stage_values(self, k, d, wide=False):
         # Weight of every group that is not green (vehicle-equivalents waiting),
         # the group that has waited too long if any, and from the weights the
         # value of every stage (-1 = no demand), summed again only when a
@@ -95,14 +126,20 @@ class AdaptiveStrategy:
                 weight[g] = w
                 changed = True
         self.urgent_group = urgent
-        if not changed:
+        cur = k.stage
+        perm = self.perm[cur] if self.perm is not None and self.live[cur] else None
+        if not changed and perm is None and not self.wide:
             return  # no weight moved: every stage keeps its value
+        self.wide = wide
         value = self.value
         stage_groups = self.ix.stage_groups
         for s in range(self.ix.n_stages):
             v = -1
             for g in stage_groups[s]:
                 w = weight[g]
+                if perm is not None and perm[g] and s != cur and not self.perm[s][g] and self.guarded[g] \
+                        and state[g] == GREEN and self._waiting_permissive(g, d, wide):
+                    w = est[g]  # a permissive green that waits counts for its protected stage s
                 if w > 0:
                     v = w if v < 0 else v + w
             value[s] = v
@@ -157,6 +194,7 @@ class AdaptiveStrategy:
         cut = self.value[nxt] * self.gap_reduction_ms_per_veh
         extending = False
         maxed = True
+        perm = self.perm[s] if self.perm is not None and self.live[s] else None
         for g in ix.stage_groups[s]:
             if ix.is_pedestrian[g] or k.state[g] != GREEN:
                 continue
@@ -164,6 +202,8 @@ class AdaptiveStrategy:
                 return s
             if ix.stage_mask[nxt][g]:
                 continue  # stays green in the next stage
+            if perm is not None and perm[g] and self.guarded[g] and self._waiting_permissive(g, d, False):
+                continue  # waiting for a gap: does not hold the stage
             passage = ix.passage_ms[g]
             gap = d.gap_ms(g)
             if queues.queued(g) <= 0:
@@ -184,6 +224,11 @@ class AdaptiveStrategy:
             code = ev.PHASE_GAP_OUT
         else:
             return s
+        if perm is not None:  # choose again with the permissive queues counted whole
+            self._stage_values(k, d, True)
+            alt = self._choose(k, d, s)
+            if alt >= 0:
+                nxt = alt
         log_green_end(ctl, s, nxt, code)
         self.max_timer_ms = 0
         return nxt

@@ -111,8 +111,8 @@ def _foe_pairs(conns: dict[int, list[Any]]) -> set[tuple[int, int]]:
     return pairs
 
 
-def _conflict_notes(a: prog.ProgramAnalysis, conns: dict[int, list[Any]]) -> list[str]:
-    """How the program's conflicts differ from the junctions' foe matrices."""
+def _conflict_notes(a: prog.ProgramAnalysis, conns: dict[int, list[Any]]) -> tuple[list[str], list[tuple[str, str]]]:
+    """How the program's conflicts differ from the junctions' foe matrices; and the foe pairs it shows green together."""
     link_group = {i: g for g, links in a.group_links.items() for i in links}
     foe_groups = {tuple(sorted((link_group[x], link_group[y]), key=a.group_ids.index)) for x, y in _foe_pairs(conns)
                   if x in link_group and y in link_group and link_group[x] != link_group[y]}
@@ -124,7 +124,19 @@ def _conflict_notes(a: prog.ProgramAnalysis, conns: dict[int, list[Any]]) -> lis
                      % ", ".join("%s-%s" % p for p in permissive))
     if program_only:
         notes.append("%d conflicts come from the program alone (never green together, not foes)" % len(program_only))
-    return notes
+    return notes, permissive
+
+
+def _stage_permissive(a: prog.ProgramAnalysis, phases: list[prog.Phase], permissive: list[tuple[str, str]]
+                      ) -> list[list[str]]:
+    """Per stage, its groups shown permissive: every link 'g' in the stage's phase, with a foe green in the stage."""
+    out = []
+    for groups, ks in zip(a.stages, a.stage_phases):
+        state = phases[ks[0]].state
+        out.append([g for g in groups if g not in a.pedestrian
+                    and all(state[i] == "g" for i in a.group_links[g])
+                    and any((g, f) in permissive or (f, g) in permissive for f in groups)])
+    return out
 
 
 def _crossing_length_m(conns: list[Any]) -> float:
@@ -161,7 +173,8 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     except ValueError as e:
         raise NetImportError("traffic light %s, program %s: %s" % (tls.getID(), program_id, e)) from None
     notes += a.notes
-    notes += _conflict_notes(a, conns)
+    conflict_notes, permissive = _conflict_notes(a, conns)
+    notes += conflict_notes
     link_group = {i: g for g, links in a.group_links.items() for i in links}
     lane_links: dict[str, list[int]] = {}
     for i, cs in conns.items():
@@ -210,8 +223,10 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
         "signal_groups": groups,
         "conflicts": [list(c) for c in a.conflicts],
         "intergreen_ms": intergreen,
-        "stages": [{"id": s, "name": "program phase %s" % ",".join(map(str, ks)), "groups": gs}
-                   for s, gs, ks in zip(stage_ids, a.stages, a.stage_phases)],
+        "stages": [dict({"id": s, "name": "program phase %s" % ",".join(map(str, ks)), "groups": gs},
+                        **({"permissive": pg} if pg else {}))
+                   for s, gs, ks, pg in zip(stage_ids, a.stages, a.stage_phases,
+                                            _stage_permissive(a, phases, permissive))],
         "sequence": {"mode": sequence, "order": stage_ids},
         "detectors": [{"id": p.id, "group": p.group, "kind": p.kind, "distance_m": int(round(p.distance_m)),
                        "lane": p.lane} for p in placements],

@@ -39,6 +39,18 @@ def test_thousands_of_ticks_allocate_nothing(micropython: str, strategy: str) ->
     assert "heap-locked ticks: 20000" in r.stdout
 
 
+def test_adaptive_with_permissive_turns_allocates_nothing(micropython: str, tmp_path: Path) -> None:
+    import json
+
+    from tests.controller.test_adaptive import _left_turn_raw
+
+    cfg = tmp_path / "left_turn.json"
+    cfg.write_text(json.dumps(_left_turn_raw(True)))
+    r = _run([micropython, "tests/micropython_heap_check.py", str(cfg), "adaptive", "20000"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "heap-locked ticks: 20000" in r.stdout
+
+
 def test_coordinated_ticks_allocate_nothing_through_plans(micropython: str) -> None:
     # transition, in step, plan running out (free), new plan; plans offered between locked runs
     r = _run([micropython, "tests/micropython_coordinated_heap_check.py", str(EXAMPLE_CONFIG), "5000"])

@@ -92,3 +92,67 @@ def test_failed_loops_still_serve_every_group():
     rec = Recorder(controller(raw)).run(400000, only_a)
     b_greens = [t for t, s in rec.changes(1) if s == "G" and t > 60000]
     assert len(b_greens) >= 3
+
+
+def _left_turn_raw(permissive):
+    # O: opposing through; L: left turn, shown permissive with O in S1 (if `permissive`),
+    # protected alone in S2; C: cross street in S3. Free sequence.
+    timing = {"min_green_ms": 5000, "max_green_ms": 40000, "passage_ms": 2000, "yellow_ms": 3000,
+              "red_clearance_ms": 1000}
+    raw = two_group_raw(strategy="adaptive")
+    raw["signal_groups"] = []
+    for g in ("O", "L", "C"):
+        group = {"id": g}
+        group.update(timing)
+        raw["signal_groups"].append(group)
+    raw["conflicts"] = [["C", "L"], ["C", "O"]]
+    raw["intergreen_ms"] = {"O": {"C": 4000}, "L": {"C": 4000}, "C": {"O": 4000, "L": 4000}}
+    raw["stages"] = [{"id": "S1", "groups": ["O", "L"]}, {"id": "S2", "groups": ["L"]}, {"id": "S3", "groups": ["C"]}]
+    if permissive:
+        raw["stages"][0]["permissive"] = ["L"]
+    raw["sequence"] = {"mode": "free", "order": ["S1", "S2", "S3"]}
+    raw["detectors"] = []
+    for g in ("O", "L", "C"):
+        raw["detectors"].append({"id": "d" + g, "group": g, "kind": "stop_bar"})
+        raw["detectors"].append({"id": "d" + g + "a", "group": g, "kind": "advance", "distance_m": 40})
+    del raw["fixed_time"]
+    return raw
+
+
+def _protected_left_greens(rec):
+    # times at which L turned green, or stayed green, while O was not green
+    return [t for t, s in rec.trace if s[1] == "G" and s[0] != "G"]
+
+
+def test_a_waiting_permissive_left_gets_its_protected_stage():
+    def traffic(t, pres):
+        pres[0] = pres[1] = _pulse(t, 1500, 700)  # O: a dense stream, no gap for the left
+        pres[2] = 1 if t >= 20000 else 0  # L: a car waits for a gap on the stop bar ...
+        pres[3] = _pulse(t, 2000, 300, 20000, 36000)  # ... and 8 more arrive behind it
+        pres[4] = 1 if t >= 30000 else 0  # C: one car waiting
+
+    marked = Recorder(controller(_raw_checked(_left_turn_raw(True)))).run(150000, traffic)
+    assert _protected_left_greens(marked)
+    unmarked = Recorder(controller(_raw_checked(_left_turn_raw(False)))).run(150000, traffic)
+    assert not _protected_left_greens(unmarked)  # before: the left's queue counted for no stage while green
+
+
+def test_a_blocked_permissive_left_does_not_hold_its_stage():
+    def traffic(t, pres):
+        pres[0] = pres[1] = _pulse(t, 1500, 700, 0, 30000)  # O: a stream until 30 s, then nothing
+        pres[2] = 1 if t >= 10000 else 0  # L: a car standing on the stop bar
+        pres[4] = 1 if t >= 20000 else 0  # C: one car waiting
+
+    def o_yellow(raw):
+        rec = Recorder(controller(raw)).run(120000, traffic)
+        return [t for t, s in rec.changes(0) if s == "Y"][0]
+
+    assert o_yellow(_left_turn_raw(True)) < 30000 + 5000  # ends with O's gap-out
+    assert o_yellow(_left_turn_raw(False)) >= 30000 + 20000  # held by the left's loop towards max green
+
+
+def _raw_checked(raw):
+    from controller.config_validation import validate
+
+    assert validate(raw) == [], validate(raw)
+    return raw

@@ -34,6 +34,17 @@ def test_conflicting_groups_in_one_stage():
     assert any("conflicting signal groups A and B in one stage" in e for e in _errors(raw))
 
 
+def test_permissive_groups_must_be_vehicle_groups_of_their_stage():
+    raw = two_group_raw()
+    raw["stages"][0]["permissive"] = ["A"]
+    assert _errors(raw) == []
+    raw["stages"][0]["permissive"] = ["B"]
+    assert any('stage "S1": permissive group "B" must be one of the stage\'s vehicle groups (A)' in e
+               for e in _errors(raw))
+    raw["stages"][0]["permissive"] = "A"
+    assert any('stage "S1": permissive="A" must be a list' in e for e in _errors(raw))
+
+
 def test_conflicting_pair_without_intergreen():
     raw = two_group_raw()
     del raw["intergreen_ms"]["B"]

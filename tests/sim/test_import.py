@@ -49,9 +49,11 @@ def check_import(result: ImportResult) -> None:
         # no two conflicting groups are green together in any phase of the original program
         for a, b in raw["conflicts"]:
             assert not any(green(a, s) and green(b, s) for s in phases), (tls_id, a, b)
-        # each stage is the green set of some phase
+        # each stage is the green set of some phase; its permissive groups yield ('g') there
         for stage in raw["stages"]:
-            assert any(all(green(g, s) for g in stage["groups"]) for s in phases), (tls_id, stage)
+            assert any(all(green(g, s) for g in stage["groups"]) and
+                       all(s[i] == "g" for g in stage.get("permissive", ()) for i in links[g])
+                       for s in phases), (tls_id, stage)
         # intergreens hold at least the clearing group's yellow (or ped clearance) plus red clearance
         for g in raw["signal_groups"]:
             clear = g.get("yellow_ms", g.get("ped_clearance_ms")) + g["red_clearance_ms"]

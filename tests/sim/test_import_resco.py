@@ -45,5 +45,8 @@ def test_cologne1_keeps_permissive_lefts_with_the_through_stage(resco):
     assert any("permissive" in n for n in src["notes"])
     # four stages: through with permissive left, protected left, for both roads
     assert len(raw["stages"]) == 4 and sum(len(s["groups"]) == 2 for s in raw["stages"]) == 2
+    # the through stages mark their left permissive; the protected-left stages do not
+    assert [(s["groups"], s.get("permissive")) for s in raw["stages"]] == [
+        (["K3", "K4"], ["K4"]), (["K4"], None), (["K1", "K2"], ["K2"]), (["K2"], None)]
     assert [g["min_green_ms"] for g in raw["signal_groups"]] == [5000] * 4  # minDur="5" in the program
     assert [g["yellow_ms"] for g in raw["signal_groups"]] == [5000] * 4  # 5 s yellow phases
