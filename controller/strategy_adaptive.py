@@ -97,7 +97,7 @@ class AdaptiveStrategy:
             return self.queues.queued(g) > 0
         return d.extending.longest_on_ms(g) >= self.permissive_wait_ms
 
-    def _stage_values(self, k, d, wide=False):
+    def _stage_values(self, k, d, perm, wide=False):
         # Weight of every group that is not green (vehicle-equivalents waiting),
         # the group that has waited too long if any, and from the weights the
         # value of every stage (-1 = no demand), summed again only when a
@@ -115,7 +115,6 @@ class AdaptiveStrategy:
         oldest = -1
         changed = wide != self.wide  # after a wide sum, sum again
         cur = k.stage
-        perm = self.perm[cur] if self.perm is not None and self.live[cur] else None
         held = self.held
         for g in range(self.ix.n_groups):
             w = 0
@@ -190,7 +189,9 @@ class AdaptiveStrategy:
         if not k.established:
             self.max_timer_ms = 0
             return s
-        self._stage_values(k, d)
+        # the current stage's permissive groups, if it shows a guarded one (else None)
+        perm = self.perm[s] if self.perm is not None and self.live[s] else None
+        self._stage_values(k, d, perm)
         nxt = self._choose(k, d, s)
         if nxt < 0:
             self.max_timer_ms = 0  # nobody else waits: rest in green
@@ -202,7 +203,6 @@ class AdaptiveStrategy:
         cut = self.value[nxt] * self.gap_reduction_ms_per_veh
         extending = False
         maxed = True
-        perm = self.perm[s] if self.perm is not None and self.live[s] else None
         for g in ix.stage_groups[s]:
             if ix.is_pedestrian[g] or k.state[g] != GREEN:
                 continue
@@ -233,7 +233,7 @@ class AdaptiveStrategy:
         else:
             return s
         if perm is not None:  # choose again with the permissive queues counted whole
-            self._stage_values(k, d, True)
+            self._stage_values(k, d, perm, True)
             alt = self._choose(k, d, s)
             if alt >= 0:
                 nxt = alt

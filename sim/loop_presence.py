@@ -153,7 +153,8 @@ class CoreStepper:
                 self.horizon_left_ms = h
                 return
         for bits in ticks:
-            if bits == last:
+            same = bits == last
+            if same:
                 if h is None:
                     h = min(horizon(), MAX_STEP_MS)
                 t = pending + tick
@@ -165,15 +166,12 @@ class CoreStepper:
                     pending = 0
                     h = None
                     continue
-                h = None
-                if pending:
-                    core.step(pending, last)  # past the horizon: the held time, then this tick alone
-                    pending = 0
-            else:
-                h = None
-                if pending:
-                    core.step(pending, last)
-                    pending = 0
+            # a change, or past the horizon: the held time, then this tick alone
+            h = None
+            if pending:
+                core.step(pending, last)
+                pending = 0
+            if not same:
                 last = bytearray(bits)
             core.step(tick, bits)
         self.last = last

@@ -223,14 +223,15 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
         "signal_groups": groups,
         "conflicts": [list(c) for c in a.conflicts],
         "intergreen_ms": intergreen,
-        "stages": [dict({"id": s, "name": "program phase %s" % ",".join(map(str, ks)), "groups": gs},
-                        **({"permissive": pg} if pg else {}))
-                   for s, gs, ks, pg in zip(stage_ids, a.stages, a.stage_phases,
-                                            _stage_permissive(a, phases, permissive))],
+        "stages": [{"id": s, "name": "program phase %s" % ",".join(map(str, ks)), "groups": gs}
+                   for s, gs, ks in zip(stage_ids, a.stages, a.stage_phases)],
         "sequence": {"mode": sequence, "order": stage_ids},
         "detectors": [{"id": p.id, "group": p.group, "kind": p.kind, "distance_m": int(round(p.distance_m)),
                        "lane": p.lane} for p in placements],
     }
+    for stage, pg in zip(raw["stages"], _stage_permissive(a, phases, permissive)):
+        if pg:
+            stage["permissive"] = pg
     plan, plan_notes = prog.fixed_time_plan(raw, phases, a.stage_phases)
     notes += plan_notes
     if plan:
