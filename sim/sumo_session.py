@@ -68,6 +68,9 @@ def start(args: list[str], use_traci: bool = False, gui: bool = False) -> Any:
     binary = sumo_binary(gui)
     if gui:
         use_traci = True
+        # sumo-gui would otherwise wait for its play button, and stay open after the end
+        # while the run waits for it to exit
+        args = list(args) + ["--start", "--quit-on-end"]
     if use_traci:
         try:
             import traci

@@ -61,3 +61,18 @@ def test_additional_files_after_dashdash_join_the_runs_own(tmp_path):
     assert args.count("--additional-files") == 1
     assert args[args.index("--additional-files") + 1] == "x.xml,y.xml,z.xml,loops.xml"
     assert args[-2:] == ["--time-to-teleport", "60"]
+
+
+def test_gui_starts_running_and_quits_at_the_end(monkeypatch):
+    # sumo-gui waits for its play button by default, and the run would wait for its window
+    import traci
+
+    started = []
+
+    def fake_start(cmd, label=None, **kw):
+        started.append(cmd)
+
+    monkeypatch.setattr(traci, "start", fake_start)
+    monkeypatch.setattr(traci, "getConnection", lambda label: label)
+    sumo_session.start(["-c", "x.sumocfg"], gui=True)
+    assert started[0][0].endswith("sumo-gui") and started[0][1:] == ["-c", "x.sumocfg", "--start", "--quit-on-end"]
