@@ -10,7 +10,7 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import AGE_MAX_MS, CLOCK_MASK
+from controller.compat import AGE_MAX_MS, CLOCK_MASK, TIMER_MAX_MS
 from controller.intersection import DETECTOR_PEDESTRIAN
 from controller.stamp_clock import StampClock
 
@@ -39,8 +39,8 @@ class Detectors:
         self.rising = bytearray(m)
         self.clock = StampClock((self.changed_at, self.rose_at))
         self.window_ms = 0
+        self.window_opened_at = 0  # clock when the current occupancy window began
         self.window_occupied_ms = array("i", [0] * m)  # completed occupied time in this window
-        self.on_credited_ms = array("i", [0] * m)  # part of the current occupation already credited
         self.window_count = array("H", [0] * m)
         self.occupancy_permille = array("H", [0] * m)  # last full window
         self.flow_count = array("H", [0] * m)  # vehicles in the last full window
@@ -60,6 +60,12 @@ class Detectors:
         # time since the last vehicle arrived on detector i (or since power-up)
         return self.age(self.rose_at[i])
 
+    def _in_window_ms(self, i, opened_ms):
+        # the part of loop i's current occupation inside the window opened
+        # opened_ms ago (its age saturates after days; the window's never does)
+        on = self.age(self.changed_at[i])
+        return on if on < opened_ms else opened_ms
+
     def horizon_ms(self):
         # time until the current occupancy window closes
         return self.ix.occupancy_window_ms - self.window_ms
@@ -77,12 +83,12 @@ class Detectors:
         if w >= window:
             # close the window: occupancy and flow of the window just ended
             w -= window
+            opened = self.age(self.window_opened_at)
+            self.window_opened_at = now
             for i in range(self.n):
                 occ = self.window_occupied_ms[i]
                 if self.presence[i]:
-                    part = self.age(self.changed_at[i]) - self.on_credited_ms[i]
-                    occ += part
-                    self.on_credited_ms[i] += part
+                    occ += self._in_window_ms(i, opened)
                 self.occupancy_permille[i] = 1000 if occ >= window else occ * 1000 // window
                 self.flow_count[i] = self.window_count[i]
                 self.window_occupied_ms[i] = 0
@@ -111,8 +117,8 @@ class Detectors:
                 self.rose_at[i] = now
                 events.add(ev.PED_DETECTOR_ON if self.is_pedestrian[i] else ev.DETECTOR_ON, i + 1)
             else:
-                self.window_occupied_ms[i] += ((now - changed_at[i]) & CLOCK_MASK) - self.on_credited_ms[i]
-                self.on_credited_ms[i] = 0
+                t = self.window_occupied_ms[i] + self._in_window_ms(i, self.age(self.window_opened_at))
+                self.window_occupied_ms[i] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
                 events.add(ev.PED_DETECTOR_OFF if self.is_pedestrian[i] else ev.DETECTOR_OFF, i + 1)
             changed_at[i] = now
             old[i] = p

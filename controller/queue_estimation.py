@@ -74,6 +74,24 @@ class QueueEstimator:
         self.arrivals = bytearray(n)  # this tick, over usable advance loops
         self.departures = bytearray(n)  # this tick, over usable stop-bar loops
 
+    def reset(self):
+        # Forget every estimate (after a flash, a reset or a safe ending, when the
+        # strategy starts again): the counts start from the loops as they are now,
+        # and the loop summaries are rebuilt at the next update.
+        for g in range(self.n):
+            self.between[g] = 0
+            self.estimate[g] = 0
+            self.discharge_ms[g] = 0
+            self.red_ms[g] = 0
+            self.arrival_gap_ms[g] = TIMER_MAX_MS
+            self.crossed_next[g] = 0
+            self.crossed_count[g] = 0
+            self.dirty[g] = 1
+            self.arrivals[g] = 0
+            self.departures[g] = 0
+        self.advance.fault_version = -1
+        self.stop.fault_version = -1
+
     def in_transit(self, g):
         # Vehicles that crossed an advance loop less than the travel time ago:
         # moving toward the stop line, not queued (yet).
