@@ -3,8 +3,7 @@
 # An invalid config never builds: ConfigError carries every problem found.
 import json
 
-from controller.config_validation import validate
-from controller.intersection import Intersection
+from controller.config_validation import check
 
 
 class ConfigError(ValueError):
@@ -24,15 +23,18 @@ def parse(text, source=""):
     return raw
 
 
-def load_dict(raw, source=""):
-    errors = validate(raw)
+def load_dict(raw, source="", in_place=False):
+    # Validate, fill in every default (once), build the model. The model's
+    # raw is the filled-in dict: what the conflict monitor reads. in_place:
+    # raw is the caller's to change (filled in place, no copy).
+    errors, model = check(raw, in_place)
     if errors:
         raise ConfigError(errors, source)
-    return Intersection(raw)
+    return model
 
 
 def load_text(text, source=""):
-    return load_dict(parse(text, source), source)
+    return load_dict(parse(text, source), source, True)
 
 
 def load_file(path):
@@ -52,7 +54,7 @@ def unload():
 
     import controller
 
-    for short in ("config_validation", "config", "trace_replay", "event_names"):
+    for short in ("config_validation", "config_defaults", "config_schema", "config", "trace_replay", "event_names"):
         name = "controller." + short
         if name in sys.modules:
             del sys.modules[name]

@@ -1,6 +1,6 @@
 # Defaults and allowed ranges of every config field. Runs on the board.
-# Shared by config_validation.py (which checks them) and intersection.py
-# (which applies the defaults), and quoted by docs/config-reference.md.
+# Shared by config_validation.py (which checks them) and config_defaults.py
+# (which fills them in once, at load), and quoted by docs/config-reference.md.
 # Timing tables: field -> (default, min, max) in ms; default None = required.
 
 FORMAT = "ampelwerk-intersection/1"
@@ -12,12 +12,15 @@ VEHICLE_TIMING = {
     "passage_ms": (3000, 0, 20000),
     "yellow_ms": (3000, 3000, 8000),
     "red_clearance_ms": (1000, 0, 10000),
+    # red revert: the least red after the group's own yellow before it may go green again
+    "red_revert_ms": (2000, 1000, 30000),
 }
 PEDESTRIAN_TIMING = {
     "walk_ms": (7000, 1000, 60000),
     "ped_clearance_ms": (None, 1000, 60000),
     "red_clearance_ms": (1000, 0, 10000),
     "max_green_ms": (300000, 1000, 300000),
+    "red_revert_ms": (2000, 1000, 30000),
 }
 VEHICLE_RECALLS = ("none", "min", "max")
 PEDESTRIAN_RECALLS = ("none", "ped")

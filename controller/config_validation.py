@@ -1,7 +1,7 @@
 # Validation of an intersection config (the parsed JSON dict). Runs on the board.
 # `validate(raw)` returns a list of every problem found, each naming the field,
 # the value, the allowed range and the unit; an empty list means the config is
-# safe to build. Nothing here raises on bad input, and nothing here is on the
+# safe to build. `check(raw)` also returns the model it built (config.load_dict). Nothing here raises on bad input, and nothing here is on the
 # tick path. Defaults and ranges live in config_schema.py, shared with
 # intersection.py, so the documented limits and the checked limits are one.
 # A board may unload this module once its config is loaded.
@@ -121,11 +121,13 @@ def _list(rep, raw, name, what):
     return v
 
 
-def validate(raw):
+def check(raw, in_place=False):
+    # -> (every problem found, the Intersection model when there is none);
+    # in_place: fill the defaults into raw itself (a dict the caller owns)
     rep = _Report()
     if not isinstance(raw, dict):
         rep.add("", "config must be a JSON object, found %s" % _q(raw))
-        return rep.errors
+        return rep.errors, None
     rep.unknown_keys("", raw, (
         "format", "id", "name", "strategy", "flash_mode", "startup_flash_ms", "signal_groups",
         "conflicts", "intergreen_ms", "stages", "sequence", "detectors", "detector_diagnostics",
@@ -156,7 +158,7 @@ def validate(raw):
             timing, min_name, clear_name, recalls = VEHICLE_TIMING, "min_green_ms", "yellow_ms", VEHICLE_RECALLS
         else:
             timing, min_name, clear_name, recalls = PEDESTRIAN_TIMING, "walk_ms", "ped_clearance_ms", PEDESTRIAN_RECALLS
-        rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links") + tuple(timing))
+        rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links", "yields_to") + tuple(timing))
         t = {}
         for name, spec in timing.items():
             t[name] = rep.int_field(where, g, name, spec)
@@ -194,6 +196,8 @@ def validate(raw):
         if key in conflict:
             rep.add(where, "duplicate conflict %s-%s" % (key[0], key[1]))
         conflict.add(key)
+
+    _validate_yields(rep, groups, gids, kind, known, conflict)
 
     # intergreen matrix: {clearing: {entering: ms}}
     ig = raw.get("intergreen_ms", {})
@@ -349,15 +353,53 @@ def validate(raw):
             rep.add("", 'strategy "fixed" needs a fixed_time plan {cycle_ms, offset_ms, splits_ms}')
     elif not isinstance(ft, dict):
         rep.add("", "fixed_time must be an object, found %s" % _q(ft))
-    elif not rep.errors:
-        # only meaningful once groups, conflicts and stages are sound
-        _validate_fixed_time(rep, raw, ft, order)
-    return rep.errors
-
-
-def _validate_fixed_time(rep, raw, ft, order):
+    if rep.errors:
+        return rep.errors, None
+    # Groups, conflicts and stages are sound: the model, built once from the
+    # config with its defaults filled in. The fixed-time plan is checked
+    # against it, and load_dict uses it.
+    from controller.config_defaults import fill_defaults, with_defaults
     from controller.intersection import Intersection
 
+    model = Intersection(fill_defaults(raw) if in_place else with_defaults(raw))
+    if ft is not None:
+        _validate_fixed_time(rep, model, ft, order)
+    return rep.errors, (None if rep.errors else model)
+
+
+def validate(raw):
+    # Every problem found in the config dict raw ([] when it is sound).
+    return check(raw)[0]
+
+
+def _validate_yields(rep, groups, gids, kind, known, conflict):
+    # yields_to: the groups a vehicle group gives way to when both are green
+    for g, gid in zip(groups, gids):
+        if gid is None or "yields_to" not in g:
+            continue
+        where = 'signal group "%s"' % gid
+        ys = g["yields_to"]
+        if kind.get(gid) != "vehicle" and ys != []:
+            rep.add(where, "yields_to=%s: only vehicle groups give way (a pedestrian group's list stays empty)" % _q(ys))
+            continue
+        if not isinstance(ys, list):
+            rep.add(where, "yields_to=%s must be a list of signal groups" % _q(ys))
+            continue
+        seen = []
+        for x in ys:
+            if not isinstance(x, str) or x not in known:
+                rep.add(where, "yields_to names unknown signal group %s" % _q(x))
+            elif x == gid:
+                rep.add(where, "yields_to names the group itself")
+            elif x in seen:
+                rep.add(where, "yields_to lists %s twice" % _q(x))
+            elif ((gid, x) if gid < x else (x, gid)) in conflict:
+                rep.add(where, "yields_to names %s, a conflicting group: conflicting groups are never green together" % _q(x))
+            else:
+                seen.append(x)
+
+
+def _validate_fixed_time(rep, model, ft, order):
     where = "fixed_time"
     rep.unknown_keys(where, ft, ("cycle_ms", "offset_ms", "splits_ms"))
     cycle = rep.int_field(where, ft, "cycle_ms", (None,) + CYCLE_RANGE)
@@ -372,7 +414,6 @@ def _validate_fixed_time(rep, raw, ft, order):
     for sid in splits:
         if sid not in order:
             rep.add(where, "splits_ms names unknown stage %s" % _q(sid))
-    model = Intersection(raw)
     for n, sid in enumerate(order):
         v = splits.get(sid)
         if not _is_int(v):

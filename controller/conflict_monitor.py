@@ -1,18 +1,26 @@
 # The conflict monitor: an independent check of what the signal heads show,
 # like a malfunction management unit. Runs on the board. It builds its own
-# tables straight from the config dict (not from the kernel's arrays) and
-# watches only the outputs, every tick:
+# tables straight from the config dict (not from the kernel's arrays; the
+# dict has every default filled in at load, config_defaults.py) and watches
+# only the outputs, every tick:
 #  - two conflicting groups out of red (green or clearance) at once;
 #  - a clearance (yellow / flashing don't-walk) shorter than configured;
 #  - a green started before the intergreen from a conflicting group elapsed,
 #    or before that group showed red for its red clearance;
 #  - a green (walk) ended before its min green (walk) time;
+#  - a yellow trap: a group ending green while a group it yields to
+#    (yields_to) shows green, or a green starting beside the clearance of a
+#    group it forms such a pair with;
+#  - a red revert cut short: a green started before the group showed red
+#    for its red_revert_ms;
 #  - an illegal sequence (green->red, yellow->green, red->yellow, flash->green).
-# The first violation latches: `latched` stays set until reset(), and the
-# controller shows flash meanwhile. check() allocates nothing. Durations are
-# time stamps on the monitor's own wrapping clock (compat.CLOCK_MASK), so a
-# tick in which no output changed costs one comparison: the same outputs
-# passed every check the tick before.
+# The first violation latches: `latched` stays set until unlatch(), and the
+# controller shows flash meanwhile. The history of what was shown is kept
+# across a latch and an unlatch (a reset), so a reset is checked like any
+# other change. check() allocates nothing. Durations are time stamps on the
+# monitor's own wrapping clock (compat.CLOCK_MASK), so a tick in which no
+# output changed costs one comparison: the same outputs passed every check
+# the tick before.
 from array import array
 
 from controller import event_codes as ev
@@ -32,24 +40,35 @@ class ConflictMonitor:
         self.min_yellow_ms = array("i", [0] * n)
         self.min_green_ms = array("i", [0] * n)
         self.min_red_ms = array("i", [0] * n)  # red clearance
+        self.red_revert_ms = array("i", [0] * n)
         for i, g in enumerate(groups):
-            self.min_red_ms[i] = g.get("red_clearance_ms", 1000)
-            if g.get("kind", "vehicle") == "pedestrian":
+            self.min_red_ms[i] = g["red_clearance_ms"]
+            self.red_revert_ms[i] = g["red_revert_ms"]
+            if g["kind"] == "pedestrian":
                 self.min_yellow_ms[i] = g["ped_clearance_ms"]
-                self.min_green_ms[i] = g.get("walk_ms", 7000)
+                self.min_green_ms[i] = g["walk_ms"]
             else:
-                self.min_yellow_ms[i] = g.get("yellow_ms", 3000)
-                self.min_green_ms[i] = g.get("min_green_ms", 5000)
+                self.min_yellow_ms[i] = g["yellow_ms"]
+                self.min_green_ms[i] = g["min_green_ms"]
+        # pairs (a yields to b) of groups that may be green together
+        ya = []
+        yb = []
+        for i, g in enumerate(groups):
+            for x in g["yields_to"]:
+                ya.append(i)
+                yb.append(index[x])
+        self.yield_a = bytearray(ya)
+        self.yield_b = bytearray(yb)
         pa = []
         pb = []
-        for a, b in raw.get("conflicts", []):
+        for a, b in raw["conflicts"]:
             pa.append(index[a])
             pb.append(index[b])
         self.pair_a = bytearray(pa)
         self.pair_b = bytearray(pb)
         # required intergreen before b may enter, per (a, b)
         self.intergreen_ms = array("i", [-1] * (n * n))
-        for a, row in raw.get("intergreen_ms", {}).items():
+        for a, row in raw["intergreen_ms"].items():
             for b, v in row.items():
                 self.intergreen_ms[index[a] * n + index[b]] = v
         self.last = bytearray(n)
@@ -57,17 +76,15 @@ class ConflictMonitor:
         self.shown_at = array("i", [0] * n)  # when the current output began
         self.green_end_at = array("i", [0] * n)  # when the group last left green (or flash)
         self.clock = StampClock((self.shown_at, self.green_end_at))
+        for g in range(n):
+            self.last[g] = DARK  # unknown history: a green must be preceded by red
         self.latched = False
         self.fault = 0
         self.fault_group = 0
         self.trips = 0
-        self.reset()
 
-    def reset(self):
-        for g in range(self.n):
-            self.last[g] = DARK  # unknown history: a green must be preceded by red
-            self.shown_at[g] = self.clock_ms
-            self.green_end_at[g] = self.clock_ms
+    def unlatch(self):
+        # A reset clears the latch; what was shown, and since when, is kept.
         self.latched = False
         self.fault = 0
         self.fault_group = 0
@@ -78,12 +95,13 @@ class ConflictMonitor:
     def check(self, elapsed_ms, outputs, events):
         # Returns True when the outputs are safe; latches on the first violation.
         # Call once with elapsed_ms=0 on the outputs shown at power-up.
-        if self.latched:
-            return False
         now = self.clock.advance(elapsed_ms)
         self.clock_ms = now
         if outputs == self.last:
-            return True
+            return not self.latched
+        if self.latched:
+            self._record(outputs, now)  # the history goes on through the flash
+            return False
         n = self.n
         flashing = 0
         for g in range(n):
@@ -98,6 +116,8 @@ class ConflictMonitor:
             if new == GREEN:
                 if prev != RED:
                     return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
+                if self._age(self.shown_at[g]) < self.red_revert_ms[g]:
+                    return self._trip(ev.FAULT_RED_REVERT, g, events)
                 for c in range(n):
                     need = self.intergreen_ms[c * n + g]
                     if need < 0:
@@ -127,7 +147,23 @@ class ConflictMonitor:
                 b = outputs[self.pair_b[k]]
                 if a != RED and b != RED:
                     return self._trip(ev.FAULT_CONFLICT, self.pair_a[k], events)
-        for g in range(n):
+            # yellow trap: a yielding group ends beside the green it yields to,
+            # or either of them starts green beside the other's clearance
+            last = self.last
+            for k in range(len(self.yield_a)):
+                a = self.yield_a[k]
+                b = self.yield_b[k]
+                na = outputs[a]
+                nb = outputs[b]
+                if na == YELLOW and nb == GREEN and (last[a] == GREEN or last[b] != GREEN):
+                    return self._trip(ev.FAULT_YELLOW_TRAP, a, events)
+                if nb == YELLOW and na == GREEN and last[a] != GREEN:
+                    return self._trip(ev.FAULT_YELLOW_TRAP, a, events)
+        self._record(outputs, now)
+        return True
+
+    def _record(self, outputs, now):
+        for g in range(self.n):
             new = outputs[g]
             prev = self.last[g]
             if new != prev:
@@ -136,7 +172,6 @@ class ConflictMonitor:
                     self.green_end_at[g] = now
                 self.shown_at[g] = now
                 self.last[g] = new
-        return True
 
     def _trip(self, fault, group, events):
         self.latched = True

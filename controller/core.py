@@ -11,7 +11,7 @@ from controller.demand import Demand
 from controller.detector_diagnostics import DetectorDiagnostics
 from controller.detectors import Detectors
 from controller.event_log import EventLog
-from controller.safety_kernel import MODE_FLASH, MODE_RUN, SafetyKernel
+from controller.safety_kernel import MODE_ENDED, MODE_ENDING, MODE_FLASH, MODE_RUN, SafetyKernel
 from controller.signal_states import write_flash
 from controller.strategies import make_strategy
 
@@ -36,6 +36,7 @@ class Controller:
         self.ticks = 0
         self.bad_steps = 0
         self._running = False
+        self.restart_when_ended = False  # a reset waits for the safe ending of the running program
         self.monitor.check(0, self.outputs, self.events)
 
     def uptime_ms(self):
@@ -65,12 +66,18 @@ class Controller:
         if k.mode == MODE_RUN and not self.monitor.latched:
             if not self._running:
                 # the strategy starts now: its first decision sees no elapsed time
+                # (and rebuilds whatever it keeps from before a flash or reset)
                 self._running = True
                 self.strategy.start(self)
                 k.request(self.strategy.decide(self, 0))
             else:
                 k.request(self.strategy.decide(self, e))
+        else:
+            self._running = False
         k.apply(self.demand.call)
+        if k.mode == MODE_ENDED and self.restart_when_ended:
+            self.restart_when_ended = False
+            k.restart()
         if not self.monitor.check(e, self.outputs, self.events):
             # latched: the heads flash whatever the kernel wanted
             if k.mode != MODE_FLASH:
@@ -104,9 +111,29 @@ class Controller:
         return self.events.drain()
 
     def reset(self):
-        # Clear a latched fault: start again with the startup sequence.
-        self.monitor.reset()
-        self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
-        self.kernel.restart()
+        # Start again with the startup sequence (flash, all red, first stage).
+        # A latched fault is cleared and restarts at once (from flash); a
+        # running program first ends safely: every green ends with its min
+        # green, clearance and red clearance held (rule 8), then it restarts.
+        # The monitor keeps its history, so it checks the change like any other.
+        k = self.kernel
+        if self.monitor.latched:
+            self.monitor.unlatch()
+            self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
+        elif k.begin_ending():
+            self.restart_when_ended = k.mode == MODE_ENDING
+            if self.restart_when_ended:
+                return
+        self.restart_when_ended = False
+        k.restart()
         self._running = False
         self.monitor.check(0, self.outputs, self.events)
+
+    def end(self):
+        # End the running program safely and hold all red (before the board
+        # swaps in a new config): True once the heads may be handed over, that
+        # is all red after the ending, startup, or flash.
+        k = self.kernel
+        k.begin_ending()
+        self.restart_when_ended = False
+        return k.mode != MODE_RUN and k.mode != MODE_ENDING

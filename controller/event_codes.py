@@ -47,6 +47,8 @@ FAULT_SHORT_GREEN = const(4)  # green ended before min green / walk
 FAULT_BAD_SEQUENCE = const(5)  # green->red without yellow, yellow->green
 FAULT_BAD_STATE = const(6)  # unknown state value
 FAULT_STEP_INPUT = const(7)  # elapsed_ms out of range; tick ignored
+FAULT_YELLOW_TRAP = const(8)  # a group ended beside the green it yields to, or a green began beside its clearance
+FAULT_RED_REVERT = const(9)  # green again before the group showed red for its red_revert_ms
 # Parameters of UNIT_ALARM_STATUS_CHANGE
 ALARM_STRATEGY_REQUEST = const(1)  # strategy asked for an unknown stage
 # Parameters of COORD_CYCLE_STATE_CHANGE (Indiana 150)

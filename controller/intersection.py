@@ -1,16 +1,15 @@
 # The intersection model: signal groups, conflicts with intergreens, stages,
 # sequence, detectors and plans, as flat arrays indexed by number. Runs on the
-# board. Built once from a config dict that config_validation accepted; the
-# tick path reads these arrays and never the dict. Units: ms, metres.
+# board. Built once from a config dict that config_validation accepted and
+# config_defaults filled in (every optional field written out: this module
+# knows no defaults); the tick path reads these arrays and never the dict.
+# Units: ms, metres.
+#
+# Besides the config's own tables it derives, for every change of stage that
+# would otherwise be a yellow trap (a group that yields to another ending
+# while that one stays green into the next stage), the groups that must end
+# with it and come back (restarts).
 from array import array
-
-from controller.config_schema import (
-    DIAGNOSTICS,
-    OCCUPANCY_WINDOW,
-    PEDESTRIAN_TIMING,
-    STARTUP_FLASH,
-    VEHICLE_TIMING,
-)
 
 RECALL_NONE = 0
 RECALL_MIN = 1
@@ -26,19 +25,14 @@ DETECTOR_KIND_CODES = {"stop_bar": DETECTOR_STOP_BAR, "advance": DETECTOR_ADVANC
 NO_CONFLICT = -1
 
 
-def _get(d, name, spec):
-    v = d.get(name)
-    return spec[0] if v is None else v
-
-
 class Intersection:
     def __init__(self, raw):
         self.raw = raw
         self.id = raw["id"]
         self.name = raw.get("name", self.id)
-        self.strategy = raw.get("strategy", "actuated")
-        self.flash_red = raw.get("flash_mode", "yellow") == "red"
-        self.startup_flash_ms = _get(raw, "startup_flash_ms", STARTUP_FLASH)
+        self.strategy = raw["strategy"]
+        self.flash_red = raw["flash_mode"] == "red"
+        self.startup_flash_ms = raw["startup_flash_ms"]
 
         groups = raw["signal_groups"]
         n = len(groups)
@@ -50,22 +44,22 @@ class Intersection:
         self.passage_ms = array("i", [0] * n)
         self.clearance_ms = array("i", [0] * n)  # yellow_ms or ped_clearance_ms
         self.red_clearance_ms = array("i", [0] * n)
+        self.red_revert_ms = array("i", [0] * n)  # least red after its own clearance before green again
         self.recall = bytearray(n)
         self.max_wait_ms = array("i", [0] * n)  # 0 = strategy default
         for i, g in enumerate(groups):
-            if g.get("kind", "vehicle") == "pedestrian":
+            if g["kind"] == "pedestrian":
                 self.is_pedestrian[i] = 1
-                self.min_green_ms[i] = _get(g, "walk_ms", PEDESTRIAN_TIMING["walk_ms"])
-                self.max_green_ms[i] = _get(g, "max_green_ms", PEDESTRIAN_TIMING["max_green_ms"])
+                self.min_green_ms[i] = g["walk_ms"]
                 self.clearance_ms[i] = g["ped_clearance_ms"]
-                self.red_clearance_ms[i] = _get(g, "red_clearance_ms", PEDESTRIAN_TIMING["red_clearance_ms"])
             else:
-                self.min_green_ms[i] = _get(g, "min_green_ms", VEHICLE_TIMING["min_green_ms"])
-                self.max_green_ms[i] = _get(g, "max_green_ms", VEHICLE_TIMING["max_green_ms"])
-                self.passage_ms[i] = _get(g, "passage_ms", VEHICLE_TIMING["passage_ms"])
-                self.clearance_ms[i] = _get(g, "yellow_ms", VEHICLE_TIMING["yellow_ms"])
-                self.red_clearance_ms[i] = _get(g, "red_clearance_ms", VEHICLE_TIMING["red_clearance_ms"])
-            self.recall[i] = RECALL_CODES[g.get("recall", "none")]
+                self.min_green_ms[i] = g["min_green_ms"]
+                self.passage_ms[i] = g["passage_ms"]
+                self.clearance_ms[i] = g["yellow_ms"]
+            self.max_green_ms[i] = g["max_green_ms"]
+            self.red_clearance_ms[i] = g["red_clearance_ms"]
+            self.red_revert_ms[i] = g["red_revert_ms"]
+            self.recall[i] = RECALL_CODES[g["recall"]]
             self.max_wait_ms[i] = g.get("max_wait_ms", 0)
 
         # intergreen[a * n + b]: ms from end of green of a to start of green of b
@@ -74,7 +68,7 @@ class Intersection:
         for i, gid in enumerate(self.group_ids):
             index[gid] = i
         self.group_index = index
-        for a, row in raw.get("intergreen_ms", {}).items():
+        for a, row in raw["intergreen_ms"].items():
             for b, v in row.items():
                 self.intergreen_ms[index[a] * n + index[b]] = v
         # conflicting groups of each group, for short loops in the kernel
@@ -85,6 +79,20 @@ class Intersection:
                 if self.intergreen_ms[a * n + b] >= 0 or self.intergreen_ms[b * n + a] >= 0:
                     row.append(b)
             self.conflicts.append(tuple(row))
+        # yields_to[g]: the groups g gives way to when both are green (a permissive
+        # turn and the opposing through); partners[g]: g's pairs of that kind in
+        # either direction, the groups it may show green beside but never a
+        # clearance beside
+        self.yields_to = []
+        for g in groups:
+            self.yields_to.append(tuple(index[x] for x in g["yields_to"]))
+        self.partners = []
+        for a in range(n):
+            row = list(self.yields_to[a])
+            for b in range(n):
+                if a in self.yields_to[b] and b not in row:
+                    row.append(b)
+            self.partners.append(tuple(row))
         # startup all-red: the longest intergreen, and never less than any
         # group's own clearance + red clearance (a junction without conflicts)
         self.startup_all_red_ms = 0
@@ -111,21 +119,21 @@ class Intersection:
                 mask[g] = 1
             self.stage_groups.append(members)
             self.stage_mask.append(mask)
-            if s.get("permissive"):
+            if s["permissive"]:
                 if self.stage_permissive is None:
                     self.stage_permissive = [bytearray(n) for _ in stages]
                 for x in s["permissive"]:
                     self.stage_permissive[i][index[x]] = 1
-        seq = raw.get("sequence", {})
-        self.free_sequence = seq.get("mode", "fixed") == "free"
-        order = seq.get("order", self.stage_ids)
+        seq = raw["sequence"]
+        self.free_sequence = seq["mode"] == "free"
+        order = seq["order"]
         self.sequence = bytearray(self.stage_ids.index(x) for x in order)
         # position of each stage in the sequence
         self.sequence_position = bytearray(self.n_stages)
         for pos, s in enumerate(self.sequence):
             self.sequence_position[s] = pos
 
-        dets = raw.get("detectors", [])
+        dets = raw["detectors"]
         m = len(dets)
         self.n_detectors = m
         self.detector_ids = [d["id"] for d in dets]
@@ -138,21 +146,18 @@ class Intersection:
         self.no_activity_ms = array("i", [0] * m)
         self.max_presence_ms = array("i", [0] * m)
         self.erratic_counts_per_min = array("H", [0] * m)
-        diag = raw.get("detector_diagnostics", {})
-        self.occupancy_window_ms = _get(diag, "occupancy_window_ms", OCCUPANCY_WINDOW)
+        diag = raw["detector_diagnostics"]  # thresholds of detectors that set none of their own
+        self.occupancy_window_ms = diag["occupancy_window_ms"]
         for i, d in enumerate(dets):
-            kind = DETECTOR_KIND_CODES[d.get("kind", "stop_bar")]
             self.detector_group[i] = index[d["group"]]
-            self.detector_kind[i] = kind
-            self.detector_distance_m[i] = d.get("distance_m", 0)
-            self.detector_extend[i] = 1 if d.get("extend", True) else 0
-            self.detector_call[i] = 1 if d.get("call", True) else 0
-            default_recall = "ped" if kind == DETECTOR_PEDESTRIAN else "max"
-            self.detector_fault_recall[i] = RECALL_CODES[d.get("fault_recall", default_recall)]
-            self.no_activity_ms[i] = d.get("no_activity_ms", _get(diag, "no_activity_ms", DIAGNOSTICS["no_activity_ms"]))
-            self.max_presence_ms[i] = d.get("max_presence_ms", _get(diag, "max_presence_ms", DIAGNOSTICS["max_presence_ms"]))
-            self.erratic_counts_per_min[i] = d.get(
-                "erratic_counts_per_min", _get(diag, "erratic_counts_per_min", DIAGNOSTICS["erratic_counts_per_min"]))
+            self.detector_kind[i] = DETECTOR_KIND_CODES[d["kind"]]
+            self.detector_distance_m[i] = d["distance_m"]
+            self.detector_extend[i] = 1 if d["extend"] else 0
+            self.detector_call[i] = 1 if d["call"] else 0
+            self.detector_fault_recall[i] = RECALL_CODES[d["fault_recall"]]
+            self.no_activity_ms[i] = d.get("no_activity_ms", diag["no_activity_ms"])
+            self.max_presence_ms[i] = d.get("max_presence_ms", diag["max_presence_ms"])
+            self.erratic_counts_per_min[i] = d.get("erratic_counts_per_min", diag["erratic_counts_per_min"])
         self.group_detectors = []
         for g in range(n):
             self.group_detectors.append(tuple(i for i in range(m) if self.detector_group[i] == g))
@@ -166,22 +171,28 @@ class Intersection:
             self.offset_ms = ft.get("offset_ms", 0)
             for sid, v in ft["splits_ms"].items():
                 self.split_ms[self.stage_ids.index(sid)] = v
+        self._restart_table()
 
     def intergreen(self, a, b):
         return self.intergreen_ms[a * self.n_groups + b]
 
     def transition_ms(self, s_from, s_to):
-        # Longest intergreen from a group leaving with s_from to a group entering with s_to.
-        leave = self.stage_mask[s_from]
-        enter = self.stage_mask[s_to]
+        # Longest wait from the end of the greens leaving with s_from to the
+        # start of the greens entering with s_to: the intergreen between
+        # conflicting groups, a yielding pair's clearance and red clearance,
+        # and for a group that restarts (rule 5) its clearance and red revert.
+        restarts = self.restarting(s_from, s_to)
+        leave = [a for a in self.stage_groups[s_from] if not self.stage_mask[s_to][a]] + list(restarts)
+        enter = [b for b in self.stage_groups[s_to] if not self.stage_mask[s_from][b]] + list(restarts)
         worst = 0
-        for a in self.stage_groups[s_from]:
-            if enter[a]:
-                continue
-            for b in self.stage_groups[s_to]:
-                if leave[b]:
-                    continue
-                v = self.intergreen(a, b)
+        for a in leave:
+            for b in enter:
+                if a == b:
+                    v = self.clearance_ms[a] + self.red_revert_ms[a]
+                elif b in self.partners[a]:
+                    v = self.clearance_ms[a] + self.red_clearance_ms[a]
+                else:
+                    v = self.intergreen(a, b)
                 if v > worst:
                     worst = v
         return worst
@@ -192,3 +203,47 @@ class Intersection:
             if self.min_green_ms[g] > worst:
                 worst = self.min_green_ms[g]
         return worst
+
+    def _restart_closure(self, s_from, s_to):
+        # Groups green in both stages that must still end on the way from
+        # s_from to s_to (rule 5): a group the change ends yields to them, so
+        # they end together with it, show their clearance and red revert, and
+        # come back. Closed over yields_to: what ends is never left beside a
+        # group it yields to that stays green.
+        leave = self.stage_mask[s_from]
+        enter = self.stage_mask[s_to]
+        ending = [g for g in self.stage_groups[s_from] if not enter[g]]
+        out = []
+        k = 0
+        while k < len(ending):
+            for c in self.yields_to[ending[k]]:
+                if leave[c] and enter[c] and c not in out:
+                    out.append(c)
+                    ending.append(c)
+            k += 1
+        return tuple(out)
+
+    def _restart_table(self):
+        # restarts[a * n_stages + b]: _restart_closure(a, b), () for most pairs;
+        # None when no group yields to another (most hand-written configs)
+        self.restarts = None
+        for ys in self.yields_to:
+            if ys:
+                break
+        else:
+            return
+        k = self.n_stages
+        none = ()
+        self.restarts = [none] * (k * k)
+        for a in range(k):
+            for b in range(k):
+                if a != b:
+                    r = self._restart_closure(a, b)
+                    if r:
+                        self.restarts[a * k + b] = r
+
+    def restarting(self, s_from, s_to):
+        # the groups that end and come back on the way from s_from to s_to (rule 5)
+        if self.restarts is None:
+            return ()
+        return self.restarts[s_from * self.n_stages + s_to]

@@ -1,15 +1,32 @@
 # The safety kernel: the only code that changes signal states. Runs on the board.
 #
-# A strategy only asks for a stage; the kernel moves there group by group:
-#  - a green group that is not in the target stage ends green only once its
-#    min green (walk for pedestrians) is held, then shows its clearance
-#    (yellow, or flashing don't-walk) for the configured time, then red;
-#  - a red group of the target stage gets green only when every conflicting
-#    group is red, has shown red for its red clearance, and the intergreen
-#    from its end of green has elapsed (intergreen >= clearance + red
-#    clearance, checked at load);
-#  - pedestrian groups get walk only when they have a call (or ped recall);
-#  - a new request is taken only once the current stage is established.
+# A strategy only asks for a stage; the kernel moves there group by group.
+# The rules, numbered as in docs/core.md ("Safety rules"):
+#  1. Conflicting groups are never out of red together: a red group of the
+#     target stage gets green only when every conflicting group is red.
+#  2. Min green: a green group that is not in the target stage ends green
+#     only once its min green (walk for pedestrians) is held.
+#  3. Clearance: an ending green shows its clearance (yellow, or flashing
+#     don't-walk) for the configured time, and then always red.
+#  4. Intergreen and red clearance: a conflicting group gets green only once
+#     the intergreen from the other's end of green has elapsed and the other
+#     has shown red for its red clearance (intergreen >= clearance + red
+#     clearance, checked at load).
+#  5. No yellow trap: a group never ends while a group it yields to
+#     (yields_to: a permissive turn and the opposing through) stays green.
+#     Where a change of stage would do that (the group yielded to is green in
+#     both stages), both end together, each with its full clearance, and the
+#     group yielded to comes back after its red revert (Intersection.restarts).
+#     Nor does a green start beside the clearance of a group it forms such a
+#     pair with, in either direction.
+#  6. Red revert: a group that ended its clearance stays red for at least
+#     red_revert_ms before it goes green again; otherwise a group green in
+#     both the old and the new stage simply stays green.
+#  7. A new request is taken only once the current stage is established.
+#  8. Safe ending: a reset or a new config on a running controller first
+#     ends every green through rules 2-6 and holds all red (MODE_ENDING, then
+#     MODE_ENDED); flash (fault or startup) is the only abrupt display.
+#  9. Pedestrian groups get walk only on a call (or ped recall).
 # Startup: flash for startup_flash_ms, all red for the longest intergreen,
 # then the first stage of the sequence. Units: ms. step() allocates nothing.
 #
@@ -27,6 +44,8 @@ MODE_STARTUP_FLASH = const(0)
 MODE_STARTUP_ALL_RED = const(1)
 MODE_RUN = const(2)
 MODE_FLASH = const(3)  # fault flash, latched by the controller
+MODE_ENDING = const(4)  # a safe ending in progress: every green clears to red (rule 8)
+MODE_ENDED = const(5)  # all red after a safe ending: ready to restart or be replaced
 
 
 class SafetyKernel:
@@ -49,6 +68,9 @@ class SafetyKernel:
         self.stage_ms = 0  # time since the stage was established
         self.allow_late_start = True  # may a pedestrian group start walk mid-stage
         self.rejected_requests = 0
+        self.rejoin = bytearray(n)  # 1: green in both stages, but ends and comes back (rule 5)
+        self.ending = bytearray(n)  # scratch of _run: groups that end green this tick
+        self.no_stage = bytearray(n)  # the target while ending: no group
         self.mode = MODE_STARTUP_FLASH
         self.mode_ms = 0
         self.restart()
@@ -61,6 +83,7 @@ class SafetyKernel:
             self.state_at[g] = now
             self.green_end_at[g] = now
             self.red_clearance_open[g] = 0
+            self.rejoin[g] = 0
         self.open_clearances = 0
         self._changed()
         self.stage = self.ix.sequence[0]
@@ -74,6 +97,17 @@ class SafetyKernel:
             self.mode = MODE_STARTUP_ALL_RED
         self._write_outputs()
 
+    def begin_ending(self):
+        # Rule 8: end the running program safely, then hold all red (MODE_ENDED).
+        # Returns True when the ending has begun or is done, False when there
+        # is nothing running to end (startup or flash: restart at once).
+        if self.mode == MODE_RUN:
+            self.mode = MODE_ENDING
+            self.mode_ms = 0
+            self.established = False
+            return True
+        return self.mode == MODE_ENDING or self.mode == MODE_ENDED
+
     def enter_fault_flash(self):
         self.mode = MODE_FLASH
         self.mode_ms = 0
@@ -82,6 +116,7 @@ class SafetyKernel:
             self.state[g] = RED
             self.state_at[g] = now
             self.green_end_at[g] = now
+            self.rejoin[g] = 0
         self._changed()
         self._write_outputs()
 
@@ -106,6 +141,9 @@ class SafetyKernel:
             return False
         if self.mode != MODE_RUN or not self.established or stage == self.stage:
             return False
+        for g in self.ix.restarting(self.stage, stage):
+            if self.state[g] == GREEN:
+                self.rejoin[g] = 1
         self.stage = stage
         self.established = False
         self.stage_ms = 0
@@ -134,7 +172,7 @@ class SafetyKernel:
                 if left < h:
                     h = left if left > 0 else 0
             if target[g] and self.state[g] == RED and calls[g] and self.allow_late_start:
-                entry = self._entry_ms(g, False)
+                entry = self._entry_ms(g, target, False)
                 if entry < h:
                     h = entry
         return h
@@ -151,9 +189,11 @@ class SafetyKernel:
         for g in range(self.n):
             st = state[g]
             if st == GREEN:
-                if not target[g]:
+                if not target[g] or self.rejoin[g]:
                     waiting = True
                     left = ix.min_green_ms[g] - self.state_ms(g)
+                    if left <= 0 and self._waits_for_yielded(g, target):
+                        continue  # ends with the group it yields to, whose min green counts
                     if left < h:
                         h = left
             elif st == YELLOW:
@@ -168,7 +208,7 @@ class SafetyKernel:
                         h = left
                 if target[g] and (calls[g] or not ix.is_pedestrian[g]):
                     waiting = True
-                    entry = self._entry_ms(g, True)
+                    entry = self._entry_ms(g, target, True)
                     if entry < h:
                         h = entry
         if not waiting:
@@ -179,13 +219,34 @@ class SafetyKernel:
         # until the end-of-red-clearance event of group g (<= 0: due)
         return self.ix.clearance_ms[g] + self.ix.red_clearance_ms[g] - self.since_green_end_ms(g)
 
-    def _entry_ms(self, g, transition):
-        # until every conflicting group lets red group g in (_clear_to_enter);
-        # on the way to a stage (transition), TIMER_MAX_MS while one is not
-        # red yet: its own change comes first
+    def _waits_for_yielded(self, g, target):
+        # green group g, leaving with its min green held, still waits (rule 5)
+        # for a group it yields to that leaves too but holds its own min green
+        for c in self.ix.yields_to[g]:
+            if self.state[c] == GREEN and self._leaving(c, target) and self.state_ms(c) < self.ix.min_green_ms[c]:
+                return True
+        return False
+
+    def _leaving(self, g, target):
+        # green group g is on its way out: not in the target, or restarting (rule 5)
+        return not target[g] or self.rejoin[g]
+
+    def _entry_ms(self, g, target, transition):
+        # until red group g may enter (_clear_to_enter): its red revert, the
+        # conflicting groups' intergreens and red clearances, its partners'
+        # red clearances; on the way to a stage (transition), TIMER_MAX_MS while
+        # one is not red yet: its own change comes first
         ix = self.ix
         n = self.n
-        entry = 0
+        entry = ix.red_revert_ms[g] - self.state_ms(g)
+        for x in ix.partners[g]:
+            st = self.state[x]
+            if st == RED:
+                left = ix.red_clearance_ms[x] - self.state_ms(x)
+                if left > entry:
+                    entry = left
+            elif st == YELLOW or self._leaving(x, target):
+                return TIMER_MAX_MS
         for c in ix.conflicts[g]:
             if transition and self.state[c] != RED:
                 return TIMER_MAX_MS
@@ -195,7 +256,7 @@ class SafetyKernel:
             left = ix.red_clearance_ms[c] - self.state_ms(c)
             if left > entry:
                 entry = left
-        return entry
+        return entry if entry > 0 else 0
 
     def advance_timers(self, elapsed_ms):
         # Time passes: every timer grows by elapsed_ms, saturating.
@@ -223,6 +284,8 @@ class SafetyKernel:
                 self.mode_ms = 0
                 self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
                 for g in range(self.n):
+                    # red (and the time since any green) begins with the all-red
+                    self.state_at[g] = self.clock_ms
                     self.green_end_at[g] = self.clock_ms
         elif mode == MODE_STARTUP_ALL_RED:
             # every group has been red for the longest intergreen: all clear
@@ -230,6 +293,11 @@ class SafetyKernel:
                 self.mode = MODE_RUN
                 self.mode_ms = 0
                 self._run(calls)
+        elif mode == MODE_ENDING:
+            self._run(calls)
+            if self.established and not self.open_clearances:
+                self.mode = MODE_ENDED
+                self.mode_ms = 0
         self._write_outputs()
 
     def _run(self, calls):
@@ -238,26 +306,50 @@ class SafetyKernel:
         # groups of the target stage enter where that is now allowed.
         ix = self.ix
         n = self.n
-        target = ix.stage_mask[self.stage]
+        target = self.no_stage if self.mode == MODE_ENDING else ix.stage_mask[self.stage]
         events = self.events
         now = self.clock_ms
+        state = self.state
         state_at = self.state_at
         established = True
+        # greens that end now: leaving the target with their min green held
+        # (rule 2), and no group they yield to staying green (rule 5)
+        ending = self.ending
+        rejoin = self.rejoin
+        leaving = 0
         for g in range(n):
-            st = self.state[g]
+            ending[g] = 0
+            if state[g] == GREEN and (not target[g] or rejoin[g]):
+                established = False
+                if (now - state_at[g]) & CLOCK_MASK >= ix.min_green_ms[g]:
+                    ending[g] = 1
+                    leaving += 1
+        if leaving:
+            yields_to = ix.yields_to
+            held = True
+            while held:
+                held = False
+                for g in range(n):
+                    if ending[g]:
+                        for c in yields_to[g]:
+                            if state[c] == GREEN and not ending[c]:
+                                ending[g] = 0
+                                held = True
+                                break
+        for g in range(n):
+            st = state[g]
             ped = ix.is_pedestrian[g]
             if st == GREEN:
-                if not target[g]:
-                    if (now - state_at[g]) & CLOCK_MASK >= ix.min_green_ms[g]:
-                        self.state[g] = YELLOW
-                        self._changed()
-                        state_at[g] = now
-                        self.green_end_at[g] = now
-                        events.add(ev.PED_BEGIN_CLEARANCE if ped else ev.PHASE_BEGIN_YELLOW, g + 1)
-                    established = False
+                if ending[g]:
+                    state[g] = YELLOW
+                    rejoin[g] = 0
+                    self._changed()
+                    state_at[g] = now
+                    self.green_end_at[g] = now
+                    events.add(ev.PED_BEGIN_CLEARANCE if ped else ev.PHASE_BEGIN_YELLOW, g + 1)
             elif st == YELLOW:
                 if (now - state_at[g]) & CLOCK_MASK >= ix.clearance_ms[g]:
-                    self.state[g] = RED
+                    state[g] = RED
                     self._changed()
                     state_at[g] = now
                     self.red_clearance_open[g] = 1
@@ -275,13 +367,13 @@ class SafetyKernel:
                 if not ped:
                     events.add(ev.PHASE_END_RED_CLEARANCE, g + 1)
         for g in range(n):
-            if self.state[g] != RED or not target[g]:
+            if state[g] != RED or not target[g]:
                 continue
             ped = ix.is_pedestrian[g]
             if ped and not (calls[g] and (self.allow_late_start or not self.established)):
                 continue
-            if self._clear_to_enter(g):
-                self.state[g] = GREEN
+            if self._clear_to_enter(g, target):
+                state[g] = GREEN
                 self._changed()
                 state_at[g] = now
                 events.add(ev.PED_BEGIN_WALK if ped else ev.PHASE_BEGIN_GREEN, g + 1)
@@ -301,21 +393,31 @@ class SafetyKernel:
                 return True
         return False
 
-    def _clear_to_enter(self, g):
+    def _clear_to_enter(self, g, target):
+        # red group g may go green now (rules 1, 4, 5 and 6)
         ix = self.ix
         n = self.n
+        if self.state_ms(g) < ix.red_revert_ms[g]:
+            return False
         for c in ix.conflicts[g]:
             if self.state[c] != RED or self.since_green_end_ms(c) < ix.intergreen_ms[c * n + g]:
                 return False
             # the all-red is shown in full even when a coarse tick stretched the yellow
             if self.state_ms(c) < ix.red_clearance_ms[c]:
                 return False
+        for x in ix.partners[g]:
+            st = self.state[x]
+            if st == GREEN:
+                if self._leaving(x, target):
+                    return False  # its clearance must not be shown beside this green
+            elif st == YELLOW or self.state_ms(x) < ix.red_clearance_ms[x]:
+                return False
         return True
 
     def _write_outputs(self):
         out = self.outputs
         mode = self.mode
-        if mode == MODE_RUN or mode == MODE_STARTUP_ALL_RED:
+        if mode != MODE_STARTUP_FLASH and mode != MODE_FLASH:
             for g in range(self.n):
                 out[g] = self.state[g]
         else:

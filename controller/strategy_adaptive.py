@@ -34,16 +34,14 @@ from array import array
 
 from controller import event_codes as ev
 from controller.compat import CLOCK_MASK, TIMER_MAX_MS
-from controller.config_schema import ADAPTIVE
 from controller.queue_estimation import QueueEstimator
 from controller.signal_states import GREEN
 from controller.strategies import log_green_end
 
 
 def _param(raw, name):
-    block = raw.get("adaptive") or {}
-    v = block.get(name)
-    return ADAPTIVE[name][0] if v is None else v
+    # the config's "adaptive" block, defaults filled in at load (config_defaults)
+    return raw["adaptive"][name]
 
 
 class AdaptiveStrategy:
@@ -51,7 +49,7 @@ class AdaptiveStrategy:
 
     def __init__(self, ix):
         self.ix = ix
-        raw = ix.raw or {}
+        raw = ix.raw
         self.min_gap_ms = _param(raw, "min_gap_ms")
         self.gap_reduction_ms_per_veh = _param(raw, "gap_reduction_ms_per_veh")
         self.age_weight_ms = _param(raw, "age_weight_ms")
@@ -86,9 +84,20 @@ class AdaptiveStrategy:
                 self.held = array("i", [0] * ix.n_groups)
 
     def start(self, ctl):
+        # (Re)start: nothing counted before a flash, a reset or a safe ending is
+        # kept, since the loops went on changing while no decision was made.
         if self.queues is None:
             self.queues = QueueEstimator(self.ix, ctl.detectors, ctl.diagnostics, self.spill_ms, self.saturation_headway_ms)
+        else:
+            self.queues.reset()
         self.max_timer_ms = 0
+        self.urgent = False
+        self.urgent_group = -1
+        self.wide = False
+        for g in range(self.ix.n_groups):
+            self.weight[g] = -1
+            if self.held is not None:
+                self.held[g] = 0
 
     def _waiting_permissive(self, g, d, wide):
         # a permissive green g still waits: its loop on for permissive_wait_ms (blocked,

@@ -271,13 +271,13 @@ def fixed_time_plan(raw: dict, phases: list[Phase], stage_phases: list[list[int]
     green + transition to the next stage) is raised to it. No plan if the
     config is invalid or the cycle is outside the core's range.
     """
+    from controller.config import ConfigError, load_dict
     from controller.config_schema import CYCLE_RANGE
-    from controller.config_validation import validate
-    from controller.intersection import Intersection
 
-    if validate(raw):
+    try:
+        model = load_dict(raw)
+    except ConfigError:
         return None, []  # the caller reports the config's own problems
-    model = Intersection(raw)
     order = list(model.sequence)  # stage numbers in sequence order (= stage_phases order)
     splits = program_splits_ms(phases, stage_phases)
     notes = []

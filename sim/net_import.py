@@ -139,6 +139,29 @@ def _stage_permissive(a: prog.ProgramAnalysis, phases: list[prog.Phase], permiss
     return out
 
 
+def _yields_to(a: prog.ProgramAnalysis, phases: list[prog.Phase], permissive: list[tuple[str, str]]
+               ) -> dict[str, list[str]]:
+    """Per vehicle group, the foes it gives way to when a stage shows both green.
+
+    In a stage's phase a group gives way to a permissive partner when one of
+    its links shows 'g'; partners that both show only 'G' give way to each
+    other (neither may end while the other stays green: the kernel's rule 5).
+    """
+    out: dict[str, list[str]] = {}
+    for groups, ks in zip(a.stages, a.stage_phases):
+        state = phases[ks[0]].state
+        minor = {g: any(state[i] == "g" for i in a.group_links[g]) for g in groups}
+        for g in groups:
+            if g in a.pedestrian:
+                continue
+            for f in groups:
+                if f != g and ((g, f) in permissive or (f, g) in permissive) and (minor[g] or not minor[f]):
+                    ys = out.setdefault(g, [])
+                    if f not in ys:
+                        ys.append(f)
+    return out
+
+
 def _crossing_length_m(conns: list[Any]) -> float:
     return max((lane.getLength() for c in conns for lane in (c.getFromLane(), c.getToLane())
                 if lane.getEdge().getFunction() == "crossing"), default=0.0)
@@ -186,6 +209,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     notes += det_notes
     with_detectors = {p.group for p in placements}
 
+    yields_to = _yields_to(a, phases, permissive)
     groups = []
     clearance = {}
     for g in a.group_ids:
@@ -209,7 +233,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
             if recall == "min":
                 notes.append("group %s has no loop of its own; recall min" % g)
             entry.update(kind="vehicle", min_green_ms=lo, max_green_ms=hi, passage_ms=PASSAGE_MS, yellow_ms=yellow,
-                         red_clearance_ms=red_clearance_ms, recall=recall)
+                         red_clearance_ms=red_clearance_ms, recall=recall, yields_to=yields_to.get(g, []))
             clearance[g] = yellow
         groups.append(entry)
 

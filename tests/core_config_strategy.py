@@ -75,9 +75,10 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
                                  "occupancy_window_ms": 30000},
     }
     if strategy == "fixed":
+        from controller.config_defaults import with_defaults
         from controller.intersection import Intersection
 
-        model = Intersection(raw)
+        model = Intersection(with_defaults(raw))
         k = model.n_stages
         splits = {}
         for s in range(k):

@@ -2,8 +2,8 @@
 # inside step() raises MemoryError. Usage:
 #   micropython [-X heapsize=N] tests/micropython_heap_check.py CONFIG STRATEGY TICKS [MODULE_DIR]
 # MODULE_DIR (optional) holds mpy-cross output to import instead of the sources,
-# as a board would. Like firmware, it drops the config dict and the loader once
-# the controller is built. Prints "heap-locked ticks: N" and the heap in use.
+# as a board would. Like the firmware, it drops the loader once the config is
+# loaded, and the config dict once the controller is built. Prints "heap-locked ticks: N" and the heap in use.
 import gc
 import sys
 
@@ -23,10 +23,11 @@ code_bytes = gc.mem_alloc()  # the core's modules (bytecode lives in the heap on
 from controller import config  # noqa: E402
 
 ix = config.load_file(path)
+config.unload()  # as the firmware does (Station._build): the loader goes before the controller is built
+del config
+gc.collect()
 ctl = Controller(ix, strategy, event_capacity=256)
 ix.raw = None
-config.unload()
-del config
 gc.collect()
 pres = bytearray(ix.n_detectors)
 seed = 4242

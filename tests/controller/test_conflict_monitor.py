@@ -1,5 +1,6 @@
 # The conflict monitor: independent checks latch flash until reset.
 from controller import event_codes as ev
+from controller.config_defaults import with_defaults
 from controller.conflict_monitor import ConflictMonitor
 from controller.event_log import EventLog
 from controller.signal_states import GREEN, RED, YELLOW
@@ -8,7 +9,7 @@ from tests.controller.core_support import Alternate, Recorder, controller, two_g
 
 def _monitor():
     log = EventLog(64)
-    mon = ConflictMonitor(two_group_raw())
+    mon = ConflictMonitor(with_defaults(two_group_raw()))
     mon.check(0, bytearray([RED, RED]), log)
     return mon, log
 
