@@ -131,9 +131,14 @@ class Controller:
 
     def end(self):
         # End the running program safely and hold all red (before the board
-        # swaps in a new config): True once the heads may be handed over, that
-        # is all red after the ending, startup, or flash.
-        k = self.kernel
-        k.begin_ending()
+        # swaps in a new config or restarts); see `ended`.
+        self.kernel.begin_ending()
         self.restart_when_ended = False
-        return k.mode != MODE_RUN and k.mode != MODE_ENDING
+        return self.ended
+
+    @property
+    def ended(self):
+        # The heads may be handed over now: all red after a safe ending, the
+        # startup sequence (flash, all red) or fault flash.
+        mode = self.kernel.mode
+        return mode != MODE_RUN and mode != MODE_ENDING

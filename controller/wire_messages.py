@@ -40,6 +40,7 @@ BOARD_TEST_HOOKS = const(2)  # the test hooks are enabled for this session
 TICK_FLASHING = const(1)  # the conflict monitor latched (or no valid config)
 TICK_EVENTS_PENDING = const(2)  # more events wait: read them with EVENTS
 TICK_NO_CONFIG = const(4)  # the board runs without a valid config: flash only
+TICK_SWITCH_PENDING = const(8)  # a new config or a power cycle waits for the running program's safe ending
 
 # ERROR codes 1-6 are controller.wire_frame.BAD_* (a frame that failed to decode)
 ERR_OUT_OF_ORDER = const(16)  # seq is neither the next one nor a repeat

@@ -3,11 +3,16 @@
 # flash only, reason on the console, never half-working), steps the core,
 # applies a new config only when it is whole and valid, rebuilds the core on a
 # power cycle, and on any exception drives the outputs to flash and stays
-# there until the next power cycle. Units: ms.
+# there until the next power cycle. A new config or a power cycle asked for
+# while the controller runs waits for its safe ending (every green ends with
+# its min green, clearance and red clearance; docs/core.md rule 7): the
+# switch happens in the tick that finds the heads all red. Units: ms.
 from controller.signal_states import FLASH_YELLOW, write_flash
 from firmware import config_store
 from firmware.board_io import console
 from firmware.boards import channel_count, check_fits
+
+_BOOT = "boot"  # pending: a power cycle (else a validated config to run)
 
 
 class Station:
@@ -31,20 +36,42 @@ class Station:
         self.uploads = 0
         self.rejected = 0
         self.inject = None  # bench test hook: states forced for the next tick
+        self.pending = None  # waits for the safe ending: _BOOT, or a validated (Intersection, crc) to run
         self.boot()
+
+    def request_boot(self):
+        # A power cycle asked for over the wire: at once when no controller
+        # runs, else after its safe ending. True when it happened at once.
+        return self._switch(_BOOT)
+
+    def _switch(self, what):
+        ctl = self.ctl
+        if ctl is None or ctl.end():
+            self.pending = None
+            if what is _BOOT:
+                self.boot()
+            else:
+                self._start(what[0], what[1])
+            return True
+        self.pending = what
+        console("switch waits for the safe ending of the running program")
+        return False
 
     def boot(self):
         # Power up: the core from the config on flash, starting with its
         # startup sequence (flash, all red, first stage).
         self.inject = None
+        self.pending = None
         try:
             text = config_store.read_config(self.folder)
         except OSError:
             self._no_config("no config on flash (%s): upload one" % config_store.config_path(self.folder))
             return
-        err = self._build(text)
+        ix, crc, err = self._load(text)
         if err:
             self._no_config(err)
+        else:
+            self._start(ix, crc)
 
     def _no_config(self, reason):
         self.ctl = None
@@ -56,9 +83,9 @@ class Station:
         self.reason = reason
         console("FLASH: " + reason)
 
-    def _build(self, text):
-        # Build a controller from config text; '' on success, else why not.
-        # The running controller is replaced only on success.
+    def _load(self, text):
+        # Validate config text: (Intersection, crc32, '') or (None, 0, why not).
+        # The running controller stays as it is either way.
         from controller.wire_frame import crc32
 
         crc = crc32(text if isinstance(text, (bytes, bytearray)) else text.encode())
@@ -68,14 +95,18 @@ class Station:
             ix = config.load_text(text, "config.json")
         except Exception as e:  # ConfigError (lists every problem), or no memory for it
             lines = getattr(e, "errors", [repr(e)])
-            return "invalid config: " + "; ".join(lines)
+            return None, 0, "invalid config: " + "; ".join(lines)
         finally:
             from controller.config import unload
 
             unload()  # the parser and validator go back to the heap
         why = check_fits(self.profile, ix)
         if why:
-            return why
+            return None, 0, why
+        return ix, crc, ""
+
+    def _start(self, ix, crc):
+        # Run a validated config: a new controller, from its startup sequence.
         from controller.core import Controller
 
         ctl = Controller(ix, event_capacity=512)
@@ -92,17 +123,22 @@ class Station:
         self.reason = ""
         self.time_ms = 0
         console("running config %s (%d signal groups, %d detectors)" % (ix.id, ix.n_groups, ix.n_detectors))
-        return ""
 
     def apply_upload(self, data):
-        # A whole uploaded image: validate, build, store, swap. '' or why not.
-        err = self._build(bytes(data).decode())
+        # A whole uploaded image: validate, store, then swap (at once, or once
+        # the running program has ended safely: see `pending`). '' or why not.
+        try:
+            text = bytes(data).decode()
+        except UnicodeError:
+            text = None
+        ix, crc, err = self._load(text) if text is not None else (None, 0, "config is not UTF-8 text")
         if err:
             self.rejected += 1
             console("upload rejected, old config kept: " + err)
             return err
         config_store.write_config(self.folder, data)
         self.uploads += 1
+        self._switch((ix, crc))
         return ""
 
     def tick(self, elapsed_ms, presence):
@@ -118,6 +154,8 @@ class Station:
             if self.inject is not None:
                 self._install_inject()
             ctl.step(elapsed_ms, presence)
+            if self.pending is not None and ctl.ended:
+                self._switch(self.pending)
         except Exception as e:
             self.fail("exception in the tick: %r" % (e,))
         return self.outputs
@@ -126,6 +164,7 @@ class Station:
         # The fault path: outputs to flash, the core stopped, reason kept.
         self.internal_errors += 1
         self.ctl = None
+        self.pending = None
         self.outputs = self.fault_outputs
         self.reason = reason
         console("FAULT, flashing: " + reason)

@@ -124,6 +124,8 @@ class WireServer:
             ne = wm.put_events(b, o + 8 + ng, ctl.events, wm.MAX_EVENTS_PER_REPLY)
             if ctl.events.size:
                 flags |= wm.TICK_EVENTS_PENDING
+        if st.pending is not None:
+            flags |= wm.TICK_SWITCH_PENDING
         b[o + 4] = flags
         b[o + 7 + ng] = ne
         self._reply(ptype, seq, 8 + ng + ne * wm.EVENT_SIZE, cache)
@@ -175,7 +177,8 @@ class WireServer:
             err = self.station.apply_upload(data)
             if err:
                 return self._error(seq, wm.ERR_CONFIG_INVALID, err)
-            status = 1
+            # 1: running the new config; 2: it runs once the old program has ended safely (tick on)
+            status = 2 if self.station.pending is not None else 1
         b = self.pkt
         b[HEADER_LEN] = status
         wm.put_u32(b, HEADER_LEN + 1, self.up_next)
@@ -221,13 +224,16 @@ class WireServer:
         kind = p[at] if n else 255
         st = self.station
         if kind == wm.RESET_POWER_CYCLE:
-            st.boot()
+            st.request_boot()  # after the safe ending of a running program
         elif kind == wm.RESET_CLEAR_FAULT and st.ctl is not None:
             st.ctl.reset()
         else:
             return self._bad_payload(seq, "reset kind %d: 0 clears a latched fault (needs a config), 1 power-cycles" % kind)
         self.pkt[HEADER_LEN] = kind
-        self._reply(wm.RESET_ACK, seq, 1 + self._put_states(HEADER_LEN + 1), True)
+        k = 1 + self._put_states(HEADER_LEN + 1)
+        # then 1 while the power cycle waits for the running program's safe ending (tick on), else 0
+        self.pkt[HEADER_LEN + k] = 1 if st.pending is not None else 0
+        self._reply(wm.RESET_ACK, seq, k + 1, True)
 
     def _inject(self, seq, p, at, n):
         st = self.station

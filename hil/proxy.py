@@ -4,7 +4,10 @@
 ``controller.core.Controller``: ``ix``, ``outputs``, ``flashing``,
 ``step(elapsed_ms, presence) -> outputs`` and ``drain_events()``. On connect
 it says hello and uploads ``ix.raw`` as JSON, which restarts the board's core
-with its startup sequence; then every ``step`` is one lockstep TICK.
+with its startup sequence; then every ``step`` is one lockstep TICK. A board
+whose controller runs switches to a new config (or power-cycles) only after
+the running program's safe ending (docs/core.md, rule 7): the proxy ticks it
+through that ending, with its loops unoccupied, before it returns.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from controller.wire_frame import MAX_PAYLOAD, PROTOCOL_VERSION
 from hil.serial_link import DeviceError, LinkError, SerialLink
 
 CONFIG_CHUNK_BYTES = MAX_PAYLOAD - 12
+SWITCH_TICK_MS = 500  # ticks that carry a board through a safe ending
+SWITCH_MAX_TICKS = 2400  # 20 minutes of them: longer than any min green, clearance and red clearance
 
 
 class DeviceController:
@@ -31,6 +36,7 @@ class DeviceController:
         self.events: list[tuple[int, int, int]] = []
         try:
             self.hello = self.say_hello(bench)
+            self.board_detectors = self.hello["n_detectors"]  # of the config the board runs now
             self.use_config(ix, strategy)
         except Exception:
             self.link.close()
@@ -58,6 +64,7 @@ class DeviceController:
         """Chunked config upload; the board applies it only whole and valid (DeviceError otherwise)."""
         crc = zlib.crc32(data)
         off = 0
+        self.events.clear()  # the old program's
         while True:
             chunk = data[off:off + CONFIG_CHUNK_BYTES]
             p = self.link.request(wm.CONFIG, wm.config_chunk(off, len(data), crc, chunk))
@@ -65,9 +72,26 @@ class DeviceController:
             if p[0] == 1:
                 self._show(p, 5)
                 break
+            if p[0] == 2:
+                self._finish_switch()
+                break
             if off >= len(data):
                 raise LinkError("board acknowledged the whole config without applying it")
-        self.events.clear()
+        self.board_detectors = self.ix.n_detectors
+
+    def _finish_switch(self) -> None:
+        """Tick the board (loops free) through the safe ending of its running program until it switched."""
+        idle = bytearray(self.board_detectors)
+        for _ in range(SWITCH_MAX_TICKS):
+            p = self.link.request(wm.TICK, wm.tick_request(SWITCH_TICK_MS, idle))
+            ticks, flags, mode, states, events = wm.parse_tick_reply(p)
+            if not flags & wm.TICK_SWITCH_PENDING:
+                # switched in this tick: the states and events are the new program's, before its first tick
+                if len(states) == len(self.outputs):
+                    self.outputs[:] = states
+                self.events.extend(events)
+                return
+        raise LinkError("board did not end its running program within %d s" % (SWITCH_MAX_TICKS * SWITCH_TICK_MS // 1000))
 
     def _show(self, p: bytes, at: int) -> None:
         # states the board shows right after a (re)start, before its first tick
@@ -100,8 +124,16 @@ class DeviceController:
         return wm.parse_status(self.link.request(wm.STATUS))
 
     def reset(self, kind: int = wm.RESET_POWER_CYCLE) -> None:
-        """RESET_POWER_CYCLE restarts the core from the stored config; RESET_CLEAR_FAULT unlatches flash."""
-        self._show(self.link.request(wm.RESET, bytes([kind])), 1)
+        """RESET_POWER_CYCLE restarts the core from the stored config; RESET_CLEAR_FAULT unlatches flash.
+
+        Either one on a running program first ends it safely: ticked through here for a power cycle;
+        a cleared fault restarts at once, a running program restarts after its ending in the next steps.
+        """
+        p = self.link.request(wm.RESET, bytes([kind]))
+        self._show(p, 1)
+        pending_at = 2 + p[1]  # after kind, n and the states
+        if len(p) > pending_at and p[pending_at]:
+            self._finish_switch()
 
     def inject(self, states: bytes) -> None:
         """Bench test hook: force these states for the next tick, before the conflict monitor."""
