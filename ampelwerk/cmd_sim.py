@@ -284,6 +284,13 @@ def run_cmd(args: argparse.Namespace) -> int:
             c["counters"]["rejected"]))
     if s.get("monitor_flash"):
         print("CONFLICT MONITOR LATCHED FLASH at: %s" % ", ".join(s["monitor_flash"]))
+    check = s.get("signal_check")
+    if check is not None:
+        if check["violations"]:
+            print("SIGNAL CHECK: %d violation(s), see %s; first: %s" % (
+                check["violations"], Path(opts.out_dir) / "signal_check.txt", check["first"][0]))
+            return 1
+        print("signal check: no violations (conflicts, yellow trap, yellow to green, short yellows)")
     return 0
 
 

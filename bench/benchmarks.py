@@ -2,7 +2,7 @@
 
     python bench/benchmarks.py [--out runs/benchmarks] [--seeds 1,2,3] [--scales 0.7,1.0,1.3]
                                [--scenarios ...] [--controllers ...] [--sequence free|fixed]
-                               [--jobs N] [--report-only]
+                               [--jobs N] [--report-only] [--before OLD_BENCHMARKS_MD]
 
 Runs `sim.compare` once per demand scale (SUMO --scale) into <out>/scale<X>/
 (skipped with --report-only, which only re-renders the document from runs
@@ -29,6 +29,7 @@ SCENARIOS = ("single4", "arterial5", "cologne1", "cologne3", "cologne8", "ingols
              "ingolstadt21", "grid4x4", "arterial4x4")
 PEERS = ("fixed", "sumo-actuated", "max-pressure")
 OURS = "ampelwerk-adaptive"
+ALSO_OURS = ("ampelwerk-actuated",)  # run and safety-checked too; the verdict is on OURS
 
 
 def run_all(args: argparse.Namespace) -> None:
@@ -79,8 +80,51 @@ def summarise(rows: list[dict]) -> dict[tuple[float, str, str], dict]:
             "unfinished": _mean([float(r["running_at_end"]) + float(r["never_inserted"]) for r in rs]),
             "teleports": _mean([float(r["teleports"]) for r in rs]),
             "collisions": _mean([float(r["collisions"]) for r in rs]),
+            # sim/signal_check.py on each ampelwerk-* run ("" for peers: not checked)
+            "checked": sum(1 for r in rs if r.get("signal_violations", "") != ""),
+            "violations": sum(int(r["signal_violations"]) for r in rs if r.get("signal_violations", "") != ""),
         }
     return out
+
+
+def safety_lines(summary: dict, controllers: list[str]) -> list[str]:
+    """Per ampelwerk-* controller: runs checked by sim/signal_check.py and the violations found."""
+    lines = ["| controller | runs checked | violations |", "|---|---:|---:|"]
+    for ctl in controllers:
+        if not ctl.startswith("ampelwerk-"):
+            continue
+        rows = [v for (_, _, c), v in summary.items() if c == ctl]
+        lines.append("| %s | %d | %d |" % (ctl, sum(v["checked"] for v in rows), sum(v["violations"] for v in rows)))
+    return lines
+
+
+def previous_means(doc: Path) -> dict[tuple[float, str, str], float]:
+    """Mean delay per (scale, network, controller) from the "Mean over seeds" table of an earlier benchmarks.md."""
+    out = {}
+    section = False
+    for line in doc.read_text().splitlines():
+        if line.startswith("## "):
+            section = line.strip() == "## Mean over seeds"
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if section and len(cells) >= 5 and cells[0][:1].isdigit():
+            out[(float(cells[0]), cells[1], cells[2])] = float(cells[4])
+    return out
+
+
+def before_after_lines(summary: dict, before: dict, scales: list[float], scenarios: list[str],
+                       controllers: list[str]) -> list[str]:
+    """Mean delay now next to an earlier run's, per Ampelwerk controller, network and scale."""
+    lines = ["| scale | network | controller | delay s before | delay s now | change |", "|---|---|---|---:|---:|---:|"]
+    for scale in scales:
+        for scen in scenarios:
+            for ctl in controllers:
+                now = summary.get((scale, scen, ctl))
+                old = before.get((scale, scen, ctl))
+                if ctl.startswith("ampelwerk-") and now and old is not None:
+                    lines.append("| %g | %s | %s | %.1f | %.1f | %+.1f %% |" % (
+                        scale, scen, ctl, old, now["delay"], 100 * (now["delay"] / old - 1) if old else 0.0))
+    return lines
 
 
 def verdicts(summary: dict, scales: list[float], scenarios: list[str]) -> list[str]:
@@ -180,6 +224,20 @@ def write_doc(args: argparse.Namespace, rows: list[dict]) -> Path:
         "",
     ] + verdicts(summary, args.scales, scenarios) + [
         "",
+        "## Signal safety (sim/signal_check.py on every Ampelwerk run)",
+        "",
+        "Each run's signals.csv against the imported configs and the net's own foes and programs: conflicting",
+        "greens, the yellow trap, yellow straight to green, yellows shorter than configured (docs/core.md).",
+        "",
+    ] + safety_lines(summary, args.controllers) + ([
+        "",
+        "## Delay before and after the safety rules of docs/core.md (no yellow trap, red revert)",
+        "",
+        "Before: %s." % args.before_label,
+        "",
+    ] + before_after_lines(summary, previous_means(args.before), args.scales, scenarios, args.controllers)
+        if args.before else []) + [
+        "",
         "![delay per network and controller](benchmarks_delay.png)",
         "",
         "## Mean over seeds",
@@ -224,13 +282,19 @@ def main() -> int:
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--scales", default="0.7,1.0,1.3")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
-    ap.add_argument("--controllers", default=",".join(PEERS + (OURS,)))
+    ap.add_argument("--controllers", default=",".join(PEERS + ALSO_OURS + (OURS,)))
     ap.add_argument("--jobs", type=int)
     ap.add_argument("--sequence", choices=("fixed", "free"), default="free",
                     help="stage order of Ampelwerk's imported configs (default free)")
     ap.add_argument("--report-only", action="store_true", help="only re-render the document from runs on disk")
+    ap.add_argument("--before", type=Path, metavar="MD",
+                    help="an earlier docs/benchmarks.md: its mean delays are shown next to the new ones")
+    ap.add_argument("--before-label", default="",
+                    help="what --before is (e.g. the commit it was generated at), printed with the table")
     args = ap.parse_args()
     args.command = " ".join(["python bench/benchmarks.py"] + [a for a in sys.argv[1:] if a != "--report-only"])
+    if args.before and not args.before_label:
+        args.before_label = str(args.before)
     args.seeds = [int(x) for x in args.seeds.split(",")]
     args.scales = [float(x) for x in args.scales.split(",")]
     args.scenarios = args.scenarios.split(",")

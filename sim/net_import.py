@@ -85,7 +85,7 @@ def _is_crossing(lane: Any) -> bool:
     return lane.getEdge().getFunction() in ("crossing", "walkingarea")
 
 
-def _link_connections(tls: Any) -> dict[int, list[Any]]:
+def link_connections(tls: Any) -> dict[int, list[Any]]:
     """link index -> sumolib Connection objects of the traffic light."""
     out: dict[int, list[Any]] = {}
     for in_lane, out_lane, idx in tls.getConnections():
@@ -95,7 +95,7 @@ def _link_connections(tls: Any) -> dict[int, list[Any]]:
     return out
 
 
-def _foe_pairs(conns: dict[int, list[Any]]) -> set[tuple[int, int]]:
+def foe_pairs(conns: dict[int, list[Any]]) -> set[tuple[int, int]]:
     """Pairs of link indices whose connections are foes in their junction's request matrix."""
     items = [(i, c.getJunction(), c.getJunction().getLinkIndex(c)) for i, cs in conns.items() for c in cs]
     pairs = set()
@@ -114,7 +114,7 @@ def _foe_pairs(conns: dict[int, list[Any]]) -> set[tuple[int, int]]:
 def _conflict_notes(a: prog.ProgramAnalysis, conns: dict[int, list[Any]]) -> tuple[list[str], list[tuple[str, str]]]:
     """How the program's conflicts differ from the junctions' foe matrices; and the foe pairs it shows green together."""
     link_group = {i: g for g, links in a.group_links.items() for i in links}
-    foe_groups = {tuple(sorted((link_group[x], link_group[y]), key=a.group_ids.index)) for x, y in _foe_pairs(conns)
+    foe_groups = {tuple(sorted((link_group[x], link_group[y]), key=a.group_ids.index)) for x, y in foe_pairs(conns)
                   if x in link_group and y in link_group and link_group[x] != link_group[y]}
     permissive = sorted(foe_groups - set(a.conflicts))
     program_only = [c for c in a.conflicts if c not in foe_groups]
@@ -188,7 +188,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     """The controller config dict of one traffic light and its loops."""
     program_id, program, notes = _pick_program(tls)
     phases = _phases(program)
-    conns = _link_connections(tls)
+    conns = link_connections(tls)
     ped_links = {i for i, cs in conns.items() if any(_is_crossing(c.getFromLane()) or _is_crossing(c.getToLane())
                                                      for c in cs)}
     try:

@@ -15,7 +15,7 @@ from statistics import mean, pstdev
 # columns of the per-run CSV, in order
 RUN_COLUMNS = ("scenario", "controller", "seed", "scale", "delay_s", "mean_trip_duration_s", "mean_waiting_time_s",
                "vehicles_scheduled", "arrived", "running_at_end", "never_inserted", "teleports", "collisions",
-               "emergency_braking", "monitor_flash", "wall_s", "sumo_version", "ampelwerk_version")
+               "emergency_braking", "monitor_flash", "signal_violations", "wall_s", "sumo_version", "ampelwerk_version")
 MEAN_COLUMNS = ("delay_s", "mean_trip_duration_s", "mean_waiting_time_s", "arrived", "running_at_end",
                 "never_inserted", "teleports", "collisions", "emergency_braking", "wall_s")
 
@@ -37,6 +37,7 @@ def aggregate(runs: list[dict]) -> list[dict]:
             row[c] = mean(float(r[c]) for r in rs)
         row["delay_sd_s"] = pstdev(float(r["delay_s"]) for r in rs)
         row["monitor_flash"] = sum(len(r.get("monitor_flash", [])) for r in rs)
+        row["signal_violations"] = sum(signal_violations(r) or 0 for r in rs)
         out.append(row)
     return out
 
@@ -50,8 +51,23 @@ def markdown_table(agg: list[dict]) -> str:
         lines.append("| %s | %s | %d | %.1f (%.1f) | %.1f | %.1f | %.0f | %.0f | %.0f | %.1f | %.1f | %.1f |%s" % (
             r["scenario"], r["controller"], r["seeds"], r["delay_s"], r["delay_sd_s"], r["mean_trip_duration_s"],
             r["mean_waiting_time_s"], r["arrived"], r["running_at_end"], r["never_inserted"], r["teleports"],
-            r["collisions"], r["wall_s"], "  MONITOR FLASH in %d run(s)" % r["monitor_flash"] if r["monitor_flash"] else ""))
+            r["collisions"], r["wall_s"], _alarms(r)))
     return "\n".join(lines) + "\n"
+
+
+def signal_violations(run: dict) -> int | None:
+    """Violations sim/signal_check.py found in an ampelwerk-* run (None: not checked, e.g. a peer)."""
+    check = run.get("signal_check")
+    return None if check is None else int(check["violations"])
+
+
+def _alarms(row: dict) -> str:
+    out = ""
+    if row["monitor_flash"]:
+        out += "  MONITOR FLASH in %d run(s)" % row["monitor_flash"]
+    if row.get("signal_violations"):
+        out += "  SIGNAL CHECK: %d violation(s)" % row["signal_violations"]
+    return out
 
 
 def write_runs_csv(runs: list[dict], path: Path) -> None:
@@ -60,8 +76,18 @@ def write_runs_csv(runs: list[dict], path: Path) -> None:
         w = csv.writer(f)
         w.writerow(RUN_COLUMNS)
         for r in runs:
-            w.writerow([scenario_label(r["scenario"]) if c == "scenario" else
-                        ";".join(r.get(c, [])) if c == "monitor_flash" else r.get(c, "") for c in RUN_COLUMNS])
+            row = []
+            for c in RUN_COLUMNS:
+                if c == "scenario":
+                    row.append(scenario_label(r["scenario"]))
+                elif c == "monitor_flash":
+                    row.append(";".join(r.get(c, [])))
+                elif c == "signal_violations":
+                    v = signal_violations(r)
+                    row.append("" if v is None else v)
+                else:
+                    row.append(r.get(c, ""))
+            w.writerow(row)
 
 
 def _pyplot():

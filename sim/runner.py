@@ -452,6 +452,8 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},
     }
     summary.update(run_metrics(out, approaches))
+    if cores and imported is not None:
+        summary["signal_check"] = _check_signals(opts, out, imported, step_s=opts.step_length)
     if opts.corridor_file is not None:
         from sim.arterial_metrics import arterial_metrics, load_geometry
 
@@ -462,6 +464,20 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         summary.update(hook())
     (out / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     return summary
+
+
+def _check_signals(opts: RunOptions, out: Path, imported: Imported, step_s: float) -> dict:
+    """sim/signal_check.py on the run's signals.csv, against the configs and the net's own foes.
+
+    Every problem goes to signal_check.txt; the summary gets the count and the first few.
+    """
+    from sim.scenarios import read_sumocfg
+    from sim.signal_check import check_signals, net_facts
+
+    facts = net_facts(read_sumocfg(Path(opts.scenario)).net_file, list(imported.configs))
+    problems = check_signals(out / "signals.csv", imported.configs, step_s, facts)
+    (out / "signal_check.txt").write_text("".join(p + "\n" for p in problems) or "no violations\n")
+    return {"violations": len(problems), "first": problems[:5]}
 
 
 def _progress(total: int, label: str) -> tuple[Any, Any]:

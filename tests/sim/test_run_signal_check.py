@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.signal_check import check_signals
+from sim.signal_check import TlsFacts, check_signals, program_pairs
 
 # two groups on a 4-link light: K1 links 0,1 (G, g), K2 link 2, link 3 always red
 CONFIG = {
@@ -48,3 +48,54 @@ def test_each_violation_is_reported(tmp_path):
 
 def test_other_traffic_lights_are_ignored(tmp_path):
     assert check(tmp_path, GOOD + "60.000,OTHER,GGGG\n") == []
+
+
+def test_yellow_straight_to_green_is_reported(tmp_path):
+    # K1 yellow, then green again with no red row between
+    bad = GOOD.replace("33.000,J,rrrr\n35.000,J,rrGr", "33.000,J,Ggrr\n35.000,J,yyrr\n38.000,J,rrrr\n40.000,J,rrGr")
+    assert any("link 0 went from yellow straight to 'G'" in p for p in check(tmp_path, bad))
+
+
+# A permissive left (link 1, 'g') yields to the opposing through (link 2, 'G'): foes the program shows
+# green together (program phases below), a third link 3 conflicts with both.
+PROGRAM = ["GgGr", "yyyr", "rrrG", "rrry"]
+PERMISSIVE = {
+    "id": "P", "signal_groups": [{"id": "K1", "yellow_ms": 3000}, {"id": "K2", "yellow_ms": 3000},
+                                 {"id": "K3", "yellow_ms": 3000}],
+    "conflicts": [["K1", "K3"], ["K2", "K3"]],
+    "intergreen_ms": {"K1": {"K3": 3000}, "K3": {"K1": 3000, "K2": 3000}, "K2": {"K3": 3000}},
+    "source": {"sumo": {"link_count": 4, "group_links": {"K1": [0, 1], "K2": [2], "K3": [3]}, "green_chars": "GgGG",
+                        "always_red_links": []}},
+}
+FACTS = {"P": TlsFacts({(0, 3), (1, 2), (1, 3), (2, 3)}, program_pairs(PROGRAM))}
+SAFE = """time_s,tls_id,state
+0.000,P,rrrr
+5.000,P,GgGr
+30.000,P,yyyr
+33.000,P,rrrr
+36.000,P,rrrG
+"""
+
+
+def _perm(tmp_path, text: str) -> list[str]:
+    p = tmp_path / "signals.csv"
+    p.write_text(text)
+    return check_signals(p, {"P": PERMISSIVE}, 1.0, FACTS)
+
+
+def test_the_nets_foes_pass_what_the_program_shows(tmp_path):
+    assert _perm(tmp_path, SAFE) == []
+
+
+def test_a_yellow_trap_against_the_nets_foes_is_reported(tmp_path):
+    # the permissive left (link 1) ends while the opposing through (link 2) stays green
+    trap = SAFE.replace("30.000,P,yyyr", "30.000,P,yyGr").replace("33.000,P,rrrr", "33.000,P,rrGr\n36.500,P,rryr\n39.500,P,rrrr")
+    assert any("yellow trap: link 1 yellow beside foe link 2 'G'" in p for p in _perm(tmp_path, trap))
+    # and a green started beside the clearance of its partner
+    trap2 = SAFE.replace("30.000,P,yyyr", "30.000,P,rrGr\n31.000,P,Ggyr")
+    assert any("yellow trap" in p for p in _perm(tmp_path, trap2))
+
+
+def test_priority_green_where_the_program_gives_permissive_is_reported(tmp_path):
+    bad = SAFE.replace("5.000,P,GgGr", "5.000,P,GGGr")
+    assert any("foe links 1 'G' and 2 'G' together" in p for p in _perm(tmp_path, bad))
