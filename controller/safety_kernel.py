@@ -17,8 +17,10 @@
 #     Where a change of stage would do that (the group yielded to is green in
 #     both stages), both end together, each with its full clearance, and the
 #     group yielded to comes back after its red revert (Intersection.restarts).
-#     Nor does a green start beside the clearance of a group it forms such a
-#     pair with, in either direction.
+#     Two such partners that both leave end together; only a group yielded to
+#     may end before a partner that stays green (a protected turn after the
+#     permissive one). Nor does a green start beside the clearance of a
+#     partner, in either direction.
 #  6. Red revert: a group that ended its clearance stays red for at least
 #     red_revert_ms before it goes green again; otherwise a group green in
 #     both the old and the new stage simply stays green.
@@ -192,8 +194,8 @@ class SafetyKernel:
                 if not target[g] or self.rejoin[g]:
                     waiting = True
                     left = ix.min_green_ms[g] - self.state_ms(g)
-                    if left <= 0 and self._waits_for_yielded(g, target):
-                        continue  # ends with the group it yields to, whose min green counts
+                    if left <= 0 and self._waits_for_partner(g, target):
+                        continue  # ends with a partner, whose min green counts
                     if left < h:
                         h = left
             elif st == YELLOW:
@@ -219,11 +221,11 @@ class SafetyKernel:
         # until the end-of-red-clearance event of group g (<= 0: due)
         return self.ix.clearance_ms[g] + self.ix.red_clearance_ms[g] - self.since_green_end_ms(g)
 
-    def _waits_for_yielded(self, g, target):
+    def _waits_for_partner(self, g, target):
         # green group g, leaving with its min green held, still waits (rule 5)
-        # for a group it yields to that leaves too but holds its own min green
-        for c in self.ix.yields_to[g]:
-            if self.state[c] == GREEN and self._leaving(c, target) and self.state_ms(c) < self.ix.min_green_ms[c]:
+        # for a yielding partner that leaves too but holds its own min green
+        for x in self.ix.partners[g]:
+            if self.state[x] == GREEN and self._leaving(x, target) and self.state_ms(x) < self.ix.min_green_ms[x]:
                 return True
         return False
 
@@ -324,15 +326,22 @@ class SafetyKernel:
                 if (now - state_at[g]) & CLOCK_MASK >= ix.min_green_ms[g]:
                     ending[g] = 1
                     leaving += 1
-        if leaving:
+        if leaving and ix.restarts is not None:
+            # a pair of yielding groups never shows one's clearance beside the
+            # other's green, except where the group yielded to ends and the one
+            # yielding to it stays (a protected turn after the permissive one):
+            # a group waits for a partner still green, unless that partner
+            # yields to it and stays green
+            partners = ix.partners
             yields_to = ix.yields_to
             held = True
             while held:
                 held = False
                 for g in range(n):
                     if ending[g]:
-                        for c in yields_to[g]:
-                            if state[c] == GREEN and not ending[c]:
+                        for x in partners[g]:
+                            if state[x] == GREEN and not ending[x] and (
+                                    not target[x] or rejoin[x] or x in yields_to[g]):
                                 ending[g] = 0
                                 held = True
                                 break

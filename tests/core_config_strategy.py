@@ -17,11 +17,17 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
     pids = ["P%d" % (i + 1) for i in range(n_ped)]
     groups, clearance = [], {}
     for g in vids:
+        if rnd.random() < 0.15:  # every optional timing left out: the defaults, filled in at load
+            groups.append({"id": g})
+            clearance[g] = 3000 + 1000
+            continue
         mn = rnd.randint(1000, 10000)
         y, rc = rnd.randint(3000, 5000), rnd.randint(0, 3000)
         groups.append({"id": g, "min_green_ms": mn, "max_green_ms": mn + rnd.randint(0, 30000),
                        "passage_ms": rnd.randint(0, 5000), "yellow_ms": y, "red_clearance_ms": rc,
                        "recall": rnd.choice(["none", "none", "min", "max"])})
+        if rnd.random() < 0.3:
+            groups[-1]["red_revert_ms"] = rnd.randint(1000, 5000)
         clearance[g] = y + rc
     for g in pids:
         pc, rc = rnd.randint(1000, 8000), rnd.randint(0, 3000)
@@ -60,6 +66,23 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
                 members.append(x)
         covered.update(members)
         stages.append({"id": "S%d" % (len(stages) + 1), "groups": members})
+    # permissive turns: some vehicle groups give way to others of their stage (rule 5), either
+    # derived from the stage's permissive list or named in yields_to
+    by_id = {g["id"]: g for g in groups}
+    if rnd.random() < 0.6:
+        for stage in stages:
+            vehicles = [x for x in stage["groups"] if x in vids]
+            if len(stage["groups"]) < 2 or not vehicles or rnd.random() < 0.4:
+                continue
+            p = rnd.choice(vehicles)
+            others = [x for x in stage["groups"] if x != p]
+            if rnd.random() < 0.5:
+                stage["permissive"] = [p]
+            else:
+                ys = by_id[p].setdefault("yields_to", [])
+                for x in rnd.sample(others, rnd.randint(1, len(others))):
+                    if x not in ys:
+                        ys.append(x)
     dets = []
     for g in vids:
         dets.append({"id": "d%s_s" % g, "group": g, "kind": "stop_bar"})

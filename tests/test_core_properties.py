@@ -11,80 +11,9 @@ from hypothesis import strategies as st
 
 from controller.config import load_dict
 from controller.core import Controller
-from controller.signal_states import GREEN, RED, YELLOW
+from controller.signal_states import GREEN
 from tests.core_config_strategy import configs, random_plan
-
-
-class InvariantChecker:
-    """Follows the outputs tick by tick and records every safety violation."""
-
-    def __init__(self, raw: dict) -> None:
-        self.ids = [g["id"] for g in raw["signal_groups"]]
-        self.n = len(self.ids)
-        idx = {g: i for i, g in enumerate(self.ids)}
-        self.ped = [g.get("kind") == "pedestrian" for g in raw["signal_groups"]]
-        self.min_green = [g.get("walk_ms", 7000) if self.ped[i] else g.get("min_green_ms", 5000)
-                          for i, g in enumerate(raw["signal_groups"])]
-        self.clear = [g["ped_clearance_ms"] if self.ped[i] else g.get("yellow_ms", 3000)
-                      for i, g in enumerate(raw["signal_groups"])]
-        self.red_clear = [g.get("red_clearance_ms", 1000) for g in raw["signal_groups"]]
-        self.ig = {}
-        for a, row in raw["intergreen_ms"].items():
-            for b, v in row.items():
-                self.ig[(idx[a], idx[b])] = v
-        self.now = 0
-        self.state = [None] * self.n
-        self.since = [0] * self.n  # when the current state began
-        self.green_end = [0] * self.n  # when the group last left green (power-up counts as all red)
-        self.violations: list[str] = []
-        self.green_starts = 0
-
-    def step(self, elapsed: int, out: bytes) -> None:
-        self.now += elapsed
-        t = self.now
-        if any(s > GREEN for s in out):
-            if not all(s > GREEN for s in out):
-                self.violations.append("%d: partial flash %r" % (t, list(out)))
-            self.state = [None] * self.n
-            self.green_end = [t] * self.n  # leaving flash counts like leaving green
-            return
-        for (a, b), _ in self.ig.items():
-            if a < b and out[a] != RED and out[b] != RED:
-                self.violations.append("%d: conflicting %s and %s both out of red" % (t, self.ids[a], self.ids[b]))
-        for g in range(self.n):
-            prev, new = self.state[g], out[g]
-            if prev == new:
-                continue
-            dur = t - self.since[g]
-            if prev == GREEN:
-                if new != YELLOW:
-                    self.violations.append("%d: %s green->%d" % (t, self.ids[g], new))
-                if dur < self.min_green[g]:
-                    self.violations.append("%d: %s green %d < min %d" % (t, self.ids[g], dur, self.min_green[g]))
-                self.green_end[g] = t
-            elif prev == YELLOW:
-                if new != RED:
-                    self.violations.append("%d: %s yellow->%d" % (t, self.ids[g], new))
-                if dur < self.clear[g]:
-                    self.violations.append("%d: %s clearance %d < %d" % (t, self.ids[g], dur, self.clear[g]))
-            if new == GREEN:
-                self.green_starts += 1
-                if prev != RED:
-                    self.violations.append("%d: %s green after %r" % (t, self.ids[g], prev))
-                for c in range(self.n):
-                    need = self.ig.get((c, g))
-                    if need is None:
-                        continue
-                    end = self.green_end[c]
-                    if out[c] != RED or t - end < need:
-                        self.violations.append("%d: %s green %d ms after %s (intergreen %d)" % (
-                            t, self.ids[g], t - end, self.ids[c], need))
-                    red_since = self.since[c] if self.state[c] == RED else t
-                    if t - red_since < self.red_clear[c]:
-                        self.violations.append("%d: %s green %d ms into %s's red clearance of %d" % (
-                            t, self.ids[g], t - red_since, self.ids[c], self.red_clear[c]))
-            self.state[g] = new
-            self.since[g] = t
+from tests.safety_invariants import InvariantChecker
 
 
 def drive(raw: dict, seed: int, ticks: int, tick_ms: int = 100):
