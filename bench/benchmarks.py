@@ -292,7 +292,9 @@ def main() -> int:
     ap.add_argument("--before-label", default="",
                     help="what --before is (e.g. the commit it was generated at), printed with the table")
     args = ap.parse_args()
-    args.command = " ".join(["python bench/benchmarks.py"] + [a for a in sys.argv[1:] if a != "--report-only"])
+    # the command as run, without this machine's folders (an absolute path is shown by its last part)
+    shown = [Path(a).name if a.startswith("/") else a for a in sys.argv[1:] if a != "--report-only"]
+    args.command = " ".join(["python bench/benchmarks.py"] + shown)
     if args.before and not args.before_label:
         args.before_label = str(args.before)
     args.seeds = [int(x) for x in args.seeds.split(",")]
