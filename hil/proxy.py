@@ -34,6 +34,8 @@ class DeviceController:
         self.mode = 0
         self.ticks = 0
         self.events: list[tuple[int, int, int]] = []
+        # (elapsed ms, states) of every tick the proxy made itself to carry the board through a safe ending
+        self.switch_ticks: list[tuple[int, bytes]] = []
         try:
             self.hello = self.say_hello(bench)
             self.board_detectors = self.hello["n_detectors"]  # of the config the board runs now
@@ -85,6 +87,7 @@ class DeviceController:
         for _ in range(SWITCH_MAX_TICKS):
             p = self.link.request(wm.TICK, wm.tick_request(SWITCH_TICK_MS, idle))
             ticks, flags, mode, states, events = wm.parse_tick_reply(p)
+            self.switch_ticks.append((SWITCH_TICK_MS, bytes(states)))
             if not flags & wm.TICK_SWITCH_PENDING:
                 # switched in this tick: the states and events are the new program's, before its first tick
                 if len(states) == len(self.outputs):

@@ -11,7 +11,8 @@ from controller.signal_states import GREEN, RED, YELLOW
 class InvariantChecker:
     """Follows the outputs tick by tick and records every safety violation."""
 
-    def __init__(self, raw: dict) -> None:
+    def __init__(self, raw: dict, initial: bytes | None = None) -> None:
+        # initial: the outputs shown at power-up, before the first step (unknown if None)
         raw = with_defaults(raw)  # the explicit values the controller runs with
         groups = raw["signal_groups"]
         self.ids = [g["id"] for g in groups]
@@ -35,6 +36,8 @@ class InvariantChecker:
         self.violations: list[str] = []
         self.green_starts = 0
         self.ticks = 0
+        if initial is not None and all(x <= GREEN for x in initial):
+            self.state = list(initial)
 
     def step(self, elapsed: int, out: bytes) -> None:
         self.ticks += 1
@@ -98,3 +101,53 @@ class InvariantChecker:
                             t, self.ids[g], t - red_since, self.ids[c], self.red_clear[c]))
             self.state[g] = new
             self.since[g] = t
+
+
+def drive_with_faults(raw: dict, seed: int, days: float, resets: bool = True):
+    """Step a controller through `days` of time-compressed operation on a random, faulty detector
+    stream: loops that work, stick on, die or chatter (switching at random moments), ticks from
+    0 to the 60 s clamp and beyond it or negative, and resets at random moments (safe endings
+    of a running program, restarts from flash). Returns (checker, controller, ticks)."""
+    import random
+
+    from controller.config import load_dict
+    from controller.core import Controller
+
+    ctl = Controller(load_dict(raw))
+    chk = InvariantChecker(raw, bytes(ctl.outputs))
+    rnd = random.Random(seed)
+    n = ctl.ix.n_detectors
+    pres = bytearray(n)
+    behaviour = [0] * n  # 0 works, 1 stuck on, 2 dead, 3 chatters
+    busy = rnd.uniform(0.005, 0.2)
+    end_ms = int(days * 86400000)
+    t = 0
+    ticks = 0
+    while t < end_ms:
+        if n and rnd.random() < 0.002:
+            behaviour[rnd.randrange(n)] = rnd.choice((0, 0, 1, 2, 3))
+        for i in range(n):
+            b = behaviour[i]
+            if b == 0:
+                if rnd.random() < (0.3 if pres[i] else busy):
+                    pres[i] ^= 1
+            else:
+                pres[i] = 1 if b == 1 else 0 if b == 2 else pres[i] ^ 1
+        u = rnd.random()
+        if u < 0.4:
+            elapsed = 100
+        elif u < 0.6:
+            elapsed = 1000
+        elif u < 0.8:
+            elapsed = 60000
+        elif u < 0.99:
+            elapsed = rnd.randint(0, 60000)
+        else:
+            elapsed = rnd.choice((-5, 60001, 90000, 2**31))  # a broken clock: clamped and counted
+        out = ctl.step(elapsed, pres)
+        chk.step(elapsed, out)
+        ticks += 1
+        t += max(0, min(elapsed, 60000))
+        if resets and rnd.random() < 0.0005:
+            ctl.reset()
+    return chk, ctl, ticks

@@ -13,7 +13,7 @@ from controller.config import load_dict
 from controller.core import Controller
 from controller.signal_states import GREEN
 from tests.core_config_strategy import configs, random_plan
-from tests.safety_invariants import InvariantChecker
+from tests.safety_invariants import InvariantChecker, drive_with_faults
 
 
 def drive(raw: dict, seed: int, ticks: int, tick_ms: int = 100):
@@ -114,3 +114,14 @@ def test_safety_invariants_hold_under_random_plans(raw: dict, seed: int) -> None
     assert not ctl.flashing, "monitor tripped on kernel output: fault %d" % ctl.monitor.fault
     assert chk.green_starts > 0
     assert coordinated, "no plan was ever in force"
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=configs(strategies=("actuated", "fixed", "adaptive")), seed=st.integers(0, 2**31))
+def test_a_week_of_faulty_loops_broken_clocks_and_resets_never_raises(raw: dict, seed: int) -> None:
+    # seven days, time-compressed: ticks up to the clamp (and beyond), loops stuck on, dead and
+    # chattering, resets at random moments; step() never raises and every rule holds
+    chk, ctl, ticks = drive_with_faults(raw, seed, days=7)
+    assert chk.violations == [], chk.violations[:3]
+    assert not ctl.flashing, "monitor tripped on kernel output: fault %d" % ctl.monitor.fault
+    assert ticks > 10000 and chk.green_starts > 0
