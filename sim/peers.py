@@ -4,6 +4,14 @@
   We write a type="actuated" copy of every program (green phases get minDur /
   maxDur, transitions keep their durations) into an additional file; SUMO lays
   its own detectors for it.
+* ``sumo-delay-based``: SUMO's own time-loss actuated control (``type="delay_based"``,
+  Oertel and Wagner 2011) on the same copy of the program as ``sumo-actuated``.
+  SUMO builds a lane-area (E2) detector over the last ``detectorRange`` (100 m,
+  SUMO's default) of every incoming lane, running on upstream where the lane
+  is shorter, and knows every vehicle's time loss inside it. A green is held
+  while a vehicle on a green lane has lost more than ``minTimeLoss`` (1 s) and
+  can reach the stop line before maxDur; after minDur it ends when none is
+  left, and at maxDur when a vehicle waits on a red lane's area.
 * ``max-pressure``: the textbook max-pressure rule (Varaiya 2013) with richer
   sensing than Ampelwerk: 50 m lane-area (E2) detectors count the vehicles on
   every incoming and outgoing lane. Every decision interval, once the minimum
@@ -26,6 +34,8 @@ from xml.sax.saxutils import quoteattr
 ACTUATED_PROGRAM_ID = "ampelwerk-peer-actuated"
 ACTUATED_MIN_DUR_S = 5.0  # minDur of every green phase of a static program
 ACTUATED_MAX_DUR_S = 50.0  # maxDur of every green phase of a static program
+DELAY_BASED_PROGRAM_ID = "ampelwerk-peer-delay-based"
+DELAY_BASED_DETECTOR_RANGE_M = 100.0  # SUMO's default (sumo --tls.delay_based.detector-range), written out
 MAX_PRESSURE_DETECTOR_M = 50.0
 MAX_PRESSURE_MIN_GREEN_S = 10.0  # RESCO agents act every 10 s
 MAX_PRESSURE_INTERVAL_S = 10.0
@@ -80,11 +90,25 @@ def has_green_phase(info: TlsInfo) -> bool:
 
 def write_actuated_programs(infos: dict[str, TlsInfo], path: Path) -> dict[str, str]:
     """Write a type="actuated" copy of each program to ``path``; returns {tls_id: program id to switch to}."""
+    return _write_programs(infos, path, "actuated", ACTUATED_PROGRAM_ID, {})
+
+
+def write_delay_based_programs(infos: dict[str, TlsInfo], path: Path) -> dict[str, str]:
+    """Write a type="delay_based" copy of each program to ``path``; returns {tls_id: program id to switch to}."""
+    return _write_programs(infos, path, "delay_based", DELAY_BASED_PROGRAM_ID,
+                           {"detectorRange": "%g" % DELAY_BASED_DETECTOR_RANGE_M})
+
+
+def _write_programs(infos: dict[str, TlsInfo], path: Path, kind: str, program_id: str,
+                    params: dict[str, str]) -> dict[str, str]:
+    """A copy of each program with its green phases given minDur/maxDur (transitions keep their durations)."""
     lines = ["<additional>"]
     served = [tls for tls, info in infos.items() if has_green_phase(info)]
     for tls in served:
         info = infos[tls]
-        lines.append('    <tlLogic id=%s type="actuated" programID="%s" offset="0">' % (quoteattr(tls), ACTUATED_PROGRAM_ID))
+        lines.append('    <tlLogic id=%s type="%s" programID="%s" offset="0">' % (quoteattr(tls), kind, program_id))
+        for key, value in params.items():
+            lines.append('        <param key="%s" value="%s"/>' % (key, value))
         for duration, state, min_dur, max_dur in info.phases:
             if is_green_phase(state):
                 if not (0 < min_dur < max_dur):  # static phase: documented defaults
@@ -96,7 +120,7 @@ def write_actuated_programs(infos: dict[str, TlsInfo], path: Path) -> dict[str, 
         lines.append("    </tlLogic>")
     lines.append("</additional>")
     Path(path).write_text("\n".join(lines) + "\n")
-    return {tls: ACTUATED_PROGRAM_ID for tls in served}
+    return {tls: program_id for tls in served}
 
 
 def _detector_id(direction: str, lane: str) -> str | None:

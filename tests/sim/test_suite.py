@@ -1,5 +1,5 @@
 """The generated network suite (sim/suite.py): the fixed split, byte-identical rebuilds, and that a
-generated net imports and runs with the Ampelwerk core.
+generated net imports and runs, with SUMO's delay_based peer and with the Ampelwerk core.
 
 Three nets are built (a few seconds): one through netconvert's one-way pass with
 turning flows, a single junction with an idle leg, and a spider with random trips.
@@ -107,6 +107,26 @@ def test_idle_lanes_and_legs_see_no_vehicle(cache):
 
 @pytest.mark.sumo
 @pytest.mark.slow
+def test_a_generated_net_imports_and_delay_based_beats_its_fixed_program(cache, tmp_path):
+    from sim.net_import import import_scenario
+    from sim.runner import RunOptions, run
+
+    cfg = resolve(SUBSET[1], cache)
+    imported = import_scenario(cfg, tmp_path / "import")
+    assert list(imported.configs) == ["A0"]
+    fixed = run(RunOptions(cfg, "fixed", tmp_path / "fixed", end=1200, progress=False))
+    delay = run(RunOptions(cfg, "sumo-delay-based", tmp_path / "delay", end=1200, progress=False))
+    assert 'type="delay_based"' in (tmp_path / "delay" / "delay_based.add.xml").read_text()
+    for s in (fixed, delay):
+        assert s["arrived"] > 200 and s["collisions"] == 0 and s["teleports"] == 0
+    # greens follow the time loss of the vehicles on them: they vary, and delay falls below the fixed program's
+    assert delay["delay_s"] < fixed["delay_s"]
+    greens = _green_durations(tmp_path / "delay" / "signals.csv")
+    assert min(greens) < max(greens) and len(set(greens)) > 3
+
+
+@pytest.mark.sumo
+@pytest.mark.slow
 def test_a_one_way_net_runs_safely_with_the_ampelwerk_core(cache, tmp_path):
     from sim.runner import RunOptions, run
     from sim.signal_check import check_signals
@@ -116,3 +136,13 @@ def test_a_one_way_net_runs_safely_with_the_ampelwerk_core(cache, tmp_path):
     assert s["arrived"] > 100 and s["collisions"] == 0 and s["monitor_flash"] == []
     assert len(s["controlled_by_ampelwerk"]) == 9
     assert check_signals(tmp_path / "signals.csv", s["configs"], step_s=1.0) == []
+
+
+def _green_durations(signals: Path) -> list[float]:
+    """Seconds from each change to a state with a G to the next change (one traffic light)."""
+    rows = [line.split(",") for line in signals.read_text().splitlines()[1:]]
+    out = []
+    for (t0, _, s0), (t1, _, _) in zip(rows, rows[1:]):
+        if "G" in s0 and "y" not in s0:
+            out.append(float(t1) - float(t0))
+    return out
