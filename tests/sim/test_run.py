@@ -144,7 +144,7 @@ def test_traci_path_gives_the_same_run_as_libsumo(junction, tmp_path):
     assert (tmp_path / "libsumo" / "signals.csv").read_text() == (tmp_path / "traci" / "signals.csv").read_text()
 
 
-@pytest.mark.parametrize("controller", ["sumo-actuated", "max-pressure"])
+@pytest.mark.parametrize("controller", ["sumo-actuated", "sumo-delay-based", "max-pressure"])
 def test_peer_baselines_serve_both_directions(junction, tmp_path, controller):
     cfg, _ = junction
     s = run(RunOptions(cfg, controller, tmp_path, progress=False))

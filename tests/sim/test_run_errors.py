@@ -38,7 +38,8 @@ def test_cli_errors_name_the_value(tmp_path, capsys):
     assert "missing.sumocfg" in capsys.readouterr().err
     cfg.write_text("<configuration/>")
     assert main(["sim", "run", str(cfg), "--controller", "nope", "--out", str(tmp_path)]) == 2
-    assert "unknown controller nope (known: fixed, sumo-actuated, max-pressure, ampelwerk-" in capsys.readouterr().err
+    assert "unknown controller nope (known: fixed, sumo-actuated, max-pressure, sumo-delay-based, ampelwerk-" in \
+        capsys.readouterr().err
     assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", str(tmp_path), "--tick-ms", "300"]) == 2
     assert "1000 ms must be a whole multiple of the core tick 300 ms" in capsys.readouterr().err
     assert main(["sim", "compare", str(cfg), "--controllers", "fixed", "--seeds", "1,x"]) == 2
