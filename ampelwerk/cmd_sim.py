@@ -15,8 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--out", required=True, help="directory for the configs and the loop detector file")
     i.add_argument("--red-clearance-ms", type=int, help="red clearance of every signal group (ms; importer default)")
     i.add_argument("--advance-m", type=float, help="distance of the advance loop from the stop line (m; importer default)")
-    i.add_argument("--sequence", choices=("fixed", "free"), default="fixed",
-                   help="stage order: the program's, skipping stages without demand (default), or free")
+    i.add_argument("--sequence", choices=("fixed", "free"), default="free",
+                   help="stage order: free, the strategy picks the next stage (default), or fixed, the program's, "
+                        "skipping stages without demand")
     i.add_argument("--corridor", nargs="?", const="auto", metavar="auto|J1,J2,...",
                    help="also write DIR/corridor.json: the arterial found automatically (auto, the default) or over "
                         "these traffic lights in driving order")
@@ -93,9 +94,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="step runs of ticks without a loop change as one longer tick (faster; decisions due inside "
                         "a run are taken at its end)")
     p.add_argument("--scale", type=float, default=1.0, help="demand scale factor passed to SUMO (default 1.0)")
-    p.add_argument("--sequence", choices=("fixed", "free"), default="fixed",
-                   help="stage order of the imported configs for ampelwerk-* controllers: the program's, skipping "
-                        "stages without demand (default), or free (the strategy picks the next stage)")
+    p.add_argument("--sequence", choices=("fixed", "free"), default="free",
+                   help="stage order of the imported configs for ampelwerk-* controllers: free, the strategy picks "
+                        "the next stage (default), or fixed, the program's, skipping stages without demand")
     p.add_argument("--corridor", metavar="FILE", help="corridor file (`sim import ... --corridor`): SUMO writes the "
                                                       "corridor's vehicles (fcd.xml), summary.json gets arterial metrics")
 

@@ -184,7 +184,7 @@ def file_stem(tls_id: str) -> str:
 
 
 def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, default_min_green_ms: int,
-                 default_max_green_ms: int, advance_m: float, sequence: str = "fixed") -> tuple[dict, list[DetectorPlacement]]:
+                 default_max_green_ms: int, advance_m: float, sequence: str = "free") -> tuple[dict, list[DetectorPlacement]]:
     """The controller config dict of one traffic light and its loops."""
     program_id, program, notes = _pick_program(tls)
     phases = _phases(program)
@@ -270,7 +270,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
 
 
 def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, default_min_green_ms: int = 5000,
-                    default_max_green_ms: int = 45000, advance_m: float = 40.0, sequence: str = "fixed") -> ImportResult:
+                    default_max_green_ms: int = 45000, advance_m: float = 40.0, sequence: str = "free") -> ImportResult:
     """Write <out_dir>/<tls>.json for every traffic light and <out_dir>/detectors.add.xml.
 
     sequence: "fixed" keeps the program's stage order (skipping stages without
@@ -327,7 +327,7 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
 
 
 def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_m: float = 40.0,
-                   sequence: str = "fixed") -> int:
+                   sequence: str = "free") -> int:
     """`ampelwerk sim import`: import, print a summary per traffic light; raises ScenarioError on bad input."""
     if red_clearance_ms < 0 or red_clearance_ms > 10000:
         raise NetImportError("--red-clearance-ms=%d is outside 0..10000 ms" % red_clearance_ms)

@@ -70,7 +70,7 @@ class RunOptions:
     step_length: float = 1.0
     tick_ms: int = 100
     merge_ticks: bool = False  # True: a run of ticks with unchanged presence is stepped as one longer tick
-    sequence: str = "fixed"  # stage order of the imported configs: the program's ("fixed") or "free"
+    sequence: str = "free"  # stage order of the imported configs: "free" (the strategy picks) or the program's ("fixed")
     failed_loops: dict[str, int] = field(default_factory=dict)  # loop id -> forced presence 1 (stuck on) or 0 (dead)
     scale: float = 1.0
     gui: bool = False

@@ -131,7 +131,7 @@ def test_single4_stages_follow_the_program(bundled):
     # N-S through+right, N-S left, E-W through+right, E-W left (link order of single4.tll.xml)
     assert links == {"K1": [0, 1, 2, 4, 5, 6], "K2": [3, 7], "K3": [8, 9, 11, 12], "K4": [10, 13]}
     assert [s["groups"] for s in raw["stages"]] == [["K1"], ["K2"], ["K3"], ["K4"]]
-    assert raw["sequence"] == {"mode": "fixed", "order": ["S1", "S2", "S3", "S4"]}
+    assert raw["sequence"] == {"mode": "free", "order": ["S1", "S2", "S3", "S4"]}  # the program's order, free by default
     # program: green 32/10/22/8 s, each followed by 3 s yellow and 2 s all red
     assert raw["fixed_time"] == {"cycle_ms": 92000, "offset_ms": 0,
                                  "splits_ms": {"S1": 37000, "S2": 15000, "S3": 27000, "S4": 13000}}
