@@ -114,7 +114,7 @@ class Controller:
         # Start again with the startup sequence (flash, all red, first stage).
         # A latched fault is cleared and restarts at once (from flash); a
         # running program first ends safely: every green ends with its min
-        # green, clearance and red clearance held (rule 8), then it restarts.
+        # green, clearance and red clearance held (rule 7), then it restarts.
         # The monitor keeps its history, so it checks the change like any other.
         k = self.kernel
         if self.monitor.latched:

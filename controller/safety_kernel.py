@@ -24,13 +24,15 @@
 #  6. Red revert: a group that ended its clearance stays red for at least
 #     red_revert_ms before it goes green again; otherwise a group green in
 #     both the old and the new stage simply stays green.
-#  7. A new request is taken only once the current stage is established.
-#  8. Safe ending: a reset or a new config on a running controller first
+#  7. Safe ending: a reset or a new config on a running controller first
 #     ends every green through rules 2-6 and holds all red (MODE_ENDING, then
 #     MODE_ENDED); flash (fault or startup) is the only abrupt display.
+#  8. Startup: flash for startup_flash_ms, all red for the longest
+#     intergreen, then the first stage of the sequence.
 #  9. Pedestrian groups get walk only on a call (or ped recall).
-# Startup: flash for startup_flash_ms, all red for the longest intergreen,
-# then the first stage of the sequence. Units: ms. step() allocates nothing.
+# (10, step() never raises, is the Controller's and every module's.)
+# A new request is taken only once the current stage is established.
+# Units: ms. step() allocates nothing.
 #
 # The per-group timers (time in the current state, time since the group left
 # green) are time stamps on the kernel's wrapping clock (stamp_clock.py),
@@ -46,7 +48,7 @@ MODE_STARTUP_FLASH = const(0)
 MODE_STARTUP_ALL_RED = const(1)
 MODE_RUN = const(2)
 MODE_FLASH = const(3)  # fault flash, latched by the controller
-MODE_ENDING = const(4)  # a safe ending in progress: every green clears to red (rule 8)
+MODE_ENDING = const(4)  # a safe ending in progress: every green clears to red (rule 7)
 MODE_ENDED = const(5)  # all red after a safe ending: ready to restart or be replaced
 
 
@@ -100,7 +102,7 @@ class SafetyKernel:
         self._write_outputs()
 
     def begin_ending(self):
-        # Rule 8: end the running program safely, then hold all red (MODE_ENDED).
+        # Rule 7: end the running program safely, then hold all red (MODE_ENDED).
         # Returns True when the ending has begun or is done, False when there
         # is nothing running to end (startup or flash: restart at once).
         if self.mode == MODE_RUN:
