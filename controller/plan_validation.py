@@ -4,8 +4,9 @@
 # one, validity window open on the controller's clock, and local timing
 # bounds. Runs on the board and on the host; not on the tick path (a plan is
 # checked when it arrives, so messages may be built here). Units: ms; wall
-# times are Unix epoch ms. Never raises on a well-typed Plan (decode_plan
-# types every field); every refusal names the field, the value and the range.
+# times are Unix epoch ms. Never raises on a Plan from decode_plan (which
+# checks every field's type and range); every refusal names the field, the
+# value and the range.
 from controller.config_schema import CYCLE_RANGE
 from controller.coordination_messages import (
     PLAN_ACCEPTED,
@@ -69,6 +70,9 @@ class PlanGate:
             return PLAN_NOT_YET_VALID, "%s: valid_from_ms=%d is %d ms after the controller's clock %d (skew tolerance %d ms)" % (
                 head, plan.valid_from_ms, plan.valid_from_ms - wall_ms, wall_ms, self.skew_tolerance_ms)
         window = plan.valid_until_ms - plan.valid_from_ms
+        if window <= 0:
+            return PLAN_OUT_OF_BOUNDS, "%s: valid_until_ms=%d is not after valid_from_ms=%d" % (
+                head, plan.valid_until_ms, plan.valid_from_ms)
         if window > MAX_VALIDITY_MS:
             return PLAN_OUT_OF_BOUNDS, "%s: validity window of %d ms is longer than the %d ms maximum" % (
                 head, window, MAX_VALIDITY_MS)
