@@ -216,19 +216,26 @@ def decode_report(payload):
                   green, used, loops)
 
 
-def encode_plan_status(controller_id, seq, reason, wall_ms, text=""):
+def encode_plan_status(controller_id, seq, reason, wall_ms, text="", last_seq=None):
     # The controller's answer to every plan it receives: applied (reason 0)
-    # or why not. The text is cut to TEXT_MAX_CHARS so the answer always decodes.
-    return json.dumps({"format": STATUS_FORMAT, "controller": controller_id, "seq": seq, "reason": reason,
-                       "result": REASON_NAMES[reason], "wall_ms": wall_ms, "text": text[:TEXT_MAX_CHARS]}).encode()
+    # or why not. last_seq: the seq of the last plan it accepted (0: none),
+    # so a coordinator that lost its state learns where to continue. The
+    # text is cut to TEXT_MAX_CHARS so the answer always decodes.
+    d = {"format": STATUS_FORMAT, "controller": controller_id, "seq": seq, "reason": reason,
+         "result": REASON_NAMES[reason], "wall_ms": wall_ms, "text": text[:TEXT_MAX_CHARS]}
+    if last_seq is not None:
+        d["last_seq"] = last_seq
+    return json.dumps(d).encode()
 
 
 def decode_plan_status(payload):
-    # Host side: bytes -> dict with controller, seq, reason, result, wall_ms
-    # and text, every field checked.
+    # Host side: bytes -> dict with controller, seq, reason, result, wall_ms,
+    # text and last_seq (None from older controllers), every field checked.
     w = "plan status"
     d = load_object(payload, w, STATUS_FORMAT)
     reason = read_int(d, "reason", w, 0, STATUS_REASON_MAX)
+    last = d.get("last_seq")
     return {"controller": read_id(d, "controller", w), "seq": read_int(d, "seq", w, 0, SEQ_MAX), "reason": reason,
             "result": REASON_NAMES[reason] if reason < len(REASON_NAMES) else "reason %d" % reason,
-            "wall_ms": read_int(d, "wall_ms", w, 0, WALL_MS_MAX, " ms"), "text": read_text(d, "text", w)}
+            "wall_ms": read_int(d, "wall_ms", w, 0, WALL_MS_MAX, " ms"), "text": read_text(d, "text", w),
+            "last_seq": None if last is None else read_int(d, "last_seq", w, 0, SEQ_MAX)}

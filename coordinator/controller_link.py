@@ -36,6 +36,7 @@ class ControllerLink:
     rejected: dict[str, int] = field(default_factory=dict)
     last_result: str = ""
     last_text: str = ""
+    relearned: bool = False  # the last retry was sent at once after learning the controller's seq
     bad: dict[str, int] = field(default_factory=dict)  # bad input from this controller, per kind, ignored
     last_bad: str = ""  # what the last one was
 

@@ -33,6 +33,7 @@ from typing import Callable
 
 from controller.coordination_messages import (
     PLAN_ACCEPTED,
+    PLAN_REPLAYED,
     TOPIC_PREFIX,
     MessageError,
     Plan,
@@ -42,6 +43,7 @@ from controller.coordination_messages import (
     MODE_NAMES,
 )
 from controller.message_fields import show
+from controller.plan_validation import SEQ_LEAD_MS
 
 from coordinator.controller_link import ControllerLink
 from coordinator.corridor_plan import CYCLE_SEARCH_SPAN, CorridorTiming, add_offsets, compute_splits
@@ -201,6 +203,15 @@ class CoordinatorService:
             self.counters["malformed"] += 1
         link.note_bad(kind, text)
 
+    def _plausible_seq(self, link: ControllerLink, field_name: str, seq: int, wall_ms: int) -> bool:
+        """A seq a controller says it runs or accepted: False (bad input) when the coordinator can never
+        have sent it, i.e. beyond its clock by more than the lead a controller allows."""
+        if seq <= wall_ms + SEQ_LEAD_MS:
+            return True
+        self._bad(link, "seq", "%s=%d is above %d, this coordinator's clock + %d ms: no plan of ours"
+                  % (field_name, seq, wall_ms + SEQ_LEAD_MS, SEQ_LEAD_MS), malformed=False)
+        return False
+
     def _report(self, link: ControllerLink, payload: bytes, wall_ms: int) -> None:
         try:
             r = decode_report(payload)
@@ -226,12 +237,13 @@ class CoordinatorService:
         if link.reports.lost > before:
             log.warning("controller %s: %d report(s) lost (seq %d..%d)", link.controller_id,
                         link.reports.lost - before, *link.reports.gaps[-1])
-        if r.plan_seq > self.seqs.seq.get(link.controller_id, 0):
+        if r.plan_seq > self.seqs.seq.get(link.controller_id, 0) and self._plausible_seq(
+                link, "report plan_seq", r.plan_seq, wall_ms):
             # the controller runs a plan newer than our state file knows: never send a seq at or below it
             log.warning("controller %s runs plan seq %d, above the last seq on record; seqs continue above it",
                         link.controller_id, r.plan_seq)
             self.seqs.at_least(link.controller_id, r.plan_seq)
-            self.seqs.save()
+            self._save_seqs()
 
     def _plan_status(self, link: ControllerLink, payload: bytes, wall_ms: int) -> None:
         try:
@@ -258,6 +270,7 @@ class CoordinatorService:
             link.accepted += 1
             link.accepted_seq = d["seq"]
             link.retry_at_ms = None
+            link.relearned = False
             self.counters["accepted"] += 1
             log.debug("controller %s accepted plan seq %d", link.controller_id, d["seq"])
             return
@@ -265,6 +278,18 @@ class CoordinatorService:
         self.counters["rejected"] += 1
         link.retry_at_ms = wall_ms + self.options.retry_ms
         log.warning("controller %s refused plan seq %d: %s %s", link.controller_id, d["seq"], name, link.last_text)
+        last = d["last_seq"]
+        if (reason == PLAN_REPLAYED and last is not None and last > d["seq"]
+                and self._plausible_seq(link, "plan status last_seq", last, wall_ms)):
+            # it accepted a newer seq than we sent (our state file lost, our clock gone back): continue
+            # above it, at once, once; a second refusal waits for retry_ms as any other
+            self.seqs.at_least(link.controller_id, last)
+            self._save_seqs()
+            if not link.relearned:
+                link.relearned = True
+                link.retry_at_ms = wall_ms
+                log.warning("controller %s last accepted seq %d: the next plan goes above it now",
+                            link.controller_id, last)
 
     # ---- outbound ---------------------------------------------------------------------------------
     def flows(self, corridor: Corridor, wall_ms: int) -> dict[str, dict[str, float]]:
@@ -362,18 +387,25 @@ class CoordinatorService:
             return True
         return wall_ms >= link.last_sent_ms + self.options.refresh_ms
 
+    def _save_seqs(self) -> None:
+        """Write the state file; a failure is logged, not fatal (seqs come from the clock, service.py)."""
+        try:
+            self.seqs.save()
+        except OSError:
+            log.exception("state file %s could not be written; seqs continue from the clock", self.seqs.path)
+
     def send_plans(self, controller_ids: list[str], wall_ms: int) -> list[tuple[str, int]]:
         """Sign and publish fresh plans (new seqs, saved first) to these controllers now, each on its own."""
         plans = []
         for cid in controller_ids:
             link = self.links[cid]
             try:
-                plans.append((self.plan_for(cid, wall_ms, self.seqs.next(cid)), link))
+                plans.append((self.plan_for(cid, wall_ms, self.seqs.next(cid, wall_ms)), link))
             except Exception:  # noqa: BLE001 - one controller's plan must not stop the others'
                 self.counters["plan_errors"] += 1
                 log.exception("plan for %s could not be made; retrying later", cid)
                 link.hold_until_ms = wall_ms + self.options.retry_ms
-        self.seqs.save()  # before any of these seqs leaves the house
+        self._save_seqs()  # before any of these seqs leaves the house
         sent = []
         for p, link in plans:
             try:

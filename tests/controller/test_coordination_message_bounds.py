@@ -1,9 +1,11 @@
 # Coordination messages are checked field by field when decoded (issue 14):
 # every out-of-range or mistyped value is refused with an error naming the
-# message, the field, the value and the allowed range. Portable: plain
-# asserts, also run under MicroPython.
+# message, the field, the value and the allowed range; a plan's seq is
+# bounded, and one far ahead of the controller's clock never blocks later
+# plans. Portable: plain asserts, also run under MicroPython.
 import json
 
+from controller.coordination_agent import CoordinationAgent
 from controller.coordination_messages import (
     MODE_FREE,
     PLAN_ACCEPTED,
@@ -19,7 +21,11 @@ from controller.coordination_messages import (
     encode_report,
 )
 from controller.message_fields import MESSAGE_MAX_BYTES, SEQ_MAX, TEXT_MAX_CHARS
-from tests.controller.coordination_support import WALL0, plan_payload
+from controller.plan_validation import PlanGate
+from tests.controller.coordination_support import KEY, WALL0, plan_payload, signed_plan
+from tests.controller.core_support import two_group_raw
+from tests.controller.test_coordination_agent import _holder
+from controller.config import load_dict
 
 
 def _good_report():
@@ -119,15 +125,50 @@ def test_plan_fields_are_bounded():
     assert decode_plan(json.dumps(good).encode()).seq == 5
 
 
-def test_plan_status_fields_are_bounded():
-    st = decode_plan_status(encode_plan_status("J3", 12, PLAN_REPLAYED, WALL0, "replayed"))
-    assert st["seq"] == 12 and st["reason"] == PLAN_REPLAYED and st["result"] == "replayed"
+def test_plan_status_fields_are_bounded_and_last_seq_is_optional():
+    st = decode_plan_status(encode_plan_status("J3", 12, PLAN_REPLAYED, WALL0, "replayed", 40))
+    assert st["seq"] == 12 and st["reason"] == PLAN_REPLAYED and st["result"] == "replayed" and st["last_seq"] == 40
     old = json.loads(encode_plan_status("J3", 12, PLAN_ACCEPTED, WALL0))
+    assert decode_plan_status(json.dumps(old).encode())["last_seq"] is None  # an older controller
     assert decode_plan_status(json.dumps(_with(old, reason=42)).encode())["result"] == "reason 42"
     _refused(decode_plan_status, _with(old, reason=256), "plan status", "reason=256 is outside 0..255")
+    _refused(decode_plan_status, _with(old, last_seq=2 ** 64), "last_seq=")
     _refused(decode_plan_status, _with(old, text=["x"]), "text=['x'] is not text")
     _refused(decode_plan_status, _with(old, text="x" * (TEXT_MAX_CHARS + 1)), "1001 characters long")
     _refused(decode_plan_status, _with(old, seq="12"), "seq='12' is not an integer")
     # a long refusal text is cut, so a controller's answer always decodes
-    long = encode_plan_status("J3", 12, PLAN_OUT_OF_BOUNDS, WALL0, "y" * 5000)
+    long = encode_plan_status("J3", 12, PLAN_OUT_OF_BOUNDS, WALL0, "y" * 5000, 0)
     assert len(decode_plan_status(long)["text"]) == TEXT_MAX_CHARS
+
+
+def test_a_plan_with_seq_2_64_is_refused_and_blocks_nothing():
+    # issue 14, finding 3: a correctly signed plan with seq = 2**64 was accepted and then every later plan
+    # was refused as replayed
+    ctl = _holder()
+    a = CoordinationAgent(ctl, KEY)
+    st = decode_plan_status(a.offer_plan(plan_payload(seq=2 ** 64), WALL0))
+    assert st["reason"] == PLAN_MALFORMED and "seq=18446744073709551616 is outside" in st["text"]
+    st = decode_plan_status(a.offer_plan(plan_payload(seq=WALL0), WALL0))
+    assert st["reason"] == PLAN_ACCEPTED and st["last_seq"] == WALL0 and a.plan_seq == WALL0
+
+
+def test_a_seq_far_ahead_of_the_controllers_clock_is_refused():
+    from controller.plan_validation import SEQ_LEAD_MS
+
+    g = PlanGate(load_dict(two_group_raw()), KEY)
+    reason, text = g.check(signed_plan(seq=WALL0 + SEQ_LEAD_MS + 1), WALL0)
+    assert reason == PLAN_OUT_OF_BOUNDS and "seq=%d is above %d" % (WALL0 + SEQ_LEAD_MS + 1, WALL0 + SEQ_LEAD_MS) in text
+    assert g.last_seq == 0
+    assert g.check(signed_plan(seq=WALL0 + SEQ_LEAD_MS), WALL0)[0] == PLAN_ACCEPTED
+    # an empty validity window is refused by name
+    g = PlanGate(load_dict(two_group_raw()), KEY)
+    reason, text = g.check(signed_plan(seq=WALL0, valid_from_ms=WALL0 + 1000, valid_until_ms=WALL0 + 500), WALL0)
+    assert reason == PLAN_OUT_OF_BOUNDS and "valid_until_ms=%d is not after valid_from_ms" % (WALL0 + 500) in text
+
+
+def test_a_plan_status_says_the_last_accepted_seq():
+    ctl = _holder()
+    a = CoordinationAgent(ctl, KEY)
+    assert decode_plan_status(a.offer_plan(plan_payload(seq=WALL0 + 50), WALL0))["last_seq"] == WALL0 + 50
+    st = decode_plan_status(a.offer_plan(plan_payload(seq=WALL0), WALL0 + 1000))
+    assert st["reason"] == PLAN_REPLAYED and st["seq"] == WALL0 and st["last_seq"] == WALL0 + 50

@@ -1,13 +1,23 @@
-"""One controller's bad input costs no other controller its plans (issue 14, finding 1)."""
+"""One controller's bad input costs no other controller its plans (issue 14, finding 1); a coordinator that
+lost its state file, or a controller that accepted a seq far ahead, is back in step at once (finding 3)."""
 
 from __future__ import annotations
 
 import json
 
-from controller.coordination_messages import MODE_FREE, Report, decode_plan, encode_report
+from controller.coordination_messages import (
+    MODE_FREE,
+    PLAN_ACCEPTED,
+    PLAN_REPLAYED,
+    Report,
+    decode_plan,
+    encode_plan,
+    encode_report,
+)
 
 from coordinator.bus import InProcessBus
 from coordinator.corridors import load_corridors
+from coordinator.field_sim import SimulatedController
 from coordinator.service import CoordinatorOptions, CoordinatorService
 from tests.coordinator.conftest import ARTERIAL, DATA, keys_for
 
@@ -133,3 +143,67 @@ def test_a_clock_far_ahead_does_not_keep_its_counts_in_the_window():
     link = svc.links["J1"]
     assert link.reports.flows_vph(T0) is not None
     assert link.reports.flows_vph(T0 + 900000) is None  # aged out as if sent when it arrived
+
+
+def _field(svc_holder, bus, clock):
+    """Five simulated controllers (real core, coordinated strategy, CoordinationAgent) on the bus."""
+    corridors = load_corridors(ARTERIAL)
+    keys = keys_for(IDS)
+    by_id = {ci.controller_id: ci for ci in corridors[0].intersections}
+    ctls = {cid: SimulatedController(by_id[cid].ix, keys[cid], bus, {"K1": 300.0, "K2": 900.0}, seed=k + 1)
+            for k, cid in enumerate(IDS)}
+    for f in ("ampelwerk/+/report", "ampelwerk/+/plan_status", "ampelwerk/+/status"):
+        bus.subscribe(f, lambda t, p: svc_holder[0].on_message(t, p, clock[0]))
+    return corridors, keys, ctls
+
+
+def _run(ctls, svc, clock, seconds):
+    for _ in range(seconds):
+        for _ in range(10):
+            clock[0] += 100
+            for c in ctls.values():
+                c.step(100, clock[0])
+        svc.poll(clock[0])
+
+
+def test_a_coordinator_restarted_without_its_state_file_is_obeyed_at_once():
+    # issue 14, finding 3: its seqs restarted low and every controller refused its plans as replayed
+    bus, clock, holder = InProcessBus(), [T0], [None]
+    corridors, keys, ctls = _field(holder, bus, clock)
+    opts = CoordinatorOptions(compute_period_ms=120000, validity_ms=180000, refresh_ms=90000, retry_ms=20000)
+    holder[0] = CoordinatorService(corridors, keys, bus.publish, opts)
+    _run(ctls, holder[0], clock, 200)
+    before = {cid: c.agent.gate.last_seq for cid, c in ctls.items()}
+    assert all(s > 0 for s in before.values())
+    holder[0] = fresh = CoordinatorService(corridors, keys, bus.publish, opts)  # no state file at all
+    _run(ctls, fresh, clock, 1)
+    for cid, c in ctls.items():
+        assert c.statuses[-1][1] == PLAN_ACCEPTED, (cid, c.statuses[-1])
+        assert c.agent.gate.last_seq > before[cid]
+        assert fresh.links[cid].accepted == 1 and fresh.links[cid].rejected == {}
+
+
+def test_a_seq_accepted_far_ahead_is_learned_from_the_plan_status():
+    # a correctly signed plan whose seq is 50 min ahead (a bug, a leaked key) made every later plan of the
+    # coordinator "replayed"; the controller's answer says its last seq and the coordinator goes above it
+    bus, clock, holder = InProcessBus(), [T0], [None]
+    corridors, keys, ctls = _field(holder, bus, clock)
+    opts = CoordinatorOptions(compute_period_ms=120000, validity_ms=180000, refresh_ms=90000, retry_ms=20000)
+    holder[0] = svc = CoordinatorService(corridors, keys, bus.publish, opts)
+    answers = []
+    svc.on_plan_status = lambda cid, d, wall_ms: answers.append((cid, d["reason"], wall_ms))
+    _run(ctls, svc, clock, 60)
+    good = svc.plan_for("J2", clock[0], clock[0] + 3000000)
+    ctls["J2"]._on_plan("ampelwerk/J2/plan", encode_plan(good, keys["J2"]))
+    assert ctls["J2"].statuses[-1][1] == PLAN_ACCEPTED
+    _run(ctls, svc, clock, 100)  # the refresh at 90 s is refused as replayed, then sent again above it
+    j2 = svc.links["J2"]
+    assert j2.rejected == {"replayed": 1}
+    assert j2.accepted_seq > good.seq and ctls["J2"].agent.gate.last_seq == j2.accepted_seq
+    # the retry went out at the next poll (1 s), not retry_ms (20 s) later, and was taken
+    j2_answers = [a[1:] for a in answers if a[0] == "J2"]
+    k = j2_answers.index(next(a for a in j2_answers if a[0] == PLAN_REPLAYED))
+    assert j2_answers[k + 1][0] == PLAN_ACCEPTED and j2_answers[k + 1][1] - j2_answers[k][1] == 1000
+    # a controller claiming a seq we can never have sent is not believed
+    bus.publish("ampelwerk/J4/report", report("J4", 99, clock[0], plan_seq=clock[0] + 10 ** 9))
+    assert svc.links["J4"].bad == {"seq": 1} and svc.seqs.seq["J4"] < clock[0] + 10 ** 9
