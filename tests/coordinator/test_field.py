@@ -58,8 +58,9 @@ def test_forged_replayed_stale_and_out_of_bounds_plans_are_refused(field):
     assert j1.mode in COORDINATED, field.modes()
     in_force = j1.agent.plan_seq
     assert in_force == field.service.links["J1"].accepted_seq > 0
-    # an attacker with the coordinator's MQTT credentials (but not J1's key)
-    attacker = MqttBus(field.broker.url, "attacker", "coordinator", PASSWORDS["coordinator"])
+    # an attacker with a coordinator's MQTT credentials (but not J1's key); another coordinator account,
+    # since one account is one connection (client ids are tied to user names)
+    attacker = MqttBus(field.broker.url, "attacker", "coordinator2", PASSWORDS["coordinator2"])
     captured = []
     attacker.subscribe("ampelwerk/J1/plan", lambda t, p: captured.append(p))
     attacker.start()
