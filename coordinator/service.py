@@ -191,11 +191,12 @@ class CoordinatorService:
                 link.online = text == b"online"
                 log.info("controller %s is %s", cid, "online" if link.online else "offline")
         except Exception:  # a runtime fault must not stop the service
-            self.counters["malformed"] += 1
             log.exception("message on %s could not be handled", topic)
             link = self.links.get(topic.split("/")[1]) if topic.count("/") == 2 else None
             if link is not None:
-                link.note_bad("unhandled", "message on %s could not be handled" % topic)
+                self._bad(link, "unhandled", "message on %s could not be handled" % topic)
+            else:
+                self.counters["malformed"] += 1
 
     def _bad(self, link: ControllerLink, kind: str, text: str, malformed: bool = True) -> None:
         self.counters["bad_input"] += 1

@@ -207,3 +207,24 @@ def test_a_seq_accepted_far_ahead_is_learned_from_the_plan_status():
     # a controller claiming a seq we can never have sent is not believed
     bus.publish("ampelwerk/J4/report", report("J4", 99, clock[0], plan_seq=clock[0] + 10 ** 9))
     assert svc.links["J4"].bad == {"seq": 1} and svc.seqs.seq["J4"] < clock[0] + 10 ** 9
+
+
+def test_a_plan_that_cannot_be_made_holds_back_only_its_controller(monkeypatch):
+    svc, bus, clock, plans = service(retry_ms=60000)
+    real = svc.plan_for
+
+    def fails_for_j2(cid, wall_ms, seq):
+        if cid == "J2":
+            raise KeyError("stage S9")
+        return real(cid, wall_ms, seq)
+
+    monkeypatch.setattr(svc, "plan_for", fails_for_j2)
+    assert sorted(c for c, _ in svc.poll(T0)) == ["J1", "J3", "J4", "J5"]
+    assert svc.counters["plan_errors"] == 1
+    assert svc.poll(T0 + 59000) == []  # not tried again at every poll
+    monkeypatch.setattr(svc, "plan_for", real)
+    assert [c for c, _ in svc.poll(T0 + 60000)] == ["J2"]
+    # and a message whose handling fails for a reason nobody foresaw is counted for its sender
+    monkeypatch.setattr(svc, "_report", lambda *a: 1 / 0)
+    bus.publish("ampelwerk/J4/report", report("J4", 1, T0))
+    assert svc.links["J4"].bad == {"unhandled": 1}
