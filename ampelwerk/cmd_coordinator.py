@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--client-id", default="ampelwerk-coordinator", help="MQTT client id (persistent session)")
     s.add_argument("--compute-period", type=float, default=300.0, metavar="S", help="recompute timings every S s")
     s.add_argument("--validity", type=float, default=600.0, metavar="S", help="plan validity window, s")
+    s.add_argument("--status-every", type=float, default=60.0, metavar="S",
+                   help="log a status every S s: totals, and per controller bad input ignored, refused plans, "
+                        "lost reports (default 60)")
     s.add_argument("--verbose", "-v", action="store_true", help="log every message handled")
     s.set_defaults(func=serve)
 
@@ -97,6 +100,12 @@ def serve(args: argparse.Namespace) -> int:
     from coordinator.bus import BusError, MqttBus, now_ms
     from coordinator.service import CoordinatorOptions, CoordinatorService
 
+    import math
+
+    for name in ("compute_period", "validity", "status_every"):
+        v = getattr(args, name)
+        if not math.isfinite(v) or v <= 0:
+            raise UserError("--%s=%r: give a number of seconds above 0" % (name.replace("_", "-"), v))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     corridors = _load_corridors(args.corridors)
@@ -117,17 +126,30 @@ def serve(args: argparse.Namespace) -> int:
     log = logging.getLogger("coordinator")
     log.info("serving %d corridor(s), %d controllers on %s", len(corridors), len(svc.links), args.broker)
     next_poll = 0.0
+    next_status = time.monotonic() + args.status_every
     try:
         while True:
             bus.process(timeout_s=0.2)
             if time.monotonic() >= next_poll:
                 svc.poll(now_ms())
                 next_poll = time.monotonic() + 1.0
+            if time.monotonic() >= next_status:
+                log_status(log, svc)
+                next_status = time.monotonic() + args.status_every
     except KeyboardInterrupt:
+        log_status(log, svc)
         log.info("stopping: %s", ", ".join("%s %d" % kv for kv in svc.counters.items()))
     finally:
         bus.stop()
     return 0
+
+
+def log_status(log: logging.Logger, svc) -> None:
+    """The service's status lines; a controller line is a warning when that controller sent bad input."""
+    lines = svc.status_lines()
+    log.info("%s", lines[0])
+    for line in lines[1:]:
+        log.log(logging.WARNING if "BAD INPUT" in line else logging.INFO, "%s", line)
 
 
 def keys(args: argparse.Namespace) -> int:

@@ -48,6 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--mqtt-passwords", metavar="FILE", help="with --broker URL: JSON {username: password} for "
                                                            "'coordinator' and each controller id")
     r.add_argument("--ca", metavar="FILE", help="with an mqtts:// --broker: the CA certificate to trust")
+    r.add_argument("--poison-reports", metavar="ID",
+                   help="with --coordinated: corridor controller ID also publishes a poisoned report (numbers too big "
+                        "for a float, wrong types, not JSON, ...) every simulated second, next to its real ones; "
+                        "fault injection, docs/coordination.md")
     r.add_argument("--fail-loop", action="append", default=[], metavar="ID=on|off",
                    help="make an E1 loop of the imported configs fail for the whole run: stuck on, or off (dead); "
                         "repeatable")
@@ -247,7 +251,7 @@ def run_cmd(args: argparse.Namespace) -> int:
     if args.controller is None and not coordinated:
         raise UserError("give --controller NAME (or --coordinated)")
     controller = COORDINATED_CONTROLLER if coordinated else _controllers(args.controller)[0]
-    for flag in ("broker", "mqtt_passwords", "ca"):
+    for flag in ("broker", "mqtt_passwords", "ca", "poison_reports"):
         if getattr(args, flag) and not coordinated:
             raise UserError("--%s goes with --coordinated" % flag.replace("_", "-"))
     if coordinated and args.device:
@@ -281,9 +285,15 @@ def run_cmd(args: argparse.Namespace) -> int:
         print(_arterial_line(s["arterial"]))
     if s.get("coordination"):
         c = s["coordination"]
-        print("coordination (%s): %d reports, %d plans sent, %d accepted, %d refused" % (
+        print("coordination (%s): %d reports, %d plans sent, %d accepted, %d refused, %d bad input ignored" % (
             c["transport"], c["counters"]["reports"], c["counters"]["plans_sent"], c["counters"]["accepted"],
-            c["counters"]["rejected"]))
+            c["counters"]["rejected"], c["counters"]["bad_input"]))
+        for row in c["controllers"]:
+            if row["bad_input"] or "poisoned_reports_sent" in row:
+                print("  %s: %s poisoned reports sent, %d bad input ignored (%s); plans accepted %d, refused %d" % (
+                    row["controller"], row.get("poisoned_reports_sent", 0), sum(row["bad_input"].values()),
+                    ", ".join("%s %d" % kv for kv in sorted(row["bad_input"].items())),
+                    row["plans_accepted_by_controller"], row["plans_refused_by_controller"]))
     if s.get("monitor_flash"):
         print("CONFLICT MONITOR LATCHED FLASH at: %s" % ", ".join(s["monitor_flash"]))
     check = s.get("signal_check")
@@ -326,7 +336,7 @@ def _run_coordinated(args: argparse.Namespace, opts) -> dict:
                         Path(args.ca) if args.ca else None) if args.broker else None
     try:
         return run_coordinated(opts, corridor_file=opts.corridor_file, broker=broker,
-                               free_strategy=free[len("ampelwerk-"):])
+                               free_strategy=free[len("ampelwerk-"):], poison=args.poison_reports)
     except (CorridorError, BusError, BrokerError) as e:
         raise UserError(str(e)) from None
 

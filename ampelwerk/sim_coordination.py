@@ -23,6 +23,11 @@ and reports line up with the run. Where sim/ sits in this: sim/ never
 imports the coordinator; this module hands sim.runner.run a controller
 factory, a step hook and a summary hook. Units: s at the SUMO boundary, ms
 towards the core and the coordinator.
+
+Fault injection: with ``poison`` one corridor controller also publishes a
+poisoned report (ampelwerk/poisoned_reports.py) on its report topic every
+simulated second, over the same transport; the summary counts them, and the
+coordinator's per-controller bad input shows what became of them.
 """
 
 from __future__ import annotations
@@ -68,7 +73,8 @@ class SimCoordination:
     """The coordinator and one agent per corridor controller, stepped by the SUMO run (see module header)."""
 
     def __init__(self, corridors: list[Any], cores: dict[str, Any], step_ms: int, broker: BrokerSpec | None = None,
-                 workdir: Path | None = None, report_period_ms: int = 60000, options: Any = None) -> None:
+                 workdir: Path | None = None, report_period_ms: int = 60000, options: Any = None,
+                 poison: str | None = None) -> None:
         from controller.coordination_agent import CoordinationAgent
         from coordinator.service import CoordinatorOptions, CoordinatorService
 
@@ -88,6 +94,16 @@ class SimCoordination:
                 raise ValueError("traffic light %s on the corridor runs the %s strategy, not coordinated" % (
                     tls, getattr(core.strategy, "name", "?")))
             self.agents[cid] = CoordinationAgent(core, self.keys[cid], report_period_ms)
+        self.poison = poison  # a controller that also publishes a poisoned report every simulated second
+        self.poisoned_sent = 0
+        if poison is not None:
+            if poison not in ids:
+                raise ValueError("--poison-reports %s is not a controller on the corridor (controllers: %s)"
+                                 % (poison, ", ".join(ids)))
+            from ampelwerk.poisoned_reports import PoisonedReports
+
+            self._poisons = PoisonedReports(poison, list(by_id[poison][1].ix.group_ids),
+                                            next((cid for cid in ids if cid != poison), "J0"))
         self.mode_s: dict[str, dict[str, float]] = {cid: {} for cid in ids}
         self.wall_ms = WALL_BASE_MS
         self.broker_spec = broker or BrokerSpec()
@@ -127,7 +143,9 @@ class SimCoordination:
         else:
             passwords = json.loads(Path(spec.passwords_file).read_text()) if spec.passwords_file else {}
             url, ca = spec.url, str(spec.ca_file) if spec.ca_file else None
-        tag = "%x" % (os.getpid() & 0xFFFF)  # client ids must not clash with the field's own controllers
+        # a broker that ties client ids to user names (LocalBroker) ignores this tag and uses the user: the
+        # users of --mqtt-passwords must not be the field's, or the run pushes the field's clients off
+        tag = "%x" % (os.getpid() & 0xFFFF)
         coord = MqttBus(url, "coordinator-sim-" + tag, "coordinator", passwords.get("coordinator"), ca,
                         clean_session=True)
         return coord, lambda cid: MqttBus(url, cid, cid, passwords.get(cid), ca, clean_session=True)
@@ -150,7 +168,7 @@ class SimCoordination:
         if self.broker_spec.url is None:
             return
         c = self.service.counters
-        handled = lambda: c["reports"] + c["accepted"] + c["rejected"] + c["stale_status"] + c["malformed"]  # noqa: E731
+        handled = lambda: c["reports"] + c["accepted"] + c["rejected"] + c["stale_status"] + c["bad_input"]  # noqa: E731
         target_service = handled() + expect_service
         plans = 0
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
@@ -177,6 +195,12 @@ class SimCoordination:
             if agent.advance(self.step_ms):
                 self._buses[cid].publish(agent.report_topic, agent.report(self.wall_ms))
                 reports += 1
+        if self.poison is not None and (self.wall_ms - WALL_BASE_MS) // 1000 != (
+                self.wall_ms - WALL_BASE_MS - self.step_ms) // 1000:  # once per simulated second
+            _, payload = self._poisons.payload(self.poisoned_sent, self.wall_ms)
+            self._buses[self.poison].publish(self.agents[self.poison].report_topic, payload)
+            self.poisoned_sent += 1
+            reports += 1
         self._settle(reports, 0)
         sent = self.service.poll(self.wall_ms)
         self._settle(len(sent), len(sent))  # the plans reach their controllers, then their statuses come back
@@ -190,6 +214,8 @@ class SimCoordination:
             row["mode_s"] = {k: round(v, 1) for k, v in sorted(self.mode_s[row["controller"]].items())}
             row["plans_accepted_by_controller"] = agent.plans_accepted
             row["plans_refused_by_controller"] = agent.plans_rejected
+            if row["controller"] == self.poison:
+                row["poisoned_reports_sent"] = self.poisoned_sent
         timing = {}
         for cid, cs in self.service.corridors.items():
             t = cs.timing
@@ -228,7 +254,7 @@ def _public_url(url: str) -> str:
 
 
 def run_coordinated(opts: Any, imported: Any = None, corridor_file: Path | None = None,
-                    broker: BrokerSpec | None = None, free_strategy: str = "adaptive") -> dict:
+                    broker: BrokerSpec | None = None, free_strategy: str = "adaptive", poison: str | None = None) -> dict:
     """One coordinated SUMO run (see module header); returns the summary (also in summary.json)."""
     from controller.core import Controller
     from sim.runner import import_for_run, run
@@ -250,7 +276,7 @@ def run_coordinated(opts: Any, imported: Any = None, corridor_file: Path | None 
         cores[tls] = Controller(ix, "coordinated" if ix.id in on_corridor else free_strategy)
         if len(cores) == len(imported.configs):  # the last core: connect before SUMO starts
             holder["c"] = SimCoordination(corridors, cores, round(opts.step_length * 1000), broker,
-                                          Path(opts.out_dir))
+                                          Path(opts.out_dir), poison=poison)
         return cores[tls]
 
     def step(now_s: float) -> None:

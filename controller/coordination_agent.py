@@ -136,7 +136,9 @@ class CoordinationAgent:
                                     counts, occupancy, faults, green, used, loop_counts))
 
     def offer_plan(self, payload, wall_ms):
-        # A payload from the plan topic -> the plan-status payload to publish.
+        # A payload from the plan topic -> the plan-status payload to publish
+        # (with the seq of the last plan accepted, so a coordinator that lost
+        # its state learns where to continue).
         # Applies the plan when it passes the gate; logs COORD_PLAN_ACCEPTED /
         # COORD_PLAN_REJECTED (param: reason) on the controller's event log. Never
         # raises on bad input.
@@ -167,4 +169,4 @@ class CoordinationAgent:
         else:
             self.plans_rejected += 1
             self.ctl.events.add(ev.COORD_PLAN_REJECTED, reason)
-        return encode_plan_status(self.ix.id, seq, reason, wall_ms, text)
+        return encode_plan_status(self.ix.id, seq, reason, wall_ms, text, self.gate.last_seq)

@@ -1,11 +1,40 @@
 # Coordination messages between controllers and the coordinator: topics,
 # payloads (JSON text), the canonical text a plan's signature covers, and the
-# reasons a plan is refused. Runs on the board and on the host; nothing here
-# is on the tick path. Units: ms; wall-clock times are Unix epoch ms.
-# Layouts and examples: docs/coordination-protocol.md.
+# reasons a plan is refused. Every decoder checks every field against the
+# bounds of message_fields.py before it returns. Runs on the board and on
+# the host; nothing here is on the tick path. Units: ms; wall-clock times
+# are Unix epoch ms. Layouts and examples: docs/coordination-protocol.md.
 import json
 
 from controller.compat import const
+from controller.config_schema import MAX_DETECTORS, MAX_GROUPS
+from controller.message_fields import (
+    COUNT_MAX,
+    MAX_SPLITS,
+    OCCUPANCY_MAX,
+    PERIOD_MAX_MS,
+    PLAN_MALFORMED,
+    SEQ_MAX,
+    SIG_MAX_CHARS,
+    STATUS_REASON_MAX,
+    TEXT_MAX_CHARS,
+    TIMING_MAX_MS,
+    WALL_MS_MAX,
+    MessageError,
+    check_id,
+    check_int,
+    check_int_list,
+    check_list,
+    load_object,
+    read_id,
+    read_id_list,
+    read_int,
+    read_int_list,
+    read_list,
+    read_text,
+    refuse,
+    show,
+)
 from controller.plan_signature import sign_hex
 
 PLAN_FORMAT = "ampelwerk-plan/1"
@@ -15,7 +44,7 @@ TOPIC_PREFIX = "ampelwerk"
 
 # Why a plan was refused (plan-status "reason", event PLAN_REJECTED's parameter)
 PLAN_ACCEPTED = const(0)
-PLAN_MALFORMED = const(1)  # not JSON, a field missing or of the wrong type
+# PLAN_MALFORMED = 1 (message_fields.py): not JSON, a field missing, of the wrong type or out of range
 PLAN_WRONG_CONTROLLER = const(2)  # addressed to another controller
 PLAN_BAD_SIGNATURE = const(3)  # HMAC does not match this controller's key
 PLAN_REPLAYED = const(4)  # sequence number not newer than the last accepted one
@@ -38,12 +67,6 @@ MODE_NAMES = ("startup", "free", "coordinated", "transition", "flash")
 def topic(controller_id, kind, prefix=TOPIC_PREFIX):
     # kind: "report", "plan", "plan_status" or "status"
     return "%s/%s/%s" % (prefix, controller_id, kind)
-
-
-class MessageError(ValueError):
-    def __init__(self, reason, text):
-        self.reason = reason
-        super().__init__(text)
 
 
 class Plan:
@@ -93,47 +116,29 @@ def encode_plan(plan, key):
         "sig": plan.signature}).encode()
 
 
-def _int(d, name):
-    v = d.get(name)
-    if not isinstance(v, int) or isinstance(v, bool):
-        raise MessageError(PLAN_MALFORMED, "plan field %s=%r is not an integer" % (name, v))
-    return v
-
-
-def _str(d, name):
-    v = d.get(name)
-    if not isinstance(v, str) or not v:
-        raise MessageError(PLAN_MALFORMED, "plan field %s=%r is not a non-empty string" % (name, v))
-    return v
-
-
 def decode_plan(payload):
-    # bytes -> Plan; MessageError(PLAN_MALFORMED) names what is wrong. Does not
-    # check the signature or the bounds (plan_validation.py does).
-    try:
-        d = json.loads(payload)
-    except (ValueError, UnicodeError):
-        raise MessageError(PLAN_MALFORMED, "plan is not JSON (%d bytes)" % len(payload))
-    if not isinstance(d, dict) or d.get("format") != PLAN_FORMAT:
-        raise MessageError(PLAN_MALFORMED, "plan format is %r, expected %r" % (
-            d.get("format") if isinstance(d, dict) else None, PLAN_FORMAT))
-    splits = d.get("splits")
-    if not isinstance(splits, list) or not splits:
-        raise MessageError(PLAN_MALFORMED, "plan field splits=%r is not a list of [stage, split_ms]" % (splits,))
+    # bytes -> Plan; MessageError(PLAN_MALFORMED) names the field, the value
+    # and the allowed range. Does not check the signature or the timing
+    # against this intersection (plan_validation.py does).
+    w = "plan"
+    d = load_object(payload, w, PLAN_FORMAT)
+    splits = read_list(d, "splits", w, 1, MAX_SPLITS)
     stage_ids = []
     split_ms = []
-    for item in splits:
-        if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
-                or not isinstance(item[1], int) or isinstance(item[1], bool)):
-            raise MessageError(PLAN_MALFORMED, "plan split %r is not [stage id, split_ms]" % (item,))
-        stage_ids.append(item[0])
-        split_ms.append(item[1])
+    for i in range(len(splits)):
+        item = splits[i]
+        name = "splits[%d]" % i
+        if not isinstance(item, list) or len(item) != 2:
+            refuse(w, "field %s=%s is not [stage id, split_ms]" % (name, show(item)))
+        stage_ids.append(check_id(item[0], name + "[0]", w))
+        split_ms.append(check_int(item[1], name + "[1]", w, 0, TIMING_MAX_MS, " ms"))
     sig = d.get("sig")
-    if not isinstance(sig, str):
-        raise MessageError(PLAN_MALFORMED, "plan field sig=%r is not hex text" % (sig,))
-    return Plan(_str(d, "controller"), _str(d, "corridor"), _int(d, "seq"), _int(d, "ref_ms"),
-                _int(d, "valid_from_ms"), _int(d, "valid_until_ms"), _int(d, "cycle_ms"), _int(d, "offset_ms"),
-                stage_ids, split_ms, sig)
+    if not isinstance(sig, str) or len(sig) > SIG_MAX_CHARS:
+        refuse(w, "field sig=%s is not hex text of at most %d characters" % (show(sig), SIG_MAX_CHARS))
+    return Plan(read_id(d, "controller", w), read_id(d, "corridor", w), read_int(d, "seq", w, 1, SEQ_MAX),
+                read_int(d, "ref_ms", w, 0, WALL_MS_MAX, " ms"), read_int(d, "valid_from_ms", w, 0, WALL_MS_MAX, " ms"),
+                read_int(d, "valid_until_ms", w, 0, WALL_MS_MAX, " ms"), read_int(d, "cycle_ms", w, 1, TIMING_MAX_MS, " ms"),
+                read_int(d, "offset_ms", w, 0, TIMING_MAX_MS, " ms"), stage_ids, split_ms, sig)
 
 
 class Report:
@@ -176,60 +181,61 @@ def encode_report(r):
 
 
 def decode_report(payload):
-    # Host side: bytes -> Report; MessageError(PLAN_MALFORMED) names what is wrong.
-    try:
-        d = json.loads(payload)
-    except (ValueError, UnicodeError):
-        raise MessageError(PLAN_MALFORMED, "report is not JSON (%d bytes)" % len(payload))
-    if not isinstance(d, dict) or d.get("format") != REPORT_FORMAT:
-        raise MessageError(PLAN_MALFORMED, "report format is %r, expected %r" % (
-            d.get("format") if isinstance(d, dict) else None, REPORT_FORMAT))
+    # Host side: bytes -> Report; MessageError(PLAN_MALFORMED) names the
+    # field, the value and the allowed range.
+    w = "report"
+    d = load_object(payload, w, REPORT_FORMAT)
     mode = d.get("mode")
     if mode not in MODE_NAMES:
-        raise MessageError(PLAN_MALFORMED, "report field mode=%r is not one of %s" % (mode, ", ".join(MODE_NAMES)))
-    groups = d.get("groups")
-    counts = d.get("counts")
-    occ = d.get("occupancy_permille")
-    faults = d.get("faults")
-    for name, v in (("groups", groups), ("counts", counts), ("occupancy_permille", occ), ("faults", faults)):
-        if not isinstance(v, list):
-            raise MessageError(PLAN_MALFORMED, "report field %s=%r is not a list" % (name, v))
-    if len(counts) != len(groups) or len(occ) != len(groups):
-        raise MessageError(PLAN_MALFORMED, "report has %d groups but %d counts and %d occupancies" % (
-            len(groups), len(counts), len(occ)))
+        refuse(w, "field mode=%s is not one of %s" % (show(mode), ", ".join(MODE_NAMES)))
+    groups = read_id_list(d, "groups", w, 1, MAX_GROUPS, True)
+    n = len(groups)
+    counts = read_int_list(d, "counts", w, n, 0, COUNT_MAX)
+    occ = read_int_list(d, "occupancy_permille", w, n, 0, OCCUPANCY_MAX, " permille")
+    faults = read_id_list(d, "faults", w, 0, MAX_DETECTORS, False)
     green = d.get("green_ms")
     used = d.get("used_green_ms")
     if green is not None or used is not None:  # optional: older controllers do not send them
-        for name, v in (("green_ms", green), ("used_green_ms", used)):
-            if not isinstance(v, list) or len(v) != len(groups):
-                raise MessageError(PLAN_MALFORMED, "report field %s=%r is not a list of %d integers" % (
-                    name, v, len(groups)))
+        read_int_list(d, "green_ms", w, n, 0, PERIOD_MAX_MS, " ms")
+        read_int_list(d, "used_green_ms", w, n, 0, PERIOD_MAX_MS, " ms")
+        for i in range(n):
+            if used[i] > green[i]:
+                refuse(w, "field used_green_ms[%d]=%d is above green_ms[%d]=%d" % (i, used[i], i, green[i]))
     loops = d.get("loop_counts")
     if loops is not None:  # optional: older controllers do not send it
-        if not isinstance(loops, list) or len(loops) != len(groups) or not all(
-                isinstance(c, list) and all(isinstance(n, int) and n >= 0 for n in c) for c in loops):
-            raise MessageError(PLAN_MALFORMED, "report field loop_counts=%r is not a list of %d lists of counts" % (
-                loops, len(groups)))
-    return Report(_str(d, "controller"), _int(d, "seq"), _int(d, "wall_ms"), _int(d, "period_ms"),
-                  MODE_NAMES.index(mode), _int(d, "plan_seq"), groups, counts, occ, faults, green, used, loops)
+        check_list(loops, "loop_counts", w, n, n)
+        for i in range(n):
+            name = "loop_counts[%d]" % i
+            check_int_list(loops[i], name, w, 0, MAX_DETECTORS, 0, COUNT_MAX)
+            if sum(loops[i]) != counts[i]:
+                refuse(w, "field %s sums to %d, but counts[%d]=%d (the group's count is its loops' sum)" % (
+                    name, sum(loops[i]), i, counts[i]))
+    return Report(read_id(d, "controller", w), read_int(d, "seq", w, 0, SEQ_MAX),
+                  read_int(d, "wall_ms", w, 0, WALL_MS_MAX, " ms"), read_int(d, "period_ms", w, 0, PERIOD_MAX_MS, " ms"),
+                  MODE_NAMES.index(mode), read_int(d, "plan_seq", w, 0, SEQ_MAX), groups, counts, occ, faults,
+                  green, used, loops)
 
 
-def encode_plan_status(controller_id, seq, reason, wall_ms, text=""):
-    # The controller's answer to every plan it receives: applied (reason 0) or why not.
-    return json.dumps({"format": STATUS_FORMAT, "controller": controller_id, "seq": seq, "reason": reason,
-                       "result": REASON_NAMES[reason], "wall_ms": wall_ms, "text": text}).encode()
+def encode_plan_status(controller_id, seq, reason, wall_ms, text="", last_seq=None):
+    # The controller's answer to every plan it receives: applied (reason 0)
+    # or why not. last_seq: the seq of the last plan it accepted (0: none),
+    # so a coordinator that lost its state learns where to continue. The
+    # text is cut to TEXT_MAX_CHARS so the answer always decodes.
+    d = {"format": STATUS_FORMAT, "controller": controller_id, "seq": seq, "reason": reason,
+         "result": REASON_NAMES[reason], "wall_ms": wall_ms, "text": text[:TEXT_MAX_CHARS]}
+    if last_seq is not None:
+        d["last_seq"] = last_seq
+    return json.dumps(d).encode()
 
 
 def decode_plan_status(payload):
-    # Host side: bytes -> dict with controller, seq, reason, result, wall_ms, text.
-    try:
-        d = json.loads(payload)
-    except (ValueError, UnicodeError):
-        raise MessageError(PLAN_MALFORMED, "plan status is not JSON (%d bytes)" % len(payload))
-    if not isinstance(d, dict) or d.get("format") != STATUS_FORMAT:
-        raise MessageError(PLAN_MALFORMED, "plan status format is %r, expected %r" % (
-            d.get("format") if isinstance(d, dict) else None, STATUS_FORMAT))
-    _str(d, "controller")
-    _int(d, "seq")
-    _int(d, "reason")
-    return d
+    # Host side: bytes -> dict with controller, seq, reason, result, wall_ms,
+    # text and last_seq (None from older controllers), every field checked.
+    w = "plan status"
+    d = load_object(payload, w, STATUS_FORMAT)
+    reason = read_int(d, "reason", w, 0, STATUS_REASON_MAX)
+    last = d.get("last_seq")
+    return {"controller": read_id(d, "controller", w), "seq": read_int(d, "seq", w, 0, SEQ_MAX), "reason": reason,
+            "result": REASON_NAMES[reason] if reason < len(REASON_NAMES) else "reason %d" % reason,
+            "wall_ms": read_int(d, "wall_ms", w, 0, WALL_MS_MAX, " ms"), "text": read_text(d, "text", w),
+            "last_seq": None if last is None else read_int(d, "last_seq", w, 0, SEQ_MAX)}

@@ -4,8 +4,9 @@
 # one, validity window open on the controller's clock, and local timing
 # bounds. Runs on the board and on the host; not on the tick path (a plan is
 # checked when it arrives, so messages may be built here). Units: ms; wall
-# times are Unix epoch ms. Never raises on a well-typed Plan (decode_plan
-# types every field); every refusal names the field, the value and the range.
+# times are Unix epoch ms. Never raises on a Plan from decode_plan (which
+# checks every field's type and range); every refusal names the field, the
+# value and the range.
 from controller.config_schema import CYCLE_RANGE
 from controller.coordination_messages import (
     PLAN_ACCEPTED,
@@ -22,6 +23,11 @@ from controller.plan_signature import verify_hex
 # not bind a controller for days, and the strategy counts the remaining
 # validity in a small int (24 h = 86.4e6 ms, well below 2**29).
 MAX_VALIDITY_MS = 86400000
+# Plan seqs count the coordinator's clock in ms (docs/coordination.md), so a
+# seq further ahead of this controller's clock than this is refused: a
+# correctly signed plan with a huge seq (a bug, a leaked key) would
+# otherwise make every later plan look replayed.
+SEQ_LEAD_MS = 3600000
 
 
 def stage_minimum_ms(ix, s, nxt):
@@ -62,6 +68,9 @@ class PlanGate:
         if plan.seq <= self.last_seq:
             return PLAN_REPLAYED, "%s: seq=%d is not newer than the last accepted seq=%d" % (
                 head, plan.seq, self.last_seq)
+        if plan.seq > wall_ms + SEQ_LEAD_MS:
+            return PLAN_OUT_OF_BOUNDS, "%s: seq=%d is above %d, the controller's clock %d + %d ms (seqs count the coordinator's clock in ms)" % (
+                head, plan.seq, wall_ms + SEQ_LEAD_MS, wall_ms, SEQ_LEAD_MS)
         if wall_ms >= plan.valid_until_ms:
             return PLAN_STALE, "%s: validity window ended at valid_until_ms=%d, %d ms before the controller's clock %d" % (
                 head, plan.valid_until_ms, wall_ms - plan.valid_until_ms, wall_ms)
@@ -69,6 +78,9 @@ class PlanGate:
             return PLAN_NOT_YET_VALID, "%s: valid_from_ms=%d is %d ms after the controller's clock %d (skew tolerance %d ms)" % (
                 head, plan.valid_from_ms, plan.valid_from_ms - wall_ms, wall_ms, self.skew_tolerance_ms)
         window = plan.valid_until_ms - plan.valid_from_ms
+        if window <= 0:
+            return PLAN_OUT_OF_BOUNDS, "%s: valid_until_ms=%d is not after valid_from_ms=%d" % (
+                head, plan.valid_until_ms, plan.valid_from_ms)
         if window > MAX_VALIDITY_MS:
             return PLAN_OUT_OF_BOUNDS, "%s: validity window of %d ms is longer than the %d ms maximum" % (
                 head, window, MAX_VALIDITY_MS)

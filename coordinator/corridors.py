@@ -17,6 +17,7 @@ from typing import Any
 
 from controller.config import ConfigError, load_file
 from controller.config_schema import CYCLE_RANGE
+from controller.message_fields import ID_MAX_CHARS
 from controller.intersection import Intersection
 
 CORRIDOR_FORMAT = "ampelwerk-corridor/1"
@@ -155,6 +156,12 @@ def _intersection(raw: Any, where: str, base: Path, errors: list[str]) -> Corrid
         if ix is not None and cid is not None and ix.id != cid:
             errors.append("%s: config %s has id=%r but controller=%r (they must match: the id is the MQTT user)" % (
                 where, cfg, ix.id, cid))
+        if ix is not None:
+            for what, x in [("id", ix.id)] + [(kind, i) for kind, ids in (
+                    ("signal group", ix.group_ids), ("stage", ix.stage_ids), ("detector", ix.detector_ids)) for i in ids]:
+                if len(x) > ID_MAX_CHARS:
+                    errors.append("%s: config %s: %s id %r is %d characters long; reports and plans carry at most %d"
+                                  % (where, cfg, what, x[:20] + "...", len(x), ID_MAX_CHARS))
     stage = raw.get("coordinated_stage")
     if not isinstance(stage, str):
         errors.append("%s: coordinated_stage=%r is not a stage id" % (where, stage))
@@ -218,6 +225,9 @@ def parse_corridors(raw: Any, base: Path, source: str = "") -> list[Corridor]:
             cid = "?"
         elif cid in ids:
             errors.append("%s: id=%r is used by another corridor (ids must be unique)" % (where, cid))
+        elif len(cid) > ID_MAX_CHARS:
+            errors.append("%s: id=%r is %d characters long; plans carry at most %d" % (
+                where, cid[:20] + "...", len(cid), ID_MAX_CHARS))
         ids.add(cid)
         where = "corridor %r" % cid
         bounds = c.get("cycle_ms")

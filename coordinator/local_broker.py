@@ -2,9 +2,13 @@
 
 Starts the real mosquitto (Debian package ``mosquitto``) with its own config in a
 work directory: no anonymous clients, a password file, the per-controller topic
-ACL of docs/coordination-protocol.md, optionally a TLS listener with a throwaway
+ACL of docs/coordination-protocol.md, client ids tied to user names
+(``use_username_as_clientid``: a client's session is its user's, whatever client
+id it sends, so one controller cannot take over another's connection or the
+coordinator's persistent session), optionally a TLS listener with a throwaway
 self-signed certificate (made with the ``openssl`` command), and persistence, so
-a restart keeps the QoS 1 messages queued for persistent sessions.
+a restart keeps the QoS 1 messages queued for persistent sessions. The settings
+a production mosquitto.conf needs are GLOBAL_SETTINGS and, per listener, LISTENER_SETTINGS.
 """
 
 from __future__ import annotations
@@ -40,15 +44,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def controller_acl(prefix: str = "ampelwerk", coordinator_user: str = COORDINATOR_USER) -> str:
-    """mosquitto ACL text: each controller (username = its id) owns its own topics, the coordinator the plans."""
-    return "\n".join([
-        "user %s" % coordinator_user,
-        "topic read %s/+/report" % prefix,
-        "topic read %s/+/plan_status" % prefix,
-        "topic read %s/+/status" % prefix,
-        "topic readwrite %s/+/plan" % prefix,
-        "",
+def controller_acl(prefix: str = "ampelwerk", coordinator_users: tuple[str, ...] = (COORDINATOR_USER,)) -> str:
+    """mosquitto ACL text: each controller (username = its id) owns its own topics, the coordinator the plans.
+
+    Every coordinator process needs a user of its own (client ids are tied to user names: two
+    processes with one user would push each other off the broker).
+    """
+    lines = []
+    for user in coordinator_users:
+        lines += ["user %s" % user,
+                  "topic read %s/+/report" % prefix,
+                  "topic read %s/+/plan_status" % prefix,
+                  "topic read %s/+/status" % prefix,
+                  "topic readwrite %s/+/plan" % prefix,
+                  ""]
+    return "\n".join(lines + [
         # patterns apply to every other user; %u is the client's username
         "pattern write %s/%%u/report" % prefix,
         "pattern write %s/%%u/plan_status" % prefix,
@@ -56,6 +66,14 @@ def controller_acl(prefix: str = "ampelwerk", coordinator_user: str = COORDINATO
         "pattern read %s/%%u/plan" % prefix,
         "",
     ])
+
+
+# The mosquitto.conf lines the coordination's security rests on (docs/coordination.md, "Threat model").
+GLOBAL_SETTINGS = ["allow_anonymous false"]
+# After every `listener` line (mosquitto applies this one per listener, whatever per_listener_settings says):
+# the client id is the user name, whatever the client sends, so with a controller's password one can only
+# ever be that controller (no pushing another client off, no taking over its session).
+LISTENER_SETTINGS = ["use_username_as_clientid true"]
 
 
 def make_certificate(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
@@ -117,9 +135,7 @@ class LocalBroker:
             raise BrokerError("mosquitto_passwd -U failed: %s (install the mosquitto package)" % r.stderr.strip())
         (d / "acl").write_text(self.acl)
         self.port = self.port or free_port()
-        lines = [
-            "per_listener_settings false",
-            "allow_anonymous false",
+        lines = ["per_listener_settings false"] + GLOBAL_SETTINGS + [
             "password_file %s" % pw,
             "acl_file %s" % (d / "acl"),
             "user %s" % getpass.getuser(),
@@ -136,13 +152,13 @@ class LocalBroker:
             "set_tcp_nodelay %s" % ("true" if self.tcp_nodelay else "false"),
             "listener %d 127.0.0.1" % self.port,
             "max_connections %d" % self.max_connections,
-        ]
+        ] + LISTENER_SETTINGS
         if self.tls:
             cert, key = make_certificate(d)
             self.ca_file = cert
             self.tls_port = self.tls_port or free_port()
             lines += ["listener %d 127.0.0.1" % self.tls_port, "max_connections %d" % self.max_connections,
-                      "certfile %s" % cert, "keyfile %s" % key, "cafile %s" % cert]
+                      "certfile %s" % cert, "keyfile %s" % key, "cafile %s" % cert] + LISTENER_SETTINGS
         (d / "mosquitto.conf").write_text("\n".join(lines) + "\n")
         self._written = True
 

@@ -31,8 +31,11 @@ class ReportTracker:
     gaps: list[tuple[int, int]] = field(default_factory=list)  # (first missing seq, last missing seq), newest last
     _window: deque = field(default_factory=deque)
 
-    def add(self, r: Report, mode_name: str) -> str:
-        """Record a report; returns "new", "duplicate" or "restart"."""
+    def add(self, r: Report, mode_name: str, received_ms: int | None = None) -> str:
+        """Record a report; returns "new", "duplicate" or "restart".
+
+        Its counts go into the window at its own wall_ms, but never later than ``received_ms`` (when
+        it arrived), so a controller whose clock runs far ahead cannot keep them there."""
         kind = "new"
         if self.last_seq is not None and r.seq <= self.last_seq:
             if r.wall_ms <= self.last_wall_ms:
@@ -50,11 +53,12 @@ class ReportTracker:
         self.mode = mode_name
         self.plan_seq = r.plan_seq
         self.faults = list(r.faults)
-        self._window.append((r.wall_ms, r.period_ms, list(r.group_ids), list(r.counts),
+        at_ms = r.wall_ms if received_ms is None else min(r.wall_ms, received_ms)
+        self._window.append((at_ms, r.period_ms, list(r.group_ids), list(r.counts),
                              list(r.green_ms) if r.green_ms is not None else None,
                              list(r.used_green_ms) if r.used_green_ms is not None else None,
                              [list(c) for c in r.loop_counts] if r.loop_counts is not None else None))
-        self.trim(r.wall_ms)
+        self.trim(at_ms)
         return kind
 
     def trim(self, now_ms: int) -> None:

@@ -13,19 +13,27 @@ of the last ``report_window_ms`` (corridor_plan.py), passes it through the
 hysteresis (hysteresis.py), and sends each controller a plan (new seq, fresh
 validity window) when the timing changed, when the plan in force is half-way
 through its validity (``refresh_ms``), or ``retry_ms`` after a refusal.
-Faults (malformed or misaddressed messages, refusals) are counted and logged;
-nothing raises out of on_message() or poll().
+Isolation: one controller's bad input never costs another controller its
+plans. Every message is checked field by field when it is decoded
+(controller/message_fields.py) and against the controller's config
+(groups); each controller's contribution to its corridor's flows is computed
+and checked on its own, each corridor's timing is computed on its own, and
+each plan is signed and published on its own. A bad message or contribution
+is logged, counted for the controller that sent it (``ControllerLink.bad``,
+shown by ``status_lines()`` and ``ampelwerk coordinator serve``) and
+ignored. Nothing raises out of on_message() or poll().
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from typing import Callable
 
 from controller.coordination_messages import (
     PLAN_ACCEPTED,
-    REASON_NAMES,
+    PLAN_REPLAYED,
     TOPIC_PREFIX,
     MessageError,
     Plan,
@@ -34,7 +42,10 @@ from controller.coordination_messages import (
     encode_plan,
     MODE_NAMES,
 )
+from controller.message_fields import show
+from controller.plan_validation import SEQ_LEAD_MS
 
+from coordinator.controller_link import ControllerLink
 from coordinator.corridor_plan import CYCLE_SEARCH_SPAN, CorridorTiming, add_offsets, compute_splits
 from coordinator.corridors import Corridor
 from coordinator.cycle_splits import (
@@ -111,26 +122,6 @@ class CoordinatorOptions:
 
 
 @dataclass
-class ControllerLink:
-    """What the coordinator knows about one controller."""
-
-    controller_id: str
-    corridor_id: str
-    index: int  # position on the corridor (forward order)
-    reports: ReportTracker
-    online: bool | None = None
-    last_sent_ms: int | None = None
-    last_sent_seq: int = 0
-    sent_version: int = -1  # timing version of the last plan sent
-    retry_at_ms: int | None = None
-    accepted_seq: int = 0
-    accepted: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
-    last_result: str = ""
-    last_text: str = ""
-
-
-@dataclass
 class CorridorState:
     corridor: Corridor
     hysteresis: TimingHysteresis
@@ -166,7 +157,8 @@ class CoordinatorService:
                                                               ReportTracker(self.options.report_window_ms))
         self.next_compute_ms: int | None = None
         self.counters = {"reports": 0, "plans_sent": 0, "accepted": 0, "rejected": 0, "malformed": 0,
-                         "unknown_controller": 0, "misaddressed": 0, "stale_status": 0}
+                         "unknown_controller": 0, "misaddressed": 0, "stale_status": 0, "bad_input": 0,
+                         "corridor_errors": 0, "plan_errors": 0}
         self.on_plan_status: Callable[[str, dict, int], None] | None = None  # hook for tools (load bench)
 
     # ---- inbound ----------------------------------------------------------------------------------
@@ -192,50 +184,81 @@ class CoordinatorService:
             elif kind == "plan_status":
                 self._plan_status(link, payload, wall_ms)
             elif kind == "status":
-                link.online = bytes(payload) == b"online"
+                text = bytes(payload)
+                if text not in (b"online", b"offline"):
+                    self._bad(link, "status", "status %s is neither online nor offline" % show(text))
+                    return
+                link.online = text == b"online"
                 log.info("controller %s is %s", cid, "online" if link.online else "offline")
         except Exception:  # a runtime fault must not stop the service
-            self.counters["malformed"] += 1
             log.exception("message on %s could not be handled", topic)
+            link = self.links.get(topic.split("/")[1]) if topic.count("/") == 2 else None
+            if link is not None:
+                self._bad(link, "unhandled", "message on %s could not be handled" % topic)
+            else:
+                self.counters["malformed"] += 1
+
+    def _bad(self, link: ControllerLink, kind: str, text: str, malformed: bool = True) -> None:
+        self.counters["bad_input"] += 1
+        if malformed:
+            self.counters["malformed"] += 1
+        link.note_bad(kind, text)
+
+    def _plausible_seq(self, link: ControllerLink, field_name: str, seq: int, wall_ms: int) -> bool:
+        """A seq a controller says it runs or accepted: False (bad input) when the coordinator can never
+        have sent it, i.e. beyond its clock by more than the lead a controller allows."""
+        if seq <= wall_ms + SEQ_LEAD_MS:
+            return True
+        self._bad(link, "seq", "%s=%d is above %d, this coordinator's clock + %d ms: no plan of ours"
+                  % (field_name, seq, wall_ms + SEQ_LEAD_MS, SEQ_LEAD_MS), malformed=False)
+        return False
 
     def _report(self, link: ControllerLink, payload: bytes, wall_ms: int) -> None:
         try:
             r = decode_report(payload)
         except MessageError as e:
-            self.counters["malformed"] += 1
-            log.warning("report from %s refused: %s", link.controller_id, e)
+            self._bad(link, "report", "report refused: %s" % e)
             return
         if r.controller_id != link.controller_id:
             self.counters["misaddressed"] += 1
-            log.warning("report on %s's topic names controller %r: ignored", link.controller_id, r.controller_id)
+            self._bad(link, "misaddressed", "report on %s's topic names controller %s" % (
+                link.controller_id, show(r.controller_id)), malformed=False)
+            return
+        ix = self.corridors[link.corridor_id].corridor.intersections[link.index].ix
+        unknown = [g for g in r.group_ids if g not in ix.group_ids]
+        if unknown:
+            self._bad(link, "report", "report refused: group %s is not a signal group of %s's config (groups: %s)"
+                      % (show(unknown[0]), link.controller_id, ", ".join(ix.group_ids)))
             return
         self.counters["reports"] += 1
         before = link.reports.lost
-        link.reports.add(r, MODE_NAMES[r.mode])
+        # counted at its own time, but never later than it arrived: a clock far ahead must not keep
+        # its counts in the window
+        link.reports.add(r, MODE_NAMES[r.mode], wall_ms)
         if link.reports.lost > before:
             log.warning("controller %s: %d report(s) lost (seq %d..%d)", link.controller_id,
                         link.reports.lost - before, *link.reports.gaps[-1])
-        if r.plan_seq > self.seqs.seq.get(link.controller_id, 0):
+        if r.plan_seq > self.seqs.seq.get(link.controller_id, 0) and self._plausible_seq(
+                link, "report plan_seq", r.plan_seq, wall_ms):
             # the controller runs a plan newer than our state file knows: never send a seq at or below it
             log.warning("controller %s runs plan seq %d, above the last seq on record; seqs continue above it",
                         link.controller_id, r.plan_seq)
             self.seqs.at_least(link.controller_id, r.plan_seq)
-            self.seqs.save()
+            self._save_seqs()
 
     def _plan_status(self, link: ControllerLink, payload: bytes, wall_ms: int) -> None:
         try:
             d = decode_plan_status(payload)
         except MessageError as e:
-            self.counters["malformed"] += 1
-            log.warning("plan status from %s refused: %s", link.controller_id, e)
+            self._bad(link, "plan_status", "plan status refused: %s" % e)
             return
         if d["controller"] != link.controller_id:
             self.counters["misaddressed"] += 1
-            log.warning("plan status on %s's topic names controller %r: ignored", link.controller_id, d["controller"])
+            self._bad(link, "misaddressed", "plan status on %s's topic names controller %s" % (
+                link.controller_id, show(d["controller"])), malformed=False)
             return
-        reason = d["reason"]
-        name = REASON_NAMES[reason] if 0 <= reason < len(REASON_NAMES) else "reason %d" % reason
-        link.last_result, link.last_text = name, str(d.get("text", ""))
+        reason, name = d["reason"], d["result"]
+        link.last_result, link.last_text = name, d["text"]
         if self.on_plan_status is not None:
             self.on_plan_status(link.controller_id, d, wall_ms)
         if d["seq"] != link.last_sent_seq:
@@ -248,53 +271,98 @@ class CoordinatorService:
             link.accepted += 1
             link.accepted_seq = d["seq"]
             link.retry_at_ms = None
+            link.relearned = False
             self.counters["accepted"] += 1
             log.debug("controller %s accepted plan seq %d", link.controller_id, d["seq"])
-        else:
-            link.rejected[name] = link.rejected.get(name, 0) + 1
-            self.counters["rejected"] += 1
-            link.retry_at_ms = wall_ms + self.options.retry_ms
-            log.warning("controller %s refused plan seq %d: %s %s", link.controller_id, d["seq"], name,
-                        link.last_text)
+            return
+        link.rejected[name] = link.rejected.get(name, 0) + 1
+        self.counters["rejected"] += 1
+        link.retry_at_ms = wall_ms + self.options.retry_ms
+        log.warning("controller %s refused plan seq %d: %s %s", link.controller_id, d["seq"], name, link.last_text)
+        last = d["last_seq"]
+        if (reason == PLAN_REPLAYED and last is not None and last > d["seq"]
+                and self._plausible_seq(link, "plan status last_seq", last, wall_ms)):
+            # it accepted a newer seq than we sent (our state file lost, our clock gone back): continue
+            # above it, at once, once; a second refusal waits for retry_ms as any other
+            self.seqs.at_least(link.controller_id, last)
+            self._save_seqs()
+            if not link.relearned:
+                link.relearned = True
+                link.retry_at_ms = wall_ms
+                log.warning("controller %s last accepted seq %d: the next plan goes above it now",
+                            link.controller_id, last)
 
     # ---- outbound ---------------------------------------------------------------------------------
     def flows(self, corridor: Corridor, wall_ms: int) -> dict[str, dict[str, float]]:
-        """Measured flows (veh/h per group) of the corridor's controllers that reported in the window."""
+        """Measured flows (veh/h per group) of the corridor's controllers that reported in the window.
+
+        Each controller's flows are computed and checked on their own: one that fails (or gives a value
+        that is not a finite flow of 0 or more) is logged, counted for that controller and left out.
+        """
         result = {}
-        o = self.options
         for ci in corridor.intersections:
-            reports = self.links[ci.controller_id].reports
-            f = reports.flows_vph(wall_ms)
-            if f is not None and o.busiest_lane:
-                f = busiest_lane_flows(ci, f, reports.busiest_lane_vph(wall_ms))
+            link = self.links[ci.controller_id]
+            try:
+                f = self._controller_flows(ci, link, wall_ms)
+            except Exception as e:  # noqa: BLE001 - one controller's data must not stop its corridor
+                self._bad(link, "flows", "its flows could not be computed (%r): left out of corridor %s"
+                          % (e, corridor.id), malformed=False)
+                continue
             if f is not None:
-                if o.demand == "green-used":
-                    f = demand_flows(ci, f, reports.green_use(wall_ms), o.saturation_vph_per_lane,
-                                     o.saturated_ds, o.saturated_boost)
                 result[ci.controller_id] = f
         return result
 
-    def compute(self, wall_ms: int) -> list[str]:
-        """Recompute every corridor's timing; returns the ids of corridors whose timing changed."""
-        changed = []
+    def _controller_flows(self, ci, link: ControllerLink, wall_ms: int) -> dict[str, float] | None:
         o = self.options
+        reports = link.reports
+        f = reports.flows_vph(wall_ms)
+        if f is not None and o.busiest_lane:
+            f = busiest_lane_flows(ci, f, reports.busiest_lane_vph(wall_ms))
+        if f is not None and o.demand == "green-used":
+            f = demand_flows(ci, f, reports.green_use(wall_ms), o.saturation_vph_per_lane,
+                             o.saturated_ds, o.saturated_boost)
+        if f is None:
+            return None
+        for g, v in f.items():
+            if not isinstance(v, float | int) or not math.isfinite(v) or v < 0:
+                raise ValueError("flow of group %s=%r is not a finite flow of 0 or more" % (g, v))
+        return f
+
+    def compute(self, wall_ms: int) -> list[str]:
+        """Recompute every corridor's timing; returns the ids of corridors whose timing changed.
+
+        Each corridor on its own: one whose computation fails keeps the timing in force (or, with none
+        yet, gets the no-data timing) and the others are computed as usual.
+        """
+        changed = []
         for cs in self.corridors.values():
-            flows = self.flows(cs.corridor, wall_ms)
-            choice, timings = compute_splits(cs.corridor, flows, o.saturation_vph_per_lane, o.split_rule,
-                                             o.cycle_span, o.weights)
-            if choice.measured and not cs.measured:
-                cs.hysteresis.current = None  # first counts: leave the no-data timing at once
-            take = cs.hysteresis.offer(timings)
-            if take:
-                cs.measured = choice.measured
-                offsets, bands = add_offsets(cs.corridor, timings, o.weights, o.seed)
-                cs.timing = CorridorTiming(cs.corridor, choice, timings, offsets, bands)
-                cs.version += 1
-                changed.append(cs.corridor.id)
-                log.info("corridor %s: new timing v%d, cycle %d ms (%s), bands %s", cs.corridor.id, cs.version,
-                         choice.cycle_ms, "critical %s" % choice.critical if choice.measured else "no counts",
-                         "forward %.0f / backward %.0f ms" % (bands.forward_ms, bands.backward_ms) if bands else "-")
+            try:
+                if self._compute_corridor(cs, self.flows(cs.corridor, wall_ms)):
+                    changed.append(cs.corridor.id)
+            except Exception:  # noqa: BLE001 - one corridor must not stop the others
+                self.counters["corridor_errors"] += 1
+                log.exception("corridor %s: timing could not be computed; the timing in force stays",
+                              cs.corridor.id)
+                if cs.timing is None and self._compute_corridor(cs, {}):
+                    changed.append(cs.corridor.id)
         return changed
+
+    def _compute_corridor(self, cs: CorridorState, flows: dict[str, dict[str, float]]) -> bool:
+        o = self.options
+        choice, timings = compute_splits(cs.corridor, flows, o.saturation_vph_per_lane, o.split_rule,
+                                         o.cycle_span, o.weights)
+        if choice.measured and not cs.measured:
+            cs.hysteresis.current = None  # first counts: leave the no-data timing at once
+        if not cs.hysteresis.offer(timings):
+            return False
+        cs.measured = choice.measured
+        offsets, bands = add_offsets(cs.corridor, timings, o.weights, o.seed)
+        cs.timing = CorridorTiming(cs.corridor, choice, timings, offsets, bands)
+        cs.version += 1
+        log.info("corridor %s: new timing v%d, cycle %d ms (%s), bands %s", cs.corridor.id, cs.version,
+                 choice.cycle_ms, "critical %s" % choice.critical if choice.measured else "no counts",
+                 "forward %.0f / backward %.0f ms" % (bands.forward_ms, bands.backward_ms) if bands else "-")
+        return True
 
     def plan_for(self, controller_id: str, wall_ms: int, seq: int) -> Plan:
         """The plan in force for this controller, with this seq and a validity window from now."""
@@ -310,6 +378,8 @@ class CoordinatorService:
                     list(tm.stage_ids), list(tm.split_ms))
 
     def _due(self, link: ControllerLink, wall_ms: int) -> bool:
+        if link.hold_until_ms is not None and wall_ms < link.hold_until_ms:
+            return False
         if link.last_sent_ms is None:
             return True
         if link.sent_version != self.corridors[link.corridor_id].version:
@@ -318,16 +388,34 @@ class CoordinatorService:
             return True
         return wall_ms >= link.last_sent_ms + self.options.refresh_ms
 
+    def _save_seqs(self) -> None:
+        """Write the state file; a failure is logged, not fatal (seqs come from the clock, service.py)."""
+        try:
+            self.seqs.save()
+        except OSError:
+            log.exception("state file %s could not be written; seqs continue from the clock", self.seqs.path)
+
     def send_plans(self, controller_ids: list[str], wall_ms: int) -> list[tuple[str, int]]:
-        """Sign and publish fresh plans (new seqs, saved first) to these controllers now."""
+        """Sign and publish fresh plans (new seqs, saved first) to these controllers now, each on its own."""
         plans = []
         for cid in controller_ids:
-            plans.append(self.plan_for(cid, wall_ms, self.seqs.next(cid)))
-        self.seqs.save()  # before any of these seqs leaves the house
+            link = self.links[cid]
+            try:
+                plans.append((self.plan_for(cid, wall_ms, self.seqs.next(cid, wall_ms)), link))
+            except Exception:  # noqa: BLE001 - one controller's plan must not stop the others'
+                self.counters["plan_errors"] += 1
+                log.exception("plan for %s could not be made; retrying later", cid)
+                link.hold_until_ms = wall_ms + self.options.retry_ms
+        self._save_seqs()  # before any of these seqs leaves the house
         sent = []
-        for p in plans:
-            link = self.links[p.controller_id]
-            payload = encode_plan(p, self.keys[p.controller_id])
+        for p, link in plans:
+            try:
+                payload = encode_plan(p, self.keys[p.controller_id])
+            except Exception:  # noqa: BLE001
+                self.counters["plan_errors"] += 1
+                log.exception("plan seq %d for %s could not be signed; retrying later", p.seq, p.controller_id)
+                link.hold_until_ms = wall_ms + self.options.retry_ms
+                continue
             before = (link.last_sent_ms, link.last_sent_seq, link.sent_version, link.retry_at_ms)
             # noted before publishing: an in-process bus hands the answer back from inside publish()
             link.last_sent_ms = wall_ms
@@ -362,7 +450,7 @@ class CoordinatorService:
 
     # ---- for people -------------------------------------------------------------------------------
     def controller_summary(self) -> list[dict]:
-        """One row per controller: reports, lost, plans accepted/refused, last answer."""
+        """One row per controller: reports, lost, plans accepted/refused, last answer, bad input ignored."""
         rows = []
         for cid, link in self.links.items():
             r = link.reports
@@ -370,5 +458,19 @@ class CoordinatorService:
                          "reports": r.received, "lost_reports": r.lost, "duplicates": r.duplicates,
                          "restarts": r.restarts, "mode": r.mode, "plan_seq_sent": link.last_sent_seq,
                          "plan_seq_accepted": link.accepted_seq, "accepted": link.accepted,
-                         "rejected": dict(link.rejected), "last_result": link.last_result})
+                         "rejected": dict(link.rejected), "last_result": link.last_result,
+                         "bad_input": dict(link.bad), "last_bad_input": link.last_bad})
         return rows
+
+    def status_lines(self) -> list[str]:
+        """What ``coordinator serve`` prints every status period: the totals, then one line per controller
+        that sent bad input, refused plans, lost reports or is offline."""
+        c = self.counters
+        lines = ["status: %d controllers, %d reports, %d plans sent, %d accepted, %d refused, %d bad input "
+                 "ignored, %d corridor errors" % (len(self.links), c["reports"], c["plans_sent"], c["accepted"],
+                                                  c["rejected"], c["bad_input"], c["corridor_errors"])]
+        for cid, link in self.links.items():
+            notes = link.status_notes()
+            if notes:
+                lines.append("  %s: %s" % (cid, "; ".join(notes)))
+        return lines

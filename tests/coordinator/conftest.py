@@ -32,7 +32,8 @@ def keys_for(ids) -> dict[str, bytes]:
     return {cid: (cid.encode() * 32)[:32] for cid in ids}
 
 
-PASSWORDS = {"coordinator": "coord-pw", **{"J%d" % i: "pw-J%d" % i for i in range(1, 6)}}
+PASSWORDS = {"coordinator": "coord-pw", "coordinator2": "coord2-pw", **{"J%d" % i: "pw-J%d" % i for i in range(1, 6)}}
+COORDINATOR_USERS = ("coordinator", "coordinator2")  # a second coordinator account (as a second shard has)
 
 
 def need_mosquitto() -> None:
@@ -46,11 +47,11 @@ def need_mosquitto() -> None:
 
 @pytest.fixture
 def broker(tmp_path):
-    """A real mosquitto on loopback with the coordinator and J1..J5 as users and the per-controller ACL."""
+    """A real mosquitto on loopback with two coordinator users, J1..J5 as users and the per-controller ACL."""
     need_mosquitto()
-    from coordinator.local_broker import LocalBroker
+    from coordinator.local_broker import LocalBroker, controller_acl
 
-    b = LocalBroker(tmp_path / "broker", PASSWORDS)
+    b = LocalBroker(tmp_path / "broker", PASSWORDS, acl=controller_acl(coordinator_users=COORDINATOR_USERS))
     b.start()
     yield b
     b.stop()

@@ -58,17 +58,20 @@ def test_forged_replayed_stale_and_out_of_bounds_plans_are_refused(field):
     assert j1.mode in COORDINATED, field.modes()
     in_force = j1.agent.plan_seq
     assert in_force == field.service.links["J1"].accepted_seq > 0
-    # an attacker with the coordinator's MQTT credentials (but not J1's key)
-    attacker = MqttBus(field.broker.url, "attacker", "coordinator", PASSWORDS["coordinator"])
+    # an attacker with a coordinator's MQTT credentials (but not J1's key); another coordinator account,
+    # since one account is one connection (client ids are tied to user names)
+    attacker = MqttBus(field.broker.url, "attacker", "coordinator2", PASSWORDS["coordinator2"])
     captured = []
     attacker.subscribe("ampelwerk/J1/plan", lambda t, p: captured.append(p))
     attacker.start()
     assert wait_for(lambda: captured, pump=[attacker])
-    good = decode_plan(captured[-1])
+    genuine = captured[-1]
+    good = decode_plan(genuine)
     now = field.wall_ms
 
     def variant(key, **change):
-        fields = dict(controller_id="J1", corridor=good.corridor, seq=good.seq + 100, ref_ms=good.ref_ms,
+        # seqs count the coordinator's clock in ms: a forged plan's seq is above every seq sent so far
+        fields = dict(controller_id="J1", corridor=good.corridor, seq=field.wall_ms + 100, ref_ms=good.ref_ms,
                       valid_from_ms=now, valid_until_ms=now + 180000, cycle_ms=good.cycle_ms,
                       offset_ms=good.offset_ms, stage_ids=good.stage_ids, split_ms=good.split_ms)
         fields.update(change)
@@ -76,18 +79,16 @@ def test_forged_replayed_stale_and_out_of_bounds_plans_are_refused(field):
 
     key = field.keys["J1"]
     cases = [
-        (variant(b"k" * 32), PLAN_BAD_SIGNATURE),
-        (captured[-1], PLAN_REPLAYED),
-        (variant(key, seq=good.seq + 101, valid_from_ms=now - 400000, valid_until_ms=now - 200000), PLAN_STALE),
-        (variant(key, seq=good.seq + 102, valid_from_ms=now + 3600000, valid_until_ms=now + 3700000),
-         PLAN_NOT_YET_VALID),
-        (variant(key, seq=good.seq + 103, cycle_ms=10000, split_ms=[5000, 5000]), PLAN_OUT_OF_BOUNDS),
-        (variant(key, seq=good.seq + 104, split_ms=[good.split_ms[0] + good.split_ms[1] - 2000, 2000]),
-         PLAN_OUT_OF_BOUNDS),
+        (lambda: variant(b"k" * 32), PLAN_BAD_SIGNATURE),
+        (lambda: genuine, PLAN_REPLAYED),
+        (lambda: variant(key, valid_from_ms=now - 400000, valid_until_ms=now - 200000), PLAN_STALE),
+        (lambda: variant(key, valid_from_ms=now + 3600000, valid_until_ms=now + 3700000), PLAN_NOT_YET_VALID),
+        (lambda: variant(key, cycle_ms=10000, split_ms=[5000, 5000]), PLAN_OUT_OF_BOUNDS),
+        (lambda: variant(key, split_ms=[good.split_ms[0] + good.split_ms[1] - 2000, 2000]), PLAN_OUT_OF_BOUNDS),
     ]
     for payload, reason in cases:
         n = len(j1.statuses)
-        attacker.publish("ampelwerk/J1/plan", payload, retain=True)
+        attacker.publish("ampelwerk/J1/plan", payload(), retain=True)
         assert wait_for(lambda: len(j1.statuses) > n, pump=[attacker, field.buses["J1"]])
         assert j1.statuses[-1][1] == reason, j1.statuses[-1]
         assert j1.agent.plan_seq == in_force
@@ -95,7 +96,7 @@ def test_forged_replayed_stale_and_out_of_bounds_plans_are_refused(field):
         assert j1.mode in COORDINATED
     # J2 tries J1's topics: nothing reaches J1 or J1's reports at the coordinator
     n_status, n_reports = len(j1.statuses), field.service.links["J1"].reports.received
-    field.buses["J2"].publish("ampelwerk/J1/plan", variant(field.keys["J2"], seq=good.seq + 500), retain=True)
+    field.buses["J2"].publish("ampelwerk/J1/plan", variant(field.keys["J2"]), retain=True)
     field.buses["J2"].publish("ampelwerk/J1/report", b'{"format": "ampelwerk-report/1"}')
     field.settle(0.5)
     assert len(j1.statuses) == n_status and field.service.links["J1"].reports.received == n_reports

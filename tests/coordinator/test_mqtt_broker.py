@@ -106,3 +106,49 @@ def test_tls(tmp_path):
             MqttBus(b.tls_url, "x", "J2", PASSWORDS["J2"], connect_timeout_s=2).start()
         coord.stop()
         j1.stop()
+
+
+def test_client_id_of_another_client_takes_over_nothing(broker):
+    # Issue 14, finding 2: a controller with its own password but another client's client id must
+    # neither push that client off the broker nor take over (and so wipe) its persistent session.
+    coord = bus(broker, "coordinator", "ampelwerk-coordinator")  # persistent session (clean_session False)
+    got = []
+    coord.subscribe("ampelwerk/+/report", lambda t, p: got.append(p))
+    coord.start()
+    coord.stop()  # away: the broker queues the reports for its session
+    j1 = bus(broker, "J1", "J1").start()
+    for i in range(3):
+        j1.publish("ampelwerk/J1/report", b"r%d" % i)
+    time.sleep(0.3)
+    # J2 logs in with its own password, once as J1 and once as the coordinator (a clean session, which
+    # on a broker that keys sessions by client id discards the coordinator's queue)
+    as_j1 = bus(broker, "J2", "J1", clean_session=True).start()
+    as_coord = bus(broker, "J2", "ampelwerk-coordinator", clean_session=True).start()
+    time.sleep(0.5)
+    assert j1.connected.is_set() and j1.disconnects == 0 and j1.connects == 1
+    as_coord.stop()
+    as_j1.stop()
+    # the coordinator comes back with its own client id: its session and queue are there
+    coord2 = bus(broker, "coordinator", "ampelwerk-coordinator")
+    coord2.subscribe("ampelwerk/+/report", lambda t, p: got.append(p))
+    coord2.start()
+    assert wait_for(lambda: len(got) >= 3, pump=[coord2])
+    assert got == [b"r0", b"r1", b"r2"]
+    # and the controllers' own client ids (client id = user name, as the boards connect) still work
+    j1.publish("ampelwerk/J1/report", b"after")
+    assert wait_for(lambda: len(got) >= 4, pump=[coord2])
+    assert got[-1] == b"after" and j1.disconnects == 0
+    for x in (coord2, j1):
+        x.stop()
+
+
+def test_client_id_binding_holds_on_the_tls_listener_too(tmp_path):
+    # mosquitto applies use_username_as_clientid per listener: the TLS one must have it as well
+    need_mosquitto()
+    with LocalBroker(tmp_path / "tls", PASSWORDS, tls=True) as b:
+        j1 = MqttBus(b.tls_url, "J1", "J1", PASSWORDS["J1"], ca_file=str(b.ca_file)).start()
+        imp = MqttBus(b.tls_url, "J1", "J2", PASSWORDS["J2"], ca_file=str(b.ca_file), clean_session=True).start()
+        time.sleep(0.5)
+        assert j1.connected.is_set() and j1.disconnects == 0
+        imp.stop()
+        j1.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from controller.coordination_messages import (
     MODE_COORDINATED,
     PLAN_ACCEPTED,
@@ -38,7 +40,8 @@ def make(tmp_path=None, **kw):
 def test_plans_signed_sequenced_and_refreshed_before_expiry():
     svc, bus, keys, plans, clock = make()
     sent = svc.poll(T0)
-    assert sorted(c for c, _ in sent) == ["J1", "J2", "J3", "J4", "J5"] and all(s == 1 for _, s in sent)
+    # seqs count the coordinator's clock in ms (plan_seq_store.py)
+    assert sorted(c for c, _ in sent) == ["J1", "J2", "J3", "J4", "J5"] and all(s == T0 for _, s in sent)
     for topic, p in plans:
         assert topic == "ampelwerk/%s/plan" % p.controller_id
         assert verify_hex(keys[p.controller_id], p.signing_text(), p.signature)
@@ -50,7 +53,7 @@ def test_plans_signed_sequenced_and_refreshed_before_expiry():
     plans.clear()
     assert svc.poll(T0 + 299000) == []  # nothing due yet
     sent = svc.poll(T0 + 300000)  # half-way through validity: same timing, new seq, fresh window
-    assert sorted(sent) == [(c, 2) for c in ["J1", "J2", "J3", "J4", "J5"]]
+    assert sorted(sent) == [(c, T0 + 300000) for c in ["J1", "J2", "J3", "J4", "J5"]]
     assert all(p.valid_until_ms == T0 + 900000 for _, p in plans)
 
 
@@ -59,22 +62,24 @@ def test_seq_persists_across_restart(tmp_path):
     svc.poll(T0)
     svc.poll(T0 + 300000)
     svc2, bus2, keys, plans, clock = make(tmp_path)  # a restarted coordinator, same state file
-    sent = svc2.poll(T0 + 310000)
-    assert sorted(sent) == [(c, 3) for c in ["J1", "J2", "J3", "J4", "J5"]]
+    # its clock went back 200 s: the state file keeps the seqs rising all the same
+    sent = svc2.poll(T0 + 100000)
+    assert sorted(sent) == [(c, T0 + 300001) for c in ["J1", "J2", "J3", "J4", "J5"]]
 
 
 def test_refusal_is_retried_and_reported_plan_seq_raises_floor():
     svc, bus, keys, plans, clock = make()
     svc.poll(T0)
-    bus.publish("ampelwerk/J2/plan_status", encode_plan_status("J2", 1, PLAN_STALE, T0, "clock ahead"))
-    bus.publish("ampelwerk/J1/plan_status", encode_plan_status("J1", 1, PLAN_ACCEPTED, T0))
+    bus.publish("ampelwerk/J2/plan_status", encode_plan_status("J2", T0, PLAN_STALE, T0, "clock ahead"))
+    bus.publish("ampelwerk/J1/plan_status", encode_plan_status("J1", T0, PLAN_ACCEPTED, T0))
     assert svc.links["J2"].rejected == {"stale": 1} and svc.links["J1"].accepted == 1
     assert svc.poll(T0 + 59000) == []
-    assert svc.poll(T0 + 60000) == [("J2", 2)]
-    # a controller running seq 40 (state file lost): the next plan must be above it
-    bus.publish("ampelwerk/J4/report", encode_report(Report("J4", 1, T0, 60000, MODE_COORDINATED, 40,
+    assert svc.poll(T0 + 60000) == [("J2", T0 + 60000)]
+    # a controller running a plan with a seq ahead of our clock (state file lost, clock gone back):
+    # the next plan must be above it
+    bus.publish("ampelwerk/J4/report", encode_report(Report("J4", 1, T0, 60000, MODE_COORDINATED, T0 + 400000,
                                                             ["K1", "K2"], [5, 20], [0, 0], [])))
-    assert ("J4", 41) in svc.poll(T0 + 300000)
+    assert ("J4", T0 + 400001) in svc.poll(T0 + 300000)
     # a status naming another controller on J5's topic is ignored
     bus.publish("ampelwerk/J5/plan_status", encode_plan_status("J1", 1, PLAN_ACCEPTED, T0))
     assert svc.counters["misaddressed"] == 1
@@ -98,3 +103,16 @@ def test_report_gaps_duplicates_restarts_counted():
     assert svc.counters["malformed"] == 1
     f = r.flows_vph(T0 + 8 * 60000)
     assert f == {"K1": 5 * 60.0, "K2": 20 * 60.0}
+
+
+def test_unreadable_state_file_is_kept_aside_and_seqs_continue_from_the_clock(tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text('{"format": "ampelwerk-coordinator-state/1", "seq": {"J1": ')  # cut off by a crash
+    svc, bus, keys, plans, clock = make(tmp_path)
+    assert (tmp_path / "state.json.unreadable").read_text().endswith('"J1": ')
+    assert sorted(svc.poll(T0)) == [(c, T0) for c in ["J1", "J2", "J3", "J4", "J5"]]
+    assert json.loads(state.read_text())["seq"] == {c: T0 for c in ["J1", "J2", "J3", "J4", "J5"]}
+    # a seq out of range in the file is dropped, the rest kept
+    state.write_text(json.dumps({"format": "ampelwerk-coordinator-state/1", "seq": {"J1": 2 ** 64, "J2": T0 + 5}}))
+    svc2, *_ = make(tmp_path)
+    assert svc2.seqs.seq == {"J2": T0 + 5}
