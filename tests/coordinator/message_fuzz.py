@@ -328,14 +328,14 @@ def _alarm(seconds: float):
 CHUNK = 10000  # inputs per hypothesis run: its record of the inputs tried grows with every one
 
 
-def run_counted(parser: str, n: int, seed: int = 1, progress=None) -> Tally:
+def run_counted(parser: str, n: int, seed: int = 1, progress=None, hang_s: float = HANG_S) -> Tally:
     """Feed n generated inputs to the parser; every outcome is counted, none stops the run."""
     check = target(parser)
     tally = Tally(parser)
     try:
         k = 0
         while tally.inputs < n:
-            _run_chunk(check, parser, min(CHUNK, n - tally.inputs), seed * 1000 + k, tally, progress)
+            _run_chunk(check, parser, min(CHUNK, n - tally.inputs), seed * 1000 + k, tally, progress, hang_s)
             k += 1
     finally:
         close = getattr(getattr(check, "__self__", None), "close", None)
@@ -344,7 +344,7 @@ def run_counted(parser: str, n: int, seed: int = 1, progress=None) -> Tally:
     return tally
 
 
-def _run_chunk(check, parser: str, n: int, seed: int, tally: Tally, progress) -> None:
+def _run_chunk(check, parser: str, n: int, seed: int, tally: Tally, progress, hang_s: float) -> None:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
 
@@ -356,7 +356,7 @@ def _run_chunk(check, parser: str, n: int, seed: int, tally: Tally, progress) ->
         tally.inputs += 1
         t0 = time.perf_counter()
         try:
-            with _alarm(HANG_S):
+            with _alarm(hang_s):
                 outcome = check(payload)
             if outcome == "accepted":
                 tally.accepted += 1

@@ -11,6 +11,10 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.coordinator import message_fuzz as mf
 
+# a hang never ends; on a loaded CI machine one slow input may take several seconds, so the
+# tests wait far longer than the bench's HANG_S before they call an input a hang
+TEST_HANG_S = 120.0
+
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -38,7 +42,7 @@ def test_a_controller_answers_every_plan_with_a_status_and_runs_on(payload: byte
 
 
 def test_the_coordinator_survives_any_message_from_one_controller_and_plans_for_all() -> None:
-    tally = mf.run_counted("service", 600, seed=3)
+    tally = mf.run_counted("service", 600, seed=3, hang_s=TEST_HANG_S)
     assert tally.inputs == 600 and tally.tracebacks == 0 and tally.hangs == 0, tally.first
     assert tally.refused > 300  # most generated messages are bad input, counted for J3
 
@@ -46,7 +50,7 @@ def test_the_coordinator_survives_any_message_from_one_controller_and_plans_for_
 def test_valid_messages_are_accepted_not_only_refused() -> None:
     # the generators start from valid messages: unmutated ones must pass, or the fuzzing proves little
     for parser in ("report", "plan", "plan_status"):
-        tally = mf.run_counted(parser, 400, seed=5)
+        tally = mf.run_counted(parser, 400, seed=5, hang_s=TEST_HANG_S)
         assert tally.tracebacks == 0 and tally.hangs == 0, tally.first
         assert tally.accepted >= 20 and tally.refused >= 100, tally.line()
 
@@ -55,6 +59,6 @@ def test_valid_messages_are_accepted_not_only_refused() -> None:
 @pytest.mark.parametrize("parser", mf.PARSERS)
 def test_counted_fuzz_run_gives_no_traceback_and_no_hang(parser: str) -> None:
     n = int(os.environ.get("AMPELWERK_FUZZ_INPUTS", "2000"))
-    tally = mf.run_counted(parser, n, seed=11)
+    tally = mf.run_counted(parser, n, seed=11, hang_s=TEST_HANG_S)
     print(tally.line())
     assert tally.inputs == n and tally.tracebacks == 0 and tally.hangs == 0, "\n".join(tally.first)
