@@ -2,8 +2,13 @@
 # Runs on the board (the firmware reads the config from flash through here).
 # An invalid config never builds: ConfigError carries every problem found.
 import json
+import sys
 
-from controller.config_validation import check
+from controller.intersection import Intersection
+
+# On a board the validator's bytecode goes back to the heap before the model
+# is built: the two are never in RAM together (the peak of loading a config).
+_DROP_VALIDATOR = sys.implementation.name == "micropython"
 
 
 class ConfigError(ValueError):
@@ -27,7 +32,18 @@ def load_dict(raw, source="", in_place=False):
     # Validate, fill in every default (once), build the model. The model's
     # raw is the filled-in dict: what the conflict monitor reads. in_place:
     # raw is the caller's to change (filled in place, no copy).
-    errors, model = check(raw, in_place)
+    from controller.config_validation import validate_fields
+
+    errors = validate_fields(raw)
+    if errors:
+        raise ConfigError(errors, source)
+    del validate_fields
+    if _DROP_VALIDATOR:
+        _drop("config_validation")
+    from controller.config_defaults import fill_defaults, with_defaults
+
+    model = Intersection(fill_defaults(raw) if in_place else with_defaults(raw))
+    errors = model.fixed_time_errors()
     if errors:
         raise ConfigError(errors, source)
     return model
@@ -50,13 +66,16 @@ def unload():
     # On a board: once the Controller is built, the JSON parser and the
     # validator are dead weight in RAM. Drop them so gc can take their bytecode
     # and tables back (they are imported again if a new config is uploaded).
-    import sys
+    for short in ("config_validation", "config_defaults", "config_schema", "config", "trace_replay", "event_names"):
+        _drop(short)
 
+
+def _drop(short):
+    # forget module controller.<short>, so gc can take its bytecode back
     import controller
 
-    for short in ("config_validation", "config_defaults", "config_schema", "config", "trace_replay", "event_names"):
-        name = "controller." + short
-        if name in sys.modules:
-            del sys.modules[name]
-        if short in controller.__dict__:
-            delattr(controller, short)
+    name = "controller." + short
+    if name in sys.modules:
+        del sys.modules[name]
+    if short in controller.__dict__:
+        delattr(controller, short)

@@ -1,7 +1,7 @@
 # Validation of an intersection config (the parsed JSON dict). Runs on the board.
 # `validate(raw)` returns a list of every problem found, each naming the field,
 # the value, the allowed range and the unit; an empty list means the config is
-# safe to build. `check(raw)` also returns the model it built (config.load_dict). Nothing here raises on bad input, and nothing here is on the
+# safe to build (validate_fields: the fields alone, before the model is built). Nothing here raises on bad input, and nothing here is on the
 # tick path. Defaults and ranges live in config_schema.py, shared with
 # intersection.py, so the documented limits and the checked limits are one.
 # A board may unload this module once its config is loaded.
@@ -121,13 +121,13 @@ def _list(rep, raw, name, what):
     return v
 
 
-def check(raw, in_place=False):
-    # -> (every problem found, the Intersection model when there is none);
-    # in_place: fill the defaults into raw itself (a dict the caller owns)
+def validate_fields(raw):
+    # Every problem found in the config's fields, each against its own range
+    # and the other fields ([] when they are sound).
     rep = _Report()
     if not isinstance(raw, dict):
         rep.add("", "config must be a JSON object, found %s" % _q(raw))
-        return rep.errors, None
+        return rep.errors
     rep.unknown_keys("", raw, (
         "format", "id", "name", "strategy", "flash_mode", "startup_flash_ms", "signal_groups",
         "conflicts", "intergreen_ms", "stages", "sequence", "detectors", "detector_diagnostics",
@@ -353,23 +353,23 @@ def check(raw, in_place=False):
             rep.add("", 'strategy "fixed" needs a fixed_time plan {cycle_ms, offset_ms, splits_ms}')
     elif not isinstance(ft, dict):
         rep.add("", "fixed_time must be an object, found %s" % _q(ft))
-    if rep.errors:
-        return rep.errors, None
-    # Groups, conflicts and stages are sound: the model, built once from the
-    # config with its defaults filled in. The fixed-time plan is checked
-    # against it, and load_dict uses it.
-    from controller.config_defaults import fill_defaults, with_defaults
-    from controller.intersection import Intersection
-
-    model = Intersection(fill_defaults(raw) if in_place else with_defaults(raw))
-    if ft is not None:
-        _validate_fixed_time(rep, model, ft, order)
-    return rep.errors, (None if rep.errors else model)
+    elif not rep.errors:
+        # only meaningful once groups, conflicts and stages are sound
+        _validate_fixed_time(rep, ft, order)
+    return rep.errors
 
 
 def validate(raw):
-    # Every problem found in the config dict raw ([] when it is sound).
-    return check(raw)[0]
+    # Every problem found in the config dict raw ([] when it is sound): its
+    # fields, then what needs the model built from it (config.load_dict does
+    # the same in two steps, so that a board can drop this module between).
+    errors = validate_fields(raw)
+    if errors:
+        return errors
+    from controller.config_defaults import with_defaults
+    from controller.intersection import Intersection
+
+    return Intersection(with_defaults(raw)).fixed_time_errors()
 
 
 def _validate_yields(rep, groups, gids, kind, known, conflict):
@@ -399,7 +399,10 @@ def _validate_yields(rep, groups, gids, kind, known, conflict):
                 seen.append(x)
 
 
-def _validate_fixed_time(rep, model, ft, order):
+def _validate_fixed_time(rep, ft, order):
+    # The plan's fields; each split against its stage's minimum (min green +
+    # transition) and the sum against the cycle need the model:
+    # Intersection.fixed_time_errors(), after these pass.
     where = "fixed_time"
     rep.unknown_keys(where, ft, ("cycle_ms", "offset_ms", "splits_ms"))
     cycle = rep.int_field(where, ft, "cycle_ms", (None,) + CYCLE_RANGE)
@@ -410,21 +413,10 @@ def _validate_fixed_time(rep, model, ft, order):
     if not _is_int(cycle):
         return
     rep.int_field(where, ft, "offset_ms", (0, 0, cycle - 1))
-    total = 0
     for sid in splits:
         if sid not in order:
             rep.add(where, "splits_ms names unknown stage %s" % _q(sid))
-    for n, sid in enumerate(order):
+    for sid in order:
         v = splits.get(sid)
         if not _is_int(v):
             rep.add(where, "splits_ms %s=%s must be an integer number of ms" % (sid, _q(v)))
-            return
-        total += v
-        s = model.stage_ids.index(sid)
-        nxt = model.stage_ids.index(order[(n + 1) % len(order)])
-        need = model.transition_ms(s, nxt) + model.stage_min_green_ms(s)
-        if v < need:
-            rep.add(where, "splits_ms %s=%d is below the %d ms minimum (min green %d ms + transition to %s %d ms)" % (
-                sid, v, need, model.stage_min_green_ms(s), order[(n + 1) % len(order)], model.transition_ms(s, nxt)))
-    if total != cycle:
-        rep.add(where, "splits_ms add up to %d ms but cycle_ms=%d; they must be equal" % (total, cycle))

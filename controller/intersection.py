@@ -197,6 +197,36 @@ class Intersection:
                     worst = v
         return worst
 
+    def split_minimum_ms(self, s, nxt):
+        # Shortest split stage s can run before stage nxt: its longest min
+        # green (walk) plus the transition to nxt. Fixed-time plans and
+        # coordination plans both keep it.
+        return self.stage_min_green_ms(s) + self.transition_ms(s, nxt)
+
+    def fixed_time_errors(self):
+        # The fixed-time plan against the model: every split at least its
+        # minimum, the splits adding up to the cycle ([] when sound, or no plan).
+        # Its fields were checked before the model was built (config_validation).
+        errors = []
+        if not self.cycle_ms:
+            return errors
+        k = len(self.sequence)
+        total = 0
+        for p in range(k):
+            s = self.sequence[p]
+            nxt = self.sequence[(p + 1) % k]
+            v = self.split_ms[s]
+            total += v
+            need = self.split_minimum_ms(s, nxt)
+            if v < need:
+                errors.append("fixed_time: splits_ms %s=%d is below the %d ms minimum (min green %d ms + transition "
+                              "to %s %d ms)" % (self.stage_ids[s], v, need, self.stage_min_green_ms(s),
+                                                self.stage_ids[nxt], self.transition_ms(s, nxt)))
+        if total != self.cycle_ms:
+            errors.append("fixed_time: splits_ms add up to %d ms but cycle_ms=%d; they must be equal" % (
+                total, self.cycle_ms))
+        return errors
+
     def stage_min_green_ms(self, s):
         worst = 0
         for g in self.stage_groups[s]:

@@ -31,11 +31,9 @@ SEQ_LEAD_MS = 3600000
 
 
 def stage_minimum_ms(ix, s, nxt):
-    # Shortest split stage s can run before stage nxt: its longest min green
-    # (walk for pedestrian groups) plus the transition to nxt (the longest
-    # intergreen, which holds yellow / pedestrian clearance and red clearance).
-    # The same rule as a fixed_time plan's splits (config_validation.py).
-    return ix.stage_min_green_ms(s) + ix.transition_ms(s, nxt)
+    # Shortest split stage s can run before stage nxt: the same rule as a
+    # fixed_time plan's splits (Intersection.split_minimum_ms).
+    return ix.split_minimum_ms(s, nxt)
 
 
 class PlanGate:
