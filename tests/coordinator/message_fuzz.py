@@ -101,6 +101,12 @@ def valid_plan(draw) -> dict:
     return json.loads(encode_plan(p, KEY))
 
 
+def in_window_plan() -> bytes:
+    """A plan for J3 that its gate accepts: starting now, an hour long, a 60 s cycle split evenly."""
+    return encode_plan(Plan("J3", "arterial", 1, WALL0, WALL0, WALL0 + 3600000, 60000, 0, ["S1", "S2"],
+                            [30000, 30000]), KEY)
+
+
 @st.composite
 def valid_status(draw) -> dict:
     return {"format": STATUS_FORMAT, "controller": draw(ids), "seq": draw(st.integers(0, SEQ_MAX)),

@@ -47,14 +47,29 @@ def test_the_coordinator_survives_any_message_from_one_controller_and_plans_for_
     assert tally.refused > 300  # most generated messages are bad input, counted for J3
 
 
-def test_valid_messages_are_accepted_not_only_refused() -> None:
+@FAST
+@given(mf.valid_report())
+def test_every_unmutated_report_is_accepted(d: dict) -> None:
     # the generators start from valid messages: unmutated ones must pass, or the fuzzing proves little
+    assert mf.check_report(mf.json.dumps(d).encode()) == "accepted"
+
+
+@FAST
+@given(mf.valid_status())
+def test_every_unmutated_plan_status_is_accepted(d: dict) -> None:
+    assert mf.check_plan_status(mf.json.dumps(d).encode()) == "accepted"
+
+
+def test_an_unmutated_plan_in_its_window_is_accepted() -> None:
+    assert mf.PlanTarget().check(mf.in_window_plan()) == "accepted"
+
+
+def test_counted_runs_both_accept_and_refuse() -> None:
     for parser in ("report", "plan", "plan_status"):
         tally = mf.run_counted(parser, 400, seed=5, hang_s=TEST_HANG_S)
         assert tally.tracebacks == 0 and tally.hangs == 0, tally.first
-        # hypothesis draws differently after other tests ran in the process (24 plans accepted alone,
-        # 18 after this file's other tests): the point is that acceptance is reached at all
-        assert tally.accepted >= 10 and tally.refused >= 100, tally.line()
+        # how many mutated plans land in the gate's window depends on hypothesis's draws; some always do
+        assert tally.accepted >= 1 and tally.refused >= 100, tally.line()
 
 
 @pytest.mark.slow
