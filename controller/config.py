@@ -2,8 +2,14 @@
 # Runs on the board (the firmware reads the config from flash through here).
 # An invalid config never builds: ConfigError carries every problem found.
 import json
+import sys
 
 from controller.config_validation import check
+
+# no valid config comes near this (64 signal groups, 250 detectors); a
+# bigger file is the wrong file, and reading it whole would cost the memory
+MAX_CONFIG_FILE_BYTES = 1048576
+_SMALL_HEAP = sys.implementation.name == "micropython"
 
 
 class ConfigError(ValueError):
@@ -20,6 +26,9 @@ def parse(text, source=""):
         raw = json.loads(text)
     except ValueError as e:
         raise ConfigError(["not valid JSON: %s" % e], source)
+    except (RuntimeError, MemoryError):  # RecursionError (CPython); MicroPython runs out of heap
+        raise ConfigError(["not valid JSON for a config: lists or objects nested too deep to read "
+                           "(a config nests four levels)"], source)
     return raw
 
 
@@ -38,25 +47,42 @@ def load_text(text, source=""):
 
 
 def load_file(path):
+    # A config file (host tools, benches): a regular file of UTF-8 text. On a
+    # small heap the reader's bytecode and the text are given back before the
+    # validator and the model take their share.
+    from controller import text_file
+
+    path = str(path)
     try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        raise ConfigError(["cannot read %s: %s" % (path, e)], path)
-    return load_text(text, path)
+        text = text_file.read_text(path, MAX_CONFIG_FILE_BYTES, "config")
+    except text_file.TextFileError as e:
+        raise ConfigError([str(e)], path)
+    finally:
+        text_file = None
+        _forget("text_file")
+    raw = parse(text, path)
+    text = None
+    if _SMALL_HEAP:
+        import gc
+
+        gc.collect()  # the text's and the reader's blocks, free before the validator's start
+    return load_dict(raw, path, True)
+
+
+def _forget(short):
+    # drop controller.<short> from the module table, so gc can take its bytecode back
+    import controller
+
+    name = "controller." + short
+    if name in sys.modules:
+        del sys.modules[name]
+    if short in controller.__dict__:
+        delattr(controller, short)
 
 
 def unload():
     # On a board: once the Controller is built, the JSON parser and the
     # validator are dead weight in RAM. Drop them so gc can take their bytecode
     # and tables back (they are imported again if a new config is uploaded).
-    import sys
-
-    import controller
-
     for short in ("config_validation", "config_defaults", "config_schema", "config", "trace_replay", "event_names"):
-        name = "controller." + short
-        if name in sys.modules:
-            del sys.modules[name]
-        if short in controller.__dict__:
-            delattr(controller, short)
+        _forget(short)

@@ -33,16 +33,29 @@ def _is_int(v):
 
 
 def _q(v):
-    # quote a value the way it appeared in the JSON
+    # quote a value the way it appeared in the JSON, cut to a readable length
     if isinstance(v, str):
-        return '"%s"' % v
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if v is None:
-        return "null"
-    return str(v)
+        text = '"%s"' % v
+    elif v is True:
+        text = "true"
+    elif v is False:
+        text = "false"
+    elif v is None:
+        text = "null"
+    else:
+        try:
+            text = str(v)
+        except RuntimeError:  # nested too deep to print (RecursionError on CPython)
+            text = "[...]" if isinstance(v, list) else "{...}"
+    if len(text) > 80:
+        text = text[:70] + "... (%d characters)" % len(text)
+    return text
+
+
+def _known(x, ids):
+    # x names one of ids (a set, dict or list of strings); a list, object or
+    # number where a name belongs names nothing (and is not hashable)
+    return isinstance(x, str) and x in ids
 
 
 class _Report:
@@ -66,9 +79,9 @@ class _Report:
         if allow_zero and v == 0:
             return v
         if v < lo:
-            self.add(where, "%s=%d is below the %d %s minimum" % (name, v, lo, unit))
+            self.add(where, "%s=%s is below the %d %s minimum" % (name, _q(v), lo, unit))
         elif v > hi:
-            self.add(where, "%s=%d is above the %d %s maximum" % (name, v, hi, unit))
+            self.add(where, "%s=%s is above the %d %s maximum" % (name, _q(v), hi, unit))
         return v
 
     def choice(self, where, obj, name, allowed, default):
@@ -163,7 +176,7 @@ def check(raw, in_place=False):
         for name, spec in timing.items():
             t[name] = rep.int_field(where, g, name, spec)
         if _is_int(t[min_name]) and _is_int(t["max_green_ms"]) and t[min_name] > t["max_green_ms"]:
-            rep.add(where, "%s=%d is above max_green_ms=%d" % (min_name, t[min_name], t["max_green_ms"]))
+            rep.add(where, "%s=%s is above max_green_ms=%s" % (min_name, _q(t[min_name]), _q(t["max_green_ms"])))
         rep.choice(where, g, "recall", recalls, "none")
         clearance[gid] = (t[clear_name] or 0) + (t["red_clearance_ms"] or 0)
         if "max_wait_ms" in g:
@@ -184,7 +197,7 @@ def check(raw, in_place=False):
         a, b = pair
         bad = False
         for x in (a, b):
-            if x not in known:
+            if not _known(x, known):
                 rep.add(where, "unknown signal group %s" % _q(x))
                 bad = True
         if bad:
@@ -226,9 +239,9 @@ def check(raw, in_place=False):
             lo = clearance.get(a, 0)
             if v < lo:
                 what = "yellow_ms" if kind.get(a) == "vehicle" else "ped_clearance_ms"
-                rep.add(where, "%d ms is below %s's %s + red_clearance_ms = %d ms minimum" % (v, a, what, lo))
+                rep.add(where, "%s ms is below %s's %s + red_clearance_ms = %d ms minimum" % (_q(v), a, what, lo))
             elif v > INTERGREEN_MAX_MS:
-                rep.add(where, "%d ms is above the %d ms maximum" % (v, INTERGREEN_MAX_MS))
+                rep.add(where, "%s ms is above the %d ms maximum" % (_q(v), INTERGREEN_MAX_MS))
     for a, b in sorted(conflict):
         for x, y in ((a, b), (b, a)):
             row = ig.get(x)
@@ -251,7 +264,7 @@ def check(raw, in_place=False):
             continue
         ok = []
         for x in sg:
-            if x not in known:
+            if not _known(x, known):
                 rep.add(where, "unknown signal group %s" % _q(x))
             elif x in ok:
                 rep.add(where, "signal group %s listed twice" % _q(x))
@@ -316,7 +329,7 @@ def check(raw, in_place=False):
         rep.unknown_keys(where, d, ("id", "group", "kind", "distance_m", "lane", "extend", "call", "fault_recall") + tuple(DIAGNOSTICS))
         grp = d.get("group")
         k = rep.choice(where, d, "kind", DETECTOR_KINDS, "stop_bar")
-        if grp not in known:
+        if not _known(grp, known):
             rep.add(where, "group=%s is not a known signal group" % _q(grp))
         elif (k == "pedestrian") != (kind.get(grp) == "pedestrian"):
             rep.add(where, 'kind "%s" does not fit the %s signal group "%s"' % (k, kind.get(grp), grp))
@@ -353,6 +366,10 @@ def check(raw, in_place=False):
             rep.add("", 'strategy "fixed" needs a fixed_time plan {cycle_ms, offset_ms, splits_ms}')
     elif not isinstance(ft, dict):
         rep.add("", "fixed_time must be an object, found %s" % _q(ft))
+    elif not rep.errors:
+        # only meaningful once groups, conflicts and stages are sound; the
+        # model below is built from these values, so they come first
+        _check_fixed_time_values(rep, ft, order)
     if rep.errors:
         return rep.errors, None
     # Groups, conflicts and stages are sound: the model, built once from the
@@ -399,7 +416,10 @@ def _validate_yields(rep, groups, gids, kind, known, conflict):
                 seen.append(x)
 
 
-def _validate_fixed_time(rep, model, ft, order):
+def _check_fixed_time_values(rep, ft, order):
+    # The plan's own values, before any model is built from them (the model
+    # stores the splits in 32-bit arrays, by stage): a cycle and offset in
+    # range, splits an object of known stages, each an integer within 0..cycle.
     where = "fixed_time"
     rep.unknown_keys(where, ft, ("cycle_ms", "offset_ms", "splits_ms"))
     cycle = rep.int_field(where, ft, "cycle_ms", (None,) + CYCLE_RANGE)
@@ -410,21 +430,34 @@ def _validate_fixed_time(rep, model, ft, order):
     if not _is_int(cycle):
         return
     rep.int_field(where, ft, "offset_ms", (0, 0, cycle - 1))
-    total = 0
     for sid in splits:
         if sid not in order:
             rep.add(where, "splits_ms names unknown stage %s" % _q(sid))
-    for n, sid in enumerate(order):
+    for sid in order:
         v = splits.get(sid)
         if not _is_int(v):
             rep.add(where, "splits_ms %s=%s must be an integer number of ms" % (sid, _q(v)))
             return
+        if v < 0 or v > cycle:
+            rep.add(where, "splits_ms %s=%s is outside 0 to cycle_ms=%d ms" % (sid, _q(v), cycle))
+            return
+
+
+def _validate_fixed_time(rep, model, ft, order):
+    # The plan against the model: every split holds its stage's minimum green
+    # and the transition after it, and the splits add up to the cycle.
+    where = "fixed_time"
+    cycle = ft["cycle_ms"]
+    splits = ft["splits_ms"]
+    total = 0
+    for n, sid in enumerate(order):
+        v = splits[sid]
         total += v
         s = model.stage_ids.index(sid)
         nxt = model.stage_ids.index(order[(n + 1) % len(order)])
         need = model.transition_ms(s, nxt) + model.stage_min_green_ms(s)
         if v < need:
-            rep.add(where, "splits_ms %s=%d is below the %d ms minimum (min green %d ms + transition to %s %d ms)" % (
-                sid, v, need, model.stage_min_green_ms(s), order[(n + 1) % len(order)], model.transition_ms(s, nxt)))
+            rep.add(where, "splits_ms %s=%s is below the %d ms minimum (min green %d ms + transition to %s %d ms)" % (
+                sid, _q(v), need, model.stage_min_green_ms(s), order[(n + 1) % len(order)], model.transition_ms(s, nxt)))
     if total != cycle:
-        rep.add(where, "splits_ms add up to %d ms but cycle_ms=%d; they must be equal" % (total, cycle))
+        rep.add(where, "splits_ms add up to %s ms but cycle_ms=%d; they must be equal" % (_q(total), cycle))

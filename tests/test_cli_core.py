@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -38,6 +39,34 @@ def test_config_check_unreadable_and_not_json(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text("{not json")
     r = ampelwerk("config", "check", str(tmp_path / "x.json"))
     assert r.returncode == 1 and "not valid JSON" in r.stdout
+
+
+def test_config_check_bad_files_give_one_clear_line_each_and_never_hang(tmp_path: Path) -> None:
+    # tracebacks before (issue 14, finding 5): UnicodeDecodeError, RecursionError,
+    # TypeError on a list where a group name belongs; /dev/zero hung
+    text = EXAMPLE_CONFIG.read_text()
+    raw = json.loads(text)
+    raw["conflicts"][0] = [["K1"], "K2"]
+    cases = {
+        "utf16.json": (text.encode("utf-16"), "is UTF-16 or UTF-32 text: save it as UTF-8"),
+        "latin1.json": (text.replace("Four-leg", "Vier-Schenkel-Kreuzung Stra\u00dfe").encode("latin-1"),
+                        "is not UTF-8 text (byte 0xdf at offset"),
+        "deep.json": (b"[" * 100000 + b"]" * 100000, "not valid JSON for a config: lists or objects nested too deep"),
+        "unhashable.json": (json.dumps(raw).encode(), "conflicts #1: unknown signal group ['K1']"),
+    }
+    for name, (data, _) in cases.items():
+        (tmp_path / name).write_bytes(data)
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    r = subprocess.run([sys.executable, "-m", "ampelwerk", "config", "check", *(str(tmp_path / n) for n in cases),
+                        "/dev/zero", str(fifo), str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr == "", r.stderr[-2000:]
+    for name, (_, message) in cases.items():
+        assert message in r.stdout, (name, r.stdout)
+    assert "/dev/zero is not a regular file (a directory, device or pipe): give the path of a config" in r.stdout
+    assert "fifo.json is not a regular file" in r.stdout
+    assert "%s is not a regular file" % tmp_path in r.stdout
+    assert r.stdout.count(": 1 problem\n") == 6, r.stdout  # one line for each file but the unhashable one
 
 
 def test_replay_writes_signals_and_events(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 # Config validation: every problem reported at once, each naming field, value and range.
-from controller.config import ConfigError, load_dict
+from controller.config import ConfigError, load_dict, load_text
 from controller.config_validation import validate
 from tests.controller.core_support import copy_raw, example_raw, two_group_raw
 
@@ -131,3 +131,46 @@ def test_validation_does_not_mutate_input():
     validate(raw)
     load_dict(raw)
     assert raw == before
+
+
+def test_lists_and_objects_where_a_group_name_belongs_are_reported_not_raised():
+    # membership tests on unhashable values raised TypeError (issue 14, finding 5)
+    raw = example_raw()
+    raw["conflicts"][0] = [["K1"], "K2"]
+    raw["stages"][0]["groups"].append({"id": "K1"})
+    raw["detectors"][0]["group"] = ["K1", "K2"]
+    errs = _errors(raw)
+    assert "conflicts #1: unknown signal group ['K1']" in errs, errs
+    assert "stage \"S1\": unknown signal group {'id': 'K1'}" in errs, errs
+    assert "detector \"D1s\": group=['K1', 'K2'] is not a known signal group" in errs, errs
+
+
+def test_numbers_of_any_size_are_reported_with_the_range_and_cut_short():
+    raw = example_raw()
+    raw["signal_groups"][0]["min_green_ms"] = 10 ** 400
+    raw["strategy"] = "fixed"
+    errs = _errors(raw)
+    assert any(e.startswith('signal group "K1": min_green_ms=1000000000') and "characters) is above the 120000 ms"
+               in e for e in errs), errs
+    assert all(len(e) < 300 for e in errs), errs
+
+
+def test_fixed_time_splits_of_any_size_or_unknown_stage_are_reported_not_raised():
+    # the validator built the model before every split was checked (OverflowError, ValueError)
+    for change, expect in (({"S1": 10 ** 400}, "splits_ms S1=1000"), ({"S1": 2 ** 40}, "is outside 0 to cycle_ms=90000"),
+                           ({"S9": 1000}, "splits_ms names unknown stage \"S9\""),
+                           ({"S2": "14000"}, 'splits_ms S2="14000" must be an integer')):
+        raw = example_raw()
+        raw["fixed_time"]["splits_ms"].update(change)
+        errs = _errors(raw)
+        assert any(expect in e for e in errs), (change, errs)
+
+
+def test_json_nested_too_deep_is_a_config_error():
+    for text in ("[" * 100000 + "]" * 100000, '{"a":' * 50000 + "1" + "}" * 50000):
+        try:
+            load_text(text, "deep.json")
+        except ConfigError as e:
+            assert e.errors[0].startswith("not valid JSON"), e.errors
+        else:
+            assert False, "a config nested 50000 deep was accepted"
