@@ -18,7 +18,7 @@ def read_text(path, max_bytes, what="file"):
     # The text of the file at path, or TextFileError.
     try:
         st = os.stat(path)
-    except OSError as e:
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path (CPython)
         raise TextFileError("cannot read %s: %s" % (path, _reason(e)))
     if st[0] & _S_IFMT != _S_IFREG:
         raise TextFileError("%s is not a regular file (a directory, device or pipe): give the path of a %s" % (path, what))

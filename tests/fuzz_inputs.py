@@ -13,6 +13,7 @@ bench/fuzz_parsers.py (100,000 per parser).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from pathlib import Path
@@ -25,7 +26,8 @@ CORRIDOR_DIR = ROOT / "tests" / "coordinator" / "data" / "arterial5"
 TRACE = ROOT / "examples" / "four_leg_trace.csv"
 
 _BASE_CONFIGS = [json.loads(p.read_text()) for p in CONFIGS]
-_BASE_CORRIDOR = json.loads((CORRIDOR_DIR / "corridor.json").read_text())
+# the arterial's corridor as `sim import arterial5 --corridor` writes it (with the SUMO geometry)
+_BASE_CORRIDOR = json.loads((ROOT / "tests" / "sim" / "data" / "arterial5_corridor.json").read_text())
 _TRACE_LINES = TRACE.read_text().splitlines()[:40]
 
 
@@ -199,14 +201,34 @@ def trace_files(draw) -> bytes:
     return draw(broken_bytes(ending.join(lines) + ending))
 
 
-def is_clear_error(lines: list[str]) -> bool:
+def is_clear_error(lines: list[str], longest: int = 2000) -> bool:
     """An error report a person can act on: one or more non-empty lines of bounded length."""
-    return bool(lines) and all(isinstance(s, str) and s.strip() and len(s) <= 2000 for s in lines)
+    return bool(lines) and all(isinstance(s, str) and s.strip() and len(s) <= longest for s in lines)
+
+
+class Hang(Exception):
+    """A parser took longer than a person would wait."""
+
+
+@contextlib.contextmanager
+def no_hang(seconds: float):
+    """Raise Hang in the block after `seconds` (SIGALRM: main thread, Unix)."""
+    import signal
+
+    def ring(signum, frame):
+        raise Hang("no verdict after %g s" % seconds)
+
+    old = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def _cli(argv: list[str]) -> tuple[int, str, str]:
     """`ampelwerk ARGV` in-process: exit code, stdout, stderr."""
-    import contextlib
     import io
 
     from ampelwerk.cli import main
@@ -239,3 +261,35 @@ def check_config_file(data: bytes, folder: Path) -> str:
     assert head.startswith("%s: " % path) and " problem" in head, out
     assert is_clear_error([s.strip() for s in lines]), out
     return "refused"
+
+
+def corridor_folder(folder: Path) -> Path:
+    """A folder with the arterial's five configs, for a corridor file to refer to."""
+    import shutil
+
+    for p in CORRIDOR_DIR.glob("J*.json"):
+        shutil.copy(p, folder / p.name)
+    return folder
+
+
+def check_corridor_file(data: bytes, folder: Path) -> str:
+    """Both readers of a corridor file on the bytes (configs next to it): the coordinator's
+    (coordinator.corridors.load_corridors) and the SUMO geometry's (sim.arterial_metrics.load_geometry,
+    for `sim run --corridor` and `sim timespace`). "valid" when the coordinator takes it."""
+    from coordinator.corridors import CorridorError, load_corridors
+    from sim.arterial_metrics import ArterialMetricsError, corridor_edges, load_geometry
+
+    path = folder / "corridor.json"
+    path.write_bytes(data)
+    try:
+        corridor_edges(load_geometry(path))
+    except ArterialMetricsError as e:
+        assert is_clear_error([str(e)]), str(e)
+    try:
+        corridors = load_corridors(path)
+    except CorridorError as e:
+        # coordinator/corridors.py quotes whole values (%r): a line can be long, never empty
+        assert is_clear_error(e.errors, longest=10 ** 6), e.errors
+        return "refused"
+    assert corridors and all(c.intersections for c in corridors)
+    return "valid"

@@ -23,3 +23,10 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 def test_config_check_gives_a_verdict_for_any_file(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as d:
         assert fz.check_config_file(data, Path(d)) in ("valid", "refused")
+
+
+@FUZZ
+@given(fz.corridor_files())
+def test_corridor_files_give_corridors_or_every_problem(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        assert fz.check_corridor_file(data, fz.corridor_folder(Path(d))) in ("valid", "refused")
