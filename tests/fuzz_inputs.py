@@ -293,3 +293,25 @@ def check_corridor_file(data: bytes, folder: Path) -> str:
         return "refused"
     assert corridors and all(c.intersections for c in corridors)
     return "valid"
+
+
+def check_trace_file(data: bytes, folder: Path) -> str:
+    """`ampelwerk replay` of the example config on the bytes: both CSVs whole, or an error and no file at all."""
+    trace = folder / "trace.csv"
+    trace.write_bytes(data)
+    out = folder / "out"
+    out.mkdir(exist_ok=True)
+    for p in out.iterdir():
+        p.unlink()
+    rc, stdout, err = _cli(["replay", str(CONFIGS[0]), str(trace), "--out", str(out / "signals.csv")])
+    if rc == 0:
+        assert err == "" and stdout.startswith("replayed "), (stdout, err)
+        assert sorted(p.name for p in out.iterdir()) == ["signals.csv", "signals.events.csv"]
+        rows = (out / "signals.csv").read_text().splitlines()
+        ticks = int(stdout.split()[1])
+        assert len(rows) == ticks + 1 and rows[0].startswith("time_ms,"), (len(rows), ticks)
+        return "valid"
+    assert rc == 2, (rc, stdout, err)
+    assert list(out.iterdir()) == [], list(out.iterdir())  # no partial output, not even a hidden one
+    assert err.startswith("ampelwerk: error: ") and is_clear_error(err.splitlines()), err
+    return "refused"

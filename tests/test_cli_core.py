@@ -91,6 +91,46 @@ def test_replay_reports_trace_errors_without_traceback(tmp_path: Path) -> None:
     assert "detectors missing from the trace" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_replay_into_a_missing_directory_is_one_clear_error(tmp_path: Path) -> None:
+    r = ampelwerk("replay", str(EXAMPLE_CONFIG), str(ROOT / "examples" / "four_leg_trace.csv"),
+                  "--out", str(tmp_path / "nowhere" / "x.csv"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip() == "ampelwerk: error: --out %s: directory %s does not exist (create it first, or give " \
+        "another path)" % (tmp_path / "nowhere" / "x.csv", tmp_path / "nowhere"), r.stderr
+
+
+def test_a_failed_replay_leaves_no_partial_csv_and_keeps_the_earlier_outputs(tmp_path: Path) -> None:
+    good = (ROOT / "examples" / "four_leg_trace.csv").read_text()
+    out = tmp_path / "signals.csv"
+    r = ampelwerk("replay", str(EXAMPLE_CONFIG), str(ROOT / "examples" / "four_leg_trace.csv"), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    lines = good.splitlines()
+    bad = tmp_path.parent / (tmp_path.name + "-bad.csv")
+    bad.write_text("\n".join(lines[:2000] + ["100,0,1,2" + ",0" * 15] + lines[2000:]) + "\n")
+    r = ampelwerk("replay", str(EXAMPLE_CONFIG), str(bad), "--out", str(out))
+    assert r.returncode == 2 and "line 2001: detector column 3 value '2' must be 0 or 1" in r.stderr, r.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing new, nothing half-written
+    out.unlink()
+    (tmp_path / "signals.events.csv").unlink()
+    r = ampelwerk("replay", str(EXAMPLE_CONFIG), str(bad), "--out", str(out))
+    assert r.returncode == 2 and list(tmp_path.iterdir()) == []
+
+
+def test_replay_of_a_trace_that_is_not_text_or_not_a_file(tmp_path: Path) -> None:
+    out = str(tmp_path / "o.csv")
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes((ROOT / "examples" / "four_leg_trace.csv").read_bytes().replace(b"\n# ", b"\n# Stra\xdfe ", 1)
+                       + b"# caf\xe9\n")
+    for trace, message in ((latin1, "is not UTF-8 text (byte 0xe9 at column 6): save"),
+                           ("/dev/zero", "trace /dev/zero is not a file (a directory or device)"),
+                           (tmp_path, "is not a file (a directory or device)")):
+        r = subprocess.run([sys.executable, "-m", "ampelwerk", "replay", str(EXAMPLE_CONFIG), str(trace), "--out", out],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr[-2000:]
+        assert list(tmp_path.glob("o*")) == [] and list(tmp_path.glob(".o*")) == []
+
+
 def test_config_reference_documents_every_field() -> None:
     from controller import config_schema
 

@@ -30,3 +30,10 @@ def test_config_check_gives_a_verdict_for_any_file(data: bytes) -> None:
 def test_corridor_files_give_corridors_or_every_problem(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as d:
         assert fz.check_corridor_file(data, fz.corridor_folder(Path(d))) in ("valid", "refused")
+
+
+@FUZZ
+@given(fz.trace_files())
+def test_replay_writes_both_csvs_whole_or_nothing(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        assert fz.check_trace_file(data, Path(d)) in ("valid", "refused")
