@@ -186,32 +186,46 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
                       sumo_options=extra, corridor_file=_corridor_file(args, scenario))
 
 
+# what each verb's output directory held before it had a marker (ampelwerk/outputs.py):
+# the first pattern must be there, and nothing else than these
+IMPORT_OUTPUTS = ("detectors.add.xml", "*.json")
+RUN_OUTPUTS = ("signals.csv", "*.xml", "*.csv", "*.json", "*.txt", "import", "*.log")
+COMPARE_OUTPUTS = ("runs.csv", "*.md", "*.csv", "*.json", "*.png", "*")
+
+
 def import_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
+    from ampelwerk.outputs import refuse_inputs_inside, staged_dir
     from sim.net_import import import_command
     from sim.scenarios import ScenarioError
 
     given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m),
                                ("sequence", args.sequence)) if v is not None}
+    out = Path(args.out)
+    scenario = _scenario(args.scenario)
+    refuse_inputs_inside(out, [scenario])
     try:
-        rc = int(import_command(args.scenario, Path(args.out), **given) or 0)
-        if args.corridor is not None:
-            _import_corridor(args)
+        # configs and corridor.json appear together or not at all (a bad --corridor leaves nothing)
+        with staged_dir(out, "sim import", IMPORT_OUTPUTS) as stage:
+            rc = int(import_command(str(scenario), stage, shown=out, **given) or 0)
+            if args.corridor is not None:
+                _import_corridor(args, scenario, stage, out)
         return rc
     except ScenarioError as e:
         raise UserError(str(e)) from None
 
 
-def _import_corridor(args: argparse.Namespace) -> None:
+def _import_corridor(args: argparse.Namespace, scenario: Path, stage: Path, out: Path) -> None:
     """`sim import --corridor`: write DIR/corridor.json and check it as the coordinator will."""
     from coordinator.corridors import CorridorError, load_corridors
     from sim.corridor_import import corridor_command
 
-    path = corridor_command(_scenario(args.scenario), Path(args.out), args.corridor)
+    path = corridor_command(scenario, stage, args.corridor, shown=out)
     try:
         load_corridors(path)
     except CorridorError as e:
-        print("warning: the coordinator will refuse %s as it is (edit it): %s" % (path, e))
+        print("warning: the coordinator will refuse %s as it is (edit it): %s" % (
+            out / path.name, str(e).replace(str(stage), str(out))))
 
 
 def _device_factory(device: str, device_tls: str, strategy: str):
@@ -235,10 +249,6 @@ def _device_factory(device: str, device_tls: str, strategy: str):
 
 def run_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
-    from sim.metrics import MetricsError
-    from sim.runner import import_for_run, run
-    from sim.sumo_session import SumoError
-
     from ampelwerk.sim_coordination import COORDINATED_CONTROLLER
 
     coordinated = args.coordinated or args.controller == COORDINATED_CONTROLLER
@@ -251,7 +261,47 @@ def run_cmd(args: argparse.Namespace) -> int:
     if coordinated and args.device:
         raise UserError("--device and --coordinated do not go together yet: a board's plans come over its own "
                         "MQTT link (ampelwerk firmware virtual --network)")
-    opts = _options(args, _scenario(args.scenario), controller, Path(args.out))
+    from ampelwerk.outputs import refuse_inputs_inside, staged_dir
+
+    out = Path(args.out)
+    scenario = _scenario(args.scenario)
+    refuse_inputs_inside(out, [scenario, args.corridor, args.mqtt_passwords, args.ca])
+    from dataclasses import replace
+
+    opts = _options(args, scenario, controller, out)  # every option checked before anything is written
+    with staged_dir(out, "sim run", RUN_OUTPUTS) as stage:
+        s = _run_in(args, controller, coordinated, replace(opts, out_dir=stage))
+    print("%s on %s, seed %d: delay %.1f s per scheduled vehicle (%d scheduled: %d arrived, %d running at end, "
+          "%d never inserted), trip %.1f s, waiting %.1f s, teleports %d, collisions %d, wall %.1f s -> %s" % (
+              controller, scenario.name, s["seed"], s["delay_s"], s["vehicles_scheduled"], s["arrived"],
+              s["running_at_end"], s["never_inserted"], s["mean_trip_duration_s"], s["mean_waiting_time_s"],
+              s["teleports"], s["collisions"], s["wall_s"], out))
+    if s.get("arterial"):
+        print(_arterial_line(s["arterial"]))
+    if s.get("coordination"):
+        c = s["coordination"]
+        print("coordination (%s): %d reports, %d plans sent, %d accepted, %d refused" % (
+            c["transport"], c["counters"]["reports"], c["counters"]["plans_sent"], c["counters"]["accepted"],
+            c["counters"]["rejected"]))
+    if s.get("monitor_flash"):
+        print("CONFLICT MONITOR LATCHED FLASH at: %s" % ", ".join(s["monitor_flash"]))
+    check = s.get("signal_check")
+    if check is not None:
+        if check["violations"]:
+            print("SIGNAL CHECK: %d violation(s), see %s; first: %s" % (
+                check["violations"], out / "signal_check.txt", check["first"][0]))
+            return 1
+        print("signal check: no violations (conflicts, yellow trap, yellow to green, short yellows)")
+    return 0
+
+
+def _run_in(args: argparse.Namespace, controller: str, coordinated: bool, opts) -> dict:
+    """The run itself, into opts.out_dir; known failures become UserError."""
+    from ampelwerk.cli import UserError
+    from sim.metrics import MetricsError
+    from sim.runner import import_for_run, run
+    from sim.sumo_session import SumoError
+
     factory = imported = None
     try:
         if coordinated:
@@ -270,28 +320,7 @@ def run_cmd(args: argparse.Namespace) -> int:
             s = run(opts, controller_factory=factory, imported=imported)
     except (SumoError, MetricsError, ValueError, OSError) as e:  # ValueError: e.g. an unknown strategy name
         raise UserError(str(e)) from None
-    print("%s on %s, seed %d: delay %.1f s per scheduled vehicle (%d scheduled: %d arrived, %d running at end, "
-          "%d never inserted), trip %.1f s, waiting %.1f s, teleports %d, collisions %d, wall %.1f s -> %s" % (
-              controller, opts.scenario.name, opts.seed, s["delay_s"], s["vehicles_scheduled"], s["arrived"],
-              s["running_at_end"], s["never_inserted"], s["mean_trip_duration_s"], s["mean_waiting_time_s"],
-              s["teleports"], s["collisions"], s["wall_s"], opts.out_dir))
-    if s.get("arterial"):
-        print(_arterial_line(s["arterial"]))
-    if s.get("coordination"):
-        c = s["coordination"]
-        print("coordination (%s): %d reports, %d plans sent, %d accepted, %d refused" % (
-            c["transport"], c["counters"]["reports"], c["counters"]["plans_sent"], c["counters"]["accepted"],
-            c["counters"]["rejected"]))
-    if s.get("monitor_flash"):
-        print("CONFLICT MONITOR LATCHED FLASH at: %s" % ", ".join(s["monitor_flash"]))
-    check = s.get("signal_check")
-    if check is not None:
-        if check["violations"]:
-            print("SIGNAL CHECK: %d violation(s), see %s; first: %s" % (
-                check["violations"], Path(opts.out_dir) / "signal_check.txt", check["first"][0]))
-            return 1
-        print("signal check: no violations (conflicts, yellow trap, yellow to green, short yellows)")
-    return 0
+    return s
 
 
 def _arterial_line(a: dict) -> str:
@@ -346,14 +375,21 @@ def compare_cmd(args: argparse.Namespace) -> int:
     if args.corridor and len(scenarios) > 1:
         raise UserError("--corridor=%s belongs to one net: compare one scenario with it, not %d" % (
             args.corridor, len(scenarios)))
+    from ampelwerk.outputs import refuse_inputs_inside, staged_dir
+
     out = Path(args.out)
-    template = _options(args, scenarios[0], controllers[0], out)
+    refuse_inputs_inside(out, [*scenarios, args.corridor])
+    from dataclasses import replace
+
+    template = _options(args, scenarios[0], controllers[0], out)  # every option checked before anything is written
     from ampelwerk.sim_coordination import COORDINATED_CONTROLLER, run_in_compare
 
     coordinated = COORDINATED_CONTROLLER in controllers
     try:
-        runs, failures = compare(scenarios, controllers, seeds, out, template, args.jobs,
-                                 runners={COORDINATED_CONTROLLER: run_in_compare}, derive_corridors=coordinated)
+        # the whole comparison appears when it is done (failed runs listed in it); Ctrl-C leaves nothing
+        with staged_dir(out, "sim compare", COMPARE_OUTPUTS) as stage:
+            runs, failures = compare(scenarios, controllers, seeds, stage, replace(template, out_dir=stage), args.jobs,
+                                     runners={COORDINATED_CONTROLLER: run_in_compare}, derive_corridors=coordinated)
     except SumoError as e:
         raise UserError(str(e)) from None
     print()
@@ -368,10 +404,12 @@ def compare_cmd(args: argparse.Namespace) -> int:
 def timespace_cmd(args: argparse.Namespace) -> int:
     """`ampelwerk sim timespace RUN_DIR --corridor FILE --out PNG`: the time-space diagram of a corridor run."""
     from ampelwerk.cli import UserError
+    from ampelwerk.outputs import staged_files
     from sim.timespace import TimeSpaceError, timespace_command
 
     try:
-        timespace_command(Path(args.run_dir), Path(args.corridor), Path(args.out), args.begin, args.end)
+        with staged_files([Path(args.out)], make_parents=True) as (png,):
+            timespace_command(Path(args.run_dir), Path(args.corridor), png, args.begin, args.end, shown=Path(args.out))
     except TimeSpaceError as e:
         raise UserError(str(e)) from None
     return 0

@@ -34,20 +34,26 @@ def test_net_without_traffic_lights_is_refused(tmp_path):
 
 def test_cli_errors_name_the_value(tmp_path, capsys):
     cfg = tmp_path / "x.sumocfg"
-    assert main(["sim", "run", str(tmp_path / "missing.sumocfg"), "--controller", "fixed", "--out", str(tmp_path)]) == 2
+    out = str(tmp_path / "out")
+    assert main(["sim", "run", str(tmp_path / "missing.sumocfg"), "--controller", "fixed", "--out", out]) == 2
     assert "missing.sumocfg" in capsys.readouterr().err
     cfg.write_text("<configuration/>")
-    assert main(["sim", "run", str(cfg), "--controller", "nope", "--out", str(tmp_path)]) == 2
+    assert main(["sim", "run", str(cfg), "--controller", "nope", "--out", out]) == 2
     assert "unknown controller nope (known: fixed, sumo-actuated, max-pressure, ampelwerk-" in capsys.readouterr().err
-    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", str(tmp_path), "--tick-ms", "300"]) == 2
+    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", out, "--tick-ms", "300"]) == 2
     assert "1000 ms must be a whole multiple of the core tick 300 ms" in capsys.readouterr().err
     assert main(["sim", "compare", str(cfg), "--controllers", "fixed", "--seeds", "1,x"]) == 2
     assert "--seeds='1,x'" in capsys.readouterr().err
-    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", str(tmp_path), "--", "--scale", "1.3"]) == 2
+    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", out, "--", "--scale", "1.3"]) == 2
     assert "SUMO option --scale after `--` is set by ampelwerk for every run; use --scale before `--`" in \
         capsys.readouterr().err
     assert main(["sim", "compare", str(cfg), "--controllers", "fixed", "--", "--tripinfo-output=t.xml"]) == 2
     assert "SUMO option --tripinfo-output after `--`" in capsys.readouterr().err
+    # a run replaces its --out whole: never a directory that holds one of its inputs
+    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", str(tmp_path)]) == 2
+    assert "--out %s would replace the input %s: give the outputs another place" % (tmp_path, cfg) in \
+        capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.sumocfg"]
 
 
 def test_additional_files_after_dashdash_join_the_runs_own(tmp_path):
