@@ -44,6 +44,32 @@ def _partial(path: Path) -> Path:
     return path.with_name(".%s.partial-%d%s" % (path.stem, os.getpid(), path.suffix))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but another user's
+        return True
+    return True
+
+
+def _sweep(path: Path) -> None:
+    """Remove what a killed verb left beside ``path`` (a partial stage, an old copy being replaced):
+    anything named for it whose process is gone."""
+    if not path.parent.is_dir():
+        return
+    for kind in ("partial", "old"):
+        for p in path.parent.glob(".%s.%s-*" % (path.stem, kind)):
+            pid = p.name[len(".%s.%s-" % (path.stem, kind)):]
+            pid = pid[:len(pid) - len(path.suffix)] if path.suffix and pid.endswith(path.suffix) else pid
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+
+
 def _check_parent(path: Path, option: str, make_parents: bool) -> None:
     parent = path.parent
     if make_parents and not parent.exists():
@@ -63,6 +89,8 @@ def staged_files(paths: Sequence[Path], option: str = "--out", make_parents: boo
         _check_parent(p, option, make_parents)
     if len({p.resolve() for p in paths}) != len(paths):
         raise _error("%s: two outputs would be the same file (%s)" % (option, ", ".join(map(str, paths))))
+    for p in paths:
+        _sweep(p)
     temps = [_partial(p) for p in paths]
     try:
         yield temps
@@ -157,6 +185,7 @@ def staged_dir(out: Path, verb: str, legacy: Sequence[str] = (), option: str = "
     out = Path(os.path.normpath(out))
     _check_reusable(out, verb, legacy, option)
     out.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(out)
     stage = _partial(out)
     if stage.exists():
         shutil.rmtree(stage)
@@ -170,7 +199,7 @@ def staged_dir(out: Path, verb: str, legacy: Sequence[str] = (), option: str = "
         raise
     old = None
     if out.exists():
-        old = _partial(out).with_name(".%s.old-%d" % (out.name, os.getpid()))
+        old = out.with_name(".%s.old-%d%s" % (out.stem, os.getpid(), out.suffix))
         os.replace(out, old)
     os.replace(stage, out)
     if old is not None:

@@ -117,6 +117,17 @@ def test_a_failed_replay_leaves_no_partial_csv_and_keeps_the_earlier_outputs(tmp
     assert r.returncode == 2 and list(tmp_path.iterdir()) == []
 
 
+def test_what_a_killed_replay_left_is_swept_by_the_next(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = tmp_path / (".o.partial-%d.csv" % dead.pid)  # a replay killed before it could clean up
+    left.write_text("time_ms,K1\n100,")
+    r = ampelwerk("replay", str(EXAMPLE_CONFIG), str(ROOT / "examples" / "four_leg_trace.csv"),
+                  "--out", str(tmp_path / "o.csv"))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv", "o.events.csv"]
+
+
 def test_replay_of_a_trace_that_is_not_text_or_not_a_file(tmp_path: Path) -> None:
     out = str(tmp_path / "o.csv")
     latin1 = tmp_path / "latin1.csv"
