@@ -119,11 +119,15 @@ def _corridor_file(args: argparse.Namespace, scenario: Path) -> Path | None:
 
 
 def _scenario(name: str) -> Path:
+    """The scenario's .sumocfg, its net checked before SUMO or sumolib meets it (sim/net_check.py)."""
     from ampelwerk.cli import UserError
-    from sim.scenarios import ScenarioError, resolve
+    from sim.net_check import check_net
+    from sim.scenarios import ScenarioError, read_sumocfg, resolve
 
     try:
-        return Path(resolve(name))
+        path = Path(resolve(name))
+        check_net(read_sumocfg(path).net_file)
+        return path
     except ScenarioError as e:
         raise UserError(str(e)) from None
 

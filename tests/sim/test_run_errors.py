@@ -40,20 +40,30 @@ def test_cli_errors_name_the_value(tmp_path, capsys):
     cfg.write_text("<configuration/>")
     assert main(["sim", "run", str(cfg), "--controller", "nope", "--out", out]) == 2
     assert "unknown controller nope (known: fixed, sumo-actuated, max-pressure, ampelwerk-" in capsys.readouterr().err
-    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", out, "--tick-ms", "300"]) == 2
+    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", out]) == 2
+    assert "x.sumocfg names no net-file" in capsys.readouterr().err  # the net is checked before SUMO starts
+    assert main(["sim", "run", "single4", "--controller", "fixed", "--out", out, "--tick-ms", "300"]) == 2
     assert "1000 ms must be a whole multiple of the core tick 300 ms" in capsys.readouterr().err
     assert main(["sim", "compare", str(cfg), "--controllers", "fixed", "--seeds", "1,x"]) == 2
     assert "--seeds='1,x'" in capsys.readouterr().err
-    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", out, "--", "--scale", "1.3"]) == 2
+    assert main(["sim", "run", "single4", "--controller", "fixed", "--out", out, "--", "--scale", "1.3"]) == 2
     assert "SUMO option --scale after `--` is set by ampelwerk for every run; use --scale before `--`" in \
         capsys.readouterr().err
-    assert main(["sim", "compare", str(cfg), "--controllers", "fixed", "--", "--tripinfo-output=t.xml"]) == 2
+    assert main(["sim", "compare", "single4", "--controllers", "fixed", "--out", out, "--",
+                 "--tripinfo-output=t.xml"]) == 2
     assert "SUMO option --tripinfo-output after `--`" in capsys.readouterr().err
     # a run replaces its --out whole: never a directory that holds one of its inputs
-    assert main(["sim", "run", str(cfg), "--controller", "fixed", "--out", str(tmp_path)]) == 2
-    assert "--out %s would replace the input %s: give the outputs another place" % (tmp_path, cfg) in \
-        capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.sumocfg"]
+    import shutil
+
+    from sim.scenarios import BUNDLED_DIR
+
+    scen = tmp_path / "scen"
+    shutil.copytree(BUNDLED_DIR / "single4", scen)
+    before = sorted(p.name for p in scen.iterdir())
+    assert main(["sim", "run", str(scen / "single4.sumocfg"), "--controller", "fixed", "--out", str(scen)]) == 2
+    assert "--out %s would replace the input %s: give the outputs another place" % (scen, scen / "single4.sumocfg") \
+        in capsys.readouterr().err
+    assert sorted(p.name for p in scen.iterdir()) == before
 
 
 def test_additional_files_after_dashdash_join_the_runs_own(tmp_path):
