@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 
 
@@ -14,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("scenario", help="bundled scenario name or .sumocfg")
     i.add_argument("--out", required=True, help="directory for the configs and the loop detector file")
     i.add_argument("--red-clearance-ms", type=int, help="red clearance of every signal group (ms; importer default)")
-    i.add_argument("--advance-m", type=float, help="distance of the advance loop from the stop line (m; importer default)")
+    i.add_argument("--advance-m", type=_positive, help="distance of the advance loop from the stop line (m; importer default)")
     i.add_argument("--sequence", choices=("fixed", "free"), default="fixed",
                    help="stage order: the program's, skipping stages without demand (default), or free")
     i.add_argument("--corridor", nargs="?", const="auto", metavar="auto|J1,J2,...",
@@ -64,9 +66,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --corridor FILE`")
     t.add_argument("--corridor", required=True, metavar="FILE", help="the corridor file the run was made with")
     t.add_argument("--out", required=True, metavar="PNG", help="the PNG to write")
-    t.add_argument("--begin", type=float, help="window start (s; default: 600 s around the middle of the run)")
-    t.add_argument("--end", type=float, help="window end (s; default: begin + 600 s)")
+    t.add_argument("--begin", type=_finite, help="window start (s; default: 600 s around the middle of the run)")
+    t.add_argument("--end", type=_finite, help="window end (s; default: begin + 600 s)")
     t.set_defaults(func=timespace_cmd)
+
+
+def _finite(text: str) -> float:
+    """argparse type: a finite number (nan and inf are refused, naming the value)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number" % text) from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError("%r must be a finite number" % text)
+    return v
+
+
+def _positive(text: str) -> float:
+    """argparse type: a positive finite number."""
+    v = _finite(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError("%r must be a positive finite number" % text)
+    return v
 
 
 class _DashDashParser(argparse.ArgumentParser):
@@ -84,14 +105,15 @@ class _DashDashParser(argparse.ArgumentParser):
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--begin", type=float, help="simulation begin (s; default: the scenario's)")
-    p.add_argument("--end", type=float, help="simulation end (s; default: the scenario's, else 3600)")
-    p.add_argument("--step-length", type=float, default=1.0, help="SUMO step length (s, default 1.0)")
+    p.add_argument("--begin", type=_finite, help="simulation begin (s; default: the scenario's)")
+    p.add_argument("--end", type=_finite, help="simulation end (s; default: the scenario's, else 3600)")
+    p.add_argument("--step-length", type=_positive, default=1.0, help="SUMO step length (s, default 1.0)")
     p.add_argument("--tick-ms", type=int, default=100, help="core tick (ms, default 100; must divide the step)")
     p.add_argument("--merge-ticks", action="store_true",
                    help="step runs of ticks without a loop change as one longer tick (faster; decisions due inside "
                         "a run are taken at its end)")
-    p.add_argument("--scale", type=float, default=1.0, help="demand scale factor passed to SUMO (default 1.0)")
+    p.add_argument("--scale", type=_positive, default=1.0,
+                   help="demand scale factor passed to SUMO: a positive finite number (default 1.0)")
     p.add_argument("--sequence", choices=("fixed", "free"), default="fixed",
                    help="stage order of the imported configs for ampelwerk-* controllers: the program's, skipping "
                         "stages without demand (default), or free (the strategy picks the next stage)")
@@ -280,6 +302,8 @@ def run_cmd(args: argparse.Namespace) -> int:
               controller, scenario.name, s["seed"], s["delay_s"], s["vehicles_scheduled"], s["arrived"],
               s["running_at_end"], s["never_inserted"], s["mean_trip_duration_s"], s["mean_waiting_time_s"],
               s["teleports"], s["collisions"], s["wall_s"], out))
+    for w in s.get("warnings", ()):
+        print("ampelwerk: warning: %s" % w, file=sys.stderr)
     if s.get("arterial"):
         print(_arterial_line(s["arterial"]))
     if s.get("coordination"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 from ampelwerk.cli import main
 from sim import sumo_session
 from sim.runner import RunOptions, run
+from sim.scenarios import BUNDLED_DIR
 from sim.sumo_session import SumoError
 
 
@@ -92,3 +95,38 @@ def test_gui_starts_running_and_quits_at_the_end(monkeypatch):
     monkeypatch.setattr(traci, "getConnection", lambda label: label)
     sumo_session.start(["-c", "x.sumocfg"], gui=True)
     assert started[0][0].endswith("sumo-gui") and started[0][1:] == ["-c", "x.sumocfg", "--start", "--quit-on-end"]
+
+
+@pytest.mark.parametrize("option,value", [("--scale", "nan"), ("--scale", "inf"), ("--scale", "-1"),
+                                          ("--scale", "0"), ("--step-length", "nan"), ("--end", "inf"),
+                                          ("--begin", "nan")])
+def test_numbers_that_are_not_finite_or_not_positive_are_refused(tmp_path, capsys, option, value):
+    # --scale nan and inf were accepted and reported "delay 0.0 s" with exit 0 (issue 14, finding 6)
+    for verb in (["sim", "run", "single4", "--controller", "fixed"], ["sim", "compare", "single4", "--controllers",
+                                                                      "fixed"]):
+        with pytest.raises(SystemExit) as e:
+            main([*verb, "--out", str(tmp_path / "out"), option, value])
+        assert e.value.code == 2
+        err = capsys.readouterr().err
+        assert "argument %s: %r must be a" % (option, value) in err and "finite number" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.sumo
+def test_a_run_without_demand_warns_and_says_so_in_its_summary(tmp_path, capsys):
+    scen = tmp_path / "scenario"
+    scen.mkdir()
+    for p in (BUNDLED_DIR / "single4").glob("single4.*"):
+        shutil.copy(p, scen / p.name)
+    (scen / "single4.rou.xml").write_text("<routes/>\n")
+    out = tmp_path / "out"
+    assert main(["sim", "run", str(scen / "single4.sumocfg"), "--controller", "fixed", "--end", "60",
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "ampelwerk: warning: no vehicle was scheduled in the simulated window" in err, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["vehicles_scheduled"] == 0 and "no demand" in summary["warnings"][0]
+    # a run with demand has no warning
+    assert main(["sim", "run", "single4", "--controller", "fixed", "--end", "60", "--out", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert "warnings" not in json.loads((out / "summary.json").read_text())
