@@ -88,13 +88,18 @@ def test_gui_starts_running_and_quits_at_the_end(monkeypatch):
 
     started = []
 
-    def fake_start(cmd, label=None, **kw):
-        started.append(cmd)
+    class FakeProcess:
+        def __init__(self, cmd, **kw):
+            started.append(cmd)
+            self.args = cmd
 
-    monkeypatch.setattr(traci, "start", fake_start)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(subprocess, "Popen", FakeProcess)
+    monkeypatch.setattr(traci, "init", lambda port, label=None, proc=None, **kw: None)
     monkeypatch.setattr(traci, "getConnection", lambda label: label)
     sumo_session.start(["-c", "x.sumocfg"], gui=True)
-    assert started[0][0].endswith("sumo-gui") and started[0][1:] == ["-c", "x.sumocfg", "--start", "--quit-on-end"]
+    assert started[0][0].endswith("sumo-gui")
+    assert started[0][1:-2] == ["-c", "x.sumocfg", "--start", "--quit-on-end"] and started[0][-2] == "--remote-port"
 
 
 @pytest.mark.parametrize("option,value", [("--scale", "nan"), ("--scale", "inf"), ("--scale", "-1"),
@@ -130,3 +135,26 @@ def test_a_run_without_demand_warns_and_says_so_in_its_summary(tmp_path, capsys)
     assert main(["sim", "run", "single4", "--controller", "fixed", "--end", "60", "--out", str(out)]) == 0
     assert "warning" not in capsys.readouterr().err
     assert "warnings" not in json.loads((out / "summary.json").read_text())
+
+
+@pytest.mark.sumo
+@pytest.mark.parametrize("display,message", [
+    (None, "--gui needs a display and none is set (DISPLAY and WAYLAND_DISPLAY are empty): run it on a desktop"),
+    (":4711", "sumo-gui could not start on the display ':4711' (it exited with code 1, its message is above)"),
+])
+def test_gui_without_a_display_is_one_clear_line(tmp_path, display, message):
+    # it retried for a minute and ended with "Could not connect" (issue 14, finding 6)
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    if display:
+        env["DISPLAY"] = display
+    r = subprocess.run([sys.executable, "-m", "ampelwerk", "sim", "run", "single4", "--controller", "fixed", "--gui",
+                        "--end", "20", "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    ours = [line for line in r.stderr.splitlines() if line.startswith("ampelwerk:")]
+    assert len(ours) == 1 and message in ours[0], r.stderr[-2000:]
+    if display:  # sumo-gui was started once, not again and again for a minute
+        assert r.stderr.count("unable to open display") == 1, r.stderr[-2000:]
+    assert list(tmp_path.iterdir()) == []
