@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import io
 import json
 from pathlib import Path
 
@@ -229,7 +230,6 @@ def no_hang(seconds: float):
 
 def _cli(argv: list[str]) -> tuple[int, str, str]:
     """`ampelwerk ARGV` in-process: exit code, stdout, stderr."""
-    import io
 
     from ampelwerk.cli import main
 
@@ -315,3 +315,158 @@ def check_trace_file(data: bytes, folder: Path) -> str:
     assert list(out.iterdir()) == [], list(out.iterdir())  # no partial output, not even a hidden one
     assert err.startswith("ampelwerk: error: ") and is_clear_error(err.splitlines()), err
     return "refused"
+
+
+# ---- the serial wire: what a host sends a board, what a board sends a host ----
+
+_REQUEST_TYPES = (0x01, 0x02, 0x10, 0x20, 0x30, 0x40, 0x70)  # hello, config, tick, status, events, reset, inject
+
+
+@st.composite
+def board_input(draw) -> bytes:
+    """Bytes on a board's wire: noise, and frames that pass COBS and the CRC with any type, seq and payload
+    (noise alone almost never makes one, so the request handlers would go untested), mostly in sequence,
+    and whole config uploads (right crc32) of broken config files."""
+    from controller import wire_frame as wf
+    from controller import wire_messages as wm
+
+    parts = []
+    seq = draw(st.integers(min_value=0, max_value=255))
+    for _ in range(draw(st.integers(min_value=1, max_value=6))):
+        kind = draw(st.integers(min_value=0, max_value=5))
+        seq = (seq + 1) & 0xFF if draw(st.integers(min_value=0, max_value=4)) else draw(st.integers(0, 255))
+        if kind == 0:
+            parts.append(draw(st.binary(max_size=80)))
+            continue
+        if kind == 1:  # a whole upload, in sequence, of a config broken on the way
+            data = draw(config_files())[:65536] or b" "
+            crc = wf.crc32(data)
+            step = wf.MAX_PAYLOAD - 12
+            for off in range(0, len(data), step):
+                parts.append(wf.encode_frame(wm.CONFIG, seq, wm.config_chunk(off, len(data), crc, data[off:off + step])))
+                seq = (seq + 1) & 0xFF
+            continue
+        ptype = draw(st.sampled_from(_REQUEST_TYPES) | st.integers(min_value=0, max_value=255))
+        size = draw(st.sampled_from((0, 1, 2, 3, 5, 12, 13)) | st.integers(min_value=0, max_value=wf.MAX_PAYLOAD))
+        payload = draw(st.binary(min_size=size, max_size=size))
+        if ptype == 0x01 and payload and draw(st.booleans()):
+            payload = bytes([wf.PROTOCOL_VERSION]) + payload[1:]  # a hello the board takes
+        parts.append(wf.encode_frame(ptype, seq, payload))
+    return b"".join(parts)
+
+
+def check_board_input(data: bytes, folder: Path) -> str:
+    """The board end (Station + WireServer, the example config on flash) fed the bytes: nothing escapes feed(),
+    the fault path is never taken; "valid" when a frame acted (answered with anything but ERROR)."""
+    from controller import wire_frame as wf
+    from controller import wire_messages as wm
+    from tests.firmware.wire_support import board
+
+    with contextlib.redirect_stderr(io.StringIO()):  # the board's console lines
+        if not (folder / "config.json").exists():
+            board(folder)
+        srv = board(folder, config=False)
+        srv.feed(bytearray(data), len(data))
+    assert srv.station.internal_errors == 0, srv.station.reason
+    replies = wf.FrameDecoder().feed(bytes(srv.port.sent))
+    return "valid" if any(t != wm.ERROR for t, _, _ in replies) else "refused"
+
+
+class _ScriptedBoard:
+    """A SerialLink stand-in that answers every request with the next scripted payload, then goes silent."""
+
+    def __init__(self, replies: list[bytes]) -> None:
+        self.replies = list(replies)
+        self.closed = False
+
+    def request(self, ptype: int, payload: bytes = b"") -> bytes:
+        from hil.serial_link import LinkError
+
+        if not self.replies:
+            raise LinkError("no reply (scripted board ran out)")
+        return self.replies.pop(0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+_GOOD_REPLIES: list[bytes] = []
+
+
+def good_replies() -> list[bytes]:
+    """The replies a real board end (in-process, the example config) gives DeviceController for connect,
+    one tick, STATUS and RESET, recorded once."""
+    if not _GOOD_REPLIES:
+        import tempfile
+
+        from controller import wire_frame as wf
+        from controller.config import load_file
+        from hil.proxy import DeviceController
+        from tests.firmware.wire_support import ask, board
+
+        class Recorder:
+            def __init__(self, srv) -> None:
+                self.srv, self.seq = srv, 0
+
+            def request(self, ptype: int, payload: bytes = b"") -> bytes:
+                self.seq += 1
+                (_t, _s, body), = ask(self.srv, wf.encode_frame(ptype, self.seq, payload))
+                _GOOD_REPLIES.append(body)
+                return body
+
+            def close(self) -> None:
+                pass
+
+        with tempfile.TemporaryDirectory() as d, contextlib.redirect_stderr(io.StringIO()):
+            ix = load_file(CONFIGS[0])
+            dev = DeviceController("recorded", ix, link=Recorder(board(Path(d))))
+            dev.step(100, bytearray(ix.n_detectors))
+            dev.status()
+            dev.reset()
+    return list(_GOOD_REPLIES)
+
+
+@st.composite
+def board_replies(draw) -> list[bytes]:
+    """Payloads a board (or a wrong device on the port) sends back: a real board's replies with some cut,
+    changed or replaced (any length, any bytes), or none of them."""
+    if draw(st.integers(min_value=0, max_value=4)) == 0:
+        return draw(st.lists(st.binary(max_size=80) | st.binary(min_size=520, max_size=520), max_size=12))
+    replies = good_replies()
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        i = draw(st.integers(min_value=0, max_value=len(replies) - 1))
+        r = replies[i]
+        how = draw(st.sampled_from(("cut", "flip", "replace", "drop", "repeat")))
+        if how == "cut":
+            replies[i] = r[:draw(st.integers(min_value=0, max_value=len(r)))]
+        elif how == "flip" and r:
+            at = draw(st.integers(min_value=0, max_value=len(r) - 1))
+            replies[i] = r[:at] + bytes([draw(st.integers(min_value=0, max_value=255))]) + r[at + 1:]
+        elif how == "replace":
+            replies[i] = draw(st.binary(max_size=80))
+        elif how == "drop":
+            del replies[i]
+            if not replies:
+                break
+        else:
+            replies.insert(i, r)
+    return replies
+
+
+def check_board_replies(replies: list[bytes], folder: Path) -> str:
+    """hil.proxy.DeviceController on the replies: connects, ticks, asks STATUS and resets, or stops with
+    LinkError/DeviceError; nothing else escapes and nothing loops for ever."""
+    from controller.config import load_file
+    from hil.proxy import DeviceController
+    from hil.serial_link import DeviceError, LinkError
+
+    ix = load_file(CONFIGS[0])
+    try:
+        dev = DeviceController("scripted", ix, link=_ScriptedBoard(replies))
+        dev.step(100, bytearray(ix.n_detectors))
+        dev.status()
+        dev.reset()
+    except (LinkError, DeviceError) as e:
+        assert is_clear_error([str(e)]), str(e)
+        return "refused"
+    return "valid"
