@@ -32,10 +32,34 @@ def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _control(c):
+    # a character that moves the cursor, ends a line or drives the terminal
+    o = ord(c)
+    return o < 32 or 127 <= o < 160 or o == 0x2028 or o == 0x2029
+
+
+def _plain(s):
+    for c in s:
+        if _control(c):
+            return False
+    return True
+
+
+def _shown(s):
+    # s with its control characters escaped: an error stays one plain line
+    if _plain(s):
+        return s
+    out = []
+    for c in s:
+        o = ord(c)
+        out.append(("\\x%02x" % o if o < 256 else "\\u%04x" % o) if _control(c) else c)
+    return "".join(out)
+
+
 def _q(v):
     # quote a value the way it appeared in the JSON, cut to a readable length
     if isinstance(v, str):
-        text = '"%s"' % v
+        text = '"%s"' % _shown(v)
     elif v is True:
         text = "true"
     elif v is False:
@@ -114,8 +138,8 @@ def _ids(rep, items, what):
             ids.append(None)
             continue
         i = item.get("id")
-        if not isinstance(i, str) or not i:
-            rep.add("%s #%d" % (what, n + 1), "id=%s must be a non-empty string" % _q(i))
+        if not isinstance(i, str) or not i or not _plain(i):
+            rep.add("%s #%d" % (what, n + 1), "id=%s must be a non-empty string without control characters" % _q(i))
             ids.append(None)
             continue
         if i in seen:
@@ -149,7 +173,7 @@ def check(raw, in_place=False):
     fmt = raw.get("format", FORMAT)
     if fmt != FORMAT:
         rep.add("", "format=%s is not supported (expected %s)" % (_q(fmt), _q(FORMAT)))
-    if not isinstance(raw.get("id"), str) or not raw.get("id"):
+    if not isinstance(raw.get("id"), str) or not raw.get("id") or not _plain(raw["id"]):
         rep.add("", "id=%s must be a non-empty string naming the intersection" % _q(raw.get("id")))
     rep.choice("", raw, "strategy", STRATEGY_NAMES, "actuated")
     rep.choice("", raw, "flash_mode", FLASH_MODES, "yellow")

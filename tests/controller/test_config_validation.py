@@ -174,3 +174,20 @@ def test_json_nested_too_deep_is_a_config_error():
             assert e.errors[0].startswith("not valid JSON"), e.errors
         else:
             assert False, "a config nested 50000 deep was accepted"
+
+
+def test_control_characters_are_escaped_and_ids_cannot_hold_them():
+    # a field name or value with a line break or an escape sequence split an
+    # error over lines or drove the terminal (found by 100,000 fuzzed configs)
+    raw = example_raw()
+    raw["signal_groups"][0]["kind"] = "vehicle\n  signal group \"K9\": fine"
+    raw["signal_groups"][1]["id"] = "K2\x1b[2J"
+    raw["bogus\u2028"] = 1
+    errs = _errors(raw)
+    for e in errs:
+        for c in e:
+            assert ord(c) >= 32 and not 127 <= ord(c) < 160 and c not in "\u2028\u2029", repr(e)
+    assert 'signal group "K1": kind="vehicle\\x0a  signal group \\"K9\\": fine" is not one of vehicle, pedestrian' \
+        in errs or any(e.startswith('signal group "K1": kind="vehicle\\x0a') for e in errs), errs
+    assert 'signal group #2: id="K2\\x1b[2J" must be a non-empty string without control characters' in errs, errs
+    assert any(e.startswith('unknown field "bogus\\u2028"') for e in errs), errs
