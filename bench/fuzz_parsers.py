@@ -11,9 +11,11 @@ tests use with a few hundred inputs):
   host      the bench's DeviceController fed any replies a board could send
 
 For each input the outcome is "valid" (a result), "refused" (a clear error),
-a traceback (any other exception, or a check that failed) or a hang (no
-verdict within --hang-s). The property holds when tracebacks and hangs are
-both 0; the exit status is 1 otherwise. Examples of each traceback kind are
+"broken" (a verdict that breaks the property: an error that is not one
+plain line per problem, a partial output file, a result the core cannot
+run), a traceback (any other exception) or a hang (no verdict within
+--hang-s). The property holds when broken, tracebacks and hangs are all 0;
+the exit status is 1 otherwise. Examples of each traceback kind are
 printed. Figures go to the terminal, nothing is written into the repo.
 """
 
@@ -67,8 +69,10 @@ def fuzz(name: str, count: int, hang_s: float, rng_seed: int) -> dict:
         except Exception as e:  # the finding: count it, keep an example, go on
             tb = traceback.extract_tb(e.__traceback__)[-1]
             kind = "%s at %s:%d" % (type(e).__name__, Path(tb.filename).name, tb.lineno)
-            tally["tracebacks"] += 1
-            tally["traceback " + kind] += 1
+            # an AssertionError raised by the check itself is a verdict that broke the property
+            what = "broken" if isinstance(e, AssertionError) and tb.filename == fz.__file__ else "tracebacks"
+            tally[what] += 1
+            tally["finding " + kind] += 1
             examples.setdefault(kind, "%s | input %s" % (str(e)[:300], repr(data)[:300]))
 
     t0 = time.perf_counter()
@@ -89,17 +93,18 @@ def main() -> int:
     if bad:
         ap.error("unknown parser %s (known: %s)" % (", ".join(bad), ", ".join(PARSERS)))
     failed = False
-    print("%-9s %9s %9s %9s %10s %6s %8s" % ("parser", "inputs", "valid", "refused", "tracebacks", "hangs", "seconds"))
+    print("%-9s %9s %9s %9s %7s %10s %6s %8s" % ("parser", "inputs", "valid", "refused", "broken", "tracebacks", "hangs",
+                                                "seconds"))
     for name in names:
         r = fuzz(name, args.count, args.hang_s, args.seed)
         t = r["tally"]
-        print("%-9s %9d %9d %9d %10d %6d %8d" % (name, t["inputs"], t["valid"], t["refused"], t["tracebacks"],
-                                                  t["hangs"], t["seconds"]), flush=True)
-        for kind, n in sorted((k, v) for k, v in t.items() if k.startswith("traceback ")):
-            print("    %d x %s: %s" % (n, kind[len("traceback "):], r["examples"].get(kind[len("traceback "):])))
+        print("%-9s %9d %9d %9d %7d %10d %6d %8d" % (name, t["inputs"], t["valid"], t["refused"], t["broken"],
+                                                      t["tracebacks"], t["hangs"], t["seconds"]), flush=True)
+        for kind, n in sorted((k, v) for k, v in t.items() if k.startswith("finding ")):
+            print("    %d x %s: %s" % (n, kind[len("finding "):], r["examples"].get(kind[len("finding "):])))
         if t["hangs"]:
             print("    hang example: %s" % r["examples"]["hang"])
-        failed |= bool(t["tracebacks"] or t["hangs"]) or t["inputs"] < args.count
+        failed |= bool(t["broken"] or t["tracebacks"] or t["hangs"]) or t["inputs"] < args.count
         if t["inputs"] < args.count:
             print("    only %d of %d inputs were generated" % (t["inputs"], args.count))
     return 1 if failed else 0
