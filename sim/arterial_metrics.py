@@ -113,16 +113,22 @@ def load_geometry(path: Path, corridor_id: str | None = None) -> CorridorGeometr
     sumo = c.get("sumo") or {}
     missing = [k for k in ("tls", "pieces", "stop_lines_m", "through_links") if not isinstance(sumo, dict) or k not in sumo]
     if missing:
-        raise ArterialMetricsError("corridor %r in %s has no SUMO geometry (sumo.%s missing): write it with "
+        raise ArterialMetricsError("corridor %s in %s has no SUMO geometry (sumo.%s missing): write it with "
                                    "`ampelwerk sim import SCENARIO --out DIR --corridor auto`"
-                                   % (c.get("id"), path, ", sumo.".join(missing)))
+                                   % (_short(c.get("id")), path, ", sumo.".join(missing)))
     try:
         return _geometry(c, sumo)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as e:
         # the importer wrote this section; an edit broke its shape
-        raise ArterialMetricsError("corridor %r in %s: the SUMO geometry (sumo section) is damaged (%s: %s): write "
+        raise ArterialMetricsError("corridor %s in %s: the SUMO geometry (sumo section) is damaged (%s: %s): write "
                                    "it again with `ampelwerk sim import SCENARIO --out DIR --corridor auto`"
-                                   % (c.get("id"), path, type(e).__name__, str(e)[:200])) from None
+                                   % (_short(c.get("id")), path, type(e).__name__, str(e)[:200])) from None
+
+
+def _short(v: object) -> str:
+    """A value of the file as it reads, cut to a line: an id edited into a whole list stays readable."""
+    r = repr(v)
+    return r if len(r) <= 60 else r[:50] + "... (%d characters)" % len(r)
 
 
 def _geometry(c: dict, sumo: dict) -> CorridorGeometry:

@@ -85,3 +85,16 @@ def test_a_damaged_geometry_section_names_the_corridor_and_the_fix(tmp_path: Pat
     with pytest.raises(ArterialMetricsError) as e:
         load_geometry(path)
     assert "corridor 'arterial'" in str(e.value) and "is damaged" in str(e.value) and "sim import" in str(e.value)
+
+
+def test_a_corridor_id_edited_into_a_list_is_cut_short_in_the_error(tmp_path: Path) -> None:
+    import json
+
+    raw = json.loads(GOOD.read_text())
+    raw["corridors"][0]["id"] = [json.loads(GOOD.read_text())] * 3  # the whole file pasted where the id was
+    del raw["corridors"][0]["sumo"]["pieces"]
+    path = tmp_path / "corridor.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(ArterialMetricsError) as e:
+        load_geometry(path)
+    assert len(str(e.value)) < 400 and "characters) in %s has no SUMO geometry" % path in str(e.value), str(e.value)
