@@ -36,9 +36,8 @@ def suite_path(name: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
-    from hil.conformance import SuiteError, load_suite, run_suite, scenario_config
-    from hil.proxy import DeviceController, DeviceError, LinkError
-    from hil.report import junit_xml, passed, summary
+    from ampelwerk.outputs import staged_files
+    from hil.conformance import SuiteError, load_suite, scenario_config
 
     path = suite_path(args.suite)
     try:
@@ -46,6 +45,18 @@ def run(args: argparse.Namespace) -> int:
         first = scenario_config(suite, suite["scenarios"][0])
     except (SuiteError, ValueError) as e:
         raise UserError(str(e)) from None
+    outputs = [(Path(p), write) for p, write in ((args.report, "report"), (args.junit, "junit")) if p]
+    # the report files are checked before the suite runs, and appear only once it has run
+    with staged_files([p for p, _ in outputs], option="--report/--junit") as temps:
+        return _run_suite(args, path, suite, first, dict(zip((w for _, w in outputs), temps)))
+
+
+def _run_suite(args: argparse.Namespace, path: Path, suite: dict, first, temps: dict[str, Path]) -> int:
+    from ampelwerk.cli import UserError
+    from hil.conformance import run_suite
+    from hil.proxy import DeviceController, DeviceError, LinkError
+    from hil.report import junit_xml, passed, summary
+
     board = None
     port = args.port
     try:
@@ -68,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
     name = suite.get("suite", path.stem)
     text = summary(name, args.port, items)
     print(text, end="")
-    if args.report:
-        Path(args.report).write_text(text)
-    if args.junit:
-        Path(args.junit).write_text(junit_xml(name, items))
+    if "report" in temps:
+        temps["report"].write_text(text)
+    if "junit" in temps:
+        temps["junit"].write_text(junit_xml(name, items))
     return 0 if items and all(passed(it) for it in items) else 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 
 
@@ -14,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("scenario", help="bundled scenario name or .sumocfg")
     i.add_argument("--out", required=True, help="directory for the configs and the loop detector file")
     i.add_argument("--red-clearance-ms", type=int, help="red clearance of every signal group (ms; importer default)")
-    i.add_argument("--advance-m", type=float, help="distance of the advance loop from the stop line (m; importer default)")
+    i.add_argument("--advance-m", type=_positive, help="distance of the advance loop from the stop line (m; importer default)")
     i.add_argument("--sequence", choices=("fixed", "free"), default="free",
                    help="stage order: free, the strategy picks the next stage (default), or fixed, the program's, "
                         "skipping stages without demand")
@@ -70,9 +72,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --corridor FILE`")
     t.add_argument("--corridor", required=True, metavar="FILE", help="the corridor file the run was made with")
     t.add_argument("--out", required=True, metavar="PNG", help="the PNG to write")
-    t.add_argument("--begin", type=float, help="window start (s; default: 600 s around the middle of the run)")
-    t.add_argument("--end", type=float, help="window end (s; default: begin + 600 s)")
+    t.add_argument("--begin", type=_finite, help="window start (s; default: 600 s around the middle of the run)")
+    t.add_argument("--end", type=_finite, help="window end (s; default: begin + 600 s)")
     t.set_defaults(func=timespace_cmd)
+
+
+def _finite(text: str) -> float:
+    """argparse type: a finite number (nan and inf are refused, naming the value)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number" % text) from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError("%r must be a finite number" % text)
+    return v
+
+
+def _positive(text: str) -> float:
+    """argparse type: a positive finite number."""
+    v = _finite(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError("%r must be a positive finite number" % text)
+    return v
 
 
 class _DashDashParser(argparse.ArgumentParser):
@@ -90,14 +111,15 @@ class _DashDashParser(argparse.ArgumentParser):
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--begin", type=float, help="simulation begin (s; default: the scenario's)")
-    p.add_argument("--end", type=float, help="simulation end (s; default: the scenario's, else 3600)")
-    p.add_argument("--step-length", type=float, default=1.0, help="SUMO step length (s, default 1.0)")
+    p.add_argument("--begin", type=_finite, help="simulation begin (s; default: the scenario's)")
+    p.add_argument("--end", type=_finite, help="simulation end (s; default: the scenario's, else 3600)")
+    p.add_argument("--step-length", type=_positive, default=1.0, help="SUMO step length (s, default 1.0)")
     p.add_argument("--tick-ms", type=int, default=100, help="core tick (ms, default 100; must divide the step)")
     p.add_argument("--merge-ticks", action="store_true",
                    help="step runs of ticks without a loop change as one longer tick (faster; decisions due inside "
                         "a run are taken at its end)")
-    p.add_argument("--scale", type=float, default=1.0, help="demand scale factor passed to SUMO (default 1.0)")
+    p.add_argument("--scale", type=_positive, default=1.0,
+                   help="demand scale factor passed to SUMO: a positive finite number (default 1.0)")
     p.add_argument("--sequence", choices=("fixed", "free"), default="free",
                    help="stage order of the imported configs for ampelwerk-* controllers: free, the strategy picks "
                         "the next stage (default), or fixed, the program's, skipping stages without demand")
@@ -125,11 +147,15 @@ def _corridor_file(args: argparse.Namespace, scenario: Path) -> Path | None:
 
 
 def _scenario(name: str) -> Path:
+    """The scenario's .sumocfg, its net checked before SUMO or sumolib meets it (sim/net_check.py)."""
     from ampelwerk.cli import UserError
-    from sim.scenarios import ScenarioError, resolve
+    from sim.net_check import check_net
+    from sim.scenarios import ScenarioError, read_sumocfg, resolve
 
     try:
-        return Path(resolve(name))
+        path = Path(resolve(name))
+        check_net(read_sumocfg(path).net_file)
+        return path
     except ScenarioError as e:
         raise UserError(str(e)) from None
 
@@ -192,32 +218,46 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
                       sumo_options=extra, corridor_file=_corridor_file(args, scenario))
 
 
+# what each verb's output directory held before it had a marker (ampelwerk/outputs.py):
+# the first pattern must be there, and nothing else than these
+IMPORT_OUTPUTS = ("detectors.add.xml", "*.json")
+RUN_OUTPUTS = ("signals.csv", "*.xml", "*.csv", "*.json", "*.txt", "import", "*.log")
+COMPARE_OUTPUTS = ("runs.csv", "*.md", "*.csv", "*.json", "*.png", "*")
+
+
 def import_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
+    from ampelwerk.outputs import refuse_inputs_inside, staged_dir
     from sim.net_import import import_command
     from sim.scenarios import ScenarioError
 
     given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m),
                                ("sequence", args.sequence)) if v is not None}
+    out = Path(args.out)
+    scenario = _scenario(args.scenario)
+    refuse_inputs_inside(out, [scenario])
     try:
-        rc = int(import_command(args.scenario, Path(args.out), **given) or 0)
-        if args.corridor is not None:
-            _import_corridor(args)
+        # configs and corridor.json appear together or not at all (a bad --corridor leaves nothing)
+        with staged_dir(out, "sim import", IMPORT_OUTPUTS) as stage:
+            rc = int(import_command(str(scenario), stage, shown=out, **given) or 0)
+            if args.corridor is not None:
+                _import_corridor(args, scenario, stage, out)
         return rc
     except ScenarioError as e:
         raise UserError(str(e)) from None
 
 
-def _import_corridor(args: argparse.Namespace) -> None:
+def _import_corridor(args: argparse.Namespace, scenario: Path, stage: Path, out: Path) -> None:
     """`sim import --corridor`: write DIR/corridor.json and check it as the coordinator will."""
     from coordinator.corridors import CorridorError, load_corridors
     from sim.corridor_import import corridor_command
 
-    path = corridor_command(_scenario(args.scenario), Path(args.out), args.corridor)
+    path = corridor_command(scenario, stage, args.corridor, shown=out)
     try:
         load_corridors(path)
     except CorridorError as e:
-        print("warning: the coordinator will refuse %s as it is (edit it): %s" % (path, e))
+        print("warning: the coordinator will refuse %s as it is (edit it): %s" % (
+            out / path.name, str(e).replace(str(stage), str(out))))
 
 
 def _device_factory(device: str, device_tls: str, strategy: str):
@@ -241,10 +281,6 @@ def _device_factory(device: str, device_tls: str, strategy: str):
 
 def run_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
-    from sim.metrics import MetricsError
-    from sim.runner import import_for_run, run
-    from sim.sumo_session import SumoError
-
     from ampelwerk.sim_coordination import COORDINATED_CONTROLLER
 
     coordinated = args.coordinated or args.controller == COORDINATED_CONTROLLER
@@ -257,30 +293,23 @@ def run_cmd(args: argparse.Namespace) -> int:
     if coordinated and args.device:
         raise UserError("--device and --coordinated do not go together yet: a board's plans come over its own "
                         "MQTT link (ampelwerk firmware virtual --network)")
-    opts = _options(args, _scenario(args.scenario), controller, Path(args.out))
-    factory = imported = None
-    try:
-        if coordinated:
-            s = _run_coordinated(args, opts)
-        elif args.device:
-            if not controller.startswith("ampelwerk-"):
-                raise UserError("--device runs the ampelwerk core on a board: use --controller ampelwerk-<strategy>")
-            imported = import_for_run(opts)
-            tls_ids = list(imported.configs)
-            device_tls = args.device_tls or tls_ids[0]
-            if device_tls not in tls_ids:
-                raise UserError("--device-tls %s is not a traffic light of %s (traffic lights: %s)"
-                                % (device_tls, opts.scenario.name, ", ".join(tls_ids)))
-            factory = _device_factory(args.device, device_tls, controller[len("ampelwerk-"):])
-        if not coordinated:
-            s = run(opts, controller_factory=factory, imported=imported)
-    except (SumoError, MetricsError, ValueError, OSError) as e:  # ValueError: e.g. an unknown strategy name
-        raise UserError(str(e)) from None
+    from ampelwerk.outputs import refuse_inputs_inside, staged_dir
+
+    out = Path(args.out)
+    scenario = _scenario(args.scenario)
+    refuse_inputs_inside(out, [scenario, args.corridor, args.mqtt_passwords, args.ca])
+    from dataclasses import replace
+
+    opts = _options(args, scenario, controller, out)  # every option checked before anything is written
+    with staged_dir(out, "sim run", RUN_OUTPUTS) as stage:
+        s = _run_in(args, controller, coordinated, replace(opts, out_dir=stage))
     print("%s on %s, seed %d: delay %.1f s per scheduled vehicle (%d scheduled: %d arrived, %d running at end, "
           "%d never inserted), trip %.1f s, waiting %.1f s, teleports %d, collisions %d, wall %.1f s -> %s" % (
-              controller, opts.scenario.name, opts.seed, s["delay_s"], s["vehicles_scheduled"], s["arrived"],
+              controller, scenario.name, s["seed"], s["delay_s"], s["vehicles_scheduled"], s["arrived"],
               s["running_at_end"], s["never_inserted"], s["mean_trip_duration_s"], s["mean_waiting_time_s"],
-              s["teleports"], s["collisions"], s["wall_s"], opts.out_dir))
+              s["teleports"], s["collisions"], s["wall_s"], out))
+    for w in s.get("warnings", ()):
+        print("ampelwerk: warning: %s" % w, file=sys.stderr)
     if s.get("arterial"):
         print(_arterial_line(s["arterial"]))
     if s.get("coordination"):
@@ -300,10 +329,38 @@ def run_cmd(args: argparse.Namespace) -> int:
     if check is not None:
         if check["violations"]:
             print("SIGNAL CHECK: %d violation(s), see %s; first: %s" % (
-                check["violations"], Path(opts.out_dir) / "signal_check.txt", check["first"][0]))
+                check["violations"], out / "signal_check.txt", check["first"][0]))
             return 1
         print("signal check: no violations (conflicts, yellow trap, yellow to green, short yellows)")
     return 0
+
+
+def _run_in(args: argparse.Namespace, controller: str, coordinated: bool, opts) -> dict:
+    """The run itself, into opts.out_dir; known failures become UserError."""
+    from ampelwerk.cli import UserError
+    from sim.metrics import MetricsError
+    from sim.runner import import_for_run, run
+    from sim.sumo_session import SumoError
+
+    factory = imported = None
+    try:
+        if coordinated:
+            s = _run_coordinated(args, opts)
+        elif args.device:
+            if not controller.startswith("ampelwerk-"):
+                raise UserError("--device runs the ampelwerk core on a board: use --controller ampelwerk-<strategy>")
+            imported = import_for_run(opts)
+            tls_ids = list(imported.configs)
+            device_tls = args.device_tls or tls_ids[0]
+            if device_tls not in tls_ids:
+                raise UserError("--device-tls %s is not a traffic light of %s (traffic lights: %s)"
+                                % (device_tls, opts.scenario.name, ", ".join(tls_ids)))
+            factory = _device_factory(args.device, device_tls, controller[len("ampelwerk-"):])
+        if not coordinated:
+            s = run(opts, controller_factory=factory, imported=imported)
+    except (SumoError, MetricsError, ValueError, OSError) as e:  # ValueError: e.g. an unknown strategy name
+        raise UserError(str(e)) from None
+    return s
 
 
 def _arterial_line(a: dict) -> str:
@@ -358,14 +415,21 @@ def compare_cmd(args: argparse.Namespace) -> int:
     if args.corridor and len(scenarios) > 1:
         raise UserError("--corridor=%s belongs to one net: compare one scenario with it, not %d" % (
             args.corridor, len(scenarios)))
+    from ampelwerk.outputs import refuse_inputs_inside, staged_dir
+
     out = Path(args.out)
-    template = _options(args, scenarios[0], controllers[0], out)
+    refuse_inputs_inside(out, [*scenarios, args.corridor])
+    from dataclasses import replace
+
+    template = _options(args, scenarios[0], controllers[0], out)  # every option checked before anything is written
     from ampelwerk.sim_coordination import COORDINATED_CONTROLLER, run_in_compare
 
     coordinated = COORDINATED_CONTROLLER in controllers
     try:
-        runs, failures = compare(scenarios, controllers, seeds, out, template, args.jobs,
-                                 runners={COORDINATED_CONTROLLER: run_in_compare}, derive_corridors=coordinated)
+        # the whole comparison appears when it is done (failed runs listed in it); Ctrl-C leaves nothing
+        with staged_dir(out, "sim compare", COMPARE_OUTPUTS) as stage:
+            runs, failures = compare(scenarios, controllers, seeds, stage, replace(template, out_dir=stage), args.jobs,
+                                     runners={COORDINATED_CONTROLLER: run_in_compare}, derive_corridors=coordinated)
     except SumoError as e:
         raise UserError(str(e)) from None
     print()
@@ -380,10 +444,12 @@ def compare_cmd(args: argparse.Namespace) -> int:
 def timespace_cmd(args: argparse.Namespace) -> int:
     """`ampelwerk sim timespace RUN_DIR --corridor FILE --out PNG`: the time-space diagram of a corridor run."""
     from ampelwerk.cli import UserError
+    from ampelwerk.outputs import staged_files
     from sim.timespace import TimeSpaceError, timespace_command
 
     try:
-        timespace_command(Path(args.run_dir), Path(args.corridor), Path(args.out), args.begin, args.end)
+        with staged_files([Path(args.out)], make_parents=True) as (png,):
+            timespace_command(Path(args.run_dir), Path(args.corridor), png, args.begin, args.end, shown=Path(args.out))
     except TimeSpaceError as e:
         raise UserError(str(e)) from None
     return 0

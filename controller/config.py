@@ -6,9 +6,13 @@ import sys
 
 from controller.intersection import Intersection
 
-# On a board the validator's bytecode goes back to the heap before the model
-# is built: the two are never in RAM together (the peak of loading a config).
-_DROP_VALIDATOR = sys.implementation.name == "micropython"
+# no valid config comes near this (64 signal groups, 250 detectors); a
+# bigger file is the wrong file, and reading it whole would cost the memory
+MAX_CONFIG_FILE_BYTES = 1048576
+# On a board (small heap) the validator's bytecode goes back to the heap
+# before the model is built: the two are never in RAM together (the peak of
+# loading a config).
+_SMALL_HEAP = sys.implementation.name == "micropython"
 
 
 class ConfigError(ValueError):
@@ -25,6 +29,9 @@ def parse(text, source=""):
         raw = json.loads(text)
     except ValueError as e:
         raise ConfigError(["not valid JSON: %s" % e], source)
+    except (RuntimeError, MemoryError):  # RecursionError (CPython); MicroPython runs out of heap
+        raise ConfigError(["not valid JSON for a config: lists or objects nested too deep to read "
+                           "(a config nests four levels)"], source)
     return raw
 
 
@@ -38,8 +45,8 @@ def load_dict(raw, source="", in_place=False):
     if errors:
         raise ConfigError(errors, source)
     del validate_fields
-    if _DROP_VALIDATOR:
-        _drop("config_validation")
+    if _SMALL_HEAP:
+        _forget("config_validation")
     from controller.config_defaults import fill_defaults, with_defaults
 
     model = Intersection(fill_defaults(raw) if in_place else with_defaults(raw))
@@ -54,24 +61,30 @@ def load_text(text, source=""):
 
 
 def load_file(path):
+    # A config file (host tools, benches): a regular file of UTF-8 text. On a
+    # small heap the reader's bytecode and the text are given back before the
+    # validator and the model take their share.
+    from controller import text_file
+
+    path = str(path)
     try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        raise ConfigError(["cannot read %s: %s" % (path, e)], path)
-    return load_text(text, path)
+        text = text_file.read_text(path, MAX_CONFIG_FILE_BYTES, "config")
+    except text_file.TextFileError as e:
+        raise ConfigError([str(e)], path)
+    finally:
+        text_file = None
+        _forget("text_file")
+    raw = parse(text, path)
+    text = None
+    if _SMALL_HEAP:
+        import gc
+
+        gc.collect()  # the text's and the reader's blocks, free before the validator's start
+    return load_dict(raw, path, True)
 
 
-def unload():
-    # On a board: once the Controller is built, the JSON parser and the
-    # validator are dead weight in RAM. Drop them so gc can take their bytecode
-    # and tables back (they are imported again if a new config is uploaded).
-    for short in ("config_validation", "config_defaults", "config_schema", "config", "trace_replay", "event_names"):
-        _drop(short)
-
-
-def _drop(short):
-    # forget module controller.<short>, so gc can take its bytecode back
+def _forget(short):
+    # drop controller.<short> from the module table, so gc can take its bytecode back
     import controller
 
     name = "controller." + short
@@ -79,3 +92,11 @@ def _drop(short):
         del sys.modules[name]
     if short in controller.__dict__:
         delattr(controller, short)
+
+
+def unload():
+    # On a board: once the Controller is built, the JSON parser and the
+    # validator are dead weight in RAM. Drop them so gc can take their bytecode
+    # and tables back (they are imported again if a new config is uploaded).
+    for short in ("config_validation", "config_defaults", "config_schema", "config", "trace_replay", "event_names"):
+        _forget(short)

@@ -32,17 +32,54 @@ def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _control(c):
+    # a character that moves the cursor, ends a line or drives the terminal
+    o = ord(c)
+    return o < 32 or 127 <= o < 160 or o == 0x2028 or o == 0x2029
+
+
+def _plain(s):
+    for c in s:
+        if _control(c):
+            return False
+    return True
+
+
+def _shown(s):
+    # s with its control characters escaped: an error stays one plain line
+    if _plain(s):
+        return s
+    out = []
+    for c in s:
+        o = ord(c)
+        out.append(("\\x%02x" % o if o < 256 else "\\u%04x" % o) if _control(c) else c)
+    return "".join(out)
+
+
 def _q(v):
-    # quote a value the way it appeared in the JSON
+    # quote a value the way it appeared in the JSON, cut to a readable length
     if isinstance(v, str):
-        return '"%s"' % v
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if v is None:
-        return "null"
-    return str(v)
+        text = '"%s"' % _shown(v)
+    elif v is True:
+        text = "true"
+    elif v is False:
+        text = "false"
+    elif v is None:
+        text = "null"
+    else:
+        try:
+            text = str(v)
+        except RuntimeError:  # nested too deep to print (RecursionError on CPython)
+            text = "[...]" if isinstance(v, list) else "{...}"
+    if len(text) > 80:
+        text = text[:70] + "... (%d characters)" % len(text)
+    return text
+
+
+def _known(x, ids):
+    # x names one of ids (a set, dict or list of strings); a list, object or
+    # number where a name belongs names nothing (and is not hashable)
+    return isinstance(x, str) and x in ids
 
 
 class _Report:
@@ -66,9 +103,9 @@ class _Report:
         if allow_zero and v == 0:
             return v
         if v < lo:
-            self.add(where, "%s=%d is below the %d %s minimum" % (name, v, lo, unit))
+            self.add(where, "%s=%s is below the %d %s minimum" % (name, _q(v), lo, unit))
         elif v > hi:
-            self.add(where, "%s=%d is above the %d %s maximum" % (name, v, hi, unit))
+            self.add(where, "%s=%s is above the %d %s maximum" % (name, _q(v), hi, unit))
         return v
 
     def choice(self, where, obj, name, allowed, default):
@@ -101,8 +138,8 @@ def _ids(rep, items, what):
             ids.append(None)
             continue
         i = item.get("id")
-        if not isinstance(i, str) or not i:
-            rep.add("%s #%d" % (what, n + 1), "id=%s must be a non-empty string" % _q(i))
+        if not isinstance(i, str) or not i or not _plain(i):
+            rep.add("%s #%d" % (what, n + 1), "id=%s must be a non-empty string without control characters" % _q(i))
             ids.append(None)
             continue
         if i in seen:
@@ -136,7 +173,7 @@ def validate_fields(raw):
     fmt = raw.get("format", FORMAT)
     if fmt != FORMAT:
         rep.add("", "format=%s is not supported (expected %s)" % (_q(fmt), _q(FORMAT)))
-    if not isinstance(raw.get("id"), str) or not raw.get("id"):
+    if not isinstance(raw.get("id"), str) or not raw.get("id") or not _plain(raw["id"]):
         rep.add("", "id=%s must be a non-empty string naming the intersection" % _q(raw.get("id")))
     rep.choice("", raw, "strategy", STRATEGY_NAMES, "actuated")
     rep.choice("", raw, "flash_mode", FLASH_MODES, "yellow")
@@ -163,7 +200,7 @@ def validate_fields(raw):
         for name, spec in timing.items():
             t[name] = rep.int_field(where, g, name, spec)
         if _is_int(t[min_name]) and _is_int(t["max_green_ms"]) and t[min_name] > t["max_green_ms"]:
-            rep.add(where, "%s=%d is above max_green_ms=%d" % (min_name, t[min_name], t["max_green_ms"]))
+            rep.add(where, "%s=%s is above max_green_ms=%s" % (min_name, _q(t[min_name]), _q(t["max_green_ms"])))
         rep.choice(where, g, "recall", recalls, "none")
         clearance[gid] = (t[clear_name] or 0) + (t["red_clearance_ms"] or 0)
         if "max_wait_ms" in g:
@@ -184,7 +221,7 @@ def validate_fields(raw):
         a, b = pair
         bad = False
         for x in (a, b):
-            if x not in known:
+            if not _known(x, known):
                 rep.add(where, "unknown signal group %s" % _q(x))
                 bad = True
         if bad:
@@ -226,9 +263,9 @@ def validate_fields(raw):
             lo = clearance.get(a, 0)
             if v < lo:
                 what = "yellow_ms" if kind.get(a) == "vehicle" else "ped_clearance_ms"
-                rep.add(where, "%d ms is below %s's %s + red_clearance_ms = %d ms minimum" % (v, a, what, lo))
+                rep.add(where, "%s ms is below %s's %s + red_clearance_ms = %d ms minimum" % (_q(v), a, what, lo))
             elif v > INTERGREEN_MAX_MS:
-                rep.add(where, "%d ms is above the %d ms maximum" % (v, INTERGREEN_MAX_MS))
+                rep.add(where, "%s ms is above the %d ms maximum" % (_q(v), INTERGREEN_MAX_MS))
     for a, b in sorted(conflict):
         for x, y in ((a, b), (b, a)):
             row = ig.get(x)
@@ -251,7 +288,7 @@ def validate_fields(raw):
             continue
         ok = []
         for x in sg:
-            if x not in known:
+            if not _known(x, known):
                 rep.add(where, "unknown signal group %s" % _q(x))
             elif x in ok:
                 rep.add(where, "signal group %s listed twice" % _q(x))
@@ -316,7 +353,7 @@ def validate_fields(raw):
         rep.unknown_keys(where, d, ("id", "group", "kind", "distance_m", "lane", "extend", "call", "fault_recall") + tuple(DIAGNOSTICS))
         grp = d.get("group")
         k = rep.choice(where, d, "kind", DETECTOR_KINDS, "stop_bar")
-        if grp not in known:
+        if not _known(grp, known):
             rep.add(where, "group=%s is not a known signal group" % _q(grp))
         elif (k == "pedestrian") != (kind.get(grp) == "pedestrian"):
             rep.add(where, 'kind "%s" does not fit the %s signal group "%s"' % (k, kind.get(grp), grp))
@@ -400,7 +437,10 @@ def _validate_yields(rep, groups, gids, kind, known, conflict):
 
 
 def _validate_fixed_time(rep, ft, order):
-    # The plan's fields; each split against its stage's minimum (min green +
+    # The plan's own fields, before any model is built from them (the model
+    # stores the splits in 32-bit arrays, by stage): a cycle and offset in
+    # range, splits an object of known stages, each an integer within
+    # 0..cycle. Each split against its stage's minimum (min green +
     # transition) and the sum against the cycle need the model:
     # Intersection.fixed_time_errors(), after these pass.
     where = "fixed_time"
@@ -420,3 +460,8 @@ def _validate_fixed_time(rep, ft, order):
         v = splits.get(sid)
         if not _is_int(v):
             rep.add(where, "splits_ms %s=%s must be an integer number of ms" % (sid, _q(v)))
+            return
+        if v < 0 or v > cycle:
+            rep.add(where, "splits_ms %s=%s is outside 0 to cycle_ms=%d ms" % (sid, _q(v), cycle))
+            return
+

@@ -14,17 +14,23 @@ class TraceError(ValueError):
     pass
 
 
+def _show(v):
+    # a cell as it appeared, cut to a readable length
+    r = repr(v)
+    return r if len(r) <= 40 else r[:32] + "... (%d characters)" % len(v)
+
+
 def detector_columns(header, ix, where="header"):
     # Map the trace's columns to config detector indices; every config
     # detector must appear exactly once.
     cols = [c.strip() for c in header.strip().split(",")]
     if not cols or cols[0] != "elapsed_ms":
-        raise TraceError("%s: first column must be elapsed_ms, found %r" % (where, cols[0] if cols else ""))
+        raise TraceError("%s: first column must be elapsed_ms, found %s" % (where, _show(cols[0] if cols else "")))
     mapping = []
     for c in cols[1:]:
         if c not in ix.detector_ids:
-            raise TraceError("%s: column %r is not a detector of %s (detectors: %s)" % (
-                where, c, ix.id, ", ".join(ix.detector_ids)))
+            raise TraceError("%s: column %s is not a detector of %s (detectors: %s)" % (
+                where, _show(c), ix.id, ", ".join(ix.detector_ids)))
         if ix.detector_ids.index(c) in mapping:
             raise TraceError("%s: detector %r appears twice" % (where, c))
         mapping.append(ix.detector_ids.index(c))
@@ -43,13 +49,13 @@ def parse_row(line, mapping, presence, where="row"):
     try:
         elapsed = int(cells[0])
     except ValueError:
-        raise TraceError("%s: elapsed_ms=%r is not an integer number of ms" % (where, cells[0]))
+        raise TraceError("%s: elapsed_ms=%s is not an integer number of ms" % (where, _show(cells[0])))
     if elapsed < 0 or elapsed > 60000:
         raise TraceError("%s: elapsed_ms=%d is outside 0 to 60000 ms" % (where, elapsed))
     for k in range(len(mapping)):
         v = cells[k + 1].strip()
         if v != "0" and v != "1":
-            raise TraceError("%s: detector column %d value %r must be 0 or 1" % (where, k + 1, v))
+            raise TraceError("%s: detector column %d value %s must be 0 or 1" % (where, k + 1, _show(v)))
         presence[mapping[k]] = 1 if v == "1" else 0
     return elapsed
 

@@ -171,8 +171,13 @@ class MqttBus:
 
     def start(self) -> "MqttBus":
         """Connect and run paho's network thread; waits for the first connection (BusError if none)."""
+        # The first connection is made here, so a refused or unreachable broker is said at once;
+        # reconnects after it are paho's (loop_start).
         try:
-            self.client.connect_async(self._host, self._port, self._keepalive)
+            self.client.connect(self._host, self._port, self._keepalive)
+        except ConnectionRefusedError:
+            raise BusError("cannot connect to %s as %s: connection refused (no broker listens on %s port %d: is it "
+                           "running, is the port right?)" % (self.url, self.client_id, self._host, self._port)) from None
         except (OSError, ValueError) as e:
             raise BusError("cannot connect to %s: %s" % (self.url, e)) from None
         self.client.loop_start()

@@ -295,13 +295,18 @@ def parse_corridors(raw: Any, base: Path, source: str = "") -> list[Corridor]:
 
 def load_corridors(path: str | Path) -> list[Corridor]:
     """Read and validate a corridor file; CorridorError lists every problem."""
+    from controller.text_file import TextFileError, read_text
+
     p = Path(path)
     try:
-        text = p.read_text()
-    except OSError as e:
-        raise CorridorError(["cannot read %s: %s" % (p, e)], str(p)) from None
+        text = read_text(str(p), 1048576, "corridor file")  # a regular file of UTF-8 text, at most 1 MiB
+    except TextFileError as e:
+        raise CorridorError([str(e)], str(p)) from None
     try:
         raw = json.loads(text)
     except ValueError as e:
         raise CorridorError(["not valid JSON: %s" % e], str(p)) from None
+    except RecursionError:
+        raise CorridorError(["not valid JSON for a corridor file: lists or objects nested too deep to read"],
+                            str(p)) from None
     return parse_corridors(raw, p.parent, str(p))

@@ -1,10 +1,11 @@
 # The firmware main loops. Runs on the board (and on the unix port as the
 # virtual board). Lockstep mode: each TICK frame from the wire brings the
 # elapsed ms and the presence bits, the reply carries the states and events
-# (the bench and SUMO in the loop); once ticks have come, a host silent for
-# host_timeout_ms (board profile, or --host-timeout-ms; 0 = never) sends the
-# board to flash until the bench resets it: lamps must not freeze on a green
-# because the host died. Free-running mode: the board's own clock
+# (the bench and SUMO in the loop); once ticks have come, a host that sends
+# no valid frame for host_timeout_ms (board profile, or --host-timeout-ms;
+# 0 = never) sends the board to flash until the bench resets it: lamps must
+# not freeze on a green because the host died, nor because a dead host's line
+# picks up noise. Free-running mode: the board's own clock
 # (time.ticks_ms / ticks_diff) and its debounced pins drive the core, and
 # every tick's states and events go out as STATE_REPORT frames. Both write
 # the load-switch outputs once per tick, feed the watchdog, and drive the
@@ -102,28 +103,35 @@ class Board:
     def serve_lockstep(self):
         srv = self.server
         st = self.station
-        last_tick = blink_at = 0
+        last_heard = blink_at = 0
         armed = False  # a host has ticked since boot or the last reset
         while not self.port.closed:
             self.watchdog.feed()
             n = self.port.read_into(self.rx, 50)
             now = time.ticks_ms()
-            if n:
-                last_tick = now  # any traffic: the host is there
-                srv.feed(self.rx, n)
-                if srv.ticked:
-                    srv.ticked = False
-                    armed = st.ctl is not None
-                    self.write_outputs()
-            if armed and self.host_timeout_ms and time.ticks_diff(now, last_tick) >= self.host_timeout_ms:
+            # Silence is judged before this read's bytes are credited: a frame
+            # that comes after the timeout finds the board already flashing,
+            # however late the loop got to run.
+            if armed and self.host_timeout_ms and time.ticks_diff(now, last_heard) >= self.host_timeout_ms:
                 if st.ctl is not None:
-                    st.fail("no tick from the host for %d ms: flashing until reset" % time.ticks_diff(now, last_tick))
+                    st.fail("no valid frame from the host for %d ms: flashing until reset" % time.ticks_diff(now, last_heard))
                     srv.report_fault(0, 0, st.reason)
                     blink_at = now
                 # while the host is away the heads blink on the board's own clock
                 st.tick(time.ticks_diff(now, blink_at), None)
                 blink_at = now
                 self.write_outputs()
+            if n:
+                srv.feed(self.rx, n)
+                if srv.heard:
+                    # only a valid frame (COBS, length, CRC, version) shows the
+                    # host is there: line noise and bad frames never do
+                    srv.heard = False
+                    last_heard = now
+                if srv.ticked:
+                    srv.ticked = False
+                    armed = st.ctl is not None
+                    self.write_outputs()
             if self.link is not None:
                 self.poll_link(now)
 

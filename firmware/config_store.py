@@ -13,9 +13,15 @@ def config_path(folder):
 
 
 def read_config(folder):
-    # Returns the JSON text, or raises OSError when there is none.
-    with open(config_path(folder)) as f:
-        return f.read()
+    # Returns the JSON text; raises OSError when there is none, ValueError
+    # when it is not UTF-8 text (a text-mode read raised UnicodeError out of
+    # boot, on CPython and MicroPython alike).
+    with open(config_path(folder), "rb") as f:
+        data = f.read()
+    try:
+        return data.decode()
+    except UnicodeError:
+        raise ValueError("%s is not UTF-8 text (save the JSON as UTF-8)" % config_path(folder))
 
 
 def write_config(folder, data):

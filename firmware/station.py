@@ -67,6 +67,9 @@ class Station:
         except OSError:
             self._no_config("no config on flash (%s): upload one" % config_store.config_path(self.folder))
             return
+        except ValueError as e:  # not UTF-8
+            self._no_config("invalid config: %s" % e)
+            return
         ix, crc, err = self._load(text)
         if err:
             self._no_config(err)

@@ -28,6 +28,7 @@ class WireServer:
         self.bench = False  # hello asked for the test hooks and the board has them
         self.report_seq = 0
         self.ticked = False  # set when a TICK stepped the station
+        self.heard = False  # set when a valid frame came in (the host is there); line noise never sets it
         self.up_buf = None
         self.up_total = 0
         self.up_crc = 0
@@ -42,6 +43,7 @@ class WireServer:
         for i in range(n):
             r = self.dec.feed_byte(buf[i])
             if r == 1:
+                self.heard = True
                 self._request()
             elif r < 0:
                 self._error(self.dec.last_seq, self.dec.last_error, "", False)

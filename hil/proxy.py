@@ -12,8 +12,10 @@ through that ending, with its loops unoccupied, before it returns.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zlib
+from typing import Iterator
 
 from controller import wire_messages as wm
 from controller.wire_frame import MAX_PAYLOAD, PROTOCOL_VERSION
@@ -22,6 +24,20 @@ from hil.serial_link import DeviceError, LinkError, SerialLink
 CONFIG_CHUNK_BYTES = MAX_PAYLOAD - 12
 SWITCH_TICK_MS = 500  # ticks that carry a board through a safe ending
 SWITCH_MAX_TICKS = 2400  # 20 minutes of them: longer than any min green, clearance and red clearance
+# EVENTS requests after one tick, at most: the board's ring (512 events) in replies of 32, twice over
+MAX_EVENT_REQUESTS = 32
+
+
+@contextlib.contextmanager
+def _parsing(what: str, p: bytes) -> Iterator[None]:
+    """A reply that passed the frame checks but is too short, or not text where text belongs, is a LinkError
+    naming it (a board of another firmware, or a broken one), never an IndexError from deep inside."""
+    try:
+        yield
+    except (IndexError, ValueError) as e:  # UnicodeDecodeError is a ValueError
+        raise LinkError("the board's %s reply is malformed (%d bytes, %s%s: %s): is it running the Ampelwerk firmware "
+                        "of wire protocol %d?" % (what, len(p), bytes(p[:12]).hex(), "..." if len(p) > 12 else "", e,
+                                                  PROTOCOL_VERSION)) from None
 
 
 class DeviceController:
@@ -56,11 +72,13 @@ class DeviceController:
     def say_hello(self, bench: bool = False) -> dict:
         """Handshake: protocol version and what the board runs."""
         p = self.link.request(wm.HELLO, bytes([PROTOCOL_VERSION, wm.HELLO_BENCH if bench else 0]))
-        if p[0] != PROTOCOL_VERSION:
-            raise LinkError("board speaks wire protocol %d, this host %d: flash matching firmware" % (p[0], PROTOCOL_VERSION))
-        return {"version": p[0], "config_loaded": bool(p[1] & wm.BOARD_CONFIG_LOADED),
-                "test_hooks": bool(p[1] & wm.BOARD_TEST_HOOKS), "max_payload": wm.get_u16(p, 2),
-                "n_groups": p[4], "n_detectors": p[5], "config_crc": wm.get_u32(p, 6), "text": p[10:].decode()}
+        with _parsing("hello", p):
+            if p[0] != PROTOCOL_VERSION:
+                raise LinkError("board speaks wire protocol %d, this host %d: flash matching firmware" % (
+                    p[0], PROTOCOL_VERSION))
+            return {"version": p[0], "config_loaded": bool(p[1] & wm.BOARD_CONFIG_LOADED),
+                    "test_hooks": bool(p[1] & wm.BOARD_TEST_HOOKS), "max_payload": wm.get_u16(p, 2),
+                    "n_groups": p[4], "n_detectors": p[5], "config_crc": wm.get_u32(p, 6), "text": p[10:].decode()}
 
     def upload_config(self, data: bytes) -> None:
         """Chunked config upload; the board applies it only whole and valid (DeviceError otherwise)."""
@@ -70,11 +88,16 @@ class DeviceController:
         while True:
             chunk = data[off:off + CONFIG_CHUNK_BYTES]
             p = self.link.request(wm.CONFIG, wm.config_chunk(off, len(data), crc, chunk))
-            off = wm.get_u32(p, 1)
-            if p[0] == 1:
-                self._show(p, 5)
-                break
-            if p[0] == 2:
+            with _parsing("config", p):
+                if wm.get_u32(p, 1) <= off:
+                    raise LinkError("board acknowledged config bytes up to %d, not past %d: start again" % (
+                        wm.get_u32(p, 1), off))
+                off = wm.get_u32(p, 1)
+                if p[0] == 1:
+                    self._show(p, 5)
+                    break
+                switching = p[0] == 2
+            if switching:
                 self._finish_switch()
                 break
             if off >= len(data):
@@ -86,7 +109,8 @@ class DeviceController:
         idle = bytearray(self.board_detectors)
         for _ in range(SWITCH_MAX_TICKS):
             p = self.link.request(wm.TICK, wm.tick_request(SWITCH_TICK_MS, idle))
-            ticks, flags, mode, states, events = wm.parse_tick_reply(p)
+            with _parsing("tick", p):
+                ticks, flags, mode, states, events = wm.parse_tick_reply(p)
             self.switch_ticks.append((SWITCH_TICK_MS, bytes(states)))
             if not flags & wm.TICK_SWITCH_PENDING:
                 # switched in this tick: the states and events are the new program's, before its first tick
@@ -104,7 +128,8 @@ class DeviceController:
 
     def step(self, elapsed_ms: int, presence) -> bytearray:
         p = self.link.request(wm.TICK, wm.tick_request(elapsed_ms, presence))
-        ticks, flags, mode, states, events = wm.parse_tick_reply(p)
+        with _parsing("tick", p):
+            ticks, flags, mode, states, events = wm.parse_tick_reply(p)
         if len(states) != self.ix.n_groups:
             raise LinkError("board returned %d signal states, the config has %d groups: config not applied?" % (
                 len(states), self.ix.n_groups))
@@ -113,10 +138,16 @@ class DeviceController:
         self.mode = mode
         self.ticks = ticks
         self.events.extend(events)
+        asked = 0
         while flags & wm.TICK_EVENTS_PENDING:
+            if asked == MAX_EVENT_REQUESTS:
+                raise LinkError("board still reports events pending after %d EVENTS requests of %d: more than its "
+                                "ring holds" % (asked, wm.MAX_EVENTS_PER_REPLY))
+            asked += 1
             q = self.link.request(wm.EVENTS, bytes([wm.MAX_EVENTS_PER_REPLY]))
-            self.events.extend(wm.get_events(q, 3, q[2]))
-            flags = wm.TICK_EVENTS_PENDING if wm.get_u16(q, 0) else 0
+            with _parsing("events", q):
+                self.events.extend(wm.get_events(q, 3, q[2]))
+                flags = wm.TICK_EVENTS_PENDING if wm.get_u16(q, 0) else 0
         return self.outputs
 
     def drain_events(self) -> list[tuple[int, int, int]]:
@@ -124,7 +155,9 @@ class DeviceController:
         return out
 
     def status(self) -> dict:
-        return wm.parse_status(self.link.request(wm.STATUS))
+        p = self.link.request(wm.STATUS)
+        with _parsing("status", p):
+            return wm.parse_status(p)
 
     def reset(self, kind: int = wm.RESET_POWER_CYCLE) -> None:
         """RESET_POWER_CYCLE restarts the core from the stored config; RESET_CLEAR_FAULT unlatches flash.
@@ -133,9 +166,11 @@ class DeviceController:
         a cleared fault restarts at once, a running program restarts after its ending in the next steps.
         """
         p = self.link.request(wm.RESET, bytes([kind]))
-        self._show(p, 1)
-        pending_at = 2 + p[1]  # after kind, n and the states
-        if len(p) > pending_at and p[pending_at]:
+        with _parsing("reset", p):
+            self._show(p, 1)
+            pending_at = 2 + p[1]  # after kind, n and the states
+            pending = len(p) > pending_at and p[pending_at]
+        if pending:
             self._finish_switch()
 
     def inject(self, states: bytes) -> None:

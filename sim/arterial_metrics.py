@@ -95,11 +95,15 @@ class CorridorGeometry:
 
 def load_geometry(path: Path, corridor_id: str | None = None) -> CorridorGeometry:
     """Read the geometry the corridor importer stored in the corridor file's ``sumo`` section."""
+    from controller.text_file import TextFileError, read_text
+
     try:
-        doc = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise ArterialMetricsError("cannot read corridor file %s: %s" % (path, e)) from None
-    items = doc.get("corridors") or []
+        doc = json.loads(read_text(str(path), 1048576, "corridor file"))
+    except (TextFileError, ValueError, RecursionError) as e:
+        why = e if not isinstance(e, RecursionError) else "lists or objects nested too deep to read"
+        raise ArterialMetricsError("cannot read corridor file %s: %s" % (path, why)) from None
+    items = doc.get("corridors") if isinstance(doc, dict) else None
+    items = [c for c in items if isinstance(c, dict)] if isinstance(items, list) else []
     if corridor_id is not None:
         items = [c for c in items if c.get("id") == corridor_id]
     if not items:
@@ -107,16 +111,35 @@ def load_geometry(path: Path, corridor_id: str | None = None) -> CorridorGeometr
             path, " %r" % corridor_id if corridor_id else ""))
     c = items[0]
     sumo = c.get("sumo") or {}
-    missing = [k for k in ("tls", "pieces", "stop_lines_m", "through_links") if k not in sumo]
+    missing = [k for k in ("tls", "pieces", "stop_lines_m", "through_links") if not isinstance(sumo, dict) or k not in sumo]
     if missing:
-        raise ArterialMetricsError("corridor %r in %s has no SUMO geometry (sumo.%s missing): write it with "
+        raise ArterialMetricsError("corridor %s in %s has no SUMO geometry (sumo.%s missing): write it with "
                                    "`ampelwerk sim import SCENARIO --out DIR --corridor auto`"
-                                   % (c.get("id"), path, ", sumo.".join(missing)))
+                                   % (_short(c.get("id")), path, ", sumo.".join(missing)))
+    try:
+        return _geometry(c, sumo)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as e:
+        # the importer wrote this section; an edit broke its shape
+        raise ArterialMetricsError("corridor %s in %s: the SUMO geometry (sumo section) is damaged (%s: %s): write "
+                                   "it again with `ampelwerk sim import SCENARIO --out DIR --corridor auto`"
+                                   % (_short(c.get("id")), path, type(e).__name__, str(e)[:200])) from None
+
+
+def _short(v: object) -> str:
+    """A value of the file as it reads, cut to a line: an id edited into a whole list stays readable."""
+    r = repr(v)
+    return r if len(r) <= 60 else r[:50] + "... (%d characters)" % len(r)
+
+
+def _geometry(c: dict, sumo: dict) -> CorridorGeometry:
+    """The geometry of one corridor's sumo section (raises on a section of the wrong shape)."""
     dirs = {}
     for d in DIRECTIONS:
         offsets, lengths, order, internal = {}, {}, [], set()
         acc = 0.0
         for pid, length, is_internal in sumo["pieces"][d]:
+            if not isinstance(pid, str) or isinstance(length, bool) or not 0 <= float(length) < 1e6:
+                raise ValueError("piece %r of %r m is not an edge id with a length in metres" % (pid, length))
             offsets[pid] = acc
             lengths[pid] = float(length)
             order.append(pid)

@@ -90,9 +90,9 @@ def compare(scenarios: list[Path], controllers: list[str], seeds: list[int], out
             if "error" in r:
                 log("  FAILED %s %s seed %s: %s" % (Path(r["scenario"]).name, r["controller"], r["seed"], r["error"]))
             else:
-                log("  %s %s seed %d: delay %.1f s, running at end %d, never inserted %d (%.1f s wall)" % (
+                log("  %s %s seed %d: delay %.1f s, running at end %d, never inserted %d (%.1f s wall)%s" % (
                     report.scenario_label(r["scenario"]), r["controller"], r["seed"], r["delay_s"], r["running_at_end"],
-                    r["never_inserted"], r["wall_s"]))
+                    r["never_inserted"], r["wall_s"], "".join("\n    warning: " + w for w in r.get("warnings", ()))))
     order = {(str(o.scenario), o.controller, o.seed): i for i, o in enumerate(planned)}
     results.sort(key=lambda r: order.get((r["scenario"], r["controller"], r["seed"]), 0))
     runs = [r for r in results if "error" not in r]
@@ -109,6 +109,10 @@ def write_outputs(runs: list[dict], failures: list[dict], out: Path) -> list[dic
     if failures:
         md += ["", "## Failed runs", ""] + ["- %s %s seed %s: %s" % (Path(f["scenario"]).name, f["controller"],
                                                                     f["seed"], f["error"]) for f in failures]
+    warned = [(r, w) for r in runs for w in r.get("warnings", ())]
+    if warned:
+        md += ["", "## Warnings", ""] + ["- %s %s seed %s: %s" % (Path(r["scenario"]).name, r["controller"], r["seed"], w)
+                                         for r, w in warned]
     (out / "compare.md").write_text("\n".join(md) + "\n")
     (out / "failures.json").write_text(json.dumps(failures, indent=1) + "\n")
     for scen in dict.fromkeys(r["scenario"] for r in agg):

@@ -453,8 +453,9 @@ def imported_configs(import_dir: Path) -> dict[str, Path]:
     return out
 
 
-def corridor_command(sumocfg: Path, import_dir: Path, option: str | None) -> Path:
-    """`ampelwerk sim import ... --corridor auto|J1,J2,..`: write <import_dir>/corridor.json and print it."""
+def corridor_command(sumocfg: Path, import_dir: Path, option: str | None, shown: Path | None = None) -> Path:
+    """`ampelwerk sim import ... --corridor auto|J1,J2,..`: write <import_dir>/corridor.json and print it
+    (naming ``shown`` instead of import_dir, where that will be renamed to)."""
     path, art = write_corridor(sumocfg, imported_configs(import_dir), Path(import_dir) / "corridor.json",
                                parse_corridor_option(option))
     c = json.loads(path.read_text())["corridors"][0]
@@ -464,5 +465,5 @@ def corridor_command(sumocfg: Path, import_dir: Path, option: str | None) -> Pat
                                                           link["length_m"] / link["speed_mps"]))
     print("  coordinated stages: %s" % ", ".join("%s %s" % (i["controller"], i["coordinated_stage"])
                                                   for i in c["intersections"]))
-    print("".join("  %s\n" % n for n in art.notes) + "wrote %s" % path)
+    print("".join("  %s\n" % n for n in art.notes) + "wrote %s" % (Path(shown) / path.name if shown else path))
     return path

@@ -112,6 +112,10 @@ def run_metrics(out_dir: Path, approaches: dict[str, Iterable[str]] | None = Non
     """All metrics of one run directory (tripinfo.xml, statistics.xml, edgedata.xml)."""
     out_dir = Path(out_dir)
     m = trip_metrics(out_dir / "tripinfo.xml")
+    if not m["vehicles_scheduled"]:
+        # the figures are then zeros that measure nothing, not a perfect controller
+        m["warnings"] = ["no vehicle was scheduled in the simulated window: the scenario has no demand there "
+                         "(check its route files, --begin/--end and --scale); delay 0.0 s measures nothing"]
     m.update(statistic_metrics(out_dir / "statistics.xml"))
     if approaches is not None and (out_dir / "edgedata.xml").exists():
         m["approach_delay_s"] = approach_delays(out_dir / "edgedata.xml", approaches)

@@ -327,8 +327,10 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
 
 
 def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_m: float = 40.0,
-                   sequence: str = "free") -> int:
-    """`ampelwerk sim import`: import, print a summary per traffic light; raises ScenarioError on bad input."""
+                   sequence: str = "free", shown: Path | None = None) -> int:
+    """`ampelwerk sim import`: import, print a summary per traffic light; raises ScenarioError on bad input.
+
+    ``shown``: the directory to name in the summary (where ``out`` will be renamed to)."""
     if red_clearance_ms < 0 or red_clearance_ms > 10000:
         raise NetImportError("--red-clearance-ms=%d is outside 0..10000 ms" % red_clearance_ms)
     if not 5 <= advance_m <= 1000:
@@ -342,5 +344,5 @@ def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_
         print("%s -> %s: %d links, %d groups, stages %s, %d stop-bar + %d advance loops%s" % (
             tls_id, m.config_path.name, m.link_count, len(m.group_links), stages, kinds.count("stop_bar"),
             kinds.count("advance"), ", %d notes" % len(m.notes) if m.notes else ""))
-    print("%d configs and %s written to %s" % (len(result.configs), result.detectors_file.name, out))
+    print("%d configs and %s written to %s" % (len(result.configs), result.detectors_file.name, shown or out))
     return 0

@@ -67,6 +67,7 @@ def start(args: list[str], use_traci: bool = False, gui: bool = False) -> Any:
     """
     binary = sumo_binary(gui)
     if gui:
+        check_display()
         use_traci = True
         # sumo-gui would otherwise wait for its play button, and stay open after the end
         # while the run waits for it to exit
@@ -76,12 +77,7 @@ def start(args: list[str], use_traci: bool = False, gui: bool = False) -> Any:
             import traci
         except ImportError:
             raise SumoError("TraCI not importable: pip install traci") from None
-        label = "ampelwerk-%d-%d" % (os.getpid(), next(_labels))
-        try:
-            traci.start([binary] + args, label=label)
-        except (traci.exceptions.FatalTraCIError, traci.exceptions.TraCIException) as e:
-            raise SumoError("SUMO (TraCI) did not start: %s; command: %s" % (e, " ".join([binary] + args))) from None
-        return traci.getConnection(label)
+        return _start_traci(traci, binary, args)
     try:
         import libsumo
     except ImportError:
@@ -91,6 +87,46 @@ def start(args: list[str], use_traci: bool = False, gui: bool = False) -> Any:
     except Exception as e:  # libsumo raises TraCIException / FatalTraCIError, not importable by one name
         raise SumoError("SUMO did not start: %s; command: %s" % (e, " ".join([binary] + args))) from None
     return libsumo
+
+
+def check_display() -> None:
+    """SumoError when sumo-gui has no display to open (X11/Wayland systems; macOS and Windows always have one)."""
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")) and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise SumoError("--gui needs a display and none is set (DISPLAY and WAYLAND_DISPLAY are empty): run it on a "
+                        "desktop, over ssh -X, or under xvfb-run; --traci runs the same code path without a window")
+
+
+def _start_traci(traci: Any, binary: str, args: list[str]) -> Any:
+    """SUMO as a child process behind TraCI. A child that exits before it listens (sumo-gui without a
+    display, a bad option) is one SumoError at once; traci.start would start it again 60 times."""
+    import subprocess
+
+    from sumolib.miscutils import getFreeSocketPort
+
+    label = "ampelwerk-%d-%d" % (os.getpid(), next(_labels))
+    command = " ".join([binary] + args)
+    for _attempt in range(3):  # a port taken between choosing and binding it: another port
+        proc = subprocess.Popen([binary] + args + ["--remote-port", str(getFreeSocketPort())])
+        try:
+            traci.init(int(proc.args[-1]), label=label, proc=proc)
+            return traci.getConnection(label)
+        except traci.exceptions.TraCIException:
+            code = proc.poll()
+            if code is not None and "gui" in Path(binary).name:
+                raise SumoError("sumo-gui could not start on the display %r (it exited with code %d, its message is "
+                                "above): check DISPLAY, or run without --gui" % (
+                                    os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"), code)) from None
+            if code is not None:
+                raise SumoError("%s exited with code %d before TraCI could connect (its message is above); "
+                                "command: %s" % (Path(binary).name, code, command)) from None
+            proc.kill()
+            proc.wait()
+        except traci.exceptions.FatalTraCIError as e:
+            proc.kill()
+            proc.wait()
+            raise SumoError("SUMO (TraCI) did not answer: %s; command: %s" % (e, command)) from None
+    raise SumoError("SUMO (TraCI) could not be reached on three ports in a row; command: %s" % command)
 
 
 def version(conn: Any) -> str:

@@ -198,7 +198,10 @@ def build(run_dir: Path, geo: CorridorGeometry, t0: float | None = None, t1: flo
         raise TimeSpaceError("--begin=%g s must be before --end=%g s" % (t0, t1))
     if t1 <= run_begin or t0 >= run_end:
         raise TimeSpaceError("window %g..%g s is outside the run's %g..%g s" % (t0, t1, run_begin, run_end))
-    fcd = Path(fcd) if fcd is not None else run_dir / "fcd.xml"
+    if fcd is None:
+        fcd = run_dir / "fcd.xml"
+        _check_fcd_is_the_runs(run_dir, fcd)
+    fcd = Path(fcd)
     if not fcd.is_file():
         raise TimeSpaceError("%s not found: the run was made without a corridor; rerun `ampelwerk sim run ... "
                              "--corridor FILE` to record the corridor's vehicles" % fcd)
@@ -233,6 +236,27 @@ def build(run_dir: Path, geo: CorridorGeometry, t0: float | None = None, t1: flo
                 lines.append(pts)
         data.trajectories[d] = lines
     return data
+
+
+def _check_fcd_is_the_runs(run_dir: Path, fcd: Path) -> None:
+    """The run's fcd.xml belongs to the signals next to it: the summary says the run recorded one.
+
+    A run directory reused by an older version could keep the fcd.xml of an earlier
+    corridor run beside the signals of a later run without one (vehicles would drive
+    through reds); `sim run` now replaces its directory whole.
+    """
+    import json
+
+    if not fcd.is_file():
+        return
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError):
+        raise TimeSpaceError("%s has no readable summary.json: the run did not finish, so its fcd.xml and "
+                             "signals.csv may not belong together; run it again" % run_dir) from None
+    if not isinstance(summary, dict) or not summary.get("corridor_file"):
+        raise TimeSpaceError("%s is left from an earlier run: the run in %s was made without --corridor (see its "
+                             "summary.json); run it again with `ampelwerk sim run ... --corridor FILE`" % (fcd, run_dir))
 
 
 def _run_end(run_dir: Path, fallback: float) -> float:
@@ -306,8 +330,10 @@ def plot(data: TimeSpaceData, out_png: Path, title: str = "") -> Path:
 
 
 def timespace_command(run_dir: Path, corridor_file: Path, out_png: Path, begin: float | None = None,
-                      end: float | None = None) -> Path:
-    """`ampelwerk sim timespace`: build the diagram of a run made with --corridor, plot it, print what it shows."""
+                      end: float | None = None, shown: Path | None = None) -> Path:
+    """`ampelwerk sim timespace`: build the diagram of a run made with --corridor, plot it, print what it shows.
+
+    ``shown``: the path to name as written (where out_png will be renamed to)."""
     import json
 
     from sim.arterial_metrics import ArterialMetricsError, load_geometry
@@ -332,5 +358,5 @@ def timespace_command(run_dir: Path, corridor_file: Path, out_png: Path, begin: 
         print("%s: %d vehicles on the corridor, %d green bands (widest %.1f s), band %.0f %% of the time" % (
             d, len(data.trajectories.get(d, [])), len(bands), max((b.width_s for b in bands), default=0.0),
             100 * data.band_share(d)))
-    print("wrote %s" % out_png)
+    print("wrote %s" % (shown or out_png))
     return Path(out_png)

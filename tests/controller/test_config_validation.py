@@ -1,5 +1,7 @@
 # Config validation: every problem reported at once, each naming field, value and range.
-from controller.config import ConfigError, load_dict
+import sys
+
+from controller.config import ConfigError, load_dict, load_text
 from controller.config_validation import validate
 from tests.controller.core_support import copy_raw, example_raw, two_group_raw
 
@@ -131,3 +133,66 @@ def test_validation_does_not_mutate_input():
     validate(raw)
     load_dict(raw)
     assert raw == before
+
+
+def test_lists_and_objects_where_a_group_name_belongs_are_reported_not_raised():
+    # membership tests on unhashable values raised TypeError (issue 14, finding 5)
+    raw = example_raw()
+    raw["conflicts"][0] = [["K1"], "K2"]
+    raw["stages"][0]["groups"].append({"id": "K1"})
+    raw["detectors"][0]["group"] = ["K1", "K2"]
+    errs = _errors(raw)
+    assert "conflicts #1: unknown signal group ['K1']" in errs, errs
+    assert "stage \"S1\": unknown signal group {'id': 'K1'}" in errs, errs
+    assert "detector \"D1s\": group=['K1', 'K2'] is not a known signal group" in errs, errs
+
+
+def test_numbers_of_any_size_are_reported_with_the_range_and_cut_short():
+    raw = example_raw()
+    raw["signal_groups"][0]["min_green_ms"] = 10 ** 400
+    raw["strategy"] = "fixed"
+    errs = _errors(raw)
+    assert any(e.startswith('signal group "K1": min_green_ms=1000000000') and "characters) is above the 120000 ms"
+               in e for e in errs), errs
+    assert all(len(e) < 300 for e in errs), errs
+
+
+def test_fixed_time_splits_of_any_size_or_unknown_stage_are_reported_not_raised():
+    # the validator built the model before every split was checked (OverflowError, ValueError)
+    for change, expect in (({"S1": 10 ** 400}, "splits_ms S1=1000"), ({"S1": 2 ** 40}, "is outside 0 to cycle_ms=90000"),
+                           ({"S9": 1000}, "splits_ms names unknown stage \"S9\""),
+                           ({"S2": "14000"}, 'splits_ms S2="14000" must be an integer')):
+        raw = example_raw()
+        raw["fixed_time"]["splits_ms"].update(change)
+        errs = _errors(raw)
+        assert any(expect in e for e in errs), (change, errs)
+
+
+def test_json_nested_too_deep_is_a_config_error():
+    # CPython's parser refuses this depth; MicroPython's reads it from the heap (so the test asks less of
+    # a heap the other tests fragmented) and the validator refuses what it finds: a ConfigError either way
+    n = 20000 if sys.implementation.name == "micropython" else 100000
+    for text in ("[" * n + "]" * n, '{"a":' * (n // 2) + "1" + "}" * (n // 2)):
+        try:
+            load_text(text, "deep.json")
+        except ConfigError as e:
+            assert e.errors[0].startswith(("not valid JSON", "config must be a JSON object", "unknown field")), e.errors
+        else:
+            assert False, "a config nested %d deep was accepted" % n
+
+
+def test_control_characters_are_escaped_and_ids_cannot_hold_them():
+    # a field name or value with a line break or an escape sequence split an
+    # error over lines or drove the terminal (found by 100,000 fuzzed configs)
+    raw = example_raw()
+    raw["signal_groups"][0]["kind"] = "vehicle\n  signal group \"K9\": fine"
+    raw["signal_groups"][1]["id"] = "K2\x1b[2J"
+    raw["bogus\u2028"] = 1
+    errs = _errors(raw)
+    for e in errs:
+        for c in e:
+            assert ord(c) >= 32 and not 127 <= ord(c) < 160 and c not in "\u2028\u2029", repr(e)
+    assert 'signal group "K1": kind="vehicle\\x0a  signal group \\"K9\\": fine" is not one of vehicle, pedestrian' \
+        in errs or any(e.startswith('signal group "K1": kind="vehicle\\x0a') for e in errs), errs
+    assert 'signal group #2: id="K2\\x1b[2J" must be a non-empty string without control characters' in errs, errs
+    assert any(e.startswith('unknown field "bogus\\u2028"') for e in errs), errs

@@ -60,7 +60,15 @@ def test_cli_build_prints_sizes_and_total(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     last = r.stdout.strip().splitlines()[-1]
     total = int(last.split()[0])
-    assert "total" in last and total == sum(p.stat().st_size for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert "total" in last and total == sum(p.stat().st_size for p in (tmp_path / "out").rglob("*")
+                                            if p.is_file() and p.name != ".ampelwerk-out")
+    # a second build replaces the first whole; a folder of something else is refused, never emptied
+    assert _cli("firmware", "build", "--out", str(tmp_path / "out")).returncode == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    r = _cli("firmware", "build", "--out", str(tmp_path / "mine"))
+    assert r.returncode == 2 and "already holds files that `firmware build` did not write (notes.txt)" in r.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "mine"
 
 
 def test_cli_flash_to_a_missing_port_is_a_clear_error() -> None:
@@ -74,6 +82,24 @@ def test_cli_flash_refuses_an_invalid_config(tmp_path: Path) -> None:
     bad.write_text(EXAMPLE_CONFIG.read_text().replace('"yellow_ms": 3000', '"yellow_ms": 100', 1))
     r = _cli("firmware", "flash", "--port", "/dev/ttyACM0", "--config", str(bad), "--dry-run")
     assert r.returncode == 2 and "yellow_ms=100" in r.stderr
+
+
+def test_cli_flash_dry_run_prints_commands_that_can_be_pasted(tmp_path: Path) -> None:
+    # they lacked the interpreter and named files in a folder deleted on exit (issue 14, finding 6)
+    import shlex
+
+    out = tmp_path / "flash"
+    r = _cli("firmware", "flash", "--port", "/dev/ttyACM0", "--config", str(EXAMPLE_CONFIG), "--dry-run",
+             "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    cmds = [shlex.split(line) for line in r.stdout.splitlines() if not line.startswith("#")]
+    assert len(cmds) > 10 and all(c[:3] == [sys.executable, "-m", "mpremote"] for c in cmds)
+    copied = [Path(c[-2]) for c in cmds if c[5:7] == ["fs", "cp"]]
+    assert copied and all(p.is_file() and out.resolve() in p.parents for p in copied), copied
+    assert (out / "config.json").read_bytes() == compact_config(EXAMPLE_CONFIG)
+    # pasted as printed: the command line parses and finds its files (mpremote's own help, no board needed)
+    r = subprocess.run(cmds[0][:3] + ["--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "mpremote" in r.stdout + r.stderr
 
 
 def test_cli_virtual_prints_the_port_and_stops_on_ctrl_c() -> None:

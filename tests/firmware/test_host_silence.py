@@ -1,33 +1,158 @@
-"""Lockstep board whose host goes silent: flash until the bench resets it."""
+"""Lockstep board whose host goes silent: flash until the bench resets it.
+
+Only a valid frame shows that the host is there; line noise and bad frames
+never do. The first tests run the real main loop (firmware/app.py) in-process
+on a scripted clock and wire, so they are exact; the last runs the firmware
+under the MicroPython interpreter with margins of a second or more.
+"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
+from controller import wire_frame as wf
 from controller import wire_messages as wm
 from controller.config import load_file
 from controller.signal_states import FLASH_YELLOW, GREEN
 from firmware.host_virtual import VirtualBoard
 from hil.proxy import DeviceController
 from tests.conftest import EXAMPLE_CONFIG
+from tests.firmware.wire_support import BufferPort, board
 
-pytestmark = pytest.mark.micropython
+TIMEOUT_MS = 1500
 
 
+class ScriptedClock:
+    """Stands in for MicroPython's `time` in firmware/app.py: ms that move only when the wire waits."""
+
+    def __init__(self) -> None:
+        self.now = 0
+
+    def ticks_ms(self) -> int:
+        return self.now
+
+    @staticmethod
+    def ticks_diff(a: int, b: int) -> int:
+        return a - b
+
+    def sleep_ms(self, ms: int) -> None:
+        self.now += ms
+
+
+class ScriptedWire(BufferPort):
+    """The board's wire: bytes arrive at scripted ms; read_into waits on the scripted clock.
+
+    A script entry (at, until_ms) with an int instead of bytes stalls the loop:
+    the read that starts at `at` returns only at until_ms, with whatever
+    arrived meanwhile (a board busy elsewhere, a descheduled unix port).
+    """
+
+    def __init__(self, clock: ScriptedClock, script: list[tuple[int, bytes | int]], until_ms: int) -> None:
+        super().__init__()
+        self.clock = clock
+        self.script = sorted(script, key=lambda e: e[0])
+        self.until_ms = until_ms
+
+    def read_into(self, buf, timeout_ms: int) -> int:
+        c = self.clock
+        if self.script and self.script[0][0] <= c.now + timeout_ms:
+            at, data = self.script.pop(0)
+            c.now = max(c.now, at)
+            if isinstance(data, int):  # a stall
+                c.now = data
+                data = b""
+                while self.script and self.script[0][0] <= c.now:
+                    data += self.script.pop(0)[1]
+            buf[:len(data)] = data
+            return len(data)
+        c.now += timeout_ms
+        if c.now >= self.until_ms:
+            self.closed = True
+        return 0
+
+
+def run_board(tmp_path: Path, monkeypatch, script: list[tuple[int, bytes]], until_ms: int):
+    """The lockstep main loop of firmware/app.py on the example config, fed by the script."""
+    import firmware.app as app
+
+    board(tmp_path)  # the example config on the board's flash
+    clock = ScriptedClock()
+    wire = ScriptedWire(clock, script, until_ms)
+    monkeypatch.setattr(app, "time", clock)
+    monkeypatch.setattr(app, "make_port", lambda profile: wire)
+    b = app.Board("virtual", str(tmp_path), lockstep=True, host_timeout_ms=TIMEOUT_MS)
+    b.run()
+    return b
+
+
+def ticks(first_ms: int, count: int, seq0: int = 0) -> list[tuple[int, bytes]]:
+    """A host ticking every 100 ms from first_ms (18 detectors, none occupied)."""
+    return [(first_ms + 100 * k, wf.encode_frame(wm.TICK, (seq0 + k) & 0xFF, wm.tick_request(100, bytearray(18))))
+            for k in range(count)]
+
+
+def test_line_noise_does_not_keep_a_silent_host_alive(tmp_path: Path, monkeypatch) -> None:
+    # 30 s of ticks bring up the first green; then the host dies and the
+    # line carries 4 bytes of 0xFF a second (the finding: lamps froze forever)
+    script = ticks(0, 300)
+    script += [(30_000 + 1000 * k, b"\xff" * 4) for k in range(10)]
+    b = run_board(tmp_path, monkeypatch, script, until_ms=40_000)
+    st = b.station
+    assert st.ctl is None and "no valid frame from the host" in st.reason
+    assert all(s == FLASH_YELLOW for s in st.outputs[:4])
+
+
+def test_bad_frames_and_zero_bytes_do_not_count_as_the_host(tmp_path: Path, monkeypatch) -> None:
+    good = wf.encode_frame(wm.STATUS, 44, b"")
+    bad_crc = bytearray(good)
+    bad_crc[-2] ^= 0x01
+    script = ticks(0, 300)
+    script += [(30_000 + 500 * k, bytes(bad_crc) if k % 2 else b"\x00\x00\x07\x00") for k in range(12)]
+    # the run ends 1 s after the last bad frame: only never crediting them brings flash
+    b = run_board(tmp_path, monkeypatch, script, until_ms=36_500)
+    assert b.station.ctl is None and "no valid frame from the host" in b.station.reason
+    assert b.server.dec.bad >= 6  # the bad frames were seen and counted
+
+
+def test_a_valid_frame_within_the_timeout_keeps_the_board_running(tmp_path: Path, monkeypatch) -> None:
+    # STATUS polls every 1.4 s (under the 1.5 s timeout) are the host being there
+    script = ticks(0, 300)
+    script += [(29_900 + 1400 * k, wf.encode_frame(wm.STATUS, 44 + k, b"")) for k in range(1, 8)]
+    b = run_board(tmp_path, monkeypatch, script, until_ms=29_900 + 1400 * 7 + 1000)
+    assert b.station.ctl is not None and not b.station.ctl.flashing
+    assert GREEN in b.station.outputs
+
+
+def test_a_frame_after_the_timeout_finds_the_board_flashing(tmp_path: Path, monkeypatch) -> None:
+    # silence is judged on the clock, not on when the loop got to run: the
+    # loop stalls from 30.0 s to 31.6 s, and the tick that came at 31.5 s
+    # (1.6 s after the last one) is answered from flash
+    script = ticks(0, 300) + [(30_000, 31_600)] + ticks(31_500, 1, seq0=300)
+    b = run_board(tmp_path, monkeypatch, script, until_ms=32_000)
+    assert b.station.ctl is None and "no valid frame from the host" in b.station.reason
+    replies = wf.FrameDecoder().feed(bytes(b.server.port.sent))
+    last = [p for t, s, p in replies if t == wm.TICK_REPLY][-1]
+    assert last[4] & wm.TICK_FLASHING
+
+
+@pytest.mark.micropython
 def test_silent_host_sends_the_board_to_flash_until_reset() -> None:
     ix = load_file(EXAMPLE_CONFIG)
     presence = bytearray(ix.n_detectors)
-    with VirtualBoard(host_timeout_ms=1500) as port, DeviceController(port, ix) as dev:
+    with VirtualBoard(host_timeout_ms=3000) as port, DeviceController(port, ix) as dev:
         for _ in range(300):  # 30 s of ticks: startup flash, all red, first stage green
             dev.step(100, presence)
         assert GREEN in dev.outputs and not dev.flashing
-        time.sleep(1.0)  # within the timeout, and any frame shows the host is there
-        assert dev.status()["flashing"] is False
-        time.sleep(2.5)  # silent for over 1.5 s: flash, with the reason
+        assert dev.status()["flashing"] is False  # at once: well within the 3 s timeout
+        # line noise for 4 s: never a valid frame, so never the host
+        for _ in range(16):
+            dev.link.send_raw(b"\xff" * 4)
+            time.sleep(0.25)
         status = dev.status()
-        assert status["flashing"] and "no tick from the host" in status["reason"]
+        assert status["flashing"] and "no valid frame from the host" in status["reason"]
         out = dev.step(100, presence)
         assert all(s == FLASH_YELLOW for g, s in enumerate(out) if not ix.is_pedestrian[g])
         dev.reset(wm.RESET_POWER_CYCLE)

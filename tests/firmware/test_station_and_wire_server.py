@@ -115,6 +115,27 @@ def test_invalid_upload_keeps_the_old_config_running(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "config.json").read_text())["id"] == "example-4leg"
 
 
+def test_upload_that_is_not_utf8_is_refused_and_the_old_config_keeps_running(tmp_path: Path) -> None:
+    # a correct crc32 over bytes that are not UTF-8 text (UTF-16 with a BOM here):
+    # refused like any invalid config, never the fault path
+    srv = board(tmp_path)
+    tick(srv, 1)
+    ctl = srv.station.ctl
+    data = EXAMPLE_CONFIG.read_text().encode("utf-16")
+    replies, seq = upload(srv, data, 2, chunk=400)
+    [(t, _, p)] = replies
+    assert t == wm.ERROR and p[0] == wm.ERR_CONFIG_INVALID and b"not UTF-8" in p
+    assert srv.station.ctl is ctl and srv.station.internal_errors == 0 and srv.station.rejected == 1
+    [(t, _, p)] = tick(srv, seq)
+    assert t == wm.TICK_REPLY and ctl.ticks == 2
+
+
+def test_config_on_flash_that_is_not_utf8_starts_in_flash_and_says_why(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_bytes(EXAMPLE_CONFIG.read_text().encode("utf-16"))
+    srv = board(tmp_path, config=False)
+    assert srv.station.ctl is None and "not UTF-8" in srv.station.reason
+
+
 def test_upload_with_a_wrong_checksum_or_a_gap_is_refused(tmp_path: Path) -> None:
     srv = board(tmp_path)
     ctl = srv.station.ctl

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from controller import wire_frame as wf
 from controller import wire_messages as wm
+from tests import fuzz_inputs as fz
 from tests.firmware.wire_support import BufferPort, board
 
 FRAME = wf.encode_frame(wm.TICK, 2, wm.tick_request(100, bytearray(18)))
@@ -64,7 +65,21 @@ def test_micropython_board_survives_random_bytes(micropython: str, tmp_path: Pat
     from tests.conftest import ROOT
 
     board(tmp_path)  # writes the example config to the flash folder
-    r = subprocess.run([micropython, "tests/firmware/micropython_fuzz.py", "20000", "7", str(tmp_path)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run([micropython, "tests/firmware/micropython_fuzz.py", "20000", "7", str(tmp_path), "frames"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "fuzz ok" in r.stdout, r.stdout
+    assert "fuzz ok" in r.stdout and "frames ok: 20000 well-formed frames" in r.stdout, r.stdout
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=fz.board_input())
+def test_well_formed_frames_of_any_type_and_payload_never_take_the_fault_path(tmp_path: Path, data: bytes) -> None:
+    # random bytes almost never pass the CRC: these frames do, so every request handler meets bad payloads
+    assert fz.check_board_input(data, tmp_path) in ("valid", "refused")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(replies=fz.board_replies())
+def test_the_host_survives_any_reply_a_board_sends(tmp_path: Path, replies: list[bytes]) -> None:
+    # `hil run` and `sim run --device`: a short or garbled reply is a LinkError, never an IndexError
+    assert fz.check_board_replies(replies, tmp_path) in ("valid", "refused")

@@ -89,3 +89,14 @@ def test_a_misnamed_detector_is_a_suite_error_naming_it() -> None:
     sc["expect"][1]["to"] = "Z"
     with pytest.raises(SuiteError, match="to='Z' is not a signal group"):
         check_names(ix, sc)
+
+
+def test_cli_report_into_a_missing_directory_is_refused_before_the_suite_runs(tmp_path: Path) -> None:
+    # FileNotFoundError after the whole suite had run (issue 14, finding 6)
+    r = subprocess.run([sys.executable, "-m", "ampelwerk", "hil", "run", "conformance", "--port", "virtual",
+                        "--only", "garbage", "--junit", str(tmp_path / "nowhere" / "j.xml")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert "--report/--junit %s: directory %s does not exist" % (tmp_path / "nowhere" / "j.xml", tmp_path / "nowhere") \
+        in r.stderr
+    assert r.stdout == ""  # refused before the suite ran

@@ -6,6 +6,8 @@ import socket
 import threading
 from pathlib import Path
 
+import pytest
+
 from controller import wire_frame as wf
 from controller import wire_messages as wm
 from hil.serial_link import DeviceError, SerialLink
@@ -55,3 +57,42 @@ def test_socket_url_talks_to_a_board_end(tmp_path: Path) -> None:
         raise AssertionError("bad reset kind accepted")
     link.close()
     listener.close()
+
+
+def test_a_reply_too_short_or_not_text_is_a_link_error_naming_it() -> None:
+    # IndexError / UnicodeDecodeError from deep in the proxy before (issue 14: a device reaches this parser)
+    from controller.config import load_file
+    from hil.proxy import DeviceController
+    from hil.serial_link import LinkError
+    from tests.conftest import EXAMPLE_CONFIG
+    from tests.fuzz_inputs import _ScriptedBoard, good_replies
+
+    ix = load_file(EXAMPLE_CONFIG)
+    good = good_replies()
+    hello, tick = 0, len(good) - 3  # replies: hello, config acks..., tick, status, reset
+    for i, cut, what in ((hello, lambda p: p[:3], "hello"), (hello, lambda p: p[:10] + b"\xff\xfe", "hello"),
+                         (tick, lambda p: p[:6], "tick"), (tick + 1, lambda p: p[:20], "status")):
+        replies = list(good)
+        replies[i] = cut(replies[i])
+        with pytest.raises(LinkError, match="the board's %s reply is malformed" % what):
+            dev = DeviceController("scripted", ix, link=_ScriptedBoard(replies))
+            dev.step(100, bytearray(ix.n_detectors))
+            dev.status()
+
+
+def test_a_board_that_always_has_events_pending_is_stopped() -> None:
+    from controller import wire_messages as wm
+    from controller.config import load_file
+    from hil.proxy import DeviceController
+    from hil.serial_link import LinkError
+    from tests.conftest import EXAMPLE_CONFIG
+    from tests.fuzz_inputs import _ScriptedBoard, good_replies
+
+    ix = load_file(EXAMPLE_CONFIG)
+    good = good_replies()
+    tick = bytearray(good[-3])
+    tick[4] |= wm.TICK_EVENTS_PENDING
+    more = bytes([1, 0, 0])  # 1 event still waiting, 0 in this reply
+    dev = DeviceController("scripted", ix, link=_ScriptedBoard(good[:-3] + [bytes(tick)] + [more] * 100))
+    with pytest.raises(LinkError, match="still reports events pending after 32 EVENTS requests"):
+        dev.step(100, bytearray(ix.n_detectors))
