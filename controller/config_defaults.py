@@ -4,14 +4,16 @@
 # `with_defaults(raw)` takes a dict that config_validation accepted and returns
 # a dict in which every optional field has its value written out: signal
 # group timings, recalls and `yields_to`, stage `permissive` lists, the
-# sequence, detector settings and thresholds, the diagnostics and adaptive
-# blocks. Everything downstream (the intersection model, the conflict monitor,
+# sequence, detector settings and thresholds (turn_pocket), the diagnostics
+# block (with the witness count and the idle limits by role) and the adaptive
+# block. Everything downstream (the intersection model, the conflict monitor,
 # the strategies) reads explicit values and keeps no defaults of its own, so
 # changing a default in config_schema.py changes it everywhere at once.
 # with_defaults() leaves its input as it was; fill_defaults() fills in place.
 from controller.config_schema import (
     ADAPTIVE,
     DIAGNOSTICS,
+    DIAGNOSTICS_WITNESS,
     OCCUPANCY_WINDOW,
     PEDESTRIAN_TIMING,
     STARTUP_FLASH,
@@ -85,7 +87,7 @@ def fill_defaults(raw):
         seq["order"] = [s["id"] for s in stages]
     raw["sequence"] = seq
 
-    diag = _fill(raw.get("detector_diagnostics") or {}, DIAGNOSTICS)
+    diag = _fill(_fill(raw.get("detector_diagnostics") or {}, DIAGNOSTICS), DIAGNOSTICS_WITNESS)
     if diag.get("occupancy_window_ms") is None:
         diag["occupancy_window_ms"] = OCCUPANCY_WINDOW[0]
     raw["detector_diagnostics"] = diag
@@ -97,6 +99,10 @@ def fill_defaults(raw):
         d["call"] = d.get("call", True)
         if d.get("fault_recall") is None:
             d["fault_recall"] = "ped" if d["kind"] == "pedestrian" else "max"
+        if d["kind"] != "pedestrian":  # a push button sits on no lane's traffic
+            d["turn_pocket"] = d.get("turn_pocket", False)
+        # `approach` and `lane` stay absent when not given: a loop on no
+        # approach keeps the classic no-activity check (docs/core.md)
         # thresholds a detector does not set are the diagnostics block's (read
         # there by the model, not copied into every detector: RAM on a board)
     raw["detectors"] = dets

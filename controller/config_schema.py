@@ -25,12 +25,26 @@ PEDESTRIAN_TIMING = {
 VEHICLE_RECALLS = ("none", "min", "max")
 PEDESTRIAN_RECALLS = ("none", "ped")
 DETECTOR_KINDS = ("stop_bar", "advance", "pedestrian")
-# 0 disables a diagnostic
+# 0 disables a diagnostic; a detector may set its own value of each
 DIAGNOSTICS = {
+    # no actuation for this long while the other loops on its lane counted
+    # witness_count vehicles: a dead loop (docs/core.md, "Detector
+    # diagnostics"). A loop on no approach needs no witnesses.
     "no_activity_ms": (1800000, 60000, 86400000),
     "max_presence_ms": (180000, 10000, 3600000),
     "erratic_counts_per_min": (70, 10, 1000),
 }
+# Block only. witness_count in vehicles (0: no witnesses needed); idle
+# limits by detector role, ms: a loop on an approach without an actuation
+# for this long is suspect whatever its lane saw (0: never).
+DIAGNOSTICS_WITNESS = {
+    "witness_count": (20, 1, 1000),
+    "idle_stop_bar_ms": (7200000, 60000, 86400000),
+    "idle_advance_ms": (14400000, 60000, 86400000),
+    "idle_turn_pocket_ms": (14400000, 60000, 86400000),
+}
+# a detector's own idle limit (default: its role's, above)
+DETECTOR_IDLE = (None, 60000, 86400000)
 OCCUPANCY_WINDOW = (60000, 1000, 3600000)
 STARTUP_FLASH = (5000, 0, 60000)
 INTERGREEN_MAX_MS = 60000

@@ -10,8 +10,10 @@ from controller.strategies import STRATEGY_NAMES
 from controller.config_schema import (
     ADAPTIVE,
     CYCLE_RANGE,
+    DETECTOR_IDLE,
     DETECTOR_KINDS,
     DIAGNOSTICS,
+    DIAGNOSTICS_WITNESS,
     DISTANCE_MAX_M,
     FLASH_MODES,
     FORMAT,
@@ -350,9 +352,12 @@ def validate_fields(raw):
         if did is None:
             continue
         where = 'detector "%s"' % did
-        rep.unknown_keys(where, d, ("id", "group", "kind", "distance_m", "lane", "extend", "call", "fault_recall") + tuple(DIAGNOSTICS))
-        grp = d.get("group")
         k = rep.choice(where, d, "kind", DETECTOR_KINDS, "stop_bar")
+        # where a vehicle loop sits (approach, lane, turn_pocket) and its idle limit; a push button: its lane only
+        place = ("lane",) if k == "pedestrian" else ("approach", "lane", "turn_pocket", "idle_ms")
+        rep.unknown_keys(where, d, ("id", "group", "kind", "distance_m", "extend", "call", "fault_recall") + place
+                         + tuple(DIAGNOSTICS))
+        grp = d.get("group")
         if not _known(grp, known):
             rep.add(where, "group=%s is not a known signal group" % _q(grp))
         elif (k == "pedestrian") != (kind.get(grp) == "pedestrian"):
@@ -365,13 +370,19 @@ def validate_fields(raw):
         for name, spec in DIAGNOSTICS.items():
             unit = "counts/min" if name.endswith("per_min") else "ms"
             rep.int_field(where, d, name, spec, unit=unit, allow_zero=True)
+        if place:
+            _validate_detector_place(rep, where, d)
     diag = raw.get("detector_diagnostics", {})
     if not isinstance(diag, dict):
         rep.add("", "detector_diagnostics must be an object, found %s" % _q(diag))
     else:
-        rep.unknown_keys("detector_diagnostics", diag, tuple(DIAGNOSTICS) + ("occupancy_window_ms",))
+        rep.unknown_keys("detector_diagnostics", diag, tuple(DIAGNOSTICS) + tuple(DIAGNOSTICS_WITNESS)
+                         + ("occupancy_window_ms",))
         for name, spec in DIAGNOSTICS.items():
             unit = "counts/min" if name.endswith("per_min") else "ms"
+            rep.int_field("detector_diagnostics", diag, name, spec, unit=unit, allow_zero=True)
+        for name, spec in DIAGNOSTICS_WITNESS.items():
+            unit = "vehicles" if name == "witness_count" else "ms"
             rep.int_field("detector_diagnostics", diag, name, spec, unit=unit, allow_zero=True)
         rep.int_field("detector_diagnostics", diag, "occupancy_window_ms", OCCUPANCY_WINDOW)
 
@@ -407,6 +418,19 @@ def validate(raw):
     from controller.intersection import Intersection
 
     return Intersection(with_defaults(raw)).fixed_time_errors()
+
+
+def _validate_detector_place(rep, where, d):
+    # approach, lane, turn_pocket, idle_ms of a vehicle loop: the
+    # diagnostics' witnesses (the loops of a lane) and idle limits (docs/core.md)
+    for name in ("approach", "lane"):
+        if name in d and (not isinstance(d[name], str) or not d[name] or not _plain(d[name])):
+            rep.add(where, "%s=%s must be a non-empty string without control characters" % (name, _q(d[name])))
+    pocket = rep.bool_field(where, d, "turn_pocket", False)
+    if ("approach" in d or pocket is True) and not ("approach" in d and "lane" in d):
+        rep.add(where, "a loop on an approach (or a turn_pocket) names its approach and lane")
+    if "idle_ms" in d:
+        rep.int_field(where, d, "idle_ms", DETECTOR_IDLE, allow_zero=True)
 
 
 def _validate_yields(rep, groups, gids, kind, known, conflict):

@@ -4,6 +4,14 @@
 # waited, and the recall in force (configured, or imposed by a failed
 # detector). Runs on the board; update() allocates nothing.
 #
+# A failed detector's response (docs/core.md, "Detector diagnostics"): its
+# fault_recall, except that a max recall becomes a call (min recall: served
+# every cycle for at least min green, extended by the group's working loops)
+# when the loop is only idle past its role's limit (FAULT_IDLE: nothing says
+# traffic reaches it), or when another working extension loop of its group
+# measures its lane. A max recall stays for a loop found dead on a lane whose
+# traffic nothing else measures.
+#
 # A call's wait is a time stamp on demand's wrapping clock (stamp_clock.py:
 # the wait is (clock_ms - call_at[g]) & CLOCK_MASK, read inline by the
 # strategies). Calls change only when a loop changed, a detector fault came
@@ -12,8 +20,8 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.detector_diagnostics import FAULT_NONE
-from controller.intersection import RECALL_MAX, RECALL_NONE
+from controller.detector_diagnostics import FAULT_IDLE, FAULT_NONE
+from controller.intersection import RECALL_MAX, RECALL_MIN, RECALL_NONE
 from controller.loop_groups import LoopGroups
 from controller.signal_states import GREEN
 from controller.stamp_clock import StampClock
@@ -48,11 +56,27 @@ class Demand:
             for d in ix.group_detectors[g]:
                 if fault[d] != FAULT_NONE:
                     failed += 1
-                    if ix.detector_fault_recall[d] > recall:
-                        recall = ix.detector_fault_recall[d]
+                    r = ix.detector_fault_recall[d]
+                    if r == RECALL_MAX and (fault[d] == FAULT_IDLE or self._lane_measured(g, d)):
+                        r = RECALL_MIN
+                    if r > recall:
+                        recall = r
             self.recall[g] = recall
             self.failed_detectors[g] = failed
         self.fault_version = self.diag.version
+
+    def _lane_measured(self, g, d):
+        # another working extension loop of group g on failed loop d's lane
+        ix = self.ix
+        lanes = self.det.lane
+        lane = lanes[d]
+        if lane < 0:
+            return False
+        fault = self.diag.fault
+        for e in ix.group_detectors[g]:
+            if e != d and lanes[e] == lane and fault[e] == FAULT_NONE and ix.detector_extend[e]:
+                return True
+        return False
 
     def gap_ms(self, g):
         # since the last actuation on the group's extension loops; 0 on max recall

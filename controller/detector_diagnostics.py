@@ -7,13 +7,26 @@
 # is restored when it behaves again (an actuation, presence dropping, or a quiet
 # minute). Events: Indiana 84/85/88 and 83 (pedestrian buttons: 91/92).
 #
+# No activity tells an idle lane from a dead loop (docs/core.md, "Detector
+# diagnostics"). A loop on an approach is dead (FAULT_NO_ACTIVITY) only when
+# it saw no vehicle for no_activity_ms while the other loops on its lane
+# (its witnesses) counted witness_count vehicles since its last one; without
+# that evidence it is only idle, and past its role's idle limit it is
+# suspect (FAULT_IDLE, also event 85), which demand.py answers with a call,
+# never a max recall. A loop on no approach keeps the classic check (no
+# activity for no_activity_ms). Witnessed vehicles: detectors.py counts the
+# vehicles of each lane and keeps each loop's lane count at its own last
+# actuation (evidence = the difference).
+#
 # A check skips its pass over the loops when none can have failed or been
 # restored since the last pass: the time since is shorter than the first
-# no-activity or max-presence limit any working loop could reach, no minute
-# closed, fewer vehicles arrived (on all loops together) than the smallest
-# margin of any working loop below its erratic-count limit, and, if a loop
+# no-activity, idle or max-presence limit any working loop could reach, no
+# minute closed, fewer vehicles arrived (on all loops together) than the
+# smallest margin of any working loop below its erratic-count limit or below
+# the witnessed vehicles it lacks (a loop past no_activity_ms), and, if a loop
 # is faulted, no loop changed at all (a faulted loop is restored only by an
-# actuation, by presence dropping, or at a minute's close). The outcome is
+# actuation, by presence dropping, or at a minute's close; an idle one turns
+# dead only when its witnesses count). The outcome is
 # the one a full pass would give; only the pass is saved. The checks keep
 # their one-second beat whatever the ticks (a long tick carries the rest of
 # the second over), so a run of quiet ticks stepped as one meets the same
@@ -28,6 +41,7 @@ FAULT_NONE = 0
 FAULT_NO_ACTIVITY = 1
 FAULT_MAX_PRESENCE = 2
 FAULT_ERRATIC = 3
+FAULT_IDLE = 4  # no activity past the role's idle limit, not witnessed: suspect, not known dead
 
 _MINUTE_MS = 60000
 _PERIOD_MS = 1000
@@ -111,17 +125,28 @@ class DetectorDiagnostics:
         start = self.minute_start_count
         faults = self.fault
         no_activity = ix.no_activity_ms
+        idle = det.idle_ms
+        need = det.witness_need
+        lane = det.lane
+        lane_rises = det.lane_rises
+        at_rise = det.lane_rises_at_rise
         max_presence = ix.max_presence_ms
         erratic = ix.erratic_counts_per_min
         for i in range(self.n):
             c = count[i] - start[i]  # actuations of loop i this minute (counts wrap)
             if c < 0:
                 c += COUNT_WRAP
+            age = (clock - rose_at[i]) & CLOCK_MASK  # since its last actuation
+            lack = 0  # witnessed vehicles it lacks for a dead-loop verdict
+            if need[i]:
+                lack = need[i] - ((lane_rises[lane[i]] - at_rise[i]) & _RISES_MASK)
             f = faults[i]
             if f == FAULT_NONE:
                 limit = no_activity[i]
-                if limit and (clock - rose_at[i]) & CLOCK_MASK >= limit:
+                if limit and age >= limit and lack <= 0:
                     self._set(i, FAULT_NO_ACTIVITY)
+                elif idle[i] and age >= idle[i]:
+                    self._set(i, FAULT_IDLE)
                 else:
                     limit = max_presence[i]
                     if limit and presence[i] and (clock - changed_at[i]) & CLOCK_MASK >= limit:
@@ -131,8 +156,13 @@ class DetectorDiagnostics:
                         if limit and c > limit:
                             self._set(i, FAULT_ERRATIC)
             elif f == FAULT_NO_ACTIVITY:
-                if (clock - rose_at[i]) & CLOCK_MASK < no_activity[i]:
+                if age < no_activity[i]:
                     self._set(i, FAULT_NONE)  # an actuation since the last check
+            elif f == FAULT_IDLE:
+                if age < idle[i]:
+                    self._set(i, FAULT_NONE)  # an actuation since the last check
+                elif no_activity[i] and age >= no_activity[i] and lack <= 0:
+                    self._set(i, FAULT_NO_ACTIVITY)  # its lane now brings traffic it misses: dead
             elif f == FAULT_MAX_PRESENCE:
                 if not presence[i] or (clock - changed_at[i]) & CLOCK_MASK < max_presence[i]:
                     self._set(i, FAULT_NONE)  # presence dropped since the last check
@@ -145,7 +175,15 @@ class DetectorDiagnostics:
                 # how soon this loop could fail: its margins to the limits
                 limit = no_activity[i]
                 if limit:
-                    left = limit - ((clock - rose_at[i]) & CLOCK_MASK)
+                    if age < limit:
+                        left = limit - age
+                        if left < quiet:
+                            quiet = left
+                    elif lack - 1 < margin:
+                        margin = lack - 1  # past the limit: fails once its witnesses count `lack` more
+                limit = idle[i]
+                if limit:
+                    left = limit - age
                     if left < quiet:
                         quiet = left
                 limit = max_presence[i]
@@ -156,6 +194,11 @@ class DetectorDiagnostics:
                 limit = erratic[i]
                 if limit and limit - c < margin:
                     margin = limit - c
+            elif faults[i] == FAULT_IDLE and age < no_activity[i]:
+                # an idle limit below no_activity_ms: it may turn dead when that is reached
+                left = no_activity[i] - age
+                if left < quiet:
+                    quiet = left
         self.quiet_ms = quiet
         self.count_margin = margin
 
@@ -172,7 +215,7 @@ class DetectorDiagnostics:
         else:
             if ped:
                 code = ev.PED_DETECTOR_FAILED
-            elif fault == FAULT_NO_ACTIVITY:
+            elif fault == FAULT_NO_ACTIVITY or fault == FAULT_IDLE:
                 code = ev.DETECTOR_FAULT_WATCHDOG
             elif fault == FAULT_MAX_PRESENCE:
                 code = ev.DETECTOR_FAULT_OTHER

@@ -1,5 +1,6 @@
 # Detector processing: per-tick presence bits -> counts, occupancy, gaps and
-# headways, per loop. Runs on the board; update() allocates nothing.
+# headways, per loop, and vehicles per lane (for the no-activity
+# diagnostics' witnesses). Runs on the board; update() allocates nothing.
 # Units: ms; occupancy in per mille of the last full occupancy window.
 # The presence of a detector is all that a real loop amplifier reports, and it
 # is all that enters the core.
@@ -44,6 +45,47 @@ class Detectors:
         self.window_count = array("H", [0] * m)
         self.occupancy_permille = array("H", [0] * m)  # last full window
         self.flow_count = array("H", [0] * m)  # vehicles in the last full window
+        self._placement(ix.raw)
+        # vehicles per lane (wrapping at 2**30) and each loop's lane count at
+        # its own last rise: what the other loops on its lane counted since is
+        # the no-activity diagnostics' evidence (None: no loop on an approach)
+        self.lane_rises = None
+        self.lane_rises_at_rise = None
+        if any(self.witness_need):
+            self.lane_rises = array("i", [0] * self.n_lanes)
+            self.lane_rises_at_rise = array("i", [0] * m)
+
+    def _placement(self, raw):
+        # Where the loops sit, for the diagnostics (docs/core.md): the lane a
+        # loop measures (an index of its approach and lane; -1: not given),
+        # the vehicles its lane's other loops must count before its silence
+        # makes it dead (0: on no approach, the classic no-activity check)
+        # and its idle limit (0: none) by role: turn pocket, advance, stop
+        # bar. Read from the filled-in config when the controller is built,
+        # not kept in the model: a board builds the model with the validator
+        # in memory, and that load peak is what sets the heap it needs.
+        m = self.n
+        diag = raw["detector_diagnostics"]
+        self.lane = array("h", [-1] * m)
+        self.witness_need = array("H", [0] * m)
+        self.idle_ms = array("i", [0] * m)
+        lanes = {}
+        for i, d in enumerate(raw["detectors"]):
+            approach = d.get("approach")
+            lane = d.get("lane")
+            if lane is not None:
+                self.lane[i] = lanes.setdefault((approach, lane), len(lanes))
+            idle = 0
+            if approach is not None:
+                self.witness_need[i] = diag["witness_count"]
+                if d["turn_pocket"]:
+                    idle = diag["idle_turn_pocket_ms"]
+                elif d["kind"] == "advance":
+                    idle = diag["idle_advance_ms"]
+                else:
+                    idle = diag["idle_stop_bar_ms"]
+            self.idle_ms[i] = d.get("idle_ms", idle)
+        self.n_lanes = len(lanes)
 
     def age(self, stamp):
         return (self.clock_ms - stamp) & CLOCK_MASK
@@ -99,6 +141,8 @@ class Detectors:
         events = self.events
         old = self.presence
         changed_at = self.changed_at
+        lane_rises = self.lane_rises
+        lane = self.lane
         k = 0
         for i in range(self.n):
             p = 1 if presence[i] else 0
@@ -115,6 +159,10 @@ class Detectors:
                     self.window_count[i] += 1
                 self.headway_ms[i] = (now - self.rose_at[i]) & CLOCK_MASK
                 self.rose_at[i] = now
+                if lane_rises is not None and lane[i] >= 0:
+                    c = (lane_rises[lane[i]] + 1) & 0x3FFFFFFF
+                    lane_rises[lane[i]] = c
+                    self.lane_rises_at_rise[i] = c
                 events.add(ev.PED_DETECTOR_ON if self.is_pedestrian[i] else ev.DETECTOR_ON, i + 1)
             else:
                 t = self.window_occupied_ms[i] + self._in_window_ms(i, self.age(self.window_opened_at))

@@ -12,6 +12,13 @@ otherwise the loop goes as far back as the lane allows (with a note), or is
 left out when that would put it within MIN_LOOP_SPACING_M of the stop-bar
 loop. The runner reads the loops through libsumo/TraCI, so their file output
 goes nowhere (NUL).
+
+For the core's diagnostics each loop also carries its approach (the incoming
+edge at the stop line), the lane whose traffic it measures, and whether that
+lane is a turn pocket: an exclusive turn lane, one that carries no through
+movement and shares no movement (left, right, U-turn) with the approach's
+other lanes, so the approach's traffic says nothing about its own
+(docs/core.md).
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ class DetectorPlacement:
     distance_m: float  # from the stop line
     kind: str  # "stop_bar" or "advance"
     group: str
+    approach: str = ""  # the incoming edge of approach_lane
+    turn_pocket: bool = False  # approach_lane serves movements no other lane of the approach serves
 
 
 def sanitize(text: str) -> str:
@@ -64,6 +73,22 @@ def lane_group(links: list[int], link_group: dict[int, str],
     stages_of = stages_of or {}
     best = max(groups, key=lambda g: (groups.count(g), -stages_of.get(g, 0), -groups.index(g)))
     return best, len(set(groups)) > 1
+
+
+def turn_pockets(lane_moves: dict[str, set[str]], edge_of: dict[str, str]) -> set[str]:
+    """The lanes that are turn pockets: no through movement ("s"), and their movements (SUMO
+    directions) share none with the other lanes of their approach (edge). A lane alone on its
+    approach is none."""
+    by_edge: dict[str, list[str]] = {}
+    for lane in lane_moves:
+        by_edge.setdefault(edge_of[lane], []).append(lane)
+    out = set()
+    for lanes in by_edge.values():
+        for lane in lanes:
+            others = set().union(*(lane_moves[x] for x in lanes if x != lane))
+            if others and "s" not in lane_moves[lane] and not (lane_moves[lane] & others):
+                out.add(lane)
+    return out
 
 
 def _via_length(net: Any, conn: Any) -> float:
@@ -117,17 +142,24 @@ def place_advance(net: Any, lane: Any, advance_m: float) -> tuple[Any, float, fl
 
 
 def layout(net: Any, tls_id: str, lane_links: dict[str, list[int]], link_group: dict[int, str],
-           advance_m: float = 40.0, stages_of: dict[str, int] | None = None) -> tuple[list[DetectorPlacement], list[str]]:
+           advance_m: float = 40.0, stages_of: dict[str, int] | None = None,
+           lane_moves: dict[str, set[str]] | None = None) -> tuple[list[DetectorPlacement], list[str]]:
     """Stop-bar and advance loops for every incoming lane of one traffic light.
 
     lane_links: incoming lane id -> the controlled link indices it feeds.
     link_group: link index -> signal group id (links in no group left out).
+    lane_moves: incoming lane id -> the SUMO directions of its links ("s", "l",
+    "r", "t", ...), to mark turn pockets (none marked without it).
     Returns the placements (config order: lanes in link order, stop bar first)
     and notes on every deviation from the rules.
     """
     placements: list[DetectorPlacement] = []
     notes: list[str] = []
     used: set[str] = set()
+    edge_of = {lane_id: net.getLane(lane_id).getEdge().getID() for lane_id in lane_links}
+    looped = {lane_id: (lane_moves or {}).get(lane_id, set()) for lane_id, links in lane_links.items()
+              if lane_group(links, link_group, stages_of)[0] is not None}
+    pockets = turn_pockets(looped, edge_of) if lane_moves else set()
 
     def unique(base: str) -> str:
         i, name = 1, base
@@ -149,8 +181,9 @@ def layout(net: Any, tls_id: str, lane_links: dict[str, list[int]], link_group: 
         base = "e1_%s_%s" % (sanitize(tls_id), sanitize(lane_id))
         length = lane.getLength()
         stop_pos = max(length - STOP_BAR_M, 0.0) if length > STOP_BAR_M else length / 2
+        where = {"approach": edge_of[lane_id], "turn_pocket": lane_id in pockets}
         placements.append(DetectorPlacement(unique(base + "_stop"), lane_id, lane_id, stop_pos,
-                                            length - stop_pos, "stop_bar", group))
+                                            length - stop_pos, "stop_bar", group, **where))
         adv_lane, pos, distance, note = place_advance(net, lane, advance_m)
         if distance - (length - stop_pos) < MIN_LOOP_SPACING_M:
             notes.append("lane %s: no advance loop, it would sit within %.0f m of the stop-bar loop (%s)"
@@ -159,7 +192,7 @@ def layout(net: Any, tls_id: str, lane_links: dict[str, list[int]], link_group: 
         if note:
             notes.append("lane %s: %s" % (lane_id, note))
         placements.append(DetectorPlacement(unique(base + "_adv"), lane_id, adv_lane.getID(), pos, distance,
-                                            "advance", group))
+                                            "advance", group, **where))
     return placements, notes
 
 

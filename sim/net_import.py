@@ -200,12 +200,14 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     notes += conflict_notes
     link_group = {i: g for g, links in a.group_links.items() for i in links}
     lane_links: dict[str, list[int]] = {}
+    lane_moves: dict[str, set[str]] = {}
     for i, cs in conns.items():
         if i not in ped_links:
             for c in cs:
                 lane_links.setdefault(c.getFromLane().getID(), []).append(i)
+                lane_moves.setdefault(c.getFromLane().getID(), set()).add(c.getDirection())
     stages_of = {g: sum(1 for st in a.stages if g in st) for g in a.group_ids}
-    placements, det_notes = layout(net, tls.getID(), lane_links, link_group, advance_m, stages_of)
+    placements, det_notes = layout(net, tls.getID(), lane_links, link_group, advance_m, stages_of, lane_moves)
     notes += det_notes
     with_detectors = {p.group for p in placements}
 
@@ -250,8 +252,11 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
         "stages": [{"id": s, "name": "program phase %s" % ",".join(map(str, ks)), "groups": gs}
                    for s, gs, ks in zip(stage_ids, a.stages, a.stage_phases)],
         "sequence": {"mode": sequence, "order": stage_ids},
+        # approach, lane (the lane whose traffic the loop measures) and turn_pocket: where each loop
+        # sits, for the core's no-activity diagnostics (docs/sim-import.md)
         "detectors": [{"id": p.id, "group": p.group, "kind": p.kind, "distance_m": int(round(p.distance_m)),
-                       "lane": p.lane} for p in placements],
+                       "approach": p.approach, "lane": p.approach_lane, "turn_pocket": p.turn_pocket}
+                      for p in placements],
     }
     for stage, pg in zip(raw["stages"], _stage_permissive(a, phases, permissive)):
         if pg:

@@ -112,9 +112,33 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
             splits[model.stage_ids[0]] += 20000 - cycle
             cycle = 20000
         raw["fixed_time"] = {"cycle_ms": cycle, "offset_ms": rnd.randint(0, cycle - 1), "splits_ms": splits}
+    place_loops(rnd, raw)
     errors = validate(raw)
     assert not errors, errors
     return raw
+
+
+def place_loops(rnd: random.Random, raw: dict) -> None:
+    """In half the configs, put most vehicle loops on approaches (a lane per group, some turn
+    pockets), with witness counts and idle limits short enough for a test's run to reach."""
+    if rnd.random() < 0.5:
+        return
+    n_approaches = rnd.randint(1, 3)
+    where: dict = {}
+    for det in raw["detectors"]:
+        if det["kind"] == "pedestrian" or rnd.random() < 0.1:
+            continue  # a loop on no approach: the classic check
+        g = det["group"]
+        if g not in where:
+            where[g] = ("a%d" % rnd.randint(1, n_approaches), "lane_" + g, rnd.random() < 0.3)
+        approach, lane, pocket = where[g]
+        det.update(approach=approach, lane=lane, turn_pocket=pocket)
+        if rnd.random() < 0.1:
+            det["idle_ms"] = rnd.choice([0, rnd.randint(60000, 300000)])
+    diag = raw["detector_diagnostics"]
+    diag["witness_count"] = rnd.randint(1, 8)
+    for name in ("idle_stop_bar_ms", "idle_advance_ms", "idle_turn_pocket_ms"):
+        diag[name] = rnd.choice([0, rnd.randint(60000, 300000)])
 
 
 def random_plan(rnd: random.Random, ix, seq: int, wall_ms: int, key: bytes) -> bytes:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from controller.config import load_dict
 from controller.core import Controller
-from controller.detector_diagnostics import FAULT_ERRATIC, FAULT_MAX_PRESENCE, FAULT_NO_ACTIVITY
+from controller.detector_diagnostics import FAULT_ERRATIC, FAULT_IDLE, FAULT_MAX_PRESENCE, FAULT_NO_ACTIVITY
 from tests.core_config_strategy import configs
 
 
@@ -70,4 +70,4 @@ def test_skipped_passes_find_what_full_passes_find(raw: dict, seed: int) -> None
         faults_seen.update(ctl.diagnostics.fault)
     assert ctl.drain_events() == ref.drain_events()
     # the streams do make loops fail, so the comparison covers the fault paths
-    assert faults_seen & {FAULT_NO_ACTIVITY, FAULT_MAX_PRESENCE, FAULT_ERRATIC}
+    assert faults_seen & {FAULT_NO_ACTIVITY, FAULT_IDLE, FAULT_MAX_PRESENCE, FAULT_ERRATIC}

@@ -51,6 +51,17 @@ def test_adaptive_with_permissive_turns_allocates_nothing(micropython: str, tmp_
     assert "heap-locked ticks: 20000" in r.stdout
 
 
+@pytest.mark.parametrize("strategy", ["actuated", "adaptive"])
+def test_witnessed_diagnostics_allocate_nothing(micropython: str, strategy: str) -> None:
+    # loops on approaches: idle (kind 4), found dead by witnesses (1), idle turning dead, restored
+    r = _run([micropython, "tests/micropython_diagnostics_heap_check.py", strategy])
+    assert r.returncode == 0, r.stdout[-1000:] + r.stderr[-2000:]
+    assert "heap-locked ticks: 5000" in r.stdout
+    assert "fault events: 85 83" in r.stdout and "fault kinds: 0 1 4" in r.stdout
+    # the pocket's stop bar (idle, then dead once its advance loop counted) stays dead; the rest came back
+    assert "faults at the end: 0 0 1 0 0 0 0 0" in r.stdout
+
+
 def test_coordinated_ticks_allocate_nothing_through_plans(micropython: str) -> None:
     # transition, in step, plan running out (free), new plan; plans offered between locked runs
     r = _run([micropython, "tests/micropython_coordinated_heap_check.py", str(EXAMPLE_CONFIG), "5000"])

@@ -196,3 +196,57 @@ def test_control_characters_are_escaped_and_ids_cannot_hold_them():
         in errs or any(e.startswith('signal group "K1": kind="vehicle\\x0a') for e in errs), errs
     assert 'signal group #2: id="K2\\x1b[2J" must be a non-empty string without control characters' in errs, errs
     assert any(e.startswith('unknown field "bogus\\u2028"') for e in errs), errs
+
+
+def test_detector_placement_and_idle_limits_checked():
+    raw = two_group_raw()
+    a, b = raw["detectors"]
+    a.update(approach="north", lane="n1", turn_pocket=True, idle_ms=30000)
+    b.update(approach="", turn_pocket="yes")
+    raw["detector_diagnostics"] = {"witness_count": 5000, "idle_turn_pocket_ms": 1000}
+    errs = _errors(raw)
+    assert 'detector "dA": idle_ms=30000 is below the 60000 ms minimum' in errs
+    assert 'detector "dB": approach="" must be a non-empty string without control characters' in errs
+    assert 'detector "dB": turn_pocket="yes" must be true or false' in errs
+    assert "detector_diagnostics: witness_count=5000 is above the 1000 vehicles maximum" in errs
+    assert "detector_diagnostics: idle_turn_pocket_ms=1000 is below the 60000 ms minimum" in errs
+    # a loop on an approach names its lane (the loops of a lane witness each other); a pocket is on one
+    raw = two_group_raw()
+    raw["detectors"][0].update(approach="north")
+    raw["detectors"][1].update(lane="e1", turn_pocket=True)
+    assert _errors(raw) == ['detector "dA": a loop on an approach (or a turn_pocket) names its approach and lane',
+                            'detector "dB": a loop on an approach (or a turn_pocket) names its approach and lane']
+    # a push button sits on no lane
+    raw = example_raw()
+    button = [d for d in raw["detectors"] if d["kind"] == "pedestrian"][0]
+    button["approach"] = "north"
+    assert any('detector "%s": unknown field "approach"' % button["id"] in e for e in _errors(raw))
+
+
+def test_detector_placement_and_idle_limits_filled_in_at_load():
+    from controller.core import Controller
+
+    raw = two_group_raw()
+    raw["detectors"][0].update(approach="north", lane="n0")
+    raw["detectors"][1].update(approach="east", lane="e0", turn_pocket=True, kind="advance")
+    ix = load_dict(raw)
+    diag = ix.raw["detector_diagnostics"]
+    assert diag["witness_count"] == 20 and diag["idle_stop_bar_ms"] == 7200000
+    assert diag["idle_advance_ms"] == 14400000 and diag["idle_turn_pocket_ms"] == 14400000
+    assert ix.raw["detectors"][0]["turn_pocket"] is False
+    det = Controller(ix).detectors
+    assert list(det.idle_ms) == [7200000, 14400000]  # by role: stop bar; turn pocket (an advance loop on it)
+    assert list(det.witness_need) == [20, 20]
+    assert det.lane[0] != det.lane[1] and det.n_lanes == 2
+    # on no approach: the classic check, no witnesses needed, no idle limit
+    det = Controller(load_dict(two_group_raw())).detectors
+    assert list(det.witness_need) == [0, 0] and list(det.idle_ms) == [0, 0]
+    assert list(det.lane) == [-1, -1] and det.n_lanes == 0 and det.lane_rises is None
+
+
+def test_a_filled_in_config_is_valid_again():
+    # what a board stores after an upload is the filled-in config: it must load again as it is
+    from controller.config_defaults import with_defaults
+
+    for raw in (example_raw(), two_group_raw()):
+        assert validate(with_defaults(raw)) == []

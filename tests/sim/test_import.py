@@ -234,3 +234,38 @@ def test_a_shared_lane_reports_to_its_group_shown_green_least_often():
     assert lane_group([2, 0], link_group, {"K1": 2, "K3": 2}) == ("K1", True)
     assert lane_group([1, 3], link_group, {"K2": 1}) == ("K2", False)
     assert lane_group([7], link_group, {}) == (None, False)
+
+
+def test_turn_pockets_are_lanes_whose_movements_are_their_own():
+    from sim.detector_layout import turn_pockets
+
+    edge = {"a0": "A", "a1": "A", "a2": "A", "b0": "B", "b1": "B", "c0": "C", "d0": "D", "d1": "D"}
+    moves = {"a0": {"r", "s"}, "a1": {"s"}, "a2": {"l", "t"},  # through lanes and a left pocket
+             "b0": {"r"}, "b1": {"l"},  # a T junction's stem: each lane its own turn
+             "c0": {"l", "s", "r"},  # alone on its approach: no pocket
+             "d0": {"s", "r"}, "d1": {"r"}}  # a right turn shared with the through lane: no pocket
+    assert turn_pockets(moves, edge) == {"a2", "b0", "b1"}
+
+
+def test_import_places_every_loop_on_its_approach_and_lane(tmp_path):
+    # single4: each leg's left-turn bay is a turn pocket (its idle limit is the pocket's)
+    from controller.config import load_file
+    from controller.core import Controller
+
+    res = import_scenario(resolve("single4"), tmp_path)
+    raw = json.loads(res.configs["C"].read_text())
+    net = read_net(res)
+    for d in raw["detectors"]:
+        assert d["approach"] == net.getLane(d["lane"]).getEdge().getID()
+    pockets = {d["lane"] for d in raw["detectors"] if d["turn_pocket"]}
+    assert pockets == {"N_bay_2", "S_bay_2", "E_bay_1", "W_bay_1"}
+    for lane in pockets:  # left turns only
+        assert {c.getDirection() for c in net.getLane(lane).getOutgoing()} <= {"l", "t"}
+    det = Controller(load_file(str(res.configs["C"]))).detectors
+    lanes = [(det.lane[i], d["lane"]) for i, d in enumerate(raw["detectors"])]
+    assert len(set(lanes)) == len({d["lane"] for d in raw["detectors"]}) == det.n_lanes  # stop bar and advance share
+    # an advance loop continued upstream measures the lane at the stop line
+    res = import_scenario(resolve("single4"), tmp_path / "far", advance_m=80)
+    raw = json.loads(res.configs["C"].read_text())
+    adv = [d for d in raw["detectors"] if d["id"] == "e1_C_N_bay_0_adv"][0]
+    assert adv["lane"] == "N_bay_0" and adv["approach"] == "N_bay"
