@@ -120,6 +120,10 @@ class MqttBus:
         self.subscriptions: list[tuple[str, Handler]] = []
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.connected = threading.Event()
+        # subscriptions sent and not yet acknowledged (message ids); start() and subscribe() return once the
+        # broker acknowledged theirs, so nothing published after them is missed
+        self._unacked: set[int] = set()
+        self._acked = threading.Condition()
         self.refused: str | None = None
         self.connects = 0
         self.disconnects = 0
@@ -138,6 +142,7 @@ class MqttBus:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
         c.on_socket_open = _no_delay
         self.client = c
         self._host, self._port, self._keepalive = host, port, keepalive_s
@@ -154,17 +159,35 @@ class MqttBus:
         self.connects += 1
         # (re)subscribe every time: a broker that lost its state forgets them
         for f, _ in self.subscriptions:
-            client.subscribe(f, qos=1)
+            self._send_subscribe(f)
         self.connected.set()
         log.info("connected to %s as %s (session present: %s)", self.url, self.client_id,
                  getattr(flags, "session_present", "?"))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
+        with self._acked:  # a lost connection acknowledges nothing more; the reconnect subscribes again
+            self._unacked.clear()
+            self._acked.notify_all()
         self.disconnects += 1
         if self._stopping:
             return
         log.warning("disconnected from %s (%s); reconnecting", self.url, reason_code)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        with self._acked:
+            self._unacked.discard(mid)
+            self._acked.notify_all()
+
+    def _send_subscribe(self, topic_filter: str) -> None:
+        with self._acked:
+            rc, mid = self.client.subscribe(topic_filter, qos=1)
+            if rc == self._mqtt.MQTT_ERR_SUCCESS:
+                self._unacked.add(mid)
+
+    def _wait_subscribed(self) -> bool:
+        with self._acked:
+            return self._acked.wait_for(lambda: not self._unacked, self._timeout)
 
     def _on_message(self, client, userdata, msg) -> None:
         self.inbox.put((msg.topic, bytes(msg.payload)))
@@ -186,6 +209,10 @@ class MqttBus:
             why = self.refused or "no answer within %g s" % self._timeout
             raise BusError("cannot connect to %s as %s: %s (check the URL, user, password and CA file)" % (
                 self.url, self.client_id, why))
+        if not self._wait_subscribed():
+            self.client.loop_stop()
+            raise BusError("connected to %s as %s, but the broker did not acknowledge the subscriptions within %g s"
+                           % (self.url, self.client_id, self._timeout))
         return self
 
     def stop(self) -> None:
@@ -198,7 +225,8 @@ class MqttBus:
         """QoS 1 subscription; kept and renewed on every reconnect."""
         self.subscriptions.append((topic_filter, handler))
         if self.connected.is_set():
-            self.client.subscribe(topic_filter, qos=1)
+            self._send_subscribe(topic_filter)
+            self._wait_subscribed()  # not acknowledged in time: the next reconnect subscribes again
 
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
         """QoS 1 publish; while disconnected paho keeps it and sends it after the reconnect."""

@@ -43,7 +43,12 @@ def test_serve_names_the_controller_that_sends_bad_reports(broker, tmp_path):
         assert plans[-1].controller_id == "J1"
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(10)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError("serve did not stop within 30 s of Ctrl-C; its log:\n" + log.read_text()) from None
     text = log.read_text()
     assert proc.returncode == 0, text
     line = next(x for x in text.splitlines() if "J3: BAD INPUT 4" in x)

@@ -118,7 +118,11 @@ def test_cli_virtual_prints_the_port_and_stops_on_ctrl_c() -> None:
         link.close()
         time.sleep(0.1)
         p.send_signal(signal.SIGINT)
-        assert p.wait(timeout=20) == 0
+        try:
+            assert p.wait(timeout=30) == 0, p.stderr.read()
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise AssertionError("the virtual board did not stop within 30 s of Ctrl-C: %s" % p.communicate()[1]) from None
     finally:
         if p.poll() is None:
             p.kill()
