@@ -10,6 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests import fuzz_inputs as fz
@@ -37,3 +38,15 @@ def test_corridor_files_give_corridors_or_every_problem(data: bytes) -> None:
 def test_replay_writes_both_csvs_whole_or_nothing(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as d:
         assert fz.check_trace_file(data, Path(d)) in ("valid", "refused")
+
+
+def test_a_hang_whose_alarm_is_swallowed_still_counts() -> None:
+    # the alarm can go off inside a gc callback, which prints "Exception ignored" and goes on
+    import time
+
+    with pytest.raises(fz.Hang, match="swallowed"):
+        with fz.no_hang(0.05):
+            try:
+                time.sleep(1)
+            except fz.Hang:
+                pass

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import time
 import traceback
-from contextlib import contextmanager
 
 from hypothesis import strategies as st
 
@@ -50,6 +48,7 @@ from controller.coordination_messages import (
 from controller.message_fields import COUNT_MAX, OCCUPANCY_MAX, PERIOD_MAX_MS, SEQ_MAX, WALL_MS_MAX
 from controller.plan_signature import sign_hex
 from controller.plan_validation import SEQ_LEAD_MS
+from tests.fuzz_inputs import Hang, no_hang
 
 WALL0 = 1795333100000
 KEY = bytes(range(32))
@@ -312,25 +311,6 @@ class Tally:
 HANG_S = 10.0  # an input that takes longer than this counts as a hang (a slow machine's worst is about 1 s)
 
 
-class _Hang(BaseException):
-    # not an Exception: the code under test catches those, and must not swallow this one
-    pass
-
-
-@contextmanager
-def _alarm(seconds: float):
-    def ring(signum, frame):
-        raise _Hang()
-
-    old = signal.signal(signal.SIGALRM, ring)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
 CHUNK = 10000  # inputs per hypothesis run: its record of the inputs tried grows with every one
 
 
@@ -362,13 +342,13 @@ def _run_chunk(check, parser: str, n: int, seed: int, tally: Tally, progress, ha
         tally.inputs += 1
         t0 = time.perf_counter()
         try:
-            with _alarm(hang_s):
+            with no_hang(hang_s):
                 outcome = check(payload)
             if outcome == "accepted":
                 tally.accepted += 1
             else:
                 tally.refused += 1
-        except _Hang:
+        except Hang:
             tally.hangs += 1
         except Exception:  # noqa: BLE001 - counted: the run goes on
             tally.tracebacks += 1
