@@ -138,9 +138,12 @@ class AdaptiveStrategy:
         nxt = self.next_stage
         if nxt < 0:
             # rests in green: only a change of the values moves it, which the
-            # estimates of green groups (weight 0) do not make
+            # estimates of green groups (weight 0) do not make. One ms short
+            # of that change: the max timer starts in the decision that sees
+            # demand, with that step's elapsed time, so the step in which it
+            # appears must be the tick it appears in, not the whole rest.
             left = queues.horizon_ms(state, True, False, keep)
-            return h if h < left else left
+            return (h if h < left else left) - 1
         done = 0
         for g in ix.stage_groups[s]:
             if not ix.is_pedestrian[g] and state[g] == GREEN:

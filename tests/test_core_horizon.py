@@ -102,13 +102,14 @@ def adaptive_block(rnd: random.Random) -> dict:
 
 
 def adaptive_snapshot(ctl: Controller) -> tuple:
-    """What the adaptive strategy decides on besides the loops and timers: queue estimates and counts,
-    stage values, the group that waited too long, the queues permissive greens hold."""
+    """What the adaptive strategy decides on besides the loops and the kernel's timers: queue
+    estimates and counts, stage values, the stage it would move to, its max timer, the group that
+    waited too long, the queues permissive greens hold."""
     a = ctl.strategy
     q = a.queues
     if q is None:
         return ()
-    return (bytes(q.estimate), bytes(q.between), bytes(a.value), a.urgent_group,
+    return (bytes(q.estimate), bytes(q.between), bytes(a.value), a.next_stage, a.max_timer_ms, a.urgent_group,
             bytes(a.held) if a.held is not None else None)
 
 
@@ -186,3 +187,32 @@ def test_a_vehicle_in_transit_that_reaches_the_queue_ends_the_horizon() -> None:
     assert merged.drain_events() == events
     assert any(code == 4 and param == 1 for _, code, param in events)  # A gapped out
     assert all(ref_out[end] == out for end, out, _ in shown)
+
+
+def test_demand_that_appears_at_the_end_of_a_rest_starts_the_max_timer_there() -> None:
+    # Found on ingolstadt21 (gneJ143): S1 rests in green (nobody else
+    # waits) while the permissive left L stands on its stop bar; once it has
+    # stood permissive_wait_ms its queue counts for its protected stage S2,
+    # with no loop changing, and from then on the max timer runs. A step
+    # ending exactly there must not count the whole rest into the max timer:
+    # O, held green by a vehicle on its loops and then a stream, must max
+    # out when tick by tick does.
+    from tests.controller.test_adaptive import _left_turn_raw
+
+    raw = _left_turn_raw(True)
+    raw["adaptive"] = {"permissive_wait_ms": 5000}
+
+    def bits(t: int) -> bytes:
+        ms = t * TICK_MS
+        o = 1 if 9000 <= ms < 17000 or (ms >= 17000 and (ms - 17000) % 1500 < 700) else 0  # O: on, then a stream
+        return bytes([o, o, 1 if ms >= 10000 else 0, 0, 0, 0])  # L: a car standing from 10 s
+
+    stream = [bits(t) for t in range(1200)]
+    ref = Controller(load_dict(raw))
+    for b in stream:
+        ref.step(TICK_MS, b)
+    merged = Controller(load_dict(raw))
+    run_merged(merged, stream)
+    events = ref.drain_events()
+    assert merged.drain_events() == events
+    assert any(code == 5 and param == 1 for _, code, param in events)  # O maxed out
