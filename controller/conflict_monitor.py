@@ -99,6 +99,11 @@ class ConflictMonitor:
         self.clock_ms = now
         if outputs == self.last:
             return not self.latched
+        # (a change is checked in a call of its own: a frame with the many
+        # locals of the checks is allocated only when something changed)
+        return self._check_change(outputs, now, events)
+
+    def _check_change(self, outputs, now, events):
         if self.latched:
             self._record(outputs, now)  # the history goes on through the flash
             return False

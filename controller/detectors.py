@@ -91,12 +91,13 @@ class Detectors:
         return (self.clock_ms - stamp) & CLOCK_MASK
 
     def on_ms(self, i):
-        # how long detector i has been occupied (0 while free)
-        return self.age(self.changed_at[i]) if self.presence[i] else 0
+        # how long detector i has been occupied (0 while free); the age inlined, as in off_ms
+        return (self.clock_ms - self.changed_at[i]) & CLOCK_MASK if self.presence[i] else 0
 
     def off_ms(self, i):
-        # how long detector i has been free: the gap (0 while occupied)
-        return 0 if self.presence[i] else self.age(self.changed_at[i])
+        # how long detector i has been free: the gap (0 while occupied); the
+        # age inlined: strategies ask for gaps every tick
+        return 0 if self.presence[i] else (self.clock_ms - self.changed_at[i]) & CLOCK_MASK
 
     def since_on_ms(self, i):
         # time since the last vehicle arrived on detector i (or since power-up)
@@ -113,29 +114,39 @@ class Detectors:
         return self.ix.occupancy_window_ms - self.window_ms
 
     def update(self, elapsed_ms, presence):
+        # (few locals, and the rarer work in calls of their own: MicroPython
+        # keeps small frames off the heap, see StampClock.advance)
         now = self.clock.advance(elapsed_ms)
         self.clock_ms = now
-        for k in range(self.n_changed):
-            self.rising[self.changed[k]] = 0
-        self.n_changed = 0
+        if self.n_changed:
+            self._clear_changes()
         if presence != self.presence:
             self._edges(presence, now)
         w = self.window_ms + elapsed_ms
-        window = self.ix.occupancy_window_ms
-        if w >= window:
-            # close the window: occupancy and flow of the window just ended
-            w -= window
-            opened = self.age(self.window_opened_at)
-            self.window_opened_at = now
-            for i in range(self.n):
-                occ = self.window_occupied_ms[i]
-                if self.presence[i]:
-                    occ += self._in_window_ms(i, opened)
-                self.occupancy_permille[i] = 1000 if occ >= window else occ * 1000 // window
-                self.flow_count[i] = self.window_count[i]
-                self.window_occupied_ms[i] = 0
-                self.window_count[i] = 0
+        if w >= self.ix.occupancy_window_ms:
+            w -= self.ix.occupancy_window_ms
+            self._close_window(now)
         self.window_ms = w
+
+    def _clear_changes(self):
+        # the last tick's changes are over
+        for k in range(self.n_changed):
+            self.rising[self.changed[k]] = 0
+        self.n_changed = 0
+
+    def _close_window(self, now):
+        # occupancy and flow of the window just ended
+        window = self.ix.occupancy_window_ms
+        opened = self.age(self.window_opened_at)
+        self.window_opened_at = now
+        for i in range(self.n):
+            occ = self.window_occupied_ms[i]
+            if self.presence[i]:
+                occ += self._in_window_ms(i, opened)
+            self.occupancy_permille[i] = 1000 if occ >= window else occ * 1000 // window
+            self.flow_count[i] = self.window_count[i]
+            self.window_occupied_ms[i] = 0
+            self.window_count[i] = 0
 
     def _edges(self, presence, now):
         events = self.events

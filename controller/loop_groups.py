@@ -38,6 +38,15 @@ class LoopGroups:
         d = self.latest_off[g]
         return self.det.off_ms(d) if d >= 0 else TIMER_MAX_MS
 
+    def gap_left_ms(self, g, limit):
+        # Host use (horizons): until gap_ms(g) reaches limit with the presence
+        # held: 0 if it has, TIMER_MAX_MS if it cannot (a loop occupied, or
+        # none has gone free yet, so the gap does not grow)
+        left = limit - self.gap_ms(g)
+        if left <= 0:
+            return 0
+        return TIMER_MAX_MS if self.occupied[g] or self.latest_off[g] < 0 else left
+
     def longest_on_ms(self, g):
         d = self.first_on[g]
         return self.det.on_ms(d) if d >= 0 else 0
@@ -46,14 +55,14 @@ class LoopGroups:
         if self.diag.version != self.fault_version:
             self.rebuild()
             return
+        # few locals, so that MicroPython keeps the frame off the heap (see
+        # StampClock.advance): a tick changes few loops
         det = self.det
-        fault = self.diag.fault
-        group = self.ix.detector_group
         for k in range(det.n_changed):
             d = det.changed[k]
-            if not self.member[d] or fault[d] != FAULT_NONE:
+            if not self.member[d] or self.diag.fault[d] != FAULT_NONE:
                 continue
-            g = group[d]
+            g = self.ix.detector_group[d]
             if det.presence[d]:
                 self.occupied[g] += 1
                 if self.first_on[g] < 0:

@@ -39,6 +39,7 @@ class QueueEstimator:
         self.spill_ms = spill_ms
         self.saturation_headway_ms = saturation_headway_ms
         self.stop_loops = []
+        self.vehicle_groups = tuple(g for g in range(n) if not ix.is_pedestrian[g])
         self.capacity = array("i", [0] * n)
         self.travel_ms = array("i", [0] * n)
         for g in range(n):
@@ -58,9 +59,9 @@ class QueueEstimator:
             self.travel_ms[g] = far * 1000 // _TRAVEL_SPEED_M_PER_S
         self.between = array("i", [0] * n)  # counted between the loops
         self.estimate = array("i", [0] * n)  # vehicles waiting or arriving: what strategies read
+        self.version = 0  # moves whenever an estimate changes (readers redo what depends on them)
         self.discharge_ms = array("i", [0] * n)  # fallback discharge clock
         self.red_ms = array("i", [0] * n)  # time since the group was last green
-        self.arrival_gap_ms = array("i", [TIMER_MAX_MS] * n)  # since the last vehicle over an advance loop
         self.clock_ms = 0
         self.crossed_at = array("i", [0] * (n * _RING))  # clock of recent advance crossings, ring per group
         self.crossed_next = bytearray(n)
@@ -83,7 +84,6 @@ class QueueEstimator:
             self.estimate[g] = 0
             self.discharge_ms[g] = 0
             self.red_ms[g] = 0
-            self.arrival_gap_ms[g] = TIMER_MAX_MS
             self.crossed_next[g] = 0
             self.crossed_count[g] = 0
             self.dirty[g] = 1
@@ -91,21 +91,102 @@ class QueueEstimator:
             self.departures[g] = 0
         self.advance.fault_version = -1
         self.stop.fault_version = -1
+        self.version = (self.version + 1) & 0x3FFFFFFF
 
     def in_transit(self, g):
         # Vehicles that crossed an advance loop less than the travel time ago:
-        # moving toward the stop line, not queued (yet).
+        # moving toward the stop line, not queued (yet). The ring holds the
+        # crossings in time order, so these are the newest ones: counted from
+        # the newest back to the first that has arrived. (Few locals: see
+        # StampClock.advance.)
         n = 0
-        base = g * _RING
-        for k in range(self.crossed_count[g]):
-            if (self.clock_ms - self.crossed_at[base + k]) & CLOCK_MASK < self.travel_ms[g]:
-                n += 1
+        r = self.crossed_next[g]
+        while n < self.crossed_count[g]:
+            r = r - 1 if r else _RING - 1
+            if (self.clock_ms - self.crossed_at[g * _RING + r]) & CLOCK_MASK >= self.travel_ms[g]:
+                break
+            n += 1
         return n
+
+    def transit_left_ms(self, g):
+        # Host use (horizons): until the next vehicle in transit reaches the
+        # queue (the oldest crossing still under the travel time), TIMER_MAX_MS if none.
+        n = self.in_transit(g)
+        if not n:
+            return TIMER_MAX_MS
+        r = self.crossed_next[g] - n
+        if r < 0:
+            r += _RING
+        return self.travel_ms[g] - ((self.clock_ms - self.crossed_at[g * _RING + r]) & CLOCK_MASK)
 
     def queued(self, g):
         # Vehicles estimated standing or creeping in the queue (estimate minus those in transit).
         q = self.estimate[g] - self.in_transit(g)
         return q if q > 0 else 0
+
+    def horizon_ms(self, states, reds=True, greens=True, keep=None):
+        # Host use (Controller.horizon_ms, through the strategy): how long
+        # update() can be stepped in one step, with every loop's presence and
+        # the signal states as in the last update, and leave the counts and
+        # estimates as tick by tick would, none of them changing inside that
+        # time: the next departure assumed at the saturation headway, the
+        # loops showing that a green's queue has cleared, a spillback's
+        # estimate growing, and the no-advance fallback counting one more
+        # arrival. A step that ends exactly there is exact too (what falls
+        # due happens at its end, as on that tick). TIMER_MAX_MS: nothing due.
+        # reds, greens: does the caller read the estimates of groups that are
+        # not green, of green groups, before the horizon ends? Those it does
+        # not read may change inside it: update() works them out from the
+        # loops and the time alone, so one step comes to the same estimates.
+        # Groups in keep (0/1 per group, or None) count whatever the flags, and
+        # so does a green group without a usable stop-bar loop: a queue seen
+        # cleared while its assumed departures run leaves their clock behind,
+        # which only the next tick clears.
+        ix = self.ix
+        det = self.det
+        adv = self.advance
+        stop = self.stop
+        headway = self.saturation_headway_ms
+        h = TIMER_MAX_MS
+        for g in self.vehicle_groups:
+            green = states[g] == GREEN
+            if keep is None or not keep[g]:
+                if green:
+                    if not greens and stop.usable[g]:
+                        continue
+                elif not reds:
+                    continue
+            if green and self.between[g] > 0:
+                if not stop.usable[g]:
+                    left = headway - self.discharge_ms[g]  # the next assumed departure
+                    if left < h:
+                        h = left
+                if not adv.occupied[g]:
+                    # cleared once both gaps reach their limits (each grows while its loops stay free)
+                    left = adv.gap_left_ms(g, self.travel_ms[g])
+                    x = stop.gap_left_ms(g, ix.passage_ms[g])
+                    if x > left:
+                        left = x
+                    if left < h:
+                        h = left
+            elif not green and not adv.usable[g] and stop.usable[g] and stop.occupied[g]:
+                # no advance loop: the standing queue grows with the arrival rate per window
+                r = self.red_ms[g]
+                window = ix.occupancy_window_ms
+                for d in self.stop_loops[g]:
+                    c = det.flow_count[d]
+                    if c:
+                        left = ((c * r // window + 1) * window + c - 1) // c - r
+                        if left < h:
+                            h = left
+            d = adv.first_on[g]
+            if d >= 0:
+                # spilled back: the estimate grows at spill_ms and every saturation headway after
+                spill = (det.clock_ms - det.changed_at[d]) & CLOCK_MASK
+                left = self.spill_ms - spill if spill < self.spill_ms else headway - spill % headway
+                if left < h:
+                    h = left
+        return h
 
     def update(self, elapsed_ms, states):
         ix = self.ix
@@ -113,87 +194,110 @@ class QueueEstimator:
         fault = self.fault
         self.clock_ms = (self.clock_ms + elapsed_ms) & CLOCK_MASK
         rebuilt = self.advance.fault_version != self.diag.version
-        self.advance.update()
-        self.stop.update()
+        if rebuilt or det.n_changed:
+            # the loop summaries move only with an edge or a fault
+            self.advance.update()
+            self.stop.update()
+        # locals: attribute lookups are what a tick costs on MicroPython
+        dirty = self.dirty
+        arrivals = self.arrivals
+        departures = self.departures
         for k in range(det.n_changed):
             d = det.changed[k]
             g = ix.detector_group[d]
-            self.dirty[g] = 1
+            dirty[g] = 1
             if not det.rising[d] or fault[d] != FAULT_NONE:
                 continue
             kind = ix.detector_kind[d]
             if kind == DETECTOR_ADVANCE:
-                if self.arrivals[g] < 255:
-                    self.arrivals[g] += 1
+                if arrivals[g] < 255:
+                    arrivals[g] += 1
                 r = self.crossed_next[g]
                 self.crossed_at[g * _RING + r] = self.clock_ms
                 self.crossed_next[g] = r + 1 if r + 1 < _RING else 0
                 if self.crossed_count[g] < _RING:
                     self.crossed_count[g] += 1
-            elif kind == DETECTOR_STOP_BAR and self.departures[g] < 255:
-                self.departures[g] += 1
-        # locals: attribute lookups are what a tick costs on MicroPython
+            elif kind == DETECTOR_STOP_BAR and departures[g] < 255:
+                departures[g] += 1
         adv = self.advance
         stop = self.stop
+        usable = adv.usable
+        stop_occupied = stop.occupied
+        first_on = adv.first_on
         red_ms = self.red_ms
-        dirty = self.dirty
         between = self.between
-        is_pedestrian = ix.is_pedestrian
-        for g in range(self.n):
-            if is_pedestrian[g]:
-                continue
+        discharge = self.discharge_ms
+        capacity = self.capacity
+        estimate = self.estimate
+        changed_at = det.changed_at
+        clock = det.clock_ms
+        spill_ms = self.spill_ms
+        headway = self.saturation_headway_ms
+        for g in self.vehicle_groups:
             green = states[g] == GREEN
             if green:
+                # recomputed when it has just turned green (its red time is
+                # cleared now) and while a counted queue may discharge or be
+                # seen cleared
+                quiet = not (red_ms[g] or between[g] or discharge[g])
                 red_ms[g] = 0
             else:
                 t = red_ms[g] + elapsed_ms
                 red_ms[g] = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-                # red and quiet: nothing moved, so the estimate stands (spillback
-                # and the no-advance fallback grow with time and are recomputed)
-                if not (dirty[g] or rebuilt or adv.occupied[g] or (not adv.usable[g] and stop.occupied[g])):
+                # the no-advance fallback grows with the red time
+                quiet = usable[g] or not stop_occupied[g]
+            if quiet and not (dirty[g] or rebuilt):
+                # no loop of the group changed: the estimate stands, unless a
+                # spillback grows with time (the estimate below, in short)
+                d = first_on[g]
+                if d < 0:
                     continue
+                spill = (clock - changed_at[d]) & CLOCK_MASK
+                if spill < spill_ms:
+                    continue
+                est = between[g] + stop_occupied[g] + capacity[g] // 2 + spill // headway
+                if est != estimate[g]:
+                    estimate[g] = est
+                    self.version = (self.version + 1) & 0x3FFFFFFF
+                continue
             dirty[g] = 0
-            adv_ok = adv.usable[g]
+            adv_ok = usable[g]
             stop_ok = stop.usable[g]
-            stop_occupied = stop.occupied[g]  # vehicles standing on stop-bar loops (counted out already)
-            b = between[g] + self.arrivals[g]
+            occupied = stop_occupied[g]  # vehicles standing on stop-bar loops (counted out already)
+            b = between[g] + arrivals[g]
             if stop_ok:
-                b -= self.departures[g]
+                b -= departures[g]
             elif green:
                 # no stop-bar loop: assume saturation discharge while green
-                t = self.discharge_ms[g] + elapsed_ms
-                while t >= self.saturation_headway_ms and b > 0:
-                    t -= self.saturation_headway_ms
+                t = discharge[g] + elapsed_ms
+                while t >= headway and b > 0:
+                    t -= headway
                     b -= 1
-                self.discharge_ms[g] = t if b > 0 else 0
-            self.arrivals[g] = 0
-            self.departures[g] = 0
+                discharge[g] = t if b > 0 else 0
+            arrivals[g] = 0
+            departures[g] = 0
             if b < 0:
                 b = 0
-            cap = self.capacity[g]
+            cap = capacity[g]
             if b > cap:
                 b = cap
-            if green:
-                # the gaps matter only while green: has the queue cleared, and
-                # (for the strategy) how long since the last arrival
-                arrival_gap = adv.gap_ms(g)
-                if (not adv.occupied[g] and arrival_gap >= self.travel_ms[g]
-                        and stop.gap_ms(g) >= ix.passage_ms[g]):
-                    b = 0  # the loops show the queue has cleared
-                # -1: no usable advance loop, strategies fall back to the group's gap
-                self.arrival_gap_ms[g] = arrival_gap if adv_ok else -1
+            # green: have the loops shown the queue has cleared?
+            if (green and b and not adv.occupied[g] and adv.gap_ms(g) >= self.travel_ms[g]
+                    and stop.gap_ms(g) >= ix.passage_ms[g]):
+                b = 0
             between[g] = b
-            est = b + stop_occupied
-            if adv_ok == 0 and stop_ok and stop_occupied and not green:
+            est = b + occupied
+            if adv_ok == 0 and stop_ok and occupied and not green:
                 # no advance loop: a standing queue of at least one, growing with arrivals
-                est = stop_occupied
+                est = occupied
                 for d in self.stop_loops[g]:
                     est += det.flow_count[d] * red_ms[g] // ix.occupancy_window_ms
-            spill = 0
-            d = adv.first_on[g]
+            d = first_on[g]
             if d >= 0:  # adv.longest_on_ms(g), inlined: this is the hot path of a busy approach
-                spill = (det.clock_ms - det.changed_at[d]) & CLOCK_MASK
-            if spill >= self.spill_ms:
-                # spilled back past the advance loop: more are waiting out of sight
-                est += cap // 2 + spill // self.saturation_headway_ms
-            self.estimate[g] = est
+                spill = (clock - changed_at[d]) & CLOCK_MASK
+                if spill >= spill_ms:
+                    # spilled back past the advance loop: more are waiting out of sight
+                    est += cap // 2 + spill // headway
+            if est != estimate[g]:
+                estimate[g] = est
+                self.version = (self.version + 1) & 0x3FFFFFFF

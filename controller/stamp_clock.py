@@ -17,16 +17,21 @@ class StampClock:
         self.stamp_arrays = stamp_arrays
 
     def advance(self, elapsed_ms):
-        # Move the clock on; returns the new time.
+        # Move the clock on; returns the new time. A small frame: MicroPython
+        # puts a call's locals on the C stack only up to a few words, and
+        # allocates larger frames on the heap, on every call.
         now = (self.now_ms + elapsed_ms) & CLOCK_MASK
         self.now_ms = now
         t = self.since_clamp_ms + elapsed_ms
         if t >= CLAMP_EVERY_MS:
             t = 0
-            oldest = (now - AGE_MAX_MS) & CLOCK_MASK
-            for stamps in self.stamp_arrays:
-                for i in range(len(stamps)):
-                    if (now - stamps[i]) & CLOCK_MASK > AGE_MAX_MS:
-                        stamps[i] = oldest
+            self._clamp(now)
         self.since_clamp_ms = t
         return now
+
+    def _clamp(self, now):
+        oldest = (now - AGE_MAX_MS) & CLOCK_MASK
+        for stamps in self.stamp_arrays:
+            for i in range(len(stamps)):
+                if (now - stamps[i]) & CLOCK_MASK > AGE_MAX_MS:
+                    stamps[i] = oldest

@@ -34,6 +34,7 @@ from array import array
 
 from controller import event_codes as ev
 from controller.compat import CLOCK_MASK, TIMER_MAX_MS
+from controller.intersection import RECALL_MAX
 from controller.queue_estimation import QueueEstimator
 from controller.signal_states import GREEN
 from controller.strategies import log_green_end
@@ -60,10 +61,18 @@ class AdaptiveStrategy:
         self.max_wait_ms = array("i", [ix.max_wait_ms[g] or default_wait for g in range(ix.n_groups)])
         self.queues = None
         self.max_timer_ms = 0
-        self.urgent = False
         self.value = array("i", [0] * ix.n_stages)
         self.weight = array("i", [-1] * ix.n_groups)  # -1: not yet weighed, so the first tick sums
         self.urgent_group = -1
+        self.next_stage = -1  # as chosen by the last pass over the values
+        # what the values were last summed from (see _stage_values)
+        self.seen_edges = -1
+        self.seen_states = -1
+        self.seen_estimates = -1
+        self.seen_faults = -1
+        self.seen_stage = -1
+        self.seen_ms = 0
+        self.quiet_ms = 0
         # protected/permissive turns: guarded[g] = 1 where a stage shows g permissive and another protects it;
         # live[s] = 1 where stage s shows a guarded group permissive (ix.stage_permissive; None: none anywhere)
         self.perm = None
@@ -91,39 +100,144 @@ class AdaptiveStrategy:
         else:
             self.queues.reset()
         self.max_timer_ms = 0
-        self.urgent = False
         self.urgent_group = -1
+        self.next_stage = -1
+        self.seen_edges = -1  # the first decision sums the values
         self.wide = False
         for g in range(self.ix.n_groups):
             self.weight[g] = -1
             if self.held is not None:
                 self.held[g] = 0
 
-    def _waiting_permissive(self, g, d, wide):
-        # a permissive green g still waits: its loop on for permissive_wait_ms (blocked,
-        # waiting for a gap); wide: any vehicle of it queued
-        if wide:
-            return self.queues.queued(g) > 0
-        return d.extending.longest_on_ms(g) >= self.permissive_wait_ms
+    def horizon_ms(self, ctl):
+        # Host use (Controller.horizon_ms): how long decide() keeps the
+        # current stage and every queue estimate stays as it is, with the
+        # loops' presence held, so that one step of that length leaves the
+        # strategy as tick by tick would. Bounded by the queue estimator's
+        # next change and, in an established stage, by the next change of a
+        # stage's value (a call's age reaching its next age_weight_ms or its
+        # wait bound, a permissive green starting to wait for a gap) and by
+        # the moment the green would end: every min green held, and then all
+        # groups that hold the stage maxed out, or none extending any more.
+        # The decision reads the values and the next stage of the last tick
+        # (decide() ran at this same time, the stage established).
+        k = ctl.kernel
+        queues = self.queues
+        state = k.state
+        keep = self.guarded if self.perm is not None else None  # their queues count for protected stages
+        if not k.established:
+            # decide() only waits for the kernel (its horizon bounds this) and
+            # reads no estimate: the first decision in the stage works all out
+            return queues.horizon_ms(state, False, False, keep)
+        ix = self.ix
+        d = ctl.demand
+        s = k.stage
+        perm = self.perm[s] if self.perm is not None and self.live[s] else None
+        # the values: decide() summed them, or found that nothing had moved, at this same time
+        h = self.quiet_ms - ((d.clock_ms - self.seen_ms) & CLOCK_MASK)
+        nxt = self.next_stage
+        if nxt < 0:
+            # rests in green: only a change of the values moves it, which the
+            # estimates of green groups (weight 0) do not make. One ms short
+            # of that change: the max timer starts in the decision that sees
+            # demand, with that step's elapsed time, so the step in which it
+            # appears must be the tick it appears in, not the whole rest.
+            left = queues.horizon_ms(state, True, False, keep)
+            return (h if h < left else left) - 1
+        done = 0
+        for g in ix.stage_groups[s]:
+            if not ix.is_pedestrian[g] and state[g] == GREEN:
+                left = ix.min_green_ms[g] - k.state_ms(g)
+                if left > done:
+                    done = left
+        if done > 0:
+            # held by min green: the values are worked out again when it ends,
+            # and until then they only grow (the estimates of groups that are
+            # not green grow with time alone), so another stage keeps demand
+            left = queues.horizon_ms(state, False, False, keep)
+            if left < h:
+                h = left
+            return h if h < done else done
+        left = queues.horizon_ms(state)
+        if left < h:
+            h = left
+        # every min green held and the stage kept: no wait bound reached, and
+        # some group that holds it neither maxed out nor done extending
+        cut = self.value[nxt] * self.gap_reduction_ms_per_veh
+        maxed = 0
+        for g in ix.stage_groups[s]:
+            if ix.is_pedestrian[g] or state[g] != GREEN or ix.stage_mask[nxt][g]:
+                continue
+            if perm is not None and perm[g] and self.guarded[g] and not self._permissive_wait_left_ms(g, d):
+                continue
+            left = ix.max_green_ms[g] - self.max_timer_ms
+            if left > maxed:
+                maxed = left
+            passage = ix.passage_ms[g]
+            loops = d.extending
+            if d.recall[g] == RECALL_MAX:
+                loops = None  # its gap stays 0
+            if queues.queued(g) <= 0:
+                reduced = passage - cut
+                passage = reduced if reduced > self.min_gap_ms else self.min_gap_ms
+                if queues.advance.usable[g]:
+                    loops = queues.advance
+                if queues.estimate[g] > 0:
+                    left = queues.transit_left_ms(g)  # a vehicle in transit joins the queue
+                    if left < h:
+                        h = left
+            if loops is None:
+                left = TIMER_MAX_MS if passage > 0 else 0
+            else:
+                left = loops.gap_left_ms(g, passage)
+            if left > done:
+                done = left
+        if maxed < done:
+            done = maxed
+        return h if h < done else done
 
-    def _stage_values(self, k, d, perm, wide=False):
+    def _permissive_wait_left_ms(self, g, d):
+        # until permissive green g waits for a gap (its loop on for
+        # permissive_wait_ms: blocked behind the traffic it yields to); 0: it
+        # waits now, TIMER_MAX_MS: its loops are free
+        f = d.extending.first_on[g]
+        if f < 0:
+            return TIMER_MAX_MS
+        left = self.permissive_wait_ms - d.extending.longest_on_ms(g)
+        return left if left > 0 else 0
+
+    def _stage_values(self, ctl, perm, wide=False):
         # Weight of every group that is not green (vehicle-equivalents waiting),
         # the group that has waited too long if any, and from the weights the
         # value of every stage (-1 = no demand), summed again only when a
-        # weight moved. Locals: attribute lookups are
-        # what a tick costs on MicroPython.
+        # weight moved. Also what they were worked out from, and how long
+        # they can stand with nothing else moving (quiet_ms from seen_ms):
+        # until a call's age reaches its next age_weight_ms or its wait
+        # bound, or a permissive green's loop its permissive_wait_ms; decide()
+        # skips the pass until then, unless a loop edge, a fault, a signal
+        # change, a change of stage or an estimate moves. Locals: attribute
+        # lookups are what a tick costs on MicroPython.
+        k = ctl.kernel
+        d = ctl.demand
+        clock = d.clock_ms
+        cur = k.stage
+        self.seen_edges = ctl.detectors.edges
+        self.seen_states = k.version
+        self.seen_estimates = self.queues.version
+        self.seen_faults = ctl.diagnostics.version
+        self.seen_stage = cur
+        self.seen_ms = clock
         state = k.state
         est = self.queues.estimate
         call = d.call
-        clock = d.clock_ms
         call_at = d.call_at
         wait = self.max_wait_ms
         weight = self.weight
         age_weight = self.age_weight_ms
         urgent = -1
         oldest = -1
+        quiet = TIMER_MAX_MS
         changed = wide != self.wide  # after a wide sum, sum again
-        cur = k.stage
         held = self.held
         for g in range(self.ix.n_groups):
             w = 0
@@ -131,13 +245,27 @@ class AdaptiveStrategy:
                 w = est[g]
                 if call[g]:
                     a = (clock - call_at[g]) & CLOCK_MASK
-                    w += 1 + a // age_weight
-                    if a >= wait[g] and a > oldest:
+                    q = a // age_weight
+                    w += 1 + q
+                    left = (q + 1) * age_weight - a
+                    if left < quiet:
+                        quiet = left
+                    left = wait[g] - a
+                    if left > 0:
+                        if left < quiet:
+                            quiet = left
+                    elif a > oldest:
                         oldest = a
                         urgent = g
             elif perm is not None and perm[g] and self.guarded[g]:
                 # a permissive green that waits: its queue, for its protected stages
-                h = est[g] if self._waiting_permissive(g, d, wide) else 0
+                if wide:
+                    h = est[g] if self.queues.queued(g) > 0 else 0
+                else:
+                    left = self._permissive_wait_left_ms(g, d)
+                    h = 0 if left else est[g]
+                    if 0 < left < quiet:
+                        quiet = left
                 if h != held[g]:
                     held[g] = h
                     changed = True
@@ -145,6 +273,7 @@ class AdaptiveStrategy:
                 weight[g] = w
                 changed = True
         self.urgent_group = urgent
+        self.quiet_ms = quiet
         if not changed:
             return  # no weight moved: every stage keeps its value
         self.wide = wide
@@ -160,80 +289,90 @@ class AdaptiveStrategy:
                     v = w if v < 0 else v + w
             value[s] = v
 
-    def _choose(self, k, d, current):
-        # -> the stage to serve next or -1; sets self.urgent when a wait bound decides
-        ix = self.ix
-        self.urgent = False
-        urgent = self.urgent_group  # a group that has waited too long decides
+    def _choose(self, current):
+        # -> the stage to serve next or -1 (a group that has waited too long,
+        # urgent_group, decides where it is served). Two small helpers: few
+        # locals keep MicroPython's frames off the heap (see StampClock.advance).
+        if self.ix.free_sequence or self.urgent_group >= 0:
+            return self._highest_value(current)
+        return self._next_in_sequence(current)
+
+    def _highest_value(self, current):
+        # the stage of highest value (the first of equals), not the current
+        # one, serving the urgent group if there is one; -1: none has demand
+        value = self.value
+        urgent = self.urgent_group
         best = -1
-        if ix.free_sequence or urgent >= 0:
-            top = -1
-            for s in range(ix.n_stages):
-                if s == current or self.value[s] < 0:
-                    continue
-                if urgent >= 0 and not ix.stage_mask[s][urgent]:
-                    continue
-                if self.value[s] > top:
-                    top = self.value[s]
-                    best = s
-            self.urgent = urgent >= 0
-            return best
-        pos = ix.sequence_position[current]
-        k_len = len(ix.sequence)
-        for step in range(1, k_len):
-            p = pos + step
-            if p >= k_len:
-                p -= k_len
-            s = ix.sequence[p]
-            if self.value[s] >= 0:
-                return s
+        for s in range(len(value)):
+            if (s != current and value[s] > (value[best] if best >= 0 else -1)
+                    and (urgent < 0 or self.ix.stage_mask[s][urgent])):
+                best = s
+        return best
+
+    def _next_in_sequence(self, current):
+        # the next stage after current in the sequence with demand, or -1
+        sequence = self.ix.sequence
+        p = self.ix.sequence_position[current]
+        for _ in range(len(sequence) - 1):
+            p = p + 1 if p + 1 < len(sequence) else 0
+            if self.value[sequence[p]] >= 0:
+                return sequence[p]
         return -1
 
     def decide(self, ctl, elapsed_ms):
         ix = self.ix
         k = ctl.kernel
-        d = ctl.demand
-        self.queues.update(elapsed_ms, k.state)
+        queues = self.queues
+        queues.update(elapsed_ms, k.state)
         s = k.stage
         if not k.established:
             self.max_timer_ms = 0
             return s
         # the current stage's permissive groups, if it shows a guarded one (else None)
         perm = self.perm[s] if self.perm is not None and self.live[s] else None
-        self._stage_values(k, d, perm)
-        nxt = self._choose(k, d, s)
+        d = ctl.demand
+        if (self.wide or ctl.detectors.edges != self.seen_edges or k.version != self.seen_states
+                or queues.version != self.seen_estimates or ctl.diagnostics.version != self.seen_faults
+                or s != self.seen_stage or (d.clock_ms - self.seen_ms) & CLOCK_MASK >= self.quiet_ms):
+            # something the values depend on may have moved (else they stand, see _stage_values)
+            self._stage_values(ctl, perm)
+            self.next_stage = self._choose(s)
+        nxt = self.next_stage
         if nxt < 0:
             self.max_timer_ms = 0  # nobody else waits: rest in green
             return s
         t = self.max_timer_ms + elapsed_ms
         self.max_timer_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
-        queues = self.queues
-        arrival_gap = queues.arrival_gap_ms
+        state = k.state
+        urgent = self.urgent_group >= 0
         cut = self.value[nxt] * self.gap_reduction_ms_per_veh
         extending = False
         maxed = True
         for g in ix.stage_groups[s]:
-            if ix.is_pedestrian[g] or k.state[g] != GREEN:
+            if ix.is_pedestrian[g] or state[g] != GREEN:
                 continue
-            if k.state_ms(g) < ix.min_green_ms[g]:
+            if (k.clock_ms - k.state_at[g]) & CLOCK_MASK < ix.min_green_ms[g]:  # k.state_ms(g)
                 return s
             if ix.stage_mask[nxt][g]:
                 continue  # stays green in the next stage
-            if perm is not None and perm[g] and self.guarded[g] and self._waiting_permissive(g, d, False):
+            if perm is not None and perm[g] and self.guarded[g] and not self._permissive_wait_left_ms(g, d):
                 continue  # waiting for a gap: does not hold the stage
-            passage = ix.passage_ms[g]
-            gap = d.gap_ms(g)
-            if queues.queued(g) <= 0:
-                # queue cleared: only arrivals over the advance loops extend
-                reduced = passage - cut
-                passage = reduced if reduced > self.min_gap_ms else self.min_gap_ms
-                if arrival_gap[g] >= 0:
-                    gap = arrival_gap[g]
-            if gap < passage:
-                extending = True
             if self.max_timer_ms < ix.max_green_ms[g]:
                 maxed = False
-        if self.urgent:
+            if not extending:  # (one group extending is enough)
+                passage = ix.passage_ms[g]
+                if queues.estimate[g] <= 0 or queues.queued(g) <= 0:
+                    # queue cleared: only arrivals over the advance loops extend
+                    reduced = passage - cut
+                    passage = reduced if reduced > self.min_gap_ms else self.min_gap_ms
+                    gap = queues.advance.gap_ms(g) if queues.advance.usable[g] else d.gap_ms(g)
+                else:
+                    gap = d.gap_ms(g)
+                if gap < passage:
+                    extending = True
+            if extending and not maxed and not urgent:
+                return s  # holds the stage, whatever the other groups
+        if urgent:
             code = ev.PHASE_FORCE_OFF
         elif maxed:
             code = ev.PHASE_MAX_OUT
@@ -242,8 +381,8 @@ class AdaptiveStrategy:
         else:
             return s
         if perm is not None:  # choose again with the permissive queues counted whole
-            self._stage_values(k, d, perm, True)
-            alt = self._choose(k, d, s)
+            self._stage_values(ctl, perm, True)
+            alt = self._choose(s)
             if alt >= 0:
                 nxt = alt
         log_green_end(ctl, s, nxt, code)

@@ -13,7 +13,7 @@ from sim.runner import RunOptions, run
 from sim.scenarios import resolve
 
 
-@pytest.mark.parametrize("controller", ["ampelwerk-actuated", "ampelwerk-fixed"])
+@pytest.mark.parametrize("controller", ["ampelwerk-adaptive", "ampelwerk-actuated", "ampelwerk-fixed"])
 def test_horizon_stepping_gives_the_run_of_every_tick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       controller: str) -> None:
     opts = dict(seed=4, end=900.0, progress=False)
