@@ -127,6 +127,12 @@ def serve(args: argparse.Namespace) -> int:
     log.info("serving %d corridor(s), %d controllers on %s", len(corridors), len(svc.links), args.broker)
     next_poll = 0.0
     next_status = time.monotonic() + args.status_every
+    import signal
+
+    def stop(signum, frame):  # a service manager's SIGTERM stops it like Ctrl-C: status logged, bus closed
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         while True:
             bus.process(timeout_s=0.2)

@@ -15,6 +15,7 @@ from controller.coordination_messages import MODE_FREE, Report, decode_plan, enc
 from coordinator.bus import MqttBus
 from tests.conftest import ROOT
 from tests.coordinator.conftest import ARTERIAL, PASSWORDS, keys_for, wait_for
+from tests.subprocesses import interruptible
 
 
 def test_serve_names_the_controller_that_sends_bad_reports(broker, tmp_path):
@@ -26,7 +27,7 @@ def test_serve_names_the_controller_that_sends_bad_reports(broker, tmp_path):
            broker.url, "--keys", str(keys), "--state", str(tmp_path / "state.json"), "--status-every", "1"]
     env = dict(os.environ, AMPELWERK_MQTT_PASSWORD=PASSWORDS["coordinator"])
     with open(log, "w") as err:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=err, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=err, stderr=subprocess.STDOUT, env=env, preexec_fn=interruptible)
     try:
         assert wait_for(lambda: "serving 1 corridor(s)" in log.read_text(), 20), log.read_text()
         j1 = MqttBus(broker.url, "J1", "J1", PASSWORDS["J1"])
@@ -58,3 +59,22 @@ def test_serve_names_the_controller_that_sends_bad_reports(broker, tmp_path):
     assert status and "4 bad input ignored" in status[-1]
     j1.stop()
     j3.stop()
+
+
+def test_serve_stops_cleanly_on_sigterm(broker, tmp_path):
+    # what a service manager sends: the same clean stop as Ctrl-C (status and counters logged, exit 0)
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({cid: k.hex() for cid, k in keys_for(["J1", "J2", "J3", "J4", "J5"]).items()}))
+    os.chmod(keys, 0o600)
+    log = tmp_path / "serve.log"
+    cmd = [sys.executable, "-m", "ampelwerk", "coordinator", "serve", "--corridors", str(ARTERIAL), "--broker",
+           broker.url, "--keys", str(keys), "--state", str(tmp_path / "state.json")]
+    env = dict(os.environ, AMPELWERK_MQTT_PASSWORD=PASSWORDS["coordinator"])
+    with open(log, "w") as err:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=err, stderr=subprocess.STDOUT, env=env)
+    try:
+        assert wait_for(lambda: "serving 1 corridor(s)" in log.read_text(), 20), log.read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, log.read_text()
+    assert "stopping: " in log.read_text() and "Traceback" not in log.read_text()

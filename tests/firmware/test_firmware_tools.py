@@ -11,6 +11,7 @@ from pathlib import Path
 from firmware.host_build import board_sources, build
 from firmware.host_flash import compact_config, flash_commands
 from tests.conftest import EXAMPLE_CONFIG, ROOT
+from tests.subprocesses import interruptible
 
 
 def test_bundle_holds_every_board_file_compiled_and_no_host_tool(tmp_path: Path) -> None:
@@ -104,7 +105,7 @@ def test_cli_flash_dry_run_prints_commands_that_can_be_pasted(tmp_path: Path) ->
 
 def test_cli_virtual_prints_the_port_and_stops_on_ctrl_c() -> None:
     p = subprocess.Popen([sys.executable, "-m", "ampelwerk", "firmware", "virtual", "--config", str(EXAMPLE_CONFIG)],
-                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     try:
         line = p.stdout.readline()
         assert line.startswith("virtual board on /dev/"), line
