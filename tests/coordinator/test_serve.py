@@ -18,7 +18,8 @@ from tests.coordinator.conftest import ARTERIAL, PASSWORDS, keys_for, wait_for
 from tests.subprocesses import interruptible
 
 
-def test_serve_names_the_controller_that_sends_bad_reports(broker, tmp_path):
+def _serve(broker, tmp_path):
+    """`coordinator serve` for the bundled arterial as a process (status every second), and its log file."""
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps({cid: k.hex() for cid, k in keys_for(["J1", "J2", "J3", "J4", "J5"]).items()}))
     os.chmod(keys, 0o600)
@@ -28,6 +29,11 @@ def test_serve_names_the_controller_that_sends_bad_reports(broker, tmp_path):
     env = dict(os.environ, AMPELWERK_MQTT_PASSWORD=PASSWORDS["coordinator"])
     with open(log, "w") as err:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=err, stderr=subprocess.STDOUT, env=env, preexec_fn=interruptible)
+    return proc, log
+
+
+def test_serve_names_the_controller_that_sends_bad_reports(broker, tmp_path):
+    proc, log = _serve(broker, tmp_path)
     try:
         assert wait_for(lambda: "serving 1 corridor(s)" in log.read_text(), 20), log.read_text()
         j1 = MqttBus(broker.url, "J1", "J1", PASSWORDS["J1"])
@@ -63,15 +69,7 @@ def test_serve_names_the_controller_that_sends_bad_reports(broker, tmp_path):
 
 def test_serve_stops_cleanly_on_sigterm(broker, tmp_path):
     # what a service manager sends: the same clean stop as Ctrl-C (status and counters logged, exit 0)
-    keys = tmp_path / "keys.json"
-    keys.write_text(json.dumps({cid: k.hex() for cid, k in keys_for(["J1", "J2", "J3", "J4", "J5"]).items()}))
-    os.chmod(keys, 0o600)
-    log = tmp_path / "serve.log"
-    cmd = [sys.executable, "-m", "ampelwerk", "coordinator", "serve", "--corridors", str(ARTERIAL), "--broker",
-           broker.url, "--keys", str(keys), "--state", str(tmp_path / "state.json")]
-    env = dict(os.environ, AMPELWERK_MQTT_PASSWORD=PASSWORDS["coordinator"])
-    with open(log, "w") as err:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=err, stderr=subprocess.STDOUT, env=env)
+    proc, log = _serve(broker, tmp_path)
     try:
         assert wait_for(lambda: "serving 1 corridor(s)" in log.read_text(), 20), log.read_text()
     finally:
