@@ -27,6 +27,12 @@
 #    permissive stage ends, the next stage is chosen with its whole queue
 #    counted for them. So a protected turn runs when its queue is worth it, not
 #    only when the permissive stage has not been chosen.
+#  - blocked permissive turns: once such a group has waited permissive_wait_ms it
+#    is blocked until a green serves it (protected, or permissive with its queue
+#    cleared); meanwhile its wait ages on from its loop's on-time, through green
+#    and red, for the age weight and for max_wait_ms, whose force-off then goes
+#    to a stage that protects it. A green that does not serve a group is no
+#    reason to forget its wait.
 # Cycle and splits follow from these rules: a stage's green grows with its
 # queue and shrinks when others' queues grow, so the cycle stretches under
 # heavy demand and shortens under light demand.
@@ -78,6 +84,10 @@ class AdaptiveStrategy:
         self.perm = None
         self.wide = False  # the values were last summed with permissive queues counted whole
         self.held = None  # per group: the queue a waiting permissive green holds for its protected stages
+        # blocked[g] = 1 from the moment guarded g's permissive green is seen waiting for a gap
+        # until a green serves it; blocked_at[g]: its loop's on-time then (a stamp on demand's clock)
+        self.blocked = None
+        self.blocked_at = None
         perm = ix.stage_permissive
         if perm is not None:
             ns = ix.n_stages
@@ -91,12 +101,19 @@ class AdaptiveStrategy:
                 self.guarded = guarded
                 self.live = live
                 self.held = array("i", [0] * ix.n_groups)
+                self.blocked = bytearray(ix.n_groups)
+                self.blocked_at = array("i", [0] * ix.n_groups)
+                self.guarded_groups = tuple(g for g in range(ix.n_groups) if guarded[g])
 
     def start(self, ctl):
         # (Re)start: nothing counted before a flash, a reset or a safe ending is
         # kept, since the loops went on changing while no decision was made.
         if self.queues is None:
             self.queues = QueueEstimator(self.ix, ctl.detectors, ctl.diagnostics, self.spill_ms, self.saturation_headway_ms)
+            if self.blocked_at is not None:
+                # its stamps age (and saturate) on demand's clock, like the calls'
+                clock = ctl.demand.clock
+                clock.stamp_arrays = clock.stamp_arrays + (self.blocked_at,)
         else:
             self.queues.reset()
         self.max_timer_ms = 0
@@ -108,6 +125,7 @@ class AdaptiveStrategy:
             self.weight[g] = -1
             if self.held is not None:
                 self.held[g] = 0
+                self.blocked[g] = 0
 
     def horizon_ms(self, ctl):
         # Host use (Controller.horizon_ms): how long decide() keeps the
@@ -239,12 +257,19 @@ class AdaptiveStrategy:
         quiet = TIMER_MAX_MS
         changed = wide != self.wide  # after a wide sum, sum again
         held = self.held
+        blocked = self.blocked
+        if blocked is not None:
+            self._track_blocked(k, d)
         for g in range(self.ix.n_groups):
             w = 0
             if state[g] != GREEN:
                 w = est[g]
                 if call[g]:
                     a = (clock - call_at[g]) & CLOCK_MASK
+                    if blocked is not None and blocked[g]:
+                        b = (clock - self.blocked_at[g]) & CLOCK_MASK
+                        if b > a:
+                            a = b  # its wait began in its last permissive green
                     q = a // age_weight
                     w += 1 + q
                     left = (q + 1) * age_weight - a
@@ -266,6 +291,21 @@ class AdaptiveStrategy:
                     h = 0 if left else est[g]
                     if 0 < left < quiet:
                         quiet = left
+                if h and blocked[g]:
+                    # and its wait, which goes on ageing while it is blocked
+                    a = (clock - self.blocked_at[g]) & CLOCK_MASK
+                    q = a // age_weight
+                    h += 1 + q
+                    left = (q + 1) * age_weight - a
+                    if left < quiet:
+                        quiet = left
+                    left = wait[g] - a
+                    if left > 0:
+                        if left < quiet:
+                            quiet = left
+                    elif a > oldest:
+                        oldest = a
+                        urgent = g
                 if h != held[g]:
                     held[g] = h
                     changed = True
@@ -289,6 +329,29 @@ class AdaptiveStrategy:
                     v = w if v < 0 else v + w
             value[s] = v
 
+    def _track_blocked(self, k, d):
+        # A guarded group whose permissive green has had its loop on for permissive_wait_ms
+        # waits for a gap that may not come: from then on it is blocked, its wait counted
+        # from its loop's on-time, until a green serves it: a protected one, or a permissive
+        # one in which its queue clears. Moves only with a loop edge, an estimate, a signal
+        # state or a permissive wait reached, each of which makes _stage_values run.
+        state = k.state
+        perm = self.perm[k.stage]
+        blocked = self.blocked
+        loops = d.extending
+        for g in self.guarded_groups:
+            if state[g] != GREEN:
+                continue
+            if not perm[g]:
+                blocked[g] = 0  # protected
+            elif not blocked[g]:
+                on = loops.longest_on_ms(g)
+                if on >= self.permissive_wait_ms:
+                    blocked[g] = 1
+                    self.blocked_at[g] = (d.clock_ms - on) & CLOCK_MASK
+            elif self.queues.queued(g) <= 0 and loops.longest_on_ms(g) < self.permissive_wait_ms:
+                blocked[g] = 0  # its queue cleared in a permissive green
+
     def _choose(self, current):
         # -> the stage to serve next or -1 (a group that has waited too long,
         # urgent_group, decides where it is served). Two small helpers: few
@@ -305,9 +368,13 @@ class AdaptiveStrategy:
         best = -1
         for s in range(len(value)):
             if (s != current and value[s] > (value[best] if best >= 0 else -1)
-                    and (urgent < 0 or self.ix.stage_mask[s][urgent])):
+                    and (urgent < 0 or self.ix.stage_mask[s][urgent]) and not self._shows_blocked(s, urgent)):
                 best = s
         return best
+
+    def _shows_blocked(self, s, g):
+        # stage s shows g permissive, and g is blocked: s would not serve it
+        return g >= 0 and self.blocked is not None and self.blocked[g] and self.perm[s][g]
 
     def _next_in_sequence(self, current):
         # the next stage after current in the sequence with demand, or -1

@@ -149,3 +149,43 @@ def test_a_blocked_permissive_left_does_not_hold_its_stage():
 
     assert o_yellow(_left_turn_raw(True)) < 30000 + 5000  # ends with O's gap-out
     assert o_yellow(_left_turn_raw(False)) >= 30000 + 20000  # held by the left's loop towards max green
+
+
+class _LeftTurnStreet:
+    # Loops of _left_turn_raw from a small traffic model that answers the signals:
+    # O, an unbroken stream (no gap for the left); L, a queue of 6 lefts that leave one
+    # every 2 s while L is green and O is not (never while O flows); C, a queue that
+    # outweighs L's from the start. dO, dOa, dL, dLa, dC, dCa = presence[0..5].
+    def __init__(self, ctl, c_from_ms=15000):
+        self.ctl = ctl
+        self.lefts = 6
+        self.c_from_ms = c_from_ms
+        self.served_ms = 0
+
+    def __call__(self, t, pres):
+        out = self.ctl.outputs
+        pres[0] = pres[1] = _pulse(t, 1500, 700)
+        protected = out[1] == 2 and out[0] != 2  # GREEN: signal_states.GREEN
+        if protected and self.lefts:
+            self.served_ms += 100
+            if self.served_ms == 1700:
+                self.lefts -= 1  # over the line: off the stop bar until the next pulls up
+            if self.served_ms >= 2000:
+                self.served_ms = 0
+        pres[2] = 1 if t >= 20000 and self.lefts and self.served_ms < 1700 else 0
+        pres[3] = _pulse(t, 2000, 300, 16000, 16000 + 2000 * 6)  # the lefts over L's advance loop
+        pres[4] = 1 if t >= self.c_from_ms else 0
+        pres[5] = _pulse(t, 1000, 300, self.c_from_ms, self.c_from_ms + 1000 * 14)
+
+
+def test_a_blocked_left_waits_no_longer_than_max_wait_while_green():
+    raw = _left_turn_raw(True)
+    raw["adaptive"] = {"max_wait_ms": 30000}
+    ctl = controller(raw)
+    street = _LeftTurnStreet(ctl, c_from_ms=25000)
+    rec = Recorder(ctl).run(150000, street)
+    o_yellow = [t for t, s in rec.changes(0) if s == "Y"][0]
+    # its loop on since 20 s: S1 is forced off when that wait reaches 30 s, before C's
+    # call (from 25 s) reaches it and long before the O stream's max-out (65 s)
+    assert 20000 + 30000 <= o_yellow <= 20000 + 30000 + 500
+    assert _protected_left_greens(rec)[0] < [t for t, s in rec.changes(2) if s == "G"][0]
