@@ -103,7 +103,16 @@ class AdaptiveStrategy:
                 self.held = array("i", [0] * ix.n_groups)
                 self.blocked = bytearray(ix.n_groups)
                 self.blocked_at = array("i", [0] * ix.n_groups)
-                self.guarded_groups = tuple(g for g in range(ix.n_groups) if guarded[g])
+                # only turn pockets: a protected green clears a lane of turners, but not a shared
+                # lane whose head vehicle goes straight on (cologne3: such lanes' protected-left
+                # stages, run for their wait, held towards max green by the through queue)
+                self.guarded_groups = tuple(g for g in range(ix.n_groups) if guarded[g] and self._pocket(g))
+
+    def _pocket(self, g):
+        # every loop that extends g lies in a turn pocket (config: the detector's turn_pocket)
+        dets = self.ix.raw["detectors"]
+        loops = [i for i in self.ix.group_detectors[g] if self.ix.detector_extend[i]]
+        return bool(loops) and all(dets[i].get("turn_pocket") for i in loops)
 
     def start(self, ctl):
         # (Re)start: nothing counted before a flash, a reset or a safe ending is

@@ -178,14 +178,33 @@ class _LeftTurnStreet:
         pres[5] = _pulse(t, 1000, 300, self.c_from_ms, self.c_from_ms + 1000 * 14)
 
 
-def test_a_blocked_left_waits_no_longer_than_max_wait_while_green():
-    raw = _left_turn_raw(True)
+def _left_in(raw, pocket):
+    # L's loops on a lane of its own (a turn pocket), or on a lane shared with O's through traffic
+    for d in raw["detectors"]:
+        if d["group"] == "L":
+            d.update({"approach": "south", "lane": "south_1", "turn_pocket": pocket})
+    return raw
+
+
+def _o_yellow_with_a_blocked_left(pocket):
+    raw = _left_in(_left_turn_raw(True), pocket)
     raw["adaptive"] = {"max_wait_ms": 30000}
     ctl = controller(raw)
-    street = _LeftTurnStreet(ctl, c_from_ms=25000)
-    rec = Recorder(ctl).run(150000, street)
-    o_yellow = [t for t, s in rec.changes(0) if s == "Y"][0]
+    rec = Recorder(ctl).run(150000, _LeftTurnStreet(ctl, c_from_ms=25000))
+    return rec, [t for t, s in rec.changes(0) if s == "Y"][0]
+
+
+def test_a_blocked_left_waits_no_longer_than_max_wait_while_green():
+    rec, o_yellow = _o_yellow_with_a_blocked_left(True)
     # its loop on since 20 s: S1 is forced off when that wait reaches 30 s, before C's
     # call (from 25 s) reaches it and long before the O stream's max-out (65 s)
     assert 20000 + 30000 <= o_yellow <= 20000 + 30000 + 500
     assert _protected_left_greens(rec)[0] < [t for t, s in rec.changes(2) if s == "G"][0]
+
+
+def test_a_left_on_a_shared_lane_keeps_no_wait_through_green():
+    # on a lane shared with through traffic a protected left cannot clear the lane (the head
+    # vehicle may go straight on): its wait restarts with its call, so S1 runs until C's wait
+    # (from 25 s) forces it off, not the left's
+    rec, o_yellow = _o_yellow_with_a_blocked_left(False)
+    assert o_yellow >= 25000 + 30000
