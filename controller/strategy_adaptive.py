@@ -107,6 +107,7 @@ class AdaptiveStrategy:
                 # lane whose head vehicle goes straight on (cologne3: such lanes' protected-left
                 # stages, run for their wait, held towards max green by the through queue)
                 self.guarded_groups = tuple(g for g in range(ix.n_groups) if guarded[g] and self._pocket(g))
+                self.pocket = bytearray(1 if g in self.guarded_groups else 0 for g in range(ix.n_groups))
 
     def _pocket(self, g):
         # every loop that extends g lies in a turn pocket (config: the detector's turn_pocket)
@@ -193,7 +194,7 @@ class AdaptiveStrategy:
         cut = self.value[nxt] * self.gap_reduction_ms_per_veh
         maxed = 0
         for g in ix.stage_groups[s]:
-            if ix.is_pedestrian[g] or state[g] != GREEN or ix.stage_mask[nxt][g]:
+            if ix.is_pedestrian[g] or state[g] != GREEN or (ix.stage_mask[nxt][g] and not self._demoted(s, nxt, g)):
                 continue
             if perm is not None and perm[g] and self.guarded[g] and not self._permissive_wait_left_ms(g, d):
                 continue
@@ -222,6 +223,19 @@ class AdaptiveStrategy:
         if maxed < done:
             done = maxed
         return h if h < done else done
+
+    def _demoted(self, s, nxt, g):
+        # s protects pocket turn g, which nxt shows only permissive: its queue still holds s
+        return self.perm is not None and self.pocket[g] and self.perm[nxt][g] and not self.perm[s][g]
+
+    def _left_blocked(self, s):
+        # -> a pocket turn that stage s shows permissive, blocked in this green and still
+        # queued as s ends, or -1: its protected stage comes next (it stays green into it,
+        # no intergreen lost; served later its vehicles wait a whole cycle more)
+        for g in self.guarded_groups:
+            if self.perm[s][g] and self.blocked[g] and self.queues.queued(g) > 0:
+                return g
+        return -1
 
     def _permissive_wait_left_ms(self, g, d):
         # until permissive green g waits for a gap (its loop on for
@@ -267,8 +281,8 @@ class AdaptiveStrategy:
         changed = wide != self.wide  # after a wide sum, sum again
         held = self.held
         blocked = self.blocked
-        if blocked is not None:
-            self._track_blocked(k, d)
+        if blocked is not None and self._track_blocked(k, d):
+            changed = True  # the stages that show a blocked group permissive count it no more
         for g in range(self.ix.n_groups):
             w = 0
             if state[g] != GREEN:
@@ -334,6 +348,8 @@ class AdaptiveStrategy:
                 w = weight[g]
                 if perm is not None and perm[g] and state[g] == GREEN and s != cur and not self.perm[s][g]:
                     w = held[g]  # s protects g
+                elif blocked is not None and blocked[g] and self.perm[s][g]:
+                    continue  # s shows g permissive, and that green left it blocked: s would not serve it
                 if w > 0:
                     v = w if v < 0 else v + w
             value[s] = v
@@ -348,18 +364,24 @@ class AdaptiveStrategy:
         perm = self.perm[k.stage]
         blocked = self.blocked
         loops = d.extending
+        moved = False
         for g in self.guarded_groups:
             if state[g] != GREEN:
                 continue
+            b = blocked[g]
             if not perm[g]:
-                blocked[g] = 0  # protected
-            elif not blocked[g]:
+                b = 0  # protected
+            elif not b:
                 on = loops.longest_on_ms(g)
                 if on >= self.permissive_wait_ms:
-                    blocked[g] = 1
+                    b = 1
                     self.blocked_at[g] = (d.clock_ms - on) & CLOCK_MASK
             elif self.queues.queued(g) <= 0 and loops.longest_on_ms(g) < self.permissive_wait_ms:
-                blocked[g] = 0  # its queue cleared in a permissive green
+                b = 0  # its queue cleared in a permissive green
+            if b != blocked[g]:
+                blocked[g] = b
+                moved = True
+        return moved
 
     def _choose(self, current):
         # -> the stage to serve next or -1 (a group that has waited too long,
@@ -429,7 +451,7 @@ class AdaptiveStrategy:
                 continue
             if (k.clock_ms - k.state_at[g]) & CLOCK_MASK < ix.min_green_ms[g]:  # k.state_ms(g)
                 return s
-            if ix.stage_mask[nxt][g]:
+            if ix.stage_mask[nxt][g] and not self._demoted(s, nxt, g):
                 continue  # stays green in the next stage
             if perm is not None and perm[g] and self.guarded[g] and not self._permissive_wait_left_ms(g, d):
                 continue  # waiting for a gap: does not hold the stage
@@ -458,6 +480,8 @@ class AdaptiveStrategy:
             return s
         if perm is not None:  # choose again with the permissive queues counted whole
             self._stage_values(ctl, perm, True)
+            if self.urgent_group < 0:
+                self.urgent_group = self._left_blocked(s)
             alt = self._choose(s)
             if alt >= 0:
                 nxt = alt
