@@ -208,3 +208,25 @@ def test_a_left_on_a_shared_lane_keeps_no_wait_through_green():
     # (from 25 s) forces it off, not the left's
     rec, o_yellow = _o_yellow_with_a_blocked_left(False)
     assert o_yellow >= 25000 + 30000
+
+
+def _left_first(pocket):
+    ctl = controller(_left_in(_left_turn_raw(True), pocket))
+    street = _LeftTurnStreet(ctl)
+    rec = Recorder(ctl).run(150000, street)
+    return street, _protected_left_greens(rec), [t for t, s in rec.changes(2) if s == "G"]
+
+
+def test_a_pocket_left_blocked_when_its_permissive_stage_ends_gets_its_protected_stage_next():
+    street, protected, c_green = _left_first(True)
+    # C's queue is the larger one, yet the left, blocked all through S1, goes first: it
+    # stays green into S2, where after C it would wait a whole S3 and cost an intergreen
+    assert protected and c_green and protected[0] < c_green[0]
+    # and S2 holds while the left's queue leaves, though L stays green into S1 after it
+    assert street.lefts == 0 and c_green[0] > protected[0] + 6 * 2000
+
+
+def test_a_left_on_a_shared_lane_waits_behind_the_larger_queue():
+    # on a shared lane the protected stage may not move the head vehicle: C goes first
+    street, protected, c_green = _left_first(False)
+    assert c_green and (not protected or c_green[0] < protected[0])
