@@ -27,12 +27,16 @@
 #    permissive stage ends, the next stage is chosen with its whole queue
 #    counted for them. So a protected turn runs when its queue is worth it, not
 #    only when the permissive stage has not been chosen.
-#  - blocked permissive turns: once such a group has waited permissive_wait_ms it
-#    is blocked until a green serves it (protected, or permissive with its queue
-#    cleared); meanwhile its wait ages on from its loop's on-time, through green
-#    and red, for the age weight and for max_wait_ms, whose force-off then goes
-#    to a stage that protects it. A green that does not serve a group is no
-#    reason to forget its wait.
+#  - blocked turns in a pocket (such a group whose extension loops all lie in a
+#    turn pocket): once it has waited permissive_wait_ms it is blocked until a
+#    green serves it (protected, or permissive with its queue cleared);
+#    meanwhile its wait ages on from its loop's on-time, through green and red,
+#    for the age weight and for max_wait_ms (whose force-off goes to a stage
+#    that protects it), it counts for no stage that shows it permissive, still
+#    queued as its permissive stage ends it gets its protected stage next, and
+#    its protected green holds its stage though the next shows it permissive.
+#    Not on a shared lane: a protected-turn stage cannot move a through vehicle
+#    at its head (docs/adaptive.md, rule 5).
 # Cycle and splits follow from these rules: a stage's green grows with its
 # queue and shrinks when others' queues grow, so the cycle stretches under
 # heavy demand and shortens under light demand.
