@@ -232,12 +232,14 @@ class AdaptiveStrategy:
         # s protects pocket turn g, which nxt shows only permissive: its queue still holds s
         return self.perm is not None and self.pocket[g] and self.perm[nxt][g] and not self.perm[s][g]
 
-    def _left_blocked(self, s):
-        # -> a pocket turn that stage s shows permissive, blocked in this green and still
-        # queued as s ends, or -1: its protected stage comes next (it stays green into it,
-        # no intergreen lost; served later its vehicles wait a whole cycle more)
+    def _left_blocked(self, s, clock):
+        # -> a pocket turn that stage s shows permissive, blocked for an age_weight_ms or
+        # more and still queued as s ends, or -1: its protected stage comes next (it stays
+        # green into it, no intergreen lost; served later its vehicles wait a whole cycle
+        # more). Blocked for less, it waits its turn (gen03 at 1.3x: +1.7 % against +2.0 %).
         for g in self.guarded_groups:
-            if self.perm[s][g] and self.blocked[g] and self.queues.queued(g) > 0:
+            if (self.perm[s][g] and self.blocked[g] and self.queues.queued(g) > 0
+                    and (clock - self.blocked_at[g]) & CLOCK_MASK >= self.age_weight_ms):
                 return g
         return -1
 
@@ -485,7 +487,7 @@ class AdaptiveStrategy:
         if perm is not None:  # choose again with the permissive queues counted whole
             self._stage_values(ctl, perm, True)
             if self.urgent_group < 0:
-                self.urgent_group = self._left_blocked(s)
+                self.urgent_group = self._left_blocked(s, d.clock_ms)
             alt = self._choose(s)
             if alt >= 0:
                 nxt = alt
