@@ -33,8 +33,9 @@
 #    meanwhile its wait ages on from its loop's on-time, through green and red,
 #    for the age weight and for max_wait_ms (whose force-off goes to a stage
 #    that protects it), it counts for no stage that shows it permissive, still
-#    queued as its permissive stage ends it gets its protected stage next, and
-#    its protected green holds its stage though the next shows it permissive.
+#    queued as its permissive stage ends (blocked an age_weight_ms) it gets its
+#    protected stage next, and its protected green holds its stage though the
+#    next shows it permissive.
 #    Not on a shared lane: a protected-turn stage cannot move a through vehicle
 #    at its head (docs/adaptive.md, rule 5).
 # Cycle and splits follow from these rules: a stage's green grows with its
