@@ -149,3 +149,84 @@ def test_a_blocked_permissive_left_does_not_hold_its_stage():
 
     assert o_yellow(_left_turn_raw(True)) < 30000 + 5000  # ends with O's gap-out
     assert o_yellow(_left_turn_raw(False)) >= 30000 + 20000  # held by the left's loop towards max green
+
+
+class _LeftTurnStreet:
+    # Loops of _left_turn_raw from a small traffic model that answers the signals:
+    # O, an unbroken stream (no gap for the left); L, a queue of 6 lefts that leave one
+    # every 2 s while L is green and O is not (never while O flows); C, a queue that
+    # outweighs L's from the start. dO, dOa, dL, dLa, dC, dCa = presence[0..5].
+    def __init__(self, ctl, c_from_ms=15000):
+        self.ctl = ctl
+        self.lefts = 6
+        self.c_from_ms = c_from_ms
+        self.served_ms = 0
+
+    def __call__(self, t, pres):
+        out = self.ctl.outputs
+        pres[0] = pres[1] = _pulse(t, 1500, 700)
+        protected = out[1] == 2 and out[0] != 2  # GREEN: signal_states.GREEN
+        if protected and self.lefts:
+            self.served_ms += 100
+            if self.served_ms == 1700:
+                self.lefts -= 1  # over the line: off the stop bar until the next pulls up
+            if self.served_ms >= 2000:
+                self.served_ms = 0
+        pres[2] = 1 if t >= 20000 and self.lefts and self.served_ms < 1700 else 0
+        pres[3] = _pulse(t, 2000, 300, 16000, 16000 + 2000 * 6)  # the lefts over L's advance loop
+        pres[4] = 1 if t >= self.c_from_ms else 0
+        pres[5] = _pulse(t, 1000, 300, self.c_from_ms, self.c_from_ms + 1000 * 14)
+
+
+def _left_in(raw, pocket):
+    # L's loops on a lane of its own (a turn pocket), or on a lane shared with O's through traffic
+    for d in raw["detectors"]:
+        if d["group"] == "L":
+            d.update({"approach": "south", "lane": "south_1", "turn_pocket": pocket})
+    return raw
+
+
+def _o_yellow_with_a_blocked_left(pocket):
+    raw = _left_in(_left_turn_raw(True), pocket)
+    raw["adaptive"] = {"max_wait_ms": 30000}
+    ctl = controller(raw)
+    rec = Recorder(ctl).run(150000, _LeftTurnStreet(ctl, c_from_ms=25000))
+    return rec, [t for t, s in rec.changes(0) if s == "Y"][0]
+
+
+def test_a_blocked_left_waits_no_longer_than_max_wait_while_green():
+    rec, o_yellow = _o_yellow_with_a_blocked_left(True)
+    # its loop on since 20 s: S1 is forced off when that wait reaches 30 s, before C's
+    # call (from 25 s) reaches it and long before the O stream's max-out (65 s)
+    assert 20000 + 30000 <= o_yellow <= 20000 + 30000 + 500
+    assert _protected_left_greens(rec)[0] < [t for t, s in rec.changes(2) if s == "G"][0]
+
+
+def test_a_left_on_a_shared_lane_keeps_no_wait_through_green():
+    # on a lane shared with through traffic a protected left cannot clear the lane (the head
+    # vehicle may go straight on): its wait restarts with its call, so S1 runs until C's wait
+    # (from 25 s) forces it off, not the left's
+    rec, o_yellow = _o_yellow_with_a_blocked_left(False)
+    assert o_yellow >= 25000 + 30000
+
+
+def _left_first(pocket):
+    ctl = controller(_left_in(_left_turn_raw(True), pocket))
+    street = _LeftTurnStreet(ctl)
+    rec = Recorder(ctl).run(150000, street)
+    return street, _protected_left_greens(rec), [t for t, s in rec.changes(2) if s == "G"]
+
+
+def test_a_pocket_left_blocked_when_its_permissive_stage_ends_gets_its_protected_stage_next():
+    street, protected, c_green = _left_first(True)
+    # C's queue is the larger one, yet the left, blocked all through S1, goes first: it
+    # stays green into S2, where after C it would wait a whole S3 and cost an intergreen
+    assert protected and c_green and protected[0] < c_green[0]
+    # and S2 holds while the left's queue leaves, though L stays green into S1 after it
+    assert street.lefts == 0 and c_green[0] > protected[0] + 6 * 2000
+
+
+def test_a_left_on_a_shared_lane_waits_behind_the_larger_queue():
+    # on a shared lane the protected stage may not move the head vehicle: C goes first
+    street, protected, c_green = _left_first(False)
+    assert c_green and (not protected or c_green[0] < protected[0])
