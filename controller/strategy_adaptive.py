@@ -291,7 +291,9 @@ class AdaptiveStrategy:
         if blocked is not None and self._track_blocked(k, d):
             changed = True  # the stages that show a blocked group permissive count it no more
         for g in range(self.ix.n_groups):
-            w = 0
+            w = h = 0
+            a = -1  # the age of the wait that weighs for g, if any
+            holds = False  # g a permissive green that waits: its queue (h) is held for its protected stages
             if state[g] != GREEN:
                 w = est[g]
                 if call[g]:
@@ -300,20 +302,8 @@ class AdaptiveStrategy:
                         b = (clock - self.blocked_at[g]) & CLOCK_MASK
                         if b > a:
                             a = b  # its wait began in its last permissive green
-                    q = a // age_weight
-                    w += 1 + q
-                    left = (q + 1) * age_weight - a
-                    if left < quiet:
-                        quiet = left
-                    left = wait[g] - a
-                    if left > 0:
-                        if left < quiet:
-                            quiet = left
-                    elif a > oldest:
-                        oldest = a
-                        urgent = g
             elif perm is not None and perm[g] and self.guarded[g]:
-                # a permissive green that waits: its queue, for its protected stages
+                holds = True
                 if wide:
                     h = est[g] if self.queues.queued(g) > 0 else 0
                 else:
@@ -324,21 +314,25 @@ class AdaptiveStrategy:
                 if h and blocked[g]:
                     # and its wait, which goes on ageing while it is blocked
                     a = (clock - self.blocked_at[g]) & CLOCK_MASK
-                    q = a // age_weight
-                    h += 1 + q
-                    left = (q + 1) * age_weight - a
+            if a >= 0:
+                q = a // age_weight
+                left = (q + 1) * age_weight - a
+                if left < quiet:
+                    quiet = left
+                left = wait[g] - a
+                if left > 0:
                     if left < quiet:
                         quiet = left
-                    left = wait[g] - a
-                    if left > 0:
-                        if left < quiet:
-                            quiet = left
-                    elif a > oldest:
-                        oldest = a
-                        urgent = g
-                if h != held[g]:
-                    held[g] = h
-                    changed = True
+                elif a > oldest:
+                    oldest = a
+                    urgent = g
+                if holds:
+                    h += 1 + q
+                else:
+                    w += 1 + q
+            if holds and h != held[g]:
+                held[g] = h
+                changed = True
             if w != weight[g]:
                 weight[g] = w
                 changed = True
