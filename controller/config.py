@@ -73,7 +73,8 @@ def load_file(path):
         raise ConfigError([str(e)], path)
     finally:
         text_file = None
-        _forget("text_file")
+        if _SMALL_HEAP:
+            _forget("text_file")
     raw = parse(text, path)
     text = None
     if _SMALL_HEAP:
