@@ -118,11 +118,15 @@ class LinkMap:
 
 
 def ampelwerk_version() -> str:
-    """The package version, with the git commit (and "-dirty") when run from a checkout."""
+    """The installed package's version (pyproject.toml), with the git commit (and "-dirty") when run
+    from a checkout. Read from the package metadata: sim/ does not import the command line (ampelwerk/)."""
     import subprocess
+    from importlib.metadata import PackageNotFoundError, version
 
-    from ampelwerk import __version__
-
+    try:
+        release = version("ampelwerk")
+    except PackageNotFoundError:  # a checkout that was never installed
+        release = "0+unknown"
     root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -130,10 +134,10 @@ def ampelwerk_version() -> str:
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return __version__
+        return release
     if not commit:
-        return __version__
-    return "%s+g%s%s" % (__version__, commit, "-dirty" if dirty else "")
+        return release
+    return "%s+g%s%s" % (release, commit, "-dirty" if dirty else "")
 
 
 def scenario_window(opts: RunOptions) -> tuple[float, float]:
