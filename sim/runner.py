@@ -283,10 +283,9 @@ class _AmpelwerkLights:
         from controller.event_names import NAMES
 
         step_begin_ms = round((now_s - step_s) * 1000)
-        # 300+ loops are read every step, most of them empty: libsumo's function itself (not its
-        # Python wrapper) mapped over all of them, and only the loops with vehicle data visited
-        read = getattr(getattr(conn, "_libsumo", None), "inductionloop_getVehicleData", None) \
-            or conn.inductionloop.getVehicleData
+        # 300+ loops are read every step, most of them empty: the reader mapped over all of them
+        # (libsumo and TraCI alike), and only the loops with vehicle data visited
+        read = conn.inductionloop.getVehicleData
         for lp in self.presence.values():
             lp.clear()
         data = list(map(read, self.loop_ids))
