@@ -33,12 +33,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from controller.event_log import EventLog
+from controller.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
 from sim import sumo_session
 from sim.loop_presence import CoreStepper, LoopPresence, merged_ticks, ticks_per_step
 from sim.sumo_session import SumoError
 
 PEER_CONTROLLERS = ("fixed", "sumo-actuated", "max-pressure", "sumo-delay-based")
-SIGNAL_CHARS = {0: "r", 1: "y", 3: "o", 4: "O", 5: "O"}  # state -> link char; GREEN uses the link's own G/g
+# signal state -> SUMO link char; GREEN shows the link's own G/g and RED its r/s (LinkMap)
+SIGNAL_CHARS = {RED: "r", YELLOW: "y", FLASH_YELLOW: "o", FLASH_RED: "O", DARK: "O"}
 DEFAULT_END_S = 3600.0
 
 # controller_factory(tls_id, intersection) -> controller-shaped object
@@ -111,7 +113,8 @@ class LinkMap:
         for g, links in enumerate(self.group_links):
             s = outputs[g]
             for i in links:
-                chars[i] = self.green_chars[i] if s == 2 else self.red_chars[i] if s == 0 else SIGNAL_CHARS.get(s, "O")
+                chars[i] = (self.green_chars[i] if s == GREEN else self.red_chars[i] if s == RED
+                            else SIGNAL_CHARS.get(s, "O"))
         self._outputs = bytes(outputs)
         self._state = "".join(chars)
         return self._state
