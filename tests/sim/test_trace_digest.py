@@ -33,7 +33,7 @@ def test_sumo_header_and_wall_clock_are_ignored_but_results_are_not():
 def test_summary_drops_wall_time_and_versions_and_shortens_paths():
     td = _tool()
     summary = {"wall_s": 1.5, "ampelwerk_version": "0.1.0+gabc", "python": "3.11.7", "delay_s": 16.5,
-               "scenario": "/x/sim/scenarios/single4/single4.sumocfg", "configs": {"C": "/run/import/C.json"}}
+               "scenario": "/x/sim/scenario_data/single4/single4.sumocfg", "configs": {"C": "/run/import/C.json"}}
     assert td.normalised_summary(summary, "/run") == {
         "delay_s": 16.5, "scenario": "<path>/single4.sumocfg", "configs": {"C": "<out>/import/C.json"}}
 
