@@ -19,11 +19,23 @@ class UserError(Exception):
     """An error the user can fix; printed without a traceback, exit code 2."""
 
 
+class _VersionAction(argparse.Action):
+    """--version: "ampelwerk X.Y.Z" on stdout, exit 0; the version is looked up only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, nargs=0,
+                         help="show program's version number and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from ampelwerk import __version__
+
+        print("ampelwerk " + __version__)
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ampelwerk", description="Adaptive traffic signal controller")
-    from ampelwerk import __version__
-
-    parser.add_argument("--version", action="version", version="ampelwerk " + __version__)
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="area", metavar="<area>")
     for area in AREAS:
         try:

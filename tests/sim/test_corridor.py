@@ -1,7 +1,7 @@
 """Corridors from a SUMO net (`sim import --corridor`) and the arterial metrics of a corridor's FCD.
 
 The import is checked against the geometry the bundled arterial was built
-from (sim/scenarios/arterial5/arterial5.nod.xml) and on RESCO arterial4x4;
+from (sim/scenario_data/arterial5/arterial5.nod.xml) and on RESCO arterial4x4;
 the metrics against a small hand-written fcd.xml whose stops and travel
 times are worked out by hand below.
 """
@@ -19,7 +19,7 @@ from coordinator.corridors import load_corridors
 from sim.arterial_metrics import ArterialMetricsError, arterial_metrics, count_stops, load_geometry
 from sim.scenarios import BUNDLED_DIR
 
-SPEED_MPS = 13.89  # sim/scenarios/build.py SPEED_MS: every edge of arterial5
+SPEED_MPS = 13.89  # sim/scenario_data/build.py SPEED_MS: every edge of arterial5
 
 
 def _node_x(names: list[str]) -> list[float]:
