@@ -5,7 +5,10 @@ test run itself needs no network:
 
 - the RESCO benchmark nets, from the sumo-rl wheel, into the scenario cache
   (`ampelwerk scenarios fetch`; $AMPELWERK_CACHE, else
-  ~/.cache/ampelwerk/scenarios).
+  ~/.cache/ampelwerk/scenarios);
+- the MicroPython stubs of each board, which the board code is type-checked
+  against (scripts/board_typecheck.py; $AMPELWERK_STUB_CACHE, else
+  ~/.cache/ampelwerk/board-stubs).
 
 Idempotent: what is already there is not fetched again.
 
@@ -19,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import board_typecheck  # noqa: E402  (next to this script)
 from sim.scenarios import RESCO, ScenarioError, cache_root, fetch  # noqa: E402
 
 
@@ -30,7 +34,7 @@ def main() -> int:
         print("fetch_test_inputs: %s" % e, file=sys.stderr)
         return 1
     print("RESCO nets in %s: %s" % (root, "fetched " + ", ".join(fetched) if fetched else "all %d there" % len(RESCO)))
-    return 0
+    return board_typecheck.main(["--install"])
 
 
 if __name__ == "__main__":
