@@ -2,7 +2,9 @@
 
 Each area lives in its own module ``ampelwerk/cmd_<area>.py`` that defines
 ``register(subparsers)``; heavy dependencies (SUMO, MQTT, serial) are imported
-inside the verbs, so ``ampelwerk --help`` stays fast.
+inside the verbs, so ``ampelwerk --help`` stays fast, and come with extras by
+use (``ampelwerk/extras.py``): a verb whose extra is missing says which one to
+install.
 """
 
 from __future__ import annotations
@@ -54,10 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from ampelwerk.extras import check_extras, missing_module_message
+
     try:
+        missing = check_extras(args)
+        if missing:
+            raise UserError(missing)
         return int(args.func(args) or 0)
     except UserError as e:
         print("ampelwerk: error: %s" % e, file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        message = missing_module_message(e.name)
+        if message is None:
+            raise
+        print("ampelwerk: error: %s" % message, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ampelwerk: interrupted", file=sys.stderr)

@@ -98,13 +98,11 @@ def test_bad_traffic_light_ids_are_refused_by_name(tmp_path, capsys, ids, expect
 
 
 @pytest.fixture(scope="module")
-def arterial4x4(tmp_path_factory) -> Path:
-    """RESCO arterial4x4 in a temporary cache, fetched as tests/sim/test_import_resco.py does."""
-    from sim.scenarios import fetch, resolve
+def arterial4x4(resco_cache) -> Path:
+    """RESCO arterial4x4 from the scenario cache (tests/sim/conftest.py)."""
+    from sim.scenarios import resolve
 
-    cache = tmp_path_factory.mktemp("resco-cache")
-    assert fetch(cache, names=("arterial4x4",)) == ["arterial4x4"]
-    return resolve("arterial4x4", cache)
+    return resolve("arterial4x4", resco_cache)
 
 
 @pytest.mark.sumo
