@@ -43,8 +43,8 @@ FAULT_MAX_PRESENCE = 2
 FAULT_ERRATIC = 3
 FAULT_IDLE = 4  # no activity past the role's idle limit, not witnessed: suspect, not known dead
 
-_MINUTE_MS = 60000
-_PERIOD_MS = 1000
+MINUTE_MS = 60000
+CHECK_PERIOD_MS = 1000
 _RISES_MASK = 0x3FFFFFFF
 
 
@@ -68,24 +68,7 @@ class DetectorDiagnostics:
         self.edges_at_pass = 0
         self.count_margin = 0
 
-    def horizon_ms(self):
-        # Time until just before the next check that passes over the loops
-        # (with the presence of the last tick held): the check's own tick is
-        # stepped alone, since a fault found there puts a group on recall,
-        # and a timer that starts with it must not be credited a whole merged
-        # step. Checks that skip their pass change nothing and are stepped
-        # through (the presence held, no loop changes): those before the
-        # quiet margin runs out, and never past a minute's end.
-        a = _PERIOD_MS - self.since_check_ms
-        b = _MINUTE_MS - self.minute_ms
-        if b <= a:
-            return b - 1
-        left = self._quiet_left_ms()
-        if left > a:
-            return (left if left < b else b) - 1
-        return a - 1
-
-    def _quiet_left_ms(self):
+    def quiet_left_ms(self):
         # how much longer no loop can fail with the presence held (see the
         # header); <= 0: the next check must pass over the loops
         det = self.det
@@ -97,22 +80,22 @@ class DetectorDiagnostics:
     def check(self, elapsed_ms):
         m = self.minute_ms + elapsed_ms
         t = self.since_check_ms + elapsed_ms
-        if t < _PERIOD_MS and m < _MINUTE_MS:
+        if t < CHECK_PERIOD_MS and m < MINUTE_MS:
             self.minute_ms = m
             self.since_check_ms = t
             return
-        self.since_check_ms = t % _PERIOD_MS
-        minute_closed = m >= _MINUTE_MS
+        self.since_check_ms = t % CHECK_PERIOD_MS
+        minute_closed = m >= MINUTE_MS
         if minute_closed:
-            m -= _MINUTE_MS
+            m -= MINUTE_MS
         self.minute_ms = m
-        if not minute_closed and self._quiet_left_ms() > 0:
+        if not minute_closed and self.quiet_left_ms() > 0:
             return
         det = self.det
         self.pass_at = det.clock_ms
         self.rises_at_pass = det.rises
         self.edges_at_pass = det.edges
-        quiet = _MINUTE_MS
+        quiet = MINUTE_MS
         margin = COUNT_WRAP
         # the detectors' ages (on_ms, since_on_ms) and minute counts worked
         # out inline: this loop visits every loop

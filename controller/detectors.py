@@ -109,10 +109,6 @@ class Detectors:
         on = self.age(self.changed_at[i])
         return on if on < opened_ms else opened_ms
 
-    def horizon_ms(self):
-        # time until the current occupancy window closes
-        return self.ix.occupancy_window_ms - self.window_ms
-
     def update(self, elapsed_ms, presence):
         # (few locals, and the rarer work in calls of their own: MicroPython
         # keeps small frames off the heap, see StampClock.advance)
