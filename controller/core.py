@@ -5,7 +5,6 @@
 # elapsed ms and the presence bits and reads `outputs` (one state per signal
 # group) afterwards. step() allocates nothing in steady state.
 from controller import event_codes as ev
-from controller.compat import MAX_STEP_MS
 from controller.conflict_monitor import ConflictMonitor
 from controller.demand import Demand
 from controller.detector_diagnostics import DetectorDiagnostics
@@ -14,6 +13,7 @@ from controller.event_log import EventLog
 from controller.safety_kernel import MODE_ENDED, MODE_ENDING, MODE_FLASH, MODE_RUN, SafetyKernel
 from controller.signal_states import write_flash
 from controller.strategies import make_strategy
+from controller.timing import MAX_STEP_MS
 
 
 class Controller:

@@ -34,8 +34,9 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLOCK_MASK
+from controller.compat import SMALL_INT_MAX
 from controller.detectors import COUNT_WRAP
+from controller.timing import CLOCK_MASK
 
 FAULT_NONE = 0
 FAULT_NO_ACTIVITY = 1
@@ -45,7 +46,6 @@ FAULT_IDLE = 4  # no activity past the role's idle limit, not witnessed: suspect
 
 MINUTE_MS = 60000
 CHECK_PERIOD_MS = 1000
-_RISES_MASK = 0x3FFFFFFF
 
 
 class DetectorDiagnostics:
@@ -72,7 +72,7 @@ class DetectorDiagnostics:
         # how much longer no loop can fail with the presence held (see the
         # header); <= 0: the next check must pass over the loops
         det = self.det
-        if (det.rises - self.rises_at_pass) & _RISES_MASK > self.count_margin or \
+        if (det.rises - self.rises_at_pass) & SMALL_INT_MAX > self.count_margin or \
                 (self.n_faulted and det.edges != self.edges_at_pass):
             return 0
         return self.quiet_ms - ((det.clock_ms - self.pass_at) & CLOCK_MASK)
@@ -122,7 +122,7 @@ class DetectorDiagnostics:
             age = (clock - rose_at[i]) & CLOCK_MASK  # since its last actuation
             lack = 0  # witnessed vehicles it lacks for a dead-loop verdict
             if need[i]:
-                lack = need[i] - ((lane_rises[lane[i]] - at_rise[i]) & _RISES_MASK)
+                lack = need[i] - ((lane_rises[lane[i]] - at_rise[i]) & SMALL_INT_MAX)
             f = faults[i]
             if f == FAULT_NONE:
                 limit = no_activity[i]
@@ -191,7 +191,7 @@ class DetectorDiagnostics:
         elif self.fault[i] == FAULT_NONE:
             self.n_faulted += 1
         self.fault[i] = fault
-        self.version = (self.version + 1) & 0x3FFFFFFF
+        self.version = (self.version + 1) & SMALL_INT_MAX
         ped = self.det.is_pedestrian[i]
         if fault == FAULT_NONE:
             code = ev.PED_DETECTOR_RESTORED if ped else ev.DETECTOR_RESTORED

@@ -23,7 +23,7 @@ from controller.signal_states import GREEN, RED, YELLOW
 from controller.strategy_actuated import ActuatedStrategy, next_stage_with_demand
 from controller.strategy_adaptive import AdaptiveStrategy
 from controller.strategy_fixed import FixedTimeStrategy
-from controller.compat import CLOCK_MASK, TIMER_MAX_MS
+from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 
 def controller_horizon_ms(ctl):

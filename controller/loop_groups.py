@@ -9,8 +9,8 @@
 # faulted loop no longer counts. Allocates nothing per tick. Units: ms.
 from array import array
 
-from controller.compat import TIMER_MAX_MS
 from controller.detector_diagnostics import FAULT_NONE
+from controller.timing import TIMER_MAX_MS
 
 
 class LoopGroups:

@@ -10,8 +10,9 @@
 # times are Unix epoch ms. Table of bounds: docs/coordination-protocol.md.
 import json
 
-from controller.compat import TIMER_MAX_MS, const
+from controller.compat import const
 from controller.config_schema import MAX_DETECTORS, MAX_GROUPS
+from controller.timing import TIMER_MAX_MS
 
 PLAN_MALFORMED = const(1)  # the plan-status reason of a message that does not parse (see coordination_messages)
 

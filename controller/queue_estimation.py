@@ -17,11 +17,12 @@
 #    bar measured in the last window.
 from array import array
 
-from controller.compat import CLOCK_MASK, TIMER_MAX_MS
+from controller.compat import SMALL_INT_MAX
 from controller.detector_diagnostics import FAULT_NONE
 from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
 from controller.loop_groups import LoopGroups
 from controller.signal_states import GREEN
+from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 _VEHICLE_SPACING_M = 7  # one queued car per 7 m of lane
 _TRAVEL_SPEED_M_PER_S = 10  # approach speed used for the advance -> stop-bar travel time
@@ -91,7 +92,7 @@ class QueueEstimator:
             self.departures[g] = 0
         self.advance.fault_version = -1
         self.stop.fault_version = -1
-        self.version = (self.version + 1) & 0x3FFFFFFF
+        self.version = (self.version + 1) & SMALL_INT_MAX
 
     def in_transit(self, g):
         # Vehicles that crossed an advance loop less than the travel time ago:
@@ -197,7 +198,7 @@ class QueueEstimator:
                 est = between[g] + stop_occupied[g] + capacity[g] // 2 + spill // headway
                 if est != estimate[g]:
                     estimate[g] = est
-                    self.version = (self.version + 1) & 0x3FFFFFFF
+                    self.version = (self.version + 1) & SMALL_INT_MAX
                 continue
             dirty[g] = 0
             adv_ok = usable[g]
@@ -239,4 +240,4 @@ class QueueEstimator:
                     est += cap // 2 + spill // headway
             if est != estimate[g]:
                 estimate[g] = est
-                self.version = (self.version + 1) & 0x3FFFFFFF
+                self.version = (self.version + 1) & SMALL_INT_MAX

@@ -43,9 +43,10 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLOCK_MASK, TIMER_MAX_MS, const
+from controller.compat import SMALL_INT_MAX, const
 from controller.signal_states import GREEN, RED, YELLOW, write_flash
 from controller.stamp_clock import StampClock
+from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 MODE_STARTUP_FLASH = const(0)
 MODE_STARTUP_ALL_RED = const(1)
@@ -128,7 +129,7 @@ class SafetyKernel:
         self._write_outputs()
 
     def _changed(self):
-        self.version = (self.version + 1) & 0x3FFFFFFF
+        self.version = (self.version + 1) & SMALL_INT_MAX
 
     def state_ms(self, g):
         # how long group g has been in its current state
@@ -142,7 +143,7 @@ class SafetyKernel:
         # A strategy asks for `stage`. Taken only in normal operation, once the
         # current stage is established; returns True when the target changed.
         if stage < 0 or stage >= self.ix.n_stages:
-            if self.rejected_requests < 0x3FFFFFFF:
+            if self.rejected_requests < SMALL_INT_MAX:
                 self.rejected_requests += 1
             self.events.add(ev.UNIT_ALARM_STATUS_CHANGE, ev.ALARM_STRATEGY_REQUEST)
             return False

@@ -10,9 +10,9 @@
 # in the order with demand; in free mode the one holding the longest-waiting
 # call (so nobody starves), preferring the stage that serves most calls.
 from controller import event_codes as ev
-from controller.compat import CLOCK_MASK, TIMER_MAX_MS
 from controller.signal_states import GREEN
 from controller.strategies import log_green_end
+from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 
 def next_stage_with_demand(ix, states, demand, current):

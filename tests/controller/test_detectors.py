@@ -103,7 +103,7 @@ def test_failed_detector_still_serves_its_group():
 def test_ages_saturate_over_days_and_never_wrap():
     # Four days without a vehicle, in 60 s ticks: the stamp clocks wrap after
     # 6.2 days and ages must saturate at AGE_MAX_MS (3.1 days), never look new.
-    from controller.compat import AGE_MAX_MS, CLAMP_EVERY_MS
+    from controller.timing import AGE_MAX_MS, CLAMP_EVERY_MS
 
     ctl = controller(_raw(no_activity_ms=0))
     pres = bytearray(2)

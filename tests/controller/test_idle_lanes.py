@@ -4,6 +4,7 @@
 # is suspect only past its role's idle limit, and is answered with a call,
 # never a max recall. Portable: plain asserts, runs under MicroPython too.
 from controller import event_codes as ev
+from controller.compat import SMALL_INT_MAX
 from controller.detector_diagnostics import FAULT_IDLE, FAULT_NO_ACTIVITY, FAULT_NONE
 from controller.intersection import RECALL_MAX, RECALL_MIN, RECALL_NONE
 from tests.controller.core_support import Recorder, controller, two_group_raw
@@ -67,7 +68,7 @@ def _vehicle(t, pres, adv, stop, every_ms, offset_ms=0):
 def _witnessed(ctl, i):
     # vehicles the other loops on loop i's lane counted since its own last actuation
     det = ctl.detectors
-    return (det.lane_rises[det.lane[i]] - det.lane_rises_at_rise[i]) & 0x3FFFFFFF
+    return (det.lane_rises[det.lane[i]] - det.lane_rises_at_rise[i]) & SMALL_INT_MAX
 
 
 def _fault_events(ctl, detector):
