@@ -4,11 +4,12 @@
 import json
 import sys
 
+from controller.compat import const
 from controller.intersection import Intersection
 
 # no valid config comes near this (64 signal groups, 250 detectors); a
 # bigger file is the wrong file, and reading it whole would cost the memory
-MAX_CONFIG_FILE_BYTES = 1048576
+MAX_CONFIG_FILE_BYTES = const(1048576)
 # On a board (small heap) the validator's bytecode goes back to the heap
 # before the model is built: the two are never in RAM together (the peak of
 # loading a config).

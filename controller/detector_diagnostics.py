@@ -34,18 +34,18 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import SMALL_INT_MAX
+from controller.compat import SMALL_INT_MAX, const
 from controller.detectors import COUNT_WRAP
 from controller.timing import CLOCK_MASK
 
-FAULT_NONE = 0
-FAULT_NO_ACTIVITY = 1
-FAULT_MAX_PRESENCE = 2
-FAULT_ERRATIC = 3
-FAULT_IDLE = 4  # no activity past the role's idle limit, not witnessed: suspect, not known dead
+FAULT_NONE = const(0)
+FAULT_NO_ACTIVITY = const(1)
+FAULT_MAX_PRESENCE = const(2)
+FAULT_ERRATIC = const(3)
+FAULT_IDLE = const(4)  # no activity past the role's idle limit, not witnessed: suspect, not known dead
 
-MINUTE_MS = 60000
-CHECK_PERIOD_MS = 1000
+MINUTE_MS = const(60000)
+CHECK_PERIOD_MS = const(1000)
 
 
 class DetectorDiagnostics:

@@ -11,12 +11,12 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import SMALL_INT_MAX
+from controller.compat import SMALL_INT_MAX, const
 from controller.intersection import DETECTOR_PEDESTRIAN
 from controller.stamp_clock import StampClock
 from controller.timing import AGE_MAX_MS, CLOCK_MASK, TIMER_MAX_MS
 
-COUNT_WRAP = 0x20000000  # counts wrap here; readers take differences modulo this
+COUNT_WRAP = const(0x20000000)  # counts wrap here; readers take differences modulo this
 
 
 class Detectors:

@@ -11,18 +11,20 @@
 # with it and come back (restarts).
 from array import array
 
-RECALL_NONE = 0
-RECALL_MIN = 1
-RECALL_MAX = 2
-RECALL_PED = 3
+from controller.compat import const
+
+RECALL_NONE = const(0)
+RECALL_MIN = const(1)
+RECALL_MAX = const(2)
+RECALL_PED = const(3)
 RECALL_CODES = {"none": RECALL_NONE, "min": RECALL_MIN, "max": RECALL_MAX, "ped": RECALL_PED}
 
-DETECTOR_STOP_BAR = 0
-DETECTOR_ADVANCE = 1
-DETECTOR_PEDESTRIAN = 2
+DETECTOR_STOP_BAR = const(0)
+DETECTOR_ADVANCE = const(1)
+DETECTOR_PEDESTRIAN = const(2)
 DETECTOR_KIND_CODES = {"stop_bar": DETECTOR_STOP_BAR, "advance": DETECTOR_ADVANCE, "pedestrian": DETECTOR_PEDESTRIAN}
 
-NO_CONFLICT = -1
+NO_CONFLICT = const(-1)
 
 
 class Intersection:

@@ -17,16 +17,16 @@
 #    bar measured in the last window.
 from array import array
 
-from controller.compat import SMALL_INT_MAX
+from controller.compat import SMALL_INT_MAX, const
 from controller.detector_diagnostics import FAULT_NONE
 from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
 from controller.loop_groups import LoopGroups
 from controller.signal_states import GREEN
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
-_VEHICLE_SPACING_M = 7  # one queued car per 7 m of lane
-_TRAVEL_SPEED_M_PER_S = 10  # approach speed used for the advance -> stop-bar travel time
-CROSSING_RING = 8  # recent advance-loop crossings remembered per group (for vehicles in transit)
+_VEHICLE_SPACING_M = const(7)  # one queued car per 7 m of lane
+_TRAVEL_SPEED_M_PER_S = const(10)  # approach speed used for the advance -> stop-bar travel time
+CROSSING_RING = const(8)  # recent advance-loop crossings remembered per group (for vehicles in transit)
 
 
 class QueueEstimator:
