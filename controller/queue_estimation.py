@@ -26,6 +26,17 @@ from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 _VEHICLE_SPACING_M = const(7)  # one queued car per 7 m of lane
 _TRAVEL_SPEED_M_PER_S = const(10)  # approach speed used for the advance -> stop-bar travel time
+# Storage per lane where no advance loop gives the distance (none, or one at
+# 0 m): that of an advance loop at the usual 40 m (the example configs' and
+# the SUMO importer's layout), 40 // 7 + 1 = 6 vehicles.
+_USUAL_ADVANCE_M = const(40)
+_LANE_STORAGE_WITHOUT_DISTANCE = const(_USUAL_ADVANCE_M // _VEHICLE_SPACING_M + 1)
+# An advance loop occupied spill_ms: the queue has spilled back past it, and
+# vehicles wait out of sight beyond it. They are taken as half the storage
+# between the loops (capacity // 2), more than none and less than a second
+# full storage length, plus one for every saturation headway the loop has
+# been occupied.
+_UNSEEN_QUEUE_DIVISOR = const(2)
 CROSSING_RING = const(8)  # recent advance-loop crossings remembered per group (for vehicles in transit)
 
 
@@ -56,7 +67,7 @@ class QueueEstimator:
                         far = ix.detector_distance_m[d]
             self.stop_loops.append(tuple(stops))
             lanes = len(advs) if advs else (len(stops) if stops else 1)
-            self.capacity[g] = lanes * (far // _VEHICLE_SPACING_M + 1) if far else lanes * 6
+            self.capacity[g] = lanes * (far // _VEHICLE_SPACING_M + 1) if far else lanes * _LANE_STORAGE_WITHOUT_DISTANCE
             self.travel_ms[g] = far * 1000 // _TRAVEL_SPEED_M_PER_S
         self.between = array("i", [0] * n)  # counted between the loops
         self.estimate = array("i", [0] * n)  # vehicles waiting or arriving: what strategies read
@@ -195,7 +206,7 @@ class QueueEstimator:
                 spill = (clock - changed_at[d]) & CLOCK_MASK
                 if spill < spill_ms:
                     continue
-                est = between[g] + stop_occupied[g] + capacity[g] // 2 + spill // headway
+                est = between[g] + stop_occupied[g] + capacity[g] // _UNSEEN_QUEUE_DIVISOR + spill // headway
                 if est != estimate[g]:
                     estimate[g] = est
                     self.version = (self.version + 1) & SMALL_INT_MAX
@@ -237,7 +248,7 @@ class QueueEstimator:
                 spill = (clock - changed_at[d]) & CLOCK_MASK
                 if spill >= spill_ms:
                     # spilled back past the advance loop: more are waiting out of sight
-                    est += cap // 2 + spill // headway
+                    est += cap // _UNSEEN_QUEUE_DIVISOR + spill // headway
             if est != estimate[g]:
                 estimate[g] = est
                 self.version = (self.version + 1) & SMALL_INT_MAX
