@@ -199,9 +199,9 @@ class DetectorDiagnostics:
             if ped:
                 code = ev.PED_DETECTOR_FAILED
             elif fault == FAULT_NO_ACTIVITY or fault == FAULT_IDLE:
-                code = ev.DETECTOR_FAULT_WATCHDOG
+                code = ev.DETECTOR_FAULT_NO_ACTIVITY
             elif fault == FAULT_MAX_PRESENCE:
-                code = ev.DETECTOR_FAULT_OTHER
+                code = ev.DETECTOR_FAULT_MAX_PRESENCE
             else:
-                code = ev.DETECTOR_FAULT_EXCESSIVE_CHANGE
+                code = ev.DETECTOR_FAULT_ERRATIC
         self.events.add(code, i + 1)

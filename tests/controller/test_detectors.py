@@ -43,7 +43,7 @@ def test_stuck_on_detector_faults_puts_group_on_max_recall_and_restores():
     rec.run(40000, stuck)
     assert ctl.diagnostics.fault[1] == FAULT_NONE
     codes = [c for _, c, p in ctl.drain_events() if p == 2]
-    assert ev.DETECTOR_FAULT_OTHER in codes and ev.DETECTOR_RESTORED in codes
+    assert ev.DETECTOR_FAULT_MAX_PRESENCE in codes and ev.DETECTOR_RESTORED in codes
 
 
 def test_no_activity_fault_and_restore_on_actuation():

@@ -73,7 +73,7 @@ def _witnessed(ctl, i):
 
 def _fault_events(ctl, detector):
     return [c for _, c, p in ctl.drain_events() if p == detector + 1 and c in (
-        ev.DETECTOR_FAULT_WATCHDOG, ev.DETECTOR_RESTORED, ev.DETECTOR_FAULT_OTHER)]
+        ev.DETECTOR_FAULT_NO_ACTIVITY, ev.DETECTOR_RESTORED, ev.DETECTOR_FAULT_MAX_PRESENCE)]
 
 
 def test_idle_pocket_beside_busy_through_traffic_is_not_a_dead_loop():
@@ -123,7 +123,7 @@ def test_dead_stop_bar_on_a_busy_lane_is_still_found_at_no_activity():
     assert _witnessed(ctl, THROUGH_STOP) >= 5
     rec.run(3000, traffic)
     assert diag.fault[THROUGH_STOP] == FAULT_NO_ACTIVITY
-    assert ev.DETECTOR_FAULT_WATCHDOG in _fault_events(ctl, THROUGH_STOP)
+    assert ev.DETECTOR_FAULT_NO_ACTIVITY in _fault_events(ctl, THROUGH_STOP)
     assert ctl.demand.recall[0] == RECALL_MIN
     # the pocket saw nothing either, but nothing witnessed that: still working
     assert diag.fault[POCKET_STOP] == FAULT_NONE
@@ -225,5 +225,5 @@ def test_an_idle_loop_turns_dead_when_its_lane_brings_traffic_it_misses():
     assert diag.fault[POCKET_STOP] == FAULT_IDLE and diag.fault[POCKET_ADV] == FAULT_NONE
     rec.run(30000, traffic)  # three more
     assert diag.fault[POCKET_STOP] == FAULT_NO_ACTIVITY
-    assert _fault_events(ctl, POCKET_STOP) == [ev.DETECTOR_FAULT_WATCHDOG]
+    assert _fault_events(ctl, POCKET_STOP) == [ev.DETECTOR_FAULT_NO_ACTIVITY]
     assert ctl.demand.recall[0] == RECALL_MIN
