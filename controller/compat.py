@@ -1,7 +1,6 @@
-# Compat shim: the few things that differ between MicroPython and CPython.
-# Runs on the board. `const` is MicroPython's compile-time constant marker
-# (identity on CPython); `TIMER_MAX_MS` bounds every timer so that tick
-# arithmetic stays within small ints (30-bit on 32-bit boards) forever.
+# Compat shim: what differs between MicroPython and CPython. Runs on the board.
+# `const` is MicroPython's compile-time constant marker (identity on CPython).
+# The core's time limits are timing.py's.
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -10,13 +9,9 @@ except ImportError:  # CPython
         return value
 
 
-# 2**29 ms is about 6.2 days: a saturating timer never grows past it, so
-# `timer + elapsed_ms` never leaves the small-int range and never allocates.
-TIMER_MAX_MS = const(536870912)
-# Longest step the core accepts in one tick; longer gaps are split by the caller.
-MAX_STEP_MS = const(60000)
-# Clocks of time stamps (stamp_clock.py) wrap at CLOCK_MASK; ages saturate
-# at AGE_MAX_MS (about 3.1 days), clamped every CLAMP_EVERY_MS.
-CLOCK_MASK = const(0x1FFFFFFF)
-AGE_MAX_MS = const(0x10000000)
-CLAMP_EVERY_MS = const(60000)
+# The largest small int of a 32-bit MicroPython port (31-bit signed: 2**30 - 1);
+# past it an int is a long int, allocated on the heap at every change.
+# Counters that run for ever (versions, edge counts, frame and fault tallies)
+# wrap with `& SMALL_INT_MAX` or saturate at it, so they never allocate. The
+# core keeps to it on CPython too, so both count alike.
+SMALL_INT_MAX = const(0x3FFFFFFF)

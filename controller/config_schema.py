@@ -2,6 +2,7 @@
 # Shared by config_validation.py (which checks them) and config_defaults.py
 # (which fills them in once, at load), and quoted by docs/config-reference.md.
 # Timing tables: field -> (default, min, max) in ms; default None = required.
+from controller.compat import const
 
 FORMAT = "ampelwerk-intersection/1"
 
@@ -47,13 +48,13 @@ DIAGNOSTICS_WITNESS = {
 DETECTOR_IDLE = (None, 60000, 86400000)
 OCCUPANCY_WINDOW = (60000, 1000, 3600000)
 STARTUP_FLASH = (5000, 0, 60000)
-INTERGREEN_MAX_MS = 60000
-DISTANCE_MAX_M = 1000
+INTERGREEN_MAX_MS = const(60000)
+DISTANCE_MAX_M = const(1000)
 CYCLE_RANGE = (20000, 300000)
 FLASH_MODES = ("yellow", "red")
 SEQUENCE_MODES = ("fixed", "free")
-MAX_GROUPS = 64
-MAX_DETECTORS = 250
+MAX_GROUPS = const(64)
+MAX_DETECTORS = const(250)
 # "adaptive" block: parameters of the adaptive strategy (strategy_adaptive.py)
 ADAPTIVE = {
     "min_gap_ms": (1000, 0, 10000),  # shortest passage time once the counted queue has cleared

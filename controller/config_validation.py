@@ -162,11 +162,39 @@ def _list(rep, raw, name, what):
 
 def validate_fields(raw):
     # Every problem found in the config's fields, each against its own range
-    # and the other fields ([] when they are sound).
+    # and the other fields ([] when they are sound): one section after the
+    # other (the functions below), later ones checking names against the ids
+    # the earlier ones collected.
     rep = _Report()
     if not isinstance(raw, dict):
         rep.add("", "config must be a JSON object, found %s" % _q(raw))
         return rep.errors
+    _validate_top_level(rep, raw)
+    groups, gids, kind, clearance = _validate_groups(rep, raw)
+    known = set(i for i in gids if i is not None)
+    conflict = _validate_conflicts(rep, raw, known)
+    _validate_yields(rep, groups, gids, kind, known, conflict)
+    _validate_intergreens(rep, raw, known, kind, clearance, conflict)
+    sids = _validate_stages(rep, raw, gids, known, kind, conflict)
+    order = _validate_sequence(rep, raw, sids)
+    _validate_detectors(rep, raw, known, kind)
+    _validate_detector_diagnostics(rep, raw)
+    _validate_adaptive(rep, raw)
+    # fixed-time plan (required by the fixed strategy, optional otherwise)
+    ft = raw.get("fixed_time")
+    if ft is None:
+        if raw.get("strategy") == "fixed":
+            rep.add("", 'strategy "fixed" needs a fixed_time plan {cycle_ms, offset_ms, splits_ms}')
+    elif not isinstance(ft, dict):
+        rep.add("", "fixed_time must be an object, found %s" % _q(ft))
+    elif not rep.errors:
+        # only meaningful once groups, conflicts and stages are sound
+        _validate_fixed_time(rep, ft, order)
+    return rep.errors
+
+
+def _validate_top_level(rep, raw):
+    # the fields that name and run the intersection as a whole
     rep.unknown_keys("", raw, (
         "format", "id", "name", "strategy", "flash_mode", "startup_flash_ms", "signal_groups",
         "conflicts", "intergreen_ms", "stages", "sequence", "detectors", "detector_diagnostics",
@@ -181,6 +209,10 @@ def validate_fields(raw):
     rep.choice("", raw, "flash_mode", FLASH_MODES, "yellow")
     rep.int_field("", raw, "startup_flash_ms", STARTUP_FLASH, allow_zero=True)
 
+
+def _validate_groups(rep, raw):
+    # signal groups: ids, kind, timing, recall; -> the groups, their ids
+    # (None where unusable), each kind and each clearance + red clearance
     groups = _list(rep, raw, "signal_groups", "signal groups")
     if len(groups) > MAX_GROUPS:
         rep.add("", "signal_groups has %d entries, above the maximum of %d" % (len(groups), MAX_GROUPS))
@@ -207,9 +239,11 @@ def validate_fields(raw):
         clearance[gid] = (t[clear_name] or 0) + (t["red_clearance_ms"] or 0)
         if "max_wait_ms" in g:
             rep.int_field(where, g, "max_wait_ms", (None, 10000, 600000))
+    return groups, gids, kind, clearance
 
-    known = set(i for i in gids if i is not None)
-    # conflicts: list of [a, b] pairs
+
+def _validate_conflicts(rep, raw, known):
+    # conflicts: list of [a, b] pairs; -> the set of pairs (a < b)
     conflict = set()
     craw = raw.get("conflicts", [])
     if not isinstance(craw, list):
@@ -235,10 +269,11 @@ def validate_fields(raw):
         if key in conflict:
             rep.add(where, "duplicate conflict %s-%s" % (key[0], key[1]))
         conflict.add(key)
+    return conflict
 
-    _validate_yields(rep, groups, gids, kind, known, conflict)
 
-    # intergreen matrix: {clearing: {entering: ms}}
+def _validate_intergreens(rep, raw, known, kind, clearance, conflict):
+    # intergreen matrix: {clearing: {entering: ms}}, one for each way of every conflict
     ig = raw.get("intergreen_ms", {})
     if not isinstance(ig, dict):
         rep.add("", "intergreen_ms must be an object {clearing group: {entering group: ms}}, found %s" % _q(ig))
@@ -274,11 +309,13 @@ def validate_fields(raw):
             if not isinstance(row, dict) or y not in row:
                 rep.add("conflicts", "conflicting pair %s-%s has no intergreen_ms %s->%s" % (a, b, x, y))
 
-    # stages
+
+def _validate_stages(rep, raw, gids, known, kind, conflict):
+    # stages: groups that may be green together, permissive ones among
+    # them, every group in some stage; -> the stage ids (None where unusable)
     stages = _list(rep, raw, "stages", "stages")
     sids = _ids(rep, stages, "stage")
     in_stage = set()
-    stage_groups = {}
     for s, sid in zip(stages, sids):
         if sid is None:
             continue
@@ -312,12 +349,14 @@ def validate_fields(raw):
                 rep.add(where, "permissive group %s must be one of the stage's vehicle groups (%s)" % (
                     _q(x), ", ".join(y for y in ok if kind.get(y) != "pedestrian")))
         in_stage.update(ok)
-        stage_groups[sid] = ok
     for gid in gids:
         if gid is not None and gid not in in_stage:
             rep.add('signal group "%s"' % gid, "is in no stage, so it could never show green")
+    return sids
 
-    # sequence
+
+def _validate_sequence(rep, raw, sids):
+    # the order of the stages; -> that order (every known stage by default)
     seq = raw.get("sequence", {"mode": "fixed"})
     known_stages = [i for i in sids if i is not None]
     order = known_stages
@@ -339,8 +378,11 @@ def validate_fields(raw):
                     rep.add("sequence", 'order omits stage "%s"; list every stage once' % x)
             if len(set(o for o in order if isinstance(o, str))) != len(order):
                 rep.add("sequence", "order lists a stage more than once")
+    return order
 
-    # detectors
+
+def _validate_detectors(rep, raw, known, kind):
+    # detectors: each loop's group, kind, place and own diagnostic thresholds
     dets = raw.get("detectors", [])
     if not isinstance(dets, list):
         rep.add("", "detectors must be a list, found %s" % _q(dets))
@@ -372,6 +414,10 @@ def validate_fields(raw):
             rep.int_field(where, d, name, spec, unit=unit, allow_zero=True)
         if place:
             _validate_detector_place(rep, where, d)
+
+
+def _validate_detector_diagnostics(rep, raw):
+    # the thresholds of detectors that set none of their own
     diag = raw.get("detector_diagnostics", {})
     if not isinstance(diag, dict):
         rep.add("", "detector_diagnostics must be an object, found %s" % _q(diag))
@@ -386,6 +432,9 @@ def validate_fields(raw):
             rep.int_field("detector_diagnostics", diag, name, spec, unit=unit, allow_zero=True)
         rep.int_field("detector_diagnostics", diag, "occupancy_window_ms", OCCUPANCY_WINDOW)
 
+
+def _validate_adaptive(rep, raw):
+    # the adaptive strategy's parameters
     ad = raw.get("adaptive", {})
     if not isinstance(ad, dict):
         rep.add("", "adaptive must be an object of parameters, found %s" % _q(ad))
@@ -393,18 +442,6 @@ def validate_fields(raw):
         rep.unknown_keys("adaptive", ad, tuple(ADAPTIVE))
         for name, spec in ADAPTIVE.items():
             rep.int_field("adaptive", ad, name, spec, unit="ms")
-
-    # fixed-time plan (required by the fixed strategy, optional otherwise)
-    ft = raw.get("fixed_time")
-    if ft is None:
-        if raw.get("strategy") == "fixed":
-            rep.add("", 'strategy "fixed" needs a fixed_time plan {cycle_ms, offset_ms, splits_ms}')
-    elif not isinstance(ft, dict):
-        rep.add("", "fixed_time must be an object, found %s" % _q(ft))
-    elif not rep.errors:
-        # only meaningful once groups, conflicts and stages are sound
-        _validate_fixed_time(rep, ft, order)
-    return rep.errors
 
 
 def validate(raw):

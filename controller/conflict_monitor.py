@@ -18,15 +18,16 @@
 # controller shows flash meanwhile. The history of what was shown is kept
 # across a latch and an unlatch (a reset), so a reset is checked like any
 # other change. check() allocates nothing. Durations are time stamps on the
-# monitor's own wrapping clock (compat.CLOCK_MASK), so a tick in which no
+# monitor's own wrapping clock (timing.CLOCK_MASK), so a tick in which no
 # output changed costs one comparison: the same outputs passed every check
 # the tick before.
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLOCK_MASK
+from controller.compat import SMALL_INT_MAX
 from controller.signal_states import DARK, GREEN, RED, YELLOW
 from controller.stamp_clock import StampClock
+from controller.timing import CLOCK_MASK
 
 
 class ConflictMonitor:
@@ -182,7 +183,7 @@ class ConflictMonitor:
         self.latched = True
         self.fault = fault
         self.fault_group = group
-        if self.trips < 0x3FFFFFFF:
+        if self.trips < SMALL_INT_MAX:
             self.trips += 1
         events.add(ev.VENDOR_ALARM, fault)
         events.add(ev.UNIT_FLASH_STATUS_CHANGE, 1)

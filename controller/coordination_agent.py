@@ -10,7 +10,6 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import TIMER_MAX_MS
 from controller.coordination_messages import (
     MODE_FLASH,
     MODE_FREE,
@@ -32,6 +31,7 @@ from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
 from controller.plan_signature import parse_key
 from controller.plan_validation import PlanGate
 from controller.safety_kernel import MODE_RUN
+from controller.timing import TIMER_MAX_MS
 
 
 def counting_loops(ix, g):

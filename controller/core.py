@@ -5,7 +5,6 @@
 # elapsed ms and the presence bits and reads `outputs` (one state per signal
 # group) afterwards. step() allocates nothing in steady state.
 from controller import event_codes as ev
-from controller.compat import MAX_STEP_MS
 from controller.conflict_monitor import ConflictMonitor
 from controller.demand import Demand
 from controller.detector_diagnostics import DetectorDiagnostics
@@ -14,6 +13,7 @@ from controller.event_log import EventLog
 from controller.safety_kernel import MODE_ENDED, MODE_ENDING, MODE_FLASH, MODE_RUN, SafetyKernel
 from controller.signal_states import write_flash
 from controller.strategies import make_strategy
+from controller.timing import MAX_STEP_MS
 
 
 class Controller:
@@ -35,7 +35,7 @@ class Controller:
         self.outputs = self.kernel.outputs
         self.ticks = 0
         self.bad_steps = 0
-        self._running = False
+        self.strategy_running = False  # the strategy has started and decides (not in startup, flash or an ending)
         self.restart_when_ended = False  # a reset waits for the safe ending of the running program
         self.monitor.check(0, self.outputs, self.events)
 
@@ -64,16 +64,16 @@ class Controller:
         self.demand.update(e, k.state, k.version)
         k.advance_timers(e)
         if k.mode == MODE_RUN and not self.monitor.latched:
-            if not self._running:
+            if not self.strategy_running:
                 # the strategy starts now: its first decision sees no elapsed time
                 # (and rebuilds whatever it keeps from before a flash or reset)
-                self._running = True
+                self.strategy_running = True
                 self.strategy.start(self)
                 k.request(self.strategy.decide(self, 0))
             else:
                 k.request(self.strategy.decide(self, e))
         else:
-            self._running = False
+            self.strategy_running = False
         k.apply(self.demand.call)
         if k.mode == MODE_ENDED and self.restart_when_ended:
             self.restart_when_ended = False
@@ -88,20 +88,11 @@ class Controller:
     def horizon_ms(self):
         # Host use (the SUMO runner): how long the controller can be stepped in
         # one step, with the presence of its last tick unchanged, and come out
-        # exactly as if stepped tick by tick: no decision, state change or
-        # event falls inside that time. 0: step one tick. A strategy without
-        # horizon_ms() is always stepped tick by tick.
-        strategy_horizon = getattr(self.strategy, "horizon_ms", None)
-        if strategy_horizon is None or not self._running or self.monitor.latched:
-            return 0
-        if self.demand.states_version != self.kernel.version:
-            return 0  # a signal changed last tick: demand answers it in the next one (calls of groups leaving green)
-        h = self.kernel.horizon_ms(self.demand.call)
-        if h:
-            for x in (self.detectors.horizon_ms(), self.diagnostics.horizon_ms(), strategy_horizon(self)):
-                if x < h:
-                    h = x
-        return h if h > 0 else 0
+        # exactly as if stepped tick by tick (0: step one tick). The
+        # prediction is controller/horizon.py's; the board never imports it.
+        from controller.horizon import controller_horizon_ms
+
+        return controller_horizon_ms(self)
 
     def drain_events(self):
         # Events since the last drain, oldest first: [(time_ms, code, param)].
@@ -126,7 +117,7 @@ class Controller:
                 return
         self.restart_when_ended = False
         k.restart()
-        self._running = False
+        self.strategy_running = False
         self.monitor.check(0, self.outputs, self.events)
 
     def end(self):

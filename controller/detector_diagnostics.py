@@ -34,18 +34,18 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLOCK_MASK
+from controller.compat import SMALL_INT_MAX, const
 from controller.detectors import COUNT_WRAP
+from controller.timing import CLOCK_MASK
 
-FAULT_NONE = 0
-FAULT_NO_ACTIVITY = 1
-FAULT_MAX_PRESENCE = 2
-FAULT_ERRATIC = 3
-FAULT_IDLE = 4  # no activity past the role's idle limit, not witnessed: suspect, not known dead
+FAULT_NONE = const(0)
+FAULT_NO_ACTIVITY = const(1)
+FAULT_MAX_PRESENCE = const(2)
+FAULT_ERRATIC = const(3)
+FAULT_IDLE = const(4)  # no activity past the role's idle limit, not witnessed: suspect, not known dead
 
-_MINUTE_MS = 60000
-_PERIOD_MS = 1000
-_RISES_MASK = 0x3FFFFFFF
+MINUTE_MS = const(60000)
+CHECK_PERIOD_MS = const(1000)
 
 
 class DetectorDiagnostics:
@@ -68,28 +68,11 @@ class DetectorDiagnostics:
         self.edges_at_pass = 0
         self.count_margin = 0
 
-    def horizon_ms(self):
-        # Time until just before the next check that passes over the loops
-        # (with the presence of the last tick held): the check's own tick is
-        # stepped alone, since a fault found there puts a group on recall,
-        # and a timer that starts with it must not be credited a whole merged
-        # step. Checks that skip their pass change nothing and are stepped
-        # through (the presence held, no loop changes): those before the
-        # quiet margin runs out, and never past a minute's end.
-        a = _PERIOD_MS - self.since_check_ms
-        b = _MINUTE_MS - self.minute_ms
-        if b <= a:
-            return b - 1
-        left = self._quiet_left_ms()
-        if left > a:
-            return (left if left < b else b) - 1
-        return a - 1
-
-    def _quiet_left_ms(self):
+    def quiet_left_ms(self):
         # how much longer no loop can fail with the presence held (see the
         # header); <= 0: the next check must pass over the loops
         det = self.det
-        if (det.rises - self.rises_at_pass) & _RISES_MASK > self.count_margin or \
+        if (det.rises - self.rises_at_pass) & SMALL_INT_MAX > self.count_margin or \
                 (self.n_faulted and det.edges != self.edges_at_pass):
             return 0
         return self.quiet_ms - ((det.clock_ms - self.pass_at) & CLOCK_MASK)
@@ -97,22 +80,22 @@ class DetectorDiagnostics:
     def check(self, elapsed_ms):
         m = self.minute_ms + elapsed_ms
         t = self.since_check_ms + elapsed_ms
-        if t < _PERIOD_MS and m < _MINUTE_MS:
+        if t < CHECK_PERIOD_MS and m < MINUTE_MS:
             self.minute_ms = m
             self.since_check_ms = t
             return
-        self.since_check_ms = t % _PERIOD_MS
-        minute_closed = m >= _MINUTE_MS
+        self.since_check_ms = t % CHECK_PERIOD_MS
+        minute_closed = m >= MINUTE_MS
         if minute_closed:
-            m -= _MINUTE_MS
+            m -= MINUTE_MS
         self.minute_ms = m
-        if not minute_closed and self._quiet_left_ms() > 0:
+        if not minute_closed and self.quiet_left_ms() > 0:
             return
         det = self.det
         self.pass_at = det.clock_ms
         self.rises_at_pass = det.rises
         self.edges_at_pass = det.edges
-        quiet = _MINUTE_MS
+        quiet = MINUTE_MS
         margin = COUNT_WRAP
         # the detectors' ages (on_ms, since_on_ms) and minute counts worked
         # out inline: this loop visits every loop
@@ -139,7 +122,7 @@ class DetectorDiagnostics:
             age = (clock - rose_at[i]) & CLOCK_MASK  # since its last actuation
             lack = 0  # witnessed vehicles it lacks for a dead-loop verdict
             if need[i]:
-                lack = need[i] - ((lane_rises[lane[i]] - at_rise[i]) & _RISES_MASK)
+                lack = need[i] - ((lane_rises[lane[i]] - at_rise[i]) & SMALL_INT_MAX)
             f = faults[i]
             if f == FAULT_NONE:
                 limit = no_activity[i]
@@ -208,7 +191,7 @@ class DetectorDiagnostics:
         elif self.fault[i] == FAULT_NONE:
             self.n_faulted += 1
         self.fault[i] = fault
-        self.version = (self.version + 1) & 0x3FFFFFFF
+        self.version = (self.version + 1) & SMALL_INT_MAX
         ped = self.det.is_pedestrian[i]
         if fault == FAULT_NONE:
             code = ev.PED_DETECTOR_RESTORED if ped else ev.DETECTOR_RESTORED
@@ -216,9 +199,9 @@ class DetectorDiagnostics:
             if ped:
                 code = ev.PED_DETECTOR_FAILED
             elif fault == FAULT_NO_ACTIVITY or fault == FAULT_IDLE:
-                code = ev.DETECTOR_FAULT_WATCHDOG
+                code = ev.DETECTOR_FAULT_NO_ACTIVITY
             elif fault == FAULT_MAX_PRESENCE:
-                code = ev.DETECTOR_FAULT_OTHER
+                code = ev.DETECTOR_FAULT_MAX_PRESENCE
             else:
-                code = ev.DETECTOR_FAULT_EXCESSIVE_CHANGE
+                code = ev.DETECTOR_FAULT_ERRATIC
         self.events.add(code, i + 1)

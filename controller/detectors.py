@@ -11,11 +11,12 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import AGE_MAX_MS, CLOCK_MASK, TIMER_MAX_MS
+from controller.compat import SMALL_INT_MAX, const
 from controller.intersection import DETECTOR_PEDESTRIAN
 from controller.stamp_clock import StampClock
+from controller.timing import AGE_MAX_MS, CLOCK_MASK, TIMER_MAX_MS
 
-COUNT_WRAP = 0x20000000  # counts wrap here; readers take differences modulo this
+COUNT_WRAP = const(0x20000000)  # counts wrap here; readers take differences modulo this
 
 
 class Detectors:
@@ -109,10 +110,6 @@ class Detectors:
         on = self.age(self.changed_at[i])
         return on if on < opened_ms else opened_ms
 
-    def horizon_ms(self):
-        # time until the current occupancy window closes
-        return self.ix.occupancy_window_ms - self.window_ms
-
     def update(self, elapsed_ms, presence):
         # (few locals, and the rarer work in calls of their own: MicroPython
         # keeps small frames off the heap, see StampClock.advance)
@@ -163,7 +160,7 @@ class Detectors:
             k += 1
             if p:
                 self.rising[i] = 1
-                self.rises = (self.rises + 1) & 0x3FFFFFFF
+                self.rises = (self.rises + 1) & SMALL_INT_MAX
                 c = self.count[i] + 1
                 self.count[i] = c if c < COUNT_WRAP else 0
                 if self.window_count[i] < 65535:
@@ -171,7 +168,7 @@ class Detectors:
                 self.headway_ms[i] = (now - self.rose_at[i]) & CLOCK_MASK
                 self.rose_at[i] = now
                 if lane_rises is not None and lane[i] >= 0:
-                    c = (lane_rises[lane[i]] + 1) & 0x3FFFFFFF
+                    c = (lane_rises[lane[i]] + 1) & SMALL_INT_MAX
                     lane_rises[lane[i]] = c
                     self.lane_rises_at_rise[i] = c
                 events.add(ev.PED_DETECTOR_ON if self.is_pedestrian[i] else ev.DETECTOR_ON, i + 1)
@@ -182,4 +179,4 @@ class Detectors:
             changed_at[i] = now
             old[i] = p
         self.n_changed = k
-        self.edges = (self.edges + k) & 0x3FFFFFFF
+        self.edges = (self.edges + k) & SMALL_INT_MAX

@@ -1,6 +1,9 @@
 # Event codes of the Indiana Traffic Signal Hi-Resolution Data Logger
 # Enumerations (Sturdevant et al., 2012), as read by ATSPM tools. Runs on the board.
 # Parameter: signal group number (1-based, "phase") or detector channel (1-based).
+# Each code's name, in lower case, is its name in exported event files
+# (event_names.py): the codes come first; the values of a code's parameter
+# follow, each family under its prefix (FAULT_, ALARM_, COORD_STATE_).
 from controller.compat import const
 
 PHASE_BEGIN_GREEN = const(1)
@@ -22,9 +25,9 @@ PED_CALL_REGISTERED = const(45)
 DETECTOR_OFF = const(81)
 DETECTOR_ON = const(82)
 DETECTOR_RESTORED = const(83)
-DETECTOR_FAULT_OTHER = const(84)  # max presence (stuck on)
-DETECTOR_FAULT_WATCHDOG = const(85)  # no activity
-DETECTOR_FAULT_EXCESSIVE_CHANGE = const(88)  # erratic counts
+DETECTOR_FAULT_MAX_PRESENCE = const(84)  # stuck on (Indiana: "detector fault - other")
+DETECTOR_FAULT_NO_ACTIVITY = const(85)  # no actuation (Indiana: "detector fault - watchdog fault")
+DETECTOR_FAULT_ERRATIC = const(88)  # erratic counts (Indiana: "detector fault - excessive changes")
 PED_DETECTOR_OFF = const(89)
 PED_DETECTOR_ON = const(90)
 PED_DETECTOR_FAILED = const(91)

@@ -5,6 +5,8 @@
 # overwritten and `dropped` counts it, so a reader can tell that data was lost.
 from array import array
 
+from controller.compat import SMALL_INT_MAX
+
 
 class EventLog:
     def __init__(self, capacity=1024):
@@ -42,9 +44,9 @@ class EventLog:
         self.head = i
         if self.size < self.capacity:
             self.size += 1
-        elif self.dropped < 0x3FFFFFFF:
+        elif self.dropped < SMALL_INT_MAX:
             self.dropped += 1
-        if self.total < 0x3FFFFFFF:
+        if self.total < SMALL_INT_MAX:
             self.total += 1
 
     def clear(self):

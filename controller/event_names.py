@@ -1,40 +1,29 @@
-# Names of the event codes, for CSV export and reports. Not needed on the tick
-# path, so a board only loads it when it exports events as text.
+# Names of the event codes, for CSV export and reports: each code's constant
+# in event_codes.py in lower case (PHASE_BEGIN_GREEN: "phase_begin_green"),
+# read from that module when this one is imported, so the two are one table.
+# Not needed on the tick path, so a board only loads it when it exports
+# events as text.
+from controller import event_codes
 
-NAMES = {
-    1: "phase_begin_green",
-    3: "phase_min_complete",
-    4: "phase_gap_out",
-    5: "phase_max_out",
-    6: "phase_force_off",
-    7: "phase_green_termination",
-    8: "phase_begin_yellow",
-    9: "phase_end_yellow",
-    10: "phase_begin_red_clearance",
-    11: "phase_end_red_clearance",
-    21: "ped_begin_walk",
-    22: "ped_begin_clearance",
-    23: "ped_begin_dont_walk",
-    43: "phase_call_registered",
-    44: "phase_call_dropped",
-    45: "ped_call_registered",
-    81: "detector_off",
-    82: "detector_on",
-    83: "detector_restored",
-    84: "detector_fault_max_presence",
-    85: "detector_fault_no_activity",
-    88: "detector_fault_erratic",
-    89: "ped_detector_off",
-    90: "ped_detector_on",
-    91: "ped_detector_failed",
-    92: "ped_detector_restored",
-    131: "coord_pattern_change",
-    132: "cycle_length_change",
-    133: "offset_length_change",
-    150: "coord_cycle_state_change",
-    173: "unit_flash_status_change",
-    174: "unit_alarm_status_change",
-    185: "vendor_alarm",
-    190: "coord_plan_accepted",
-    191: "coord_plan_rejected",
-}
+# event_codes also holds the values of some codes' parameters: not codes
+_PARAMETER_PREFIXES = ("FAULT_", "ALARM_", "COORD_STATE_")
+
+
+def _is_code(name):
+    if not name[:1].isupper():
+        return False  # const, modules, private names
+    for prefix in _PARAMETER_PREFIXES:
+        if name.startswith(prefix):
+            return False
+    return True
+
+
+def _names():
+    names = {}
+    for name in dir(event_codes):
+        if _is_code(name):
+            names[getattr(event_codes, name)] = name.lower()
+    return names
+
+
+NAMES = _names()

@@ -14,10 +14,11 @@
 # coordinator turns these into flow ratios (docs/coordination.md).
 from array import array
 
-from controller.compat import TIMER_MAX_MS
+from controller.compat import const
 from controller.signal_states import GREEN
+from controller.timing import TIMER_MAX_MS
 
-SPACE_MS = 1500  # free loop time one vehicle needs at saturation flow (about 2 s headway minus its occupancy)
+SPACE_MS = const(1500)  # free loop time one vehicle needs at saturation flow (about 2 s headway minus its occupancy)
 
 
 class GreenUsage:

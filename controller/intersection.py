@@ -11,29 +11,40 @@
 # with it and come back (restarts).
 from array import array
 
-RECALL_NONE = 0
-RECALL_MIN = 1
-RECALL_MAX = 2
-RECALL_PED = 3
+from controller.compat import const
+
+RECALL_NONE = const(0)
+RECALL_MIN = const(1)
+RECALL_MAX = const(2)
+RECALL_PED = const(3)
 RECALL_CODES = {"none": RECALL_NONE, "min": RECALL_MIN, "max": RECALL_MAX, "ped": RECALL_PED}
 
-DETECTOR_STOP_BAR = 0
-DETECTOR_ADVANCE = 1
-DETECTOR_PEDESTRIAN = 2
+DETECTOR_STOP_BAR = const(0)
+DETECTOR_ADVANCE = const(1)
+DETECTOR_PEDESTRIAN = const(2)
 DETECTOR_KIND_CODES = {"stop_bar": DETECTOR_STOP_BAR, "advance": DETECTOR_ADVANCE, "pedestrian": DETECTOR_PEDESTRIAN}
 
-NO_CONFLICT = -1
+NO_CONFLICT = const(-1)
 
 
 class Intersection:
     def __init__(self, raw):
+        # raw: a config that config_validation accepted and config_defaults filled in
         self.raw = raw
         self.id = raw["id"]
         self.name = raw.get("name", self.id)
         self.strategy = raw["strategy"]
         self.flash_red = raw["flash_mode"] == "red"
         self.startup_flash_ms = raw["startup_flash_ms"]
+        self._read_groups(raw)
+        self._read_conflicts(raw)
+        self._read_stages(raw)
+        self._read_detectors(raw)
+        self._read_fixed_time(raw)
+        self._restart_table()
 
+    def _read_groups(self, raw):
+        # signal groups: their timing and recall, by number
         groups = raw["signal_groups"]
         n = len(groups)
         self.n_groups = n
@@ -62,6 +73,11 @@ class Intersection:
             self.recall[i] = RECALL_CODES[g["recall"]]
             self.max_wait_ms[i] = g.get("max_wait_ms", 0)
 
+    def _read_conflicts(self, raw):
+        # which groups conflict (with their intergreens) or yield to each
+        # other, and the startup all-red that clears them all
+        n = self.n_groups
+        groups = raw["signal_groups"]
         # intergreen[a * n + b]: ms from end of green of a to start of green of b
         self.intergreen_ms = array("i", [NO_CONFLICT] * (n * n))
         index = {}
@@ -104,6 +120,10 @@ class Intersection:
             if v > self.startup_all_red_ms:
                 self.startup_all_red_ms = v
 
+    def _read_stages(self, raw):
+        # stages (the groups green together, the permissive ones) and their sequence
+        n = self.n_groups
+        index = self.group_index
         stages = raw["stages"]
         self.n_stages = len(stages)
         self.stage_ids = [s["id"] for s in stages]
@@ -133,6 +153,11 @@ class Intersection:
         for pos, s in enumerate(self.sequence):
             self.sequence_position[s] = pos
 
+    def _read_detectors(self, raw):
+        # detectors: group, kind, distance, extend, call, fault recall and
+        # diagnostic thresholds, by number
+        n = self.n_groups
+        index = self.group_index
         dets = raw["detectors"]
         m = len(dets)
         self.n_detectors = m
@@ -162,6 +187,8 @@ class Intersection:
         for g in range(n):
             self.group_detectors.append(tuple(i for i in range(m) if self.detector_group[i] == g))
 
+    def _read_fixed_time(self, raw):
+        # the fixed-time plan, if any (0 ms cycle: none)
         ft = raw.get("fixed_time")
         self.cycle_ms = 0
         self.offset_ms = 0
@@ -171,7 +198,6 @@ class Intersection:
             self.offset_ms = ft.get("offset_ms", 0)
             for sid, v in ft["splits_ms"].items():
                 self.split_ms[self.stage_ids.index(sid)] = v
-        self._restart_table()
 
     def intergreen(self, a, b):
         return self.intergreen_ms[a * self.n_groups + b]

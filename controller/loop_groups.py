@@ -9,8 +9,8 @@
 # faulted loop no longer counts. Allocates nothing per tick. Units: ms.
 from array import array
 
-from controller.compat import TIMER_MAX_MS
 from controller.detector_diagnostics import FAULT_NONE
+from controller.timing import TIMER_MAX_MS
 
 
 class LoopGroups:
@@ -39,13 +39,11 @@ class LoopGroups:
         return self.det.off_ms(d) if d >= 0 else TIMER_MAX_MS
 
     def gap_left_ms(self, g, limit):
-        # Host use (horizons): until gap_ms(g) reaches limit with the presence
-        # held: 0 if it has, TIMER_MAX_MS if it cannot (a loop occupied, or
-        # none has gone free yet, so the gap does not grow)
-        left = limit - self.gap_ms(g)
-        if left <= 0:
-            return 0
-        return TIMER_MAX_MS if self.occupied[g] or self.latest_off[g] < 0 else left
+        # Host use: the adaptive strategy's horizon asks this until it moves to
+        # controller/horizon.py, where the prediction lives (gap_left_ms)
+        from controller.horizon import gap_left_ms
+
+        return gap_left_ms(self, g, limit)
 
     def longest_on_ms(self, g):
         d = self.first_on[g]

@@ -10,8 +10,9 @@
 # times are Unix epoch ms. Table of bounds: docs/coordination-protocol.md.
 import json
 
-from controller.compat import TIMER_MAX_MS, const
+from controller.compat import const
 from controller.config_schema import MAX_DETECTORS, MAX_GROUPS
+from controller.timing import TIMER_MAX_MS
 
 PLAN_MALFORMED = const(1)  # the plan-status reason of a message that does not parse (see coordination_messages)
 
@@ -22,8 +23,8 @@ SIG_MAX_CHARS = const(128)  # the signature field (an HMAC-SHA256 is 64 hex digi
 # Sequence numbers: at most 2**53 - 1, so every JSON reader keeps them exact.
 # Plan seqs count the coordinator's clock in ms (docs/coordination.md), so
 # this bound is reached in the year 287,000.
-SEQ_MAX = 9007199254740991
-WALL_MS_MAX = 4102444800000  # 2100-01-01T00:00Z; 0 (an unset clock) is allowed
+SEQ_MAX = const(9007199254740991)
+WALL_MS_MAX = const(4102444800000)  # 2100-01-01T00:00Z; 0 (an unset clock) is allowed
 COUNT_MAX = const(0x1FFFFFFF)  # vehicles on one loop or one group in one period (detectors.COUNT_WRAP - 1)
 OCCUPANCY_MAX = const(1000)  # permille
 PERIOD_MAX_MS = TIMER_MAX_MS  # a report period, a green time; timers saturate there

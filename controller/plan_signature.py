@@ -5,8 +5,10 @@
 import hashlib
 from binascii import hexlify, unhexlify
 
-BLOCK = 64  # SHA-256 block size in bytes
-KEY_MIN_BYTES = 16  # a per-controller key shorter than this is refused
+from controller.compat import const
+
+BLOCK = const(64)  # SHA-256 block size in bytes
+KEY_MIN_BYTES = const(16)  # a per-controller key shorter than this is refused
 
 
 def hmac_sha256(key, message):

@@ -7,6 +7,7 @@
 # times are Unix epoch ms. Never raises on a Plan from decode_plan (which
 # checks every field's type and range); every refusal names the field, the
 # value and the range.
+from controller.compat import const
 from controller.config_schema import CYCLE_RANGE
 from controller.coordination_messages import (
     PLAN_ACCEPTED,
@@ -22,12 +23,12 @@ from controller.plan_signature import verify_hex
 # A validity window longer than this is refused: a leaked or buggy plan must
 # not bind a controller for days, and the strategy counts the remaining
 # validity in a small int (24 h = 86.4e6 ms, well below 2**29).
-MAX_VALIDITY_MS = 86400000
+MAX_VALIDITY_MS = const(86400000)
 # Plan seqs count the coordinator's clock in ms (docs/coordination.md), so a
 # seq further ahead of this controller's clock than this is refused: a
 # correctly signed plan with a huge seq (a bug, a leaked key) would
 # otherwise make every later plan look replayed.
-SEQ_LEAD_MS = 3600000
+SEQ_LEAD_MS = const(3600000)
 
 
 def stage_minimum_ms(ix, s, nxt):

@@ -17,15 +17,27 @@
 #    bar measured in the last window.
 from array import array
 
-from controller.compat import CLOCK_MASK, TIMER_MAX_MS
+from controller.compat import SMALL_INT_MAX, const
 from controller.detector_diagnostics import FAULT_NONE
 from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
 from controller.loop_groups import LoopGroups
 from controller.signal_states import GREEN
+from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
-_VEHICLE_SPACING_M = 7  # one queued car per 7 m of lane
-_TRAVEL_SPEED_M_PER_S = 10  # approach speed used for the advance -> stop-bar travel time
-_RING = 8  # recent advance-loop crossings remembered per group (for vehicles in transit)
+_VEHICLE_SPACING_M = const(7)  # one queued car per 7 m of lane
+_TRAVEL_SPEED_M_PER_S = const(10)  # approach speed used for the advance -> stop-bar travel time
+# Storage per lane where no advance loop gives the distance (none, or one at
+# 0 m): that of an advance loop at the usual 40 m (the example configs' and
+# the SUMO importer's layout), 40 // 7 + 1 = 6 vehicles.
+_USUAL_ADVANCE_M = const(40)
+_LANE_STORAGE_WITHOUT_DISTANCE = const(_USUAL_ADVANCE_M // _VEHICLE_SPACING_M + 1)
+# An advance loop occupied spill_ms: the queue has spilled back past it, and
+# vehicles wait out of sight beyond it. They are taken as half the storage
+# between the loops (capacity // 2), more than none and less than a second
+# full storage length, plus one for every saturation headway the loop has
+# been occupied.
+_UNSEEN_QUEUE_DIVISOR = const(2)
+CROSSING_RING = const(8)  # recent advance-loop crossings remembered per group (for vehicles in transit)
 
 
 class QueueEstimator:
@@ -55,7 +67,7 @@ class QueueEstimator:
                         far = ix.detector_distance_m[d]
             self.stop_loops.append(tuple(stops))
             lanes = len(advs) if advs else (len(stops) if stops else 1)
-            self.capacity[g] = lanes * (far // _VEHICLE_SPACING_M + 1) if far else lanes * 6
+            self.capacity[g] = lanes * (far // _VEHICLE_SPACING_M + 1) if far else lanes * _LANE_STORAGE_WITHOUT_DISTANCE
             self.travel_ms[g] = far * 1000 // _TRAVEL_SPEED_M_PER_S
         self.between = array("i", [0] * n)  # counted between the loops
         self.estimate = array("i", [0] * n)  # vehicles waiting or arriving: what strategies read
@@ -63,7 +75,7 @@ class QueueEstimator:
         self.discharge_ms = array("i", [0] * n)  # fallback discharge clock
         self.red_ms = array("i", [0] * n)  # time since the group was last green
         self.clock_ms = 0
-        self.crossed_at = array("i", [0] * (n * _RING))  # clock of recent advance crossings, ring per group
+        self.crossed_at = array("i", [0] * (n * CROSSING_RING))  # clock of recent advance crossings, ring per group
         self.crossed_next = bytearray(n)
         self.crossed_count = bytearray(n)
         kinds = ix.detector_kind
@@ -91,7 +103,7 @@ class QueueEstimator:
             self.departures[g] = 0
         self.advance.fault_version = -1
         self.stop.fault_version = -1
-        self.version = (self.version + 1) & 0x3FFFFFFF
+        self.version = (self.version + 1) & SMALL_INT_MAX
 
     def in_transit(self, g):
         # Vehicles that crossed an advance loop less than the travel time ago:
@@ -102,22 +114,18 @@ class QueueEstimator:
         n = 0
         r = self.crossed_next[g]
         while n < self.crossed_count[g]:
-            r = r - 1 if r else _RING - 1
-            if (self.clock_ms - self.crossed_at[g * _RING + r]) & CLOCK_MASK >= self.travel_ms[g]:
+            r = r - 1 if r else CROSSING_RING - 1
+            if (self.clock_ms - self.crossed_at[g * CROSSING_RING + r]) & CLOCK_MASK >= self.travel_ms[g]:
                 break
             n += 1
         return n
 
     def transit_left_ms(self, g):
-        # Host use (horizons): until the next vehicle in transit reaches the
-        # queue (the oldest crossing still under the travel time), TIMER_MAX_MS if none.
-        n = self.in_transit(g)
-        if not n:
-            return TIMER_MAX_MS
-        r = self.crossed_next[g] - n
-        if r < 0:
-            r += _RING
-        return self.travel_ms[g] - ((self.clock_ms - self.crossed_at[g * _RING + r]) & CLOCK_MASK)
+        # Host use: the adaptive strategy's horizon asks this until it moves to
+        # controller/horizon.py, where the prediction lives (transit_left_ms)
+        from controller.horizon import transit_left_ms
+
+        return transit_left_ms(self, g)
 
     def queued(self, g):
         # Vehicles estimated standing or creeping in the queue (estimate minus those in transit).
@@ -125,68 +133,11 @@ class QueueEstimator:
         return q if q > 0 else 0
 
     def horizon_ms(self, states, reds=True, greens=True, keep=None):
-        # Host use (Controller.horizon_ms, through the strategy): how long
-        # update() can be stepped in one step, with every loop's presence and
-        # the signal states as in the last update, and leave the counts and
-        # estimates as tick by tick would, none of them changing inside that
-        # time: the next departure assumed at the saturation headway, the
-        # loops showing that a green's queue has cleared, a spillback's
-        # estimate growing, and the no-advance fallback counting one more
-        # arrival. A step that ends exactly there is exact too (what falls
-        # due happens at its end, as on that tick). TIMER_MAX_MS: nothing due.
-        # reds, greens: does the caller read the estimates of groups that are
-        # not green, of green groups, before the horizon ends? Those it does
-        # not read may change inside it: update() works them out from the
-        # loops and the time alone, so one step comes to the same estimates.
-        # Groups in keep (0/1 per group, or None) count whatever the flags, and
-        # so does a green group without a usable stop-bar loop: a queue seen
-        # cleared while its assumed departures run leaves their clock behind,
-        # which only the next tick clears.
-        ix = self.ix
-        det = self.det
-        adv = self.advance
-        stop = self.stop
-        headway = self.saturation_headway_ms
-        h = TIMER_MAX_MS
-        for g in self.vehicle_groups:
-            green = states[g] == GREEN
-            if keep is None or not keep[g]:
-                if green:
-                    if not greens and stop.usable[g]:
-                        continue
-                elif not reds:
-                    continue
-            if green and self.between[g] > 0:
-                if not stop.usable[g]:
-                    left = headway - self.discharge_ms[g]  # the next assumed departure
-                    if left < h:
-                        h = left
-                if not adv.occupied[g]:
-                    # cleared once both gaps reach their limits (each grows while its loops stay free)
-                    left = adv.gap_left_ms(g, self.travel_ms[g])
-                    x = stop.gap_left_ms(g, ix.passage_ms[g])
-                    if x > left:
-                        left = x
-                    if left < h:
-                        h = left
-            elif not green and not adv.usable[g] and stop.usable[g] and stop.occupied[g]:
-                # no advance loop: the standing queue grows with the arrival rate per window
-                r = self.red_ms[g]
-                window = ix.occupancy_window_ms
-                for d in self.stop_loops[g]:
-                    c = det.flow_count[d]
-                    if c:
-                        left = ((c * r // window + 1) * window + c - 1) // c - r
-                        if left < h:
-                            h = left
-            d = adv.first_on[g]
-            if d >= 0:
-                # spilled back: the estimate grows at spill_ms and every saturation headway after
-                spill = (det.clock_ms - det.changed_at[d]) & CLOCK_MASK
-                left = self.spill_ms - spill if spill < self.spill_ms else headway - spill % headway
-                if left < h:
-                    h = left
-        return h
+        # Host use: the adaptive strategy's horizon asks this until it moves to
+        # controller/horizon.py, where the prediction lives (queue_horizon_ms)
+        from controller.horizon import queue_horizon_ms
+
+        return queue_horizon_ms(self, states, reds, greens, keep)
 
     def update(self, elapsed_ms, states):
         ix = self.ix
@@ -213,9 +164,9 @@ class QueueEstimator:
                 if arrivals[g] < 255:
                     arrivals[g] += 1
                 r = self.crossed_next[g]
-                self.crossed_at[g * _RING + r] = self.clock_ms
-                self.crossed_next[g] = r + 1 if r + 1 < _RING else 0
-                if self.crossed_count[g] < _RING:
+                self.crossed_at[g * CROSSING_RING + r] = self.clock_ms
+                self.crossed_next[g] = r + 1 if r + 1 < CROSSING_RING else 0
+                if self.crossed_count[g] < CROSSING_RING:
                     self.crossed_count[g] += 1
             elif kind == DETECTOR_STOP_BAR and departures[g] < 255:
                 departures[g] += 1
@@ -255,10 +206,10 @@ class QueueEstimator:
                 spill = (clock - changed_at[d]) & CLOCK_MASK
                 if spill < spill_ms:
                     continue
-                est = between[g] + stop_occupied[g] + capacity[g] // 2 + spill // headway
+                est = between[g] + stop_occupied[g] + capacity[g] // _UNSEEN_QUEUE_DIVISOR + spill // headway
                 if est != estimate[g]:
                     estimate[g] = est
-                    self.version = (self.version + 1) & 0x3FFFFFFF
+                    self.version = (self.version + 1) & SMALL_INT_MAX
                 continue
             dirty[g] = 0
             adv_ok = usable[g]
@@ -297,7 +248,7 @@ class QueueEstimator:
                 spill = (clock - changed_at[d]) & CLOCK_MASK
                 if spill >= spill_ms:
                     # spilled back past the advance loop: more are waiting out of sight
-                    est += cap // 2 + spill // headway
+                    est += cap // _UNSEEN_QUEUE_DIVISOR + spill // headway
             if est != estimate[g]:
                 estimate[g] = est
-                self.version = (self.version + 1) & 0x3FFFFFFF
+                self.version = (self.version + 1) & SMALL_INT_MAX

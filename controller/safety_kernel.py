@@ -33,6 +33,9 @@
 # (10, step() never raises, is the Controller's and every module's.)
 # A new request is taken only once the current stage is established.
 # Units: ms. step() allocates nothing.
+# This file holds the rules alone. The prediction of when the kernel next
+# changes a state (host use: the SUMO runner skips quiet ticks up to it) is
+# horizon.py's, which reads the kernel's state from outside.
 #
 # The per-group timers (time in the current state, time since the group left
 # green) are time stamps on the kernel's wrapping clock (stamp_clock.py),
@@ -40,9 +43,10 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLOCK_MASK, TIMER_MAX_MS, const
+from controller.compat import SMALL_INT_MAX, const
 from controller.signal_states import GREEN, RED, YELLOW, write_flash
 from controller.stamp_clock import StampClock
+from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 MODE_STARTUP_FLASH = const(0)
 MODE_STARTUP_ALL_RED = const(1)
@@ -125,7 +129,7 @@ class SafetyKernel:
         self._write_outputs()
 
     def _changed(self):
-        self.version = (self.version + 1) & 0x3FFFFFFF
+        self.version = (self.version + 1) & SMALL_INT_MAX
 
     def state_ms(self, g):
         # how long group g has been in its current state
@@ -139,7 +143,7 @@ class SafetyKernel:
         # A strategy asks for `stage`. Taken only in normal operation, once the
         # current stage is established; returns True when the target changed.
         if stage < 0 or stage >= self.ix.n_stages:
-            if self.rejected_requests < 0x3FFFFFFF:
+            if self.rejected_requests < SMALL_INT_MAX:
                 self.rejected_requests += 1
             self.events.add(ev.UNIT_ALARM_STATUS_CHANGE, ev.ALARM_STRATEGY_REQUEST)
             return False
@@ -153,114 +157,13 @@ class SafetyKernel:
         self.stage_ms = 0
         return True
 
-    def horizon_ms(self, calls):
-        # How long the kernel can be stepped in one step without a state change
-        # or an event falling inside it (host use: see Controller.horizon_ms).
-        # On the way to a stage, the next change of the transition; in a stage
-        # established for a tick or more, an end-of-red-clearance event still
-        # due, and the walk of a pedestrian group of the stage whose call
-        # (demand.call) waits for its intergreens to run out.
-        if self.mode != MODE_RUN:
-            return 0
-        if not self.established:
-            return self._transition_horizon_ms(calls)
-        if self.stage_ms == 0:
-            return 0
-        ix = self.ix
-        n = self.n
-        target = ix.stage_mask[self.stage]
-        h = TIMER_MAX_MS
-        for g in range(n):
-            if self.red_clearance_open[g]:
-                left = self._red_clearance_left_ms(g)
-                if left < h:
-                    h = left if left > 0 else 0
-            if target[g] and self.state[g] == RED and calls[g] and self.allow_late_start:
-                entry = self._entry_ms(g, target, False)
-                if entry < h:
-                    h = entry
-        return h
-
-    def _transition_horizon_ms(self, calls):
-        # On the way to a stage: the time until _run() next changes a state,
-        # ends a red clearance or establishes the stage (0 when it may do so
-        # at the next tick), whichever comes first.
-        ix = self.ix
-        target = ix.stage_mask[self.stage]
-        state = self.state
-        h = TIMER_MAX_MS
-        waiting = False  # something still holds the stage from being established
-        for g in range(self.n):
-            st = state[g]
-            if st == GREEN:
-                if not target[g] or self.rejoin[g]:
-                    waiting = True
-                    left = ix.min_green_ms[g] - self.state_ms(g)
-                    if left <= 0 and self._waits_for_partner(g, target):
-                        continue  # ends with a partner, whose min green counts
-                    if left < h:
-                        h = left
-            elif st == YELLOW:
-                waiting = True
-                left = ix.clearance_ms[g] - self.state_ms(g)
-                if left < h:
-                    h = left
-            else:
-                if self.red_clearance_open[g]:
-                    left = self._red_clearance_left_ms(g)
-                    if left < h:
-                        h = left
-                if target[g] and (calls[g] or not ix.is_pedestrian[g]):
-                    waiting = True
-                    entry = self._entry_ms(g, target, True)
-                    if entry < h:
-                        h = entry
-        if not waiting:
-            return 0
-        return h if h > 0 else 0
-
-    def _red_clearance_left_ms(self, g):
+    def red_clearance_left_ms(self, g):
         # until the end-of-red-clearance event of group g (<= 0: due)
         return self.ix.clearance_ms[g] + self.ix.red_clearance_ms[g] - self.since_green_end_ms(g)
 
-    def _waits_for_partner(self, g, target):
-        # green group g, leaving with its min green held, still waits (rule 5)
-        # for a yielding partner that leaves too but holds its own min green
-        for x in self.ix.partners[g]:
-            if self.state[x] == GREEN and self._leaving(x, target) and self.state_ms(x) < self.ix.min_green_ms[x]:
-                return True
-        return False
-
-    def _leaving(self, g, target):
+    def leaving(self, g, target):
         # green group g is on its way out: not in the target, or restarting (rule 5)
         return not target[g] or self.rejoin[g]
-
-    def _entry_ms(self, g, target, transition):
-        # until red group g may enter (_clear_to_enter): its red revert, the
-        # conflicting groups' intergreens and red clearances, its partners'
-        # red clearances; on the way to a stage (transition), TIMER_MAX_MS while
-        # one is not red yet: its own change comes first
-        ix = self.ix
-        n = self.n
-        entry = ix.red_revert_ms[g] - self.state_ms(g)
-        for x in ix.partners[g]:
-            st = self.state[x]
-            if st == RED:
-                left = ix.red_clearance_ms[x] - self.state_ms(x)
-                if left > entry:
-                    entry = left
-            elif st == YELLOW or self._leaving(x, target):
-                return TIMER_MAX_MS
-        for c in ix.conflicts[g]:
-            if transition and self.state[c] != RED:
-                return TIMER_MAX_MS
-            left = ix.intergreen_ms[c * n + g] - self.since_green_end_ms(c)
-            if left > entry:
-                entry = left
-            left = ix.red_clearance_ms[c] - self.state_ms(c)
-            if left > entry:
-                entry = left
-        return entry if entry > 0 else 0
 
     def advance_timers(self, elapsed_ms):
         # Time passes: every timer grows by elapsed_ms, saturating.
@@ -372,7 +275,7 @@ class SafetyKernel:
                         events.add(ev.PHASE_BEGIN_RED_CLEARANCE, g + 1)
                 else:
                     established = False
-            elif self.red_clearance_open[g] and self._red_clearance_left_ms(g) <= 0:
+            elif self.red_clearance_open[g] and self.red_clearance_left_ms(g) <= 0:
                 self.red_clearance_open[g] = 0
                 self.open_clearances -= 1
                 if not ped:
@@ -419,7 +322,7 @@ class SafetyKernel:
         for x in ix.partners[g]:
             st = self.state[x]
             if st == GREEN:
-                if self._leaving(x, target):
+                if self.leaving(x, target):
                     return False  # its clearance must not be shown beside this green
             elif st == YELLOW or self.state_ms(x) < ix.red_clearance_ms[x]:
                 return False

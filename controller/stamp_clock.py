@@ -6,7 +6,7 @@
 # days, give or take that minute: every threshold of the core is far
 # shorter) and the clock's wrap (2**29 ms, 6.2 days) can never make an old
 # stamp look recent. advance() allocates nothing.
-from controller.compat import AGE_MAX_MS, CLAMP_EVERY_MS, CLOCK_MASK
+from controller.timing import AGE_MAX_MS, CLAMP_EVERY_MS, CLOCK_MASK
 
 
 class StampClock:

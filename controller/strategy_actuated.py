@@ -10,10 +10,9 @@
 # in the order with demand; in free mode the one holding the longest-waiting
 # call (so nobody starves), preferring the stage that serves most calls.
 from controller import event_codes as ev
-from controller.compat import CLOCK_MASK, TIMER_MAX_MS
-from controller.intersection import RECALL_MAX
 from controller.signal_states import GREEN
 from controller.strategies import log_green_end
+from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 
 def next_stage_with_demand(ix, states, demand, current):
@@ -64,36 +63,6 @@ class ActuatedStrategy:
 
     def start(self, ctl):
         self.max_timer_ms = 0
-
-    def horizon_ms(self, ctl):
-        # How long decide() keeps the current stage if presence stays as it is:
-        # the time until every vehicle group of the stage is done (min green
-        # held, and maxed out or gapped out), exactly; see Controller.horizon_ms.
-        ix = self.ix
-        k = ctl.kernel
-        if not k.established:
-            return TIMER_MAX_MS  # decide() only waits for the kernel; its horizon bounds this
-        d = ctl.demand
-        s = k.stage
-        if next_stage_with_demand(ix, k.state, d, s) < 0:
-            return TIMER_MAX_MS  # rests in green until a call, which only a loop edge brings
-        done = 0
-        for g in ix.stage_groups[s]:
-            if ix.is_pedestrian[g] or k.state[g] != GREEN:
-                continue
-            left = ix.max_green_ms[g] - self.max_timer_ms
-            gap_left = ix.passage_ms[g] - d.gap_ms(g)
-            # gapped out already (a passage time of 0 even on max recall), or
-            # the gap grows while its loops stay free
-            if gap_left <= 0 or (d.recall[g] != RECALL_MAX and not d.extending.occupied[g]):
-                if gap_left < left:
-                    left = gap_left
-            min_left = ix.min_green_ms[g] - k.state_ms(g)
-            if min_left > left:
-                left = min_left
-            if left > done:
-                done = left
-        return done
 
     def decide(self, ctl, elapsed_ms):
         ix = self.ix

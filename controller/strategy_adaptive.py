@@ -44,11 +44,11 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import CLOCK_MASK, TIMER_MAX_MS
 from controller.intersection import RECALL_MAX
 from controller.queue_estimation import QueueEstimator
 from controller.signal_states import GREEN
 from controller.strategies import log_green_end
+from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 
 def _param(raw, name):

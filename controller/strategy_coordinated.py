@@ -24,18 +24,19 @@
 from array import array
 
 from controller import event_codes as ev
+from controller.compat import const
 from controller.coordination_messages import MODE_COORDINATED, MODE_FREE, MODE_TRANSITION
 from controller.signal_states import GREEN
 from controller.strategies import log_green_end
 from controller.strategy_adaptive import AdaptiveStrategy
 
-_NONE = 0
-_ADD = 1  # lengthen: dwell in the coordinated stage at its yield point
-_SUBTRACT = 2  # shorten: cut the coordinated stage's green
-TRANSITION_CYCLES = 3
-FALLBACK_CYCLES = 2  # consecutive cycles with a side queue spilled back at force-off: run free (0: never)
-FALLBACK_HOLD_MS = 300000  # for this long, then back to the plan (docs/experiments/oversaturation-arterial4x4.md)
-_MAX_GAP_S = 100000  # time not seen by decide() is counted up to this (longer than any plan's validity)
+_NONE = const(0)
+_ADD = const(1)  # lengthen: dwell in the coordinated stage at its yield point
+_SUBTRACT = const(2)  # shorten: cut the coordinated stage's green
+TRANSITION_CYCLES = const(3)
+FALLBACK_CYCLES = const(2)  # consecutive cycles with a side queue spilled back at force-off: run free (0: never)
+FALLBACK_HOLD_MS = const(300000)  # for this long, then back to the plan (docs/experiments/oversaturation-arterial4x4.md)
+_MAX_GAP_S = const(100000)  # time not seen by decide() is counted up to this (longer than any plan's validity)
 
 
 class CoordinatedStrategy:

@@ -10,7 +10,6 @@
 from array import array
 
 from controller import event_codes as ev
-from controller.compat import TIMER_MAX_MS
 
 
 class FixedTimeStrategy:
@@ -50,23 +49,6 @@ class FixedTimeStrategy:
         self.cycle_pos_ms = (ctl.uptime_ms() - ix.offset_ms) % self.cycle_ms
         ctl.events.add(ev.CYCLE_LENGTH_CHANGE, self.cycle_ms // 1000)
         ctl.events.add(ev.OFFSET_LENGTH_CHANGE, ix.offset_ms // 1000)
-
-    def horizon_ms(self, ctl):
-        # Time until the cycle position reaches the next point where decide()
-        # may answer differently (a request point, the end of a late-walk
-        # window, or the cycle's end, where a window that wraps allows late
-        # walk again); see Controller.horizon_ms.
-        cycle = self.cycle_ms
-        if not cycle:
-            return TIMER_MAX_MS
-        c = self.cycle_pos_ms
-        h = cycle - c if c else cycle
-        for q in range(len(self.request_at)):
-            for at in (self.request_at[q], self.late_walk_until[q] + 1):
-                left = (at - c) % cycle
-                if 0 < left < h:
-                    h = left
-        return h
 
     def decide(self, ctl, elapsed_ms):
         if not self.cycle_ms:

@@ -5,8 +5,10 @@
 # the first field of os.stat on CPython and MicroPython alike).
 import os
 
-_S_IFMT = 0o170000
-_S_IFREG = 0o100000
+from controller.compat import const
+
+_S_IFMT = const(0o170000)
+_S_IFREG = const(0o100000)
 
 
 class TextFileError(ValueError):

@@ -14,7 +14,7 @@
 # made at construction and a decoded frame is read from it in place.
 from array import array
 
-from controller.compat import const
+from controller.compat import SMALL_INT_MAX, const
 
 PROTOCOL_VERSION = const(1)
 MAX_PAYLOAD = const(512)
@@ -195,14 +195,14 @@ class FrameDecoder:
         self.type = buf[1]
         self.seq = seq
         self.length = length
-        if self.ok < 0x3FFFFFFF:
+        if self.ok < SMALL_INT_MAX:
             self.ok += 1
         return 1
 
     def _bad(self, why, seq):
         self.last_error = why
         self.last_seq = seq
-        if self.bad < 0x3FFFFFFF:
+        if self.bad < SMALL_INT_MAX:
             self.bad += 1
         if why == BAD_COBS:
             self.bad_cobs += 1

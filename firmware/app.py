@@ -15,7 +15,7 @@
 # (firmware/coordination_link.py): it never waits for the broker.
 import time
 
-from controller.compat import MAX_STEP_MS
+from controller.timing import MAX_STEP_MS
 from firmware.board_io import Watchdog, console, make_inputs, make_outputs, make_port
 from firmware.boards import PROFILES
 from firmware.debounce import Debouncer

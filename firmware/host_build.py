@@ -1,8 +1,9 @@
 """``ampelwerk firmware build``: the board bundle, compiled with mpy-cross.
 
 Layout of the bundle (mirrors the board's flash): ``main.py`` (the entry
-point stays source so the board runs it at boot), ``controller/*.mpy``,
-``firmware/*.mpy`` (board files only: host_*.py stay on the host). Host side.
+point stays source so the board runs it at boot), ``controller/*.mpy``
+(except the host-only ones: HOST_ONLY_CORE), ``firmware/*.mpy`` (board files
+only: host_*.py stay on the host). Host side.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from pathlib import Path
 from firmware.host_tools import find_tool
 
 ROOT = Path(__file__).resolve().parent.parent
+# core modules that only a host uses: the horizon (how long the SUMO runner may
+# skip quiet ticks) is asked by nothing on the board
+HOST_ONLY_CORE = ("horizon.py",)
 
 
 def board_sources() -> list[Path]:
     """The .py files that run on the board, except the entry point."""
-    files = sorted((ROOT / "controller").glob("*.py"))
+    files = [p for p in sorted((ROOT / "controller").glob("*.py")) if p.name not in HOST_ONLY_CORE]
     files += [p for p in sorted((ROOT / "firmware").glob("*.py")) if not p.name.startswith("host_") and p.name != "main.py"]
     return files
 

@@ -6,7 +6,7 @@
 # The tick path builds its reply in preallocated buffers.
 from controller import wire_frame as wf
 from controller import wire_messages as wm
-from controller.compat import const
+from controller.compat import SMALL_INT_MAX, const
 from controller.wire_frame import HEADER_LEN, MAX_ENCODED, MAX_PACKET, PROTOCOL_VERSION
 
 _MAX_CONFIG_BYTES = const(65536)
@@ -296,6 +296,6 @@ class WireServer:
         self._send(buf, k)
 
     def _send(self, buf, k):
-        if self.tx_frames < 0x3FFFFFFF:
+        if self.tx_frames < SMALL_INT_MAX:
             self.tx_frames += 1
         self.port.write(buf, k)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from controller.compat import MAX_STEP_MS
+from controller.timing import MAX_STEP_MS
 
 # SUMO's getVehicleData tuple: (vehicle id, length m, entry time s, leave time s, type id)
 VehicleData = Sequence

@@ -70,6 +70,6 @@ for _, code, _ in ctl.drain_events():
     seen[code] = 1
 assert not ctl.flashing, "monitor latched"
 print("heap-locked ticks: %d" % 5000)
-print("fault events: %s" % " ".join(str(c) for c in (ev.DETECTOR_FAULT_WATCHDOG, ev.DETECTOR_RESTORED) if seen[c]))
+print("fault events: %s" % " ".join(str(c) for c in (ev.DETECTOR_FAULT_NO_ACTIVITY, ev.DETECTOR_RESTORED) if seen[c]))
 print("fault kinds: %s" % " ".join(str(k) for k in range(8) if kinds[k]))
 print("faults at the end: %s" % " ".join(str(f) for f in ctl.diagnostics.fault))

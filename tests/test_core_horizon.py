@@ -1,7 +1,9 @@
 """Controller.horizon_ms() is exact: stepping quiet runs of ticks in one step,
 as far as the horizon allows, gives the same outputs and the same events, to
 the millisecond, as stepping every tick (hypothesis, random configs and loop
-streams). The SUMO runner relies on this to step the core less often."""
+streams). The SUMO runner relies on this to step the core less often. These
+tests are the contract between the rules (safety_kernel.py, the detectors,
+the strategies) and their prediction (controller/horizon.py)."""
 
 from __future__ import annotations
 
@@ -135,8 +137,10 @@ def test_a_strategy_without_a_horizon_is_stepped_tick_by_tick() -> None:
     # reports pass between ticks, which a runner holding time back would skew
     from tests.core_config_strategy import random_config
 
+    from controller.horizon import strategy_horizon
+
     ctl = Controller(load_dict(random_config(random.Random(3), "coordinated")))
-    assert getattr(ctl.strategy, "horizon_ms", None) is None
+    assert strategy_horizon(ctl.strategy) is None
     for _ in range(200):
         ctl.step(TICK_MS, bytearray(ctl.ix.n_detectors))
         assert ctl.horizon_ms() == 0

@@ -1,6 +1,7 @@
 # Detector processing and diagnostics: counts, occupancy, headway, faults, recall on failure.
 from controller import event_codes as ev
 from controller.detector_diagnostics import FAULT_ERRATIC, FAULT_MAX_PRESENCE, FAULT_NO_ACTIVITY, FAULT_NONE
+from controller.horizon import diagnostics_horizon_ms
 from controller.intersection import RECALL_MAX
 from tests.controller.core_support import Recorder, controller, two_group_raw
 
@@ -42,7 +43,7 @@ def test_stuck_on_detector_faults_puts_group_on_max_recall_and_restores():
     rec.run(40000, stuck)
     assert ctl.diagnostics.fault[1] == FAULT_NONE
     codes = [c for _, c, p in ctl.drain_events() if p == 2]
-    assert ev.DETECTOR_FAULT_OTHER in codes and ev.DETECTOR_RESTORED in codes
+    assert ev.DETECTOR_FAULT_MAX_PRESENCE in codes and ev.DETECTOR_RESTORED in codes
 
 
 def test_no_activity_fault_and_restore_on_actuation():
@@ -70,7 +71,7 @@ def test_a_faulted_loop_lets_the_checks_skip_until_a_loop_changes():
     rec = Recorder(ctl).run(150000, late)
     diag = ctl.diagnostics
     assert diag.fault[0] == FAULT_NO_ACTIVITY and diag.fault[1] == FAULT_NO_ACTIVITY
-    assert diag.horizon_ms() == 60000 - diag.minute_ms - 1
+    assert diagnostics_horizon_ms(diag) == 60000 - diag.minute_ms - 1
     rec.run(51000, late)
     assert diag.fault[0] == FAULT_NONE and diag.fault[1] == FAULT_NO_ACTIVITY
 
@@ -102,7 +103,7 @@ def test_failed_detector_still_serves_its_group():
 def test_ages_saturate_over_days_and_never_wrap():
     # Four days without a vehicle, in 60 s ticks: the stamp clocks wrap after
     # 6.2 days and ages must saturate at AGE_MAX_MS (3.1 days), never look new.
-    from controller.compat import AGE_MAX_MS, CLAMP_EVERY_MS
+    from controller.timing import AGE_MAX_MS, CLAMP_EVERY_MS
 
     ctl = controller(_raw(no_activity_ms=0))
     pres = bytearray(2)

@@ -60,3 +60,19 @@ def test_replay_rejects_bad_rows_with_line_numbers():
             assert msg in str(e), str(e)
         else:
             assert False, "accepted %r" % lines
+
+
+def test_event_names_are_the_codes_names_in_lower_case():
+    # event_names reads event_codes: every code has its name, and no
+    # parameter value (FAULT_*, ALARM_*, COORD_STATE_*) is taken for a code
+    from controller import event_codes as ev
+    from controller.event_names import NAMES
+
+    assert NAMES[ev.PHASE_BEGIN_GREEN] == "phase_begin_green"
+    assert NAMES[ev.VENDOR_ALARM] == "vendor_alarm" and NAMES[ev.COORD_PLAN_REJECTED] == "coord_plan_rejected"
+    # the names exported event files have always carried for the detector faults
+    assert (NAMES[84], NAMES[85], NAMES[88]) == (
+        "detector_fault_max_presence", "detector_fault_no_activity", "detector_fault_erratic")
+    codes = [getattr(ev, n) for n in dir(ev) if n[:1].isupper() and not n.startswith(("FAULT_", "ALARM_", "COORD_STATE_"))]
+    assert len(codes) == len(NAMES) == 35 and sorted(codes) == sorted(NAMES)
+    assert ev.FAULT_CONFLICT == 1 and NAMES[1] == "phase_begin_green"  # a parameter value, not code 1

@@ -4,6 +4,7 @@
 # is suspect only past its role's idle limit, and is answered with a call,
 # never a max recall. Portable: plain asserts, runs under MicroPython too.
 from controller import event_codes as ev
+from controller.compat import SMALL_INT_MAX
 from controller.detector_diagnostics import FAULT_IDLE, FAULT_NO_ACTIVITY, FAULT_NONE
 from controller.intersection import RECALL_MAX, RECALL_MIN, RECALL_NONE
 from tests.controller.core_support import Recorder, controller, two_group_raw
@@ -67,12 +68,12 @@ def _vehicle(t, pres, adv, stop, every_ms, offset_ms=0):
 def _witnessed(ctl, i):
     # vehicles the other loops on loop i's lane counted since its own last actuation
     det = ctl.detectors
-    return (det.lane_rises[det.lane[i]] - det.lane_rises_at_rise[i]) & 0x3FFFFFFF
+    return (det.lane_rises[det.lane[i]] - det.lane_rises_at_rise[i]) & SMALL_INT_MAX
 
 
 def _fault_events(ctl, detector):
     return [c for _, c, p in ctl.drain_events() if p == detector + 1 and c in (
-        ev.DETECTOR_FAULT_WATCHDOG, ev.DETECTOR_RESTORED, ev.DETECTOR_FAULT_OTHER)]
+        ev.DETECTOR_FAULT_NO_ACTIVITY, ev.DETECTOR_RESTORED, ev.DETECTOR_FAULT_MAX_PRESENCE)]
 
 
 def test_idle_pocket_beside_busy_through_traffic_is_not_a_dead_loop():
@@ -122,7 +123,7 @@ def test_dead_stop_bar_on_a_busy_lane_is_still_found_at_no_activity():
     assert _witnessed(ctl, THROUGH_STOP) >= 5
     rec.run(3000, traffic)
     assert diag.fault[THROUGH_STOP] == FAULT_NO_ACTIVITY
-    assert ev.DETECTOR_FAULT_WATCHDOG in _fault_events(ctl, THROUGH_STOP)
+    assert ev.DETECTOR_FAULT_NO_ACTIVITY in _fault_events(ctl, THROUGH_STOP)
     assert ctl.demand.recall[0] == RECALL_MIN
     # the pocket saw nothing either, but nothing witnessed that: still working
     assert diag.fault[POCKET_STOP] == FAULT_NONE
@@ -224,5 +225,5 @@ def test_an_idle_loop_turns_dead_when_its_lane_brings_traffic_it_misses():
     assert diag.fault[POCKET_STOP] == FAULT_IDLE and diag.fault[POCKET_ADV] == FAULT_NONE
     rec.run(30000, traffic)  # three more
     assert diag.fault[POCKET_STOP] == FAULT_NO_ACTIVITY
-    assert _fault_events(ctl, POCKET_STOP) == [ev.DETECTOR_FAULT_WATCHDOG]
+    assert _fault_events(ctl, POCKET_STOP) == [ev.DETECTOR_FAULT_NO_ACTIVITY]
     assert ctl.demand.recall[0] == RECALL_MIN

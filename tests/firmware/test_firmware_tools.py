@@ -18,6 +18,7 @@ def test_bundle_holds_every_board_file_compiled_and_no_host_tool(tmp_path: Path)
     sizes = dict(build(tmp_path / "b"))
     assert "main.py" in sizes and "controller/wire_frame.mpy" in sizes and "firmware/wire_server.mpy" in sizes
     assert not any("host_" in name for name in sizes)
+    assert "controller/horizon.mpy" not in sizes  # host only: the board boots without it (next test)
     assert len(sizes) == len(board_sources()) + 1
     for name, size in sizes.items():
         assert (tmp_path / "b" / name).stat().st_size == size > 0
