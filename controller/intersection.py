@@ -20,7 +20,10 @@ RECALL_CODES = {"none": RECALL_NONE, "min": RECALL_MIN, "max": RECALL_MAX, "ped"
 DETECTOR_STOP_BAR = 0
 DETECTOR_ADVANCE = 1
 DETECTOR_PEDESTRIAN = 2
-DETECTOR_KIND_CODES = {"stop_bar": DETECTOR_STOP_BAR, "advance": DETECTOR_ADVANCE, "pedestrian": DETECTOR_PEDESTRIAN}
+DETECTOR_EXIT = 3
+DETECTOR_KIND_CODES = {"stop_bar": DETECTOR_STOP_BAR, "advance": DETECTOR_ADVANCE, "pedestrian": DETECTOR_PEDESTRIAN,
+                       "exit": DETECTOR_EXIT}
+NO_GROUP = 255  # detector_group of an exit loop: it belongs to no group
 
 NO_CONFLICT = -1
 
@@ -149,7 +152,7 @@ class Intersection:
         diag = raw["detector_diagnostics"]  # thresholds of detectors that set none of their own
         self.occupancy_window_ms = diag["occupancy_window_ms"]
         for i, d in enumerate(dets):
-            self.detector_group[i] = index[d["group"]]
+            self.detector_group[i] = NO_GROUP if d["kind"] == "exit" else index[d["group"]]
             self.detector_kind[i] = DETECTOR_KIND_CODES[d["kind"]]
             self.detector_distance_m[i] = d["distance_m"]
             self.detector_extend[i] = 1 if d["extend"] else 0
@@ -161,6 +164,10 @@ class Intersection:
         self.group_detectors = []
         for g in range(n):
             self.group_detectors.append(tuple(i for i in range(m) if self.detector_group[i] == g))
+        # the exit loops each loop's lane leads onto (None: no loop names any)
+        self.detector_exits = None
+        if any("exits" in d for d in dets):
+            self.detector_exits = [tuple(self.detector_ids.index(x) for x in d.get("exits", ())) for d in dets]
 
         ft = raw.get("fixed_time")
         self.cycle_ms = 0
