@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 SUITES = Path(__file__).resolve().parent.parent / "hil" / "suites"
+VIRTUAL_URL = "virtual://"  # what --port virtual stands for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs = p.add_subparsers(dest="verb", metavar="<verb>", required=True)
     r = verbs.add_parser("run", help="run a conformance suite against a board; exit 1 if a scenario fails")
     r.add_argument("suite", metavar="SUITE", help="suite JSON, or the name of one in hil/suites/ (e.g. conformance)")
-    r.add_argument("--port", required=True, help="serial port or pyserial URL of the board, or 'virtual'")
+    r.add_argument("--port", required=True, help="serial port or pyserial URL of the board; virtual:// (or "
+                                                 "'virtual') starts the virtual board (docs/hil.md)")
     r.add_argument("--junit", help="write JUnit XML here")
     r.add_argument("--report", help="write the human summary here too")
     r.add_argument("--only", help="run only scenarios whose name contains this")
@@ -53,29 +55,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_suite(args: argparse.Namespace, path: Path, suite: dict, first, temps: dict[str, Path]) -> int:
     from ampelwerk.cli import UserError
+    from firmware.host_urlhandler import register
     from hil.conformance import run_suite
     from hil.proxy import DeviceController, DeviceError, LinkError
     from hil.report import junit_xml, passed, summary
 
-    board = None
-    port = args.port
+    register()  # virtual:// starts the virtual board; closing the port stops it
+    port = VIRTUAL_URL if args.port == "virtual" else args.port
     try:
-        if port == "virtual":
-            from firmware.host_virtual import VirtualBoard
-
-            board = VirtualBoard()
-            port = board.start()
         device = DeviceController(port, first, bench=True, baudrate=args.baudrate)
-    except (LinkError, DeviceError, FileNotFoundError) as e:
-        if board:
-            board.stop()
+    except (LinkError, DeviceError) as e:
         raise UserError(str(e)) from None
     try:
         items = run_suite(device, suite, args.only)
     finally:
         device.close()
-        if board:
-            board.stop()
     name = suite.get("suite", path.stem)
     text = summary(name, args.port, items)
     print(text, end="")

@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--seed", type=int, default=1, help="SUMO random seed (default 1)")
     r.add_argument("--gui", action="store_true", help="watch in sumo-gui (TraCI instead of libsumo)")
     r.add_argument("--traci", action="store_true", help="use TraCI with plain sumo (the --gui code path)")
-    r.add_argument("--device", metavar="PORT", help="serial URL of a board that runs one traffic light (HIL)")
+    r.add_argument("--device", metavar="PORT", help="serial URL of a board that runs one traffic light (HIL); "
+                                                 "virtual:// for the virtual board")
     r.add_argument("--device-tls", metavar="ID", help="traffic light the board runs (default: the first)")
     r.add_argument("--coordinated", action="store_true",
                    help="green wave: the corridor's lights run the coordinated strategy under the corridor "
@@ -267,21 +268,26 @@ def _import_corridor(args: argparse.Namespace, scenario: Path, stage: Path, out:
             out / path.name, str(e).replace(str(stage), str(out))))
 
 
-def _device_factory(device: str, device_tls: str, strategy: str):
-    """controller_factory that puts the board on traffic light ``device_tls`` and in-process cores elsewhere."""
+def _device_factory(device: str, device_tls: str, strategy: str, opened: list):
+    """controller_factory that puts the board on traffic light ``device_tls`` and in-process cores elsewhere;
+    the board's DeviceController goes into ``opened`` (the caller closes it)."""
     from ampelwerk.cli import UserError
     from controller.core import Controller
+    from firmware.host_urlhandler import register
     from hil.proxy import DeviceController
     from hil.serial_link import DeviceError, LinkError
+
+    register()  # --device virtual://: the virtual board, for as long as the run keeps its port open
 
     def factory(tls_id: str, ix):
         if tls_id != device_tls:
             return Controller(ix, strategy)
         print("traffic light %s runs on the board at %s" % (tls_id, device))
         try:
-            return DeviceController(device, ix, strategy=strategy)
+            opened.append(DeviceController(device, ix, strategy=strategy))
         except (LinkError, DeviceError) as e:
             raise UserError("--device %s: %s" % (device, e)) from None
+        return opened[-1]
 
     return factory
 
@@ -350,6 +356,7 @@ def _run_in(args: argparse.Namespace, controller: str, coordinated: bool, opts) 
     from sim.sumo_session import SumoError
 
     factory = imported = None
+    opened: list = []  # the board's DeviceController, closed after the run (a virtual:// board stops then)
     try:
         if coordinated:
             s = _run_coordinated(args, opts)
@@ -362,11 +369,14 @@ def _run_in(args: argparse.Namespace, controller: str, coordinated: bool, opts) 
             if device_tls not in tls_ids:
                 raise UserError("--device-tls %s is not a traffic light of %s (traffic lights: %s)"
                                 % (device_tls, opts.scenario.name, ", ".join(tls_ids)))
-            factory = _device_factory(args.device, device_tls, controller[len("ampelwerk-"):])
+            factory = _device_factory(args.device, device_tls, controller[len("ampelwerk-"):], opened)
         if not coordinated:
             s = run(opts, controller_factory=factory, imported=imported)
     except (SumoError, MetricsError, ValueError, OSError) as e:  # ValueError: e.g. an unknown strategy name
         raise UserError(str(e)) from None
+    finally:
+        for device in opened:
+            device.close()
     return s
 
 

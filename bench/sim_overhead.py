@@ -14,7 +14,7 @@ of processes in lockstep: they take turns of --turn-steps SUMO steps each
 the other waits), so both see much the same speed of this machine, whose
 speed drifts by up to 2x from second to second. Short turns flatter the
 ratio, since every switch costs SUMO its warm caches: turns of 1 step gave
-1.20, of 60 steps 1.38 to 1.50, of 600 steps 1.61 (docs/sim.md). Each
+1.20, of 60 steps 1.38 to 1.50, of 600 steps 1.61 (docs/experiments/sim-overhead.md). Each
 process's CPU time (SUMO in libsumo, the cores, the runner, the import of
 the traffic lights for the ampelwerk runs) is measured on its own; the pairs
 give the ratios to fixed (target: at most 1.5). Prints the median CPU time

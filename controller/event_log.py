@@ -51,18 +51,34 @@ class EventLog:
         self.head = 0
         self.size = 0
 
+    # ---- read-out by age, without allocating (a codec copies events into a frame) ----
+    # k counts from the oldest event still held (k = 0) to the newest (k = size - 1).
+    def _slot(self, k):
+        i = self.head - self.size + k
+        if i < 0:
+            i += self.capacity
+        return i
+
+    def event_time_ms(self, k):
+        i = self._slot(k)
+        return self.seconds[i] * 1000 + self.millis[i]
+
+    def event_code(self, k):
+        return self.codes[self._slot(k)]
+
+    def event_param(self, k):
+        return self.params[self._slot(k)]
+
+    def discard_oldest(self, n):
+        # Forget the n oldest events (0 <= n <= size), once they were copied out.
+        self.size -= n
+
     # ---- read-out (not on the tick path; may allocate) ----
     def items(self):
         # Oldest first: list of (time_ms, code, param).
         out = []
-        start = self.head - self.size
-        if start < 0:
-            start += self.capacity
         for k in range(self.size):
-            i = start + k
-            if i >= self.capacity:
-                i -= self.capacity
-            out.append((self.seconds[i] * 1000 + self.millis[i], self.codes[i], self.params[i]))
+            out.append((self.event_time_ms(k), self.event_code(k), self.event_param(k)))
         return out
 
     def drain(self):

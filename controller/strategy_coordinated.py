@@ -34,7 +34,7 @@ _ADD = 1  # lengthen: dwell in the coordinated stage at its yield point
 _SUBTRACT = 2  # shorten: cut the coordinated stage's green
 TRANSITION_CYCLES = 3
 FALLBACK_CYCLES = 2  # consecutive cycles with a side queue spilled back at force-off: run free (0: never)
-FALLBACK_HOLD_MS = 300000  # for this long, then back to the plan (docs/coordination.md has the alternatives)
+FALLBACK_HOLD_MS = 300000  # for this long, then back to the plan (docs/experiments/oversaturation-arterial4x4.md)
 _MAX_GAP_S = 100000  # time not seen by decide() is counted up to this (longer than any plan's validity)
 
 

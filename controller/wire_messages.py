@@ -105,18 +105,12 @@ def put_events(buf, at, log, max_events):
     k = log.size
     if k > max_events:
         k = max_events
-    start = log.head - log.size
-    if start < 0:
-        start += log.capacity
     for j in range(k):
-        i = start + j
-        if i >= log.capacity:
-            i -= log.capacity
-        put_u32(buf, at, log.seconds[i] * 1000 + log.millis[i])
-        buf[at + 4] = log.codes[i]
-        put_u16(buf, at + 5, log.params[i])
+        put_u32(buf, at, log.event_time_ms(j))
+        buf[at + 4] = log.event_code(j)
+        put_u16(buf, at + 5, log.event_param(j))
         at += EVENT_SIZE
-    log.size -= k
+    log.discard_oldest(k)
     return k
 
 

@@ -20,7 +20,7 @@ assumptions are in docs/coordination.md ("Cycle and splits"):
     critical intersection's degree of saturation (at least its minimum
     green), whole seconds, and the slack goes to the coordinated stage; when
     that does not fit, the equal-saturation rule.
-  docs/coordination.md has the delay both rules gave in SUMO.
+  docs/experiments/green-wave-rules-arterial5.md has the delay both rules gave in SUMO.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Offset methods side by side, for engineers and docs/coordination.md: bandwidths per method. Host only.
+"""Offset methods side by side (docs/experiments/offsets-arterial5.md): bandwidths per method. Host only.
 
 Methods: simultaneous (all offsets 0), alternating (0, C/2, 0, ...), one-way
 ideal forward and backward, the bandwidth search of offsets.py, and an

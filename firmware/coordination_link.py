@@ -93,8 +93,9 @@ class CoordinationLink:
                        keepalive_s=s["keepalive_s"], clean_session=True, tls=s["tls"], ca_der=s.get("ca_der"),
                        timeout_ms=s["timeout_ms"])
         c.set_last_will(agent.status_topic, b"offline", True, 1)
-        c.on_message = self._on_message
-        c.on_puback = self._on_puback
+        # MqttClient starts both callbacks as None, which a type checker takes for their type
+        c.on_message = self._on_message  # pyright: ignore[reportAttributeAccessIssue]
+        c.on_puback = self._on_puback  # pyright: ignore[reportAttributeAccessIssue]
         return c
 
     def _close_client(self, agent):

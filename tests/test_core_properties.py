@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -106,6 +107,7 @@ def drive_coordinated(raw: dict, seed: int, ticks: int, tick_ms: int = 100):
     return chk, ctl, modes & {MODE_COORDINATED, MODE_TRANSITION}
 
 
+@pytest.mark.slow  # about 20 s
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=configs(strategies=("coordinated",)), seed=st.integers(0, 2**31))
 def test_safety_invariants_hold_under_random_plans(raw: dict, seed: int) -> None:

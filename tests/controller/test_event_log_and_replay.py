@@ -19,6 +19,20 @@ def test_ring_overwrites_oldest_and_counts_dropped():
     assert log.drain() == items and log.items() == []
 
 
+def test_events_read_by_age_across_the_wrap_and_discarded_oldest_first():
+    log = EventLog(4)
+    for i in range(6):  # the ring wrapped: it holds the events of params 2..5
+        log.advance(250)
+        log.add(80 + i, i)
+    assert [log.event_param(k) for k in range(log.size)] == [2, 3, 4, 5]
+    assert [log.event_code(k) for k in range(log.size)] == [82, 83, 84, 85]
+    assert [log.event_time_ms(k) for k in range(log.size)] == [750, 1000, 1250, 1500]
+    log.discard_oldest(3)
+    assert log.size == 1 and log.items() == [(1500, 85, 5)]
+    log.add(90, 6)
+    assert log.items() == [(1500, 85, 5), (1500, 90, 6)]
+
+
 def test_replay_writes_one_row_per_tick():
     ctl = Controller(load_dict(two_group_raw()))
     lines = ["# a comment", "elapsed_ms,dB,dA"] + ["100,%d,0" % (1 if 20000 < i * 100 < 21000 else 0) for i in range(400)]

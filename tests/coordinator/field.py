@@ -12,9 +12,9 @@ from pathlib import Path
 
 from coordinator.bus import MqttBus
 from coordinator.corridors import load_corridors
-from coordinator.field_sim import SimulatedController
 from coordinator.service import CoordinatorOptions, CoordinatorService
 from tests.coordinator.conftest import ARTERIAL, PASSWORDS, keys_for
+from tests.coordinator.field_sim import SimulatedController
 
 T0 = 1795333100000
 FLOWS = {"K1": 300.0, "K2": 900.0}

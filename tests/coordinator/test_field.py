@@ -107,6 +107,7 @@ def test_forged_replayed_stale_and_out_of_bounds_plans_are_refused(field):
     assert_safe(field)
 
 
+@pytest.mark.slow  # about 60 s: eight simulated minutes through a broker restart, a crash and clock skew
 def test_broker_restart_coordinator_crash_and_clock_skew(field):
     field.run(480)
     assert all(m in COORDINATED for m in field.modes().values()), field.modes()

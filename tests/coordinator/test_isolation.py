@@ -17,9 +17,9 @@ from controller.coordination_messages import (
 
 from coordinator.bus import InProcessBus
 from coordinator.corridors import load_corridors
-from coordinator.field_sim import SimulatedController
 from coordinator.service import CoordinatorOptions, CoordinatorService
 from tests.coordinator.conftest import ARTERIAL, DATA, keys_for
+from tests.coordinator.field_sim import SimulatedController
 
 T0 = 1795333100000
 IDS = ["J1", "J2", "J3", "J4", "J5"]

@@ -46,7 +46,7 @@ def _run(seconds: int, broker: BrokerSpec | None, workdir: Path) -> SimCoordinat
     return sim
 
 
-@pytest.mark.parametrize("transport", ["in-process", "mosquitto"])
+@pytest.mark.parametrize("transport", ["in-process", pytest.param("mosquitto", marks=pytest.mark.slow)])  # ~20 s
 def test_one_controller_poisoning_its_reports_costs_no_one_a_plan(transport: str, tmp_path: Path) -> None:
     broker = None
     if transport == "mosquitto":

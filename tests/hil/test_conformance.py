@@ -60,8 +60,9 @@ def test_a_wrong_expectation_fails_and_reports_say_so() -> None:
     assert "1 of 2 scenarios passed" in summary("conformance", "virtual", items)
 
 
-def test_cli_runs_a_suite_on_the_virtual_board_and_writes_junit(tmp_path: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "ampelwerk", "hil", "run", "conformance", "--port", "virtual",
+@pytest.mark.parametrize("port", ["virtual://?heap=512k", "virtual"])  # the pyserial URL, and its short alias
+def test_cli_runs_a_suite_on_the_virtual_board_and_writes_junit(tmp_path: Path, port: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "ampelwerk", "hil", "run", "conformance", "--port", port,
                         "--only", "garbage", "--junit", str(tmp_path / "j.xml"), "--report", str(tmp_path / "r.txt")],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sim.runner import RunOptions, run
-from sim.scenarios import fetch, resolve
+from sim.scenarios import resolve
 from sim.signal_check import check_signals
 
 pytestmark = [pytest.mark.sumo, pytest.mark.slow]
@@ -31,10 +31,8 @@ def run_controller(cfg: Path, controller: str, out: Path, **kw) -> dict:
 
 
 @pytest.fixture(scope="module")
-def ingolstadt1(tmp_path_factory) -> Path:
-    cache = tmp_path_factory.mktemp("resco-cache")
-    fetch(cache, names=("ingolstadt1",))
-    return resolve("ingolstadt1", cache)
+def ingolstadt1(resco_cache) -> Path:
+    return resolve("ingolstadt1", resco_cache)
 
 
 @pytest.mark.parametrize("scenario", ["single4", "ingolstadt1"])

@@ -1,7 +1,7 @@
 """Corridors from a SUMO net (`sim import --corridor`) and the arterial metrics of a corridor's FCD.
 
 The import is checked against the geometry the bundled arterial was built
-from (sim/scenarios/arterial5/arterial5.nod.xml) and on RESCO arterial4x4;
+from (sim/scenario_data/arterial5/arterial5.nod.xml) and on RESCO arterial4x4;
 the metrics against a small hand-written fcd.xml whose stops and travel
 times are worked out by hand below.
 """
@@ -19,7 +19,7 @@ from coordinator.corridors import load_corridors
 from sim.arterial_metrics import ArterialMetricsError, arterial_metrics, count_stops, load_geometry
 from sim.scenarios import BUNDLED_DIR
 
-SPEED_MPS = 13.89  # sim/scenarios/build.py SPEED_MS: every edge of arterial5
+SPEED_MPS = 13.89  # sim/scenario_data/build.py SPEED_MS: every edge of arterial5
 
 
 def _node_x(names: list[str]) -> list[float]:
@@ -98,13 +98,11 @@ def test_bad_traffic_light_ids_are_refused_by_name(tmp_path, capsys, ids, expect
 
 
 @pytest.fixture(scope="module")
-def arterial4x4(tmp_path_factory) -> Path:
-    """RESCO arterial4x4 in a temporary cache, fetched as tests/sim/test_import_resco.py does."""
-    from sim.scenarios import fetch, resolve
+def arterial4x4(resco_cache) -> Path:
+    """RESCO arterial4x4 from the scenario cache (tests/sim/conftest.py)."""
+    from sim.scenarios import resolve
 
-    cache = tmp_path_factory.mktemp("resco-cache")
-    assert fetch(cache, names=("arterial4x4",)) == ["arterial4x4"]
-    return resolve("arterial4x4", cache)
+    return resolve("arterial4x4", resco_cache)
 
 
 @pytest.mark.sumo

@@ -1,11 +1,11 @@
-"""SUMO import of RESCO benchmark nets (fetched with pip into a temporary cache)."""
+"""SUMO import of RESCO benchmark nets (from the scenario cache `ampelwerk scenarios fetch` fills before the run)."""
 
 from __future__ import annotations
 
 import pytest
 
 from sim.net_import import ImportResult, import_scenario
-from sim.scenarios import fetch, resolve
+from sim.scenarios import resolve
 from tests.sim.test_import import check_core_runs, check_import, check_loads_in_sumo
 
 pytestmark = [pytest.mark.sumo, pytest.mark.slow]
@@ -15,11 +15,9 @@ NETS = ("cologne1", "ingolstadt7", "arterial4x4")
 
 
 @pytest.fixture(scope="module")
-def resco(tmp_path_factory) -> dict[str, ImportResult]:
-    cache = tmp_path_factory.mktemp("resco-cache")
-    assert sorted(fetch(cache, names=NETS)) == sorted(NETS)
+def resco(resco_cache, tmp_path_factory) -> dict[str, ImportResult]:
     out = tmp_path_factory.mktemp("resco-import")
-    return {name: import_scenario(resolve(name, cache), out / name) for name in NETS}
+    return {name: import_scenario(resolve(name, resco_cache), out / name) for name in NETS}
 
 
 @pytest.mark.parametrize("name", NETS)

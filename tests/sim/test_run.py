@@ -249,14 +249,12 @@ def test_scale_changes_the_demand(junction, tmp_path):
 
 @pytest.mark.micropython
 def test_cli_device_option_puts_the_chosen_light_on_the_board(tmp_path):
-    from firmware.host_virtual import VirtualBoard
-
-    with VirtualBoard() as port:
-        r = subprocess.run([sys.executable, "-m", "ampelwerk", "sim", "run", "arterial5", "--controller",
-                            "ampelwerk-actuated", "--out", str(tmp_path), "--device", port, "--device-tls", "J3",
-                            "--end", "180"], capture_output=True, text=True)
+    # virtual://: the run starts the virtual board by URL, as it would open a real board's port
+    r = subprocess.run([sys.executable, "-m", "ampelwerk", "sim", "run", "arterial5", "--controller",
+                        "ampelwerk-actuated", "--out", str(tmp_path), "--device", "virtual://", "--device-tls", "J3",
+                        "--end", "180"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "traffic light J3 runs on the board" in r.stdout
+    assert "traffic light J3 runs on the board at virtual://" in r.stdout
     s = json.loads((tmp_path / "summary.json").read_text())
     assert s["arrived"] > 0 and s["monitor_flash"] == [] and s["collisions"] == 0
     assert check_signals(tmp_path / "signals.csv", s["configs"], step_s=1.0) == []

@@ -118,7 +118,10 @@ def test_bundled_demand_is_fixed_by_the_seed(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_cli_fetch_is_idempotent_and_list_shows_the_cache(tmp_path, capsys):
+    # the one test that downloads (the sumo-rl wheel, with pip): it checks the fetch itself
+
     from ampelwerk.cli import main
 
     assert main(["scenarios", "list", "--cache", str(tmp_path)]) == 0

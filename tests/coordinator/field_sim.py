@@ -1,4 +1,4 @@
-"""Simulated field controllers for tests and benchmarks: the real core, stepped in simulated time. Host only.
+"""Simulated field controllers for the coordinator tests: the real core, stepped in simulated time. Host only.
 
 A SimulatedController is one intersection as it runs in the field: the core
 (controller.core.Controller with the ``coordinated`` strategy) and its

@@ -10,9 +10,9 @@ into six 10-minute slices that follow a morning-peak shape (rising, then
 falling); which vehicles enter in which second is drawn by SUMO from --seed,
 so a run is reproducible given the seed. Usage:
 
-    python sim/scenarios/build.py            # both scenarios
-    python sim/scenarios/build.py single4    # one
-    python sim/scenarios/build.py --out DIR  # elsewhere (to compare with the committed files)
+    python sim/scenario_data/build.py            # both scenarios
+    python sim/scenario_data/build.py single4    # one
+    python sim/scenario_data/build.py --out DIR  # elsewhere (to compare with the committed files)
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ def build_arterial5(root: Path = HERE) -> None:
 BUILDERS = {"single4": build_single4, "arterial5": build_arterial5}
 
 def main(argv: list[str]) -> int:
-    """Build the named scenarios (default: all) into sim/scenarios/, or into --out DIR."""
+    """Build the named scenarios (default: all) into sim/scenario_data/, or into --out DIR."""
     import argparse
 
     parser = argparse.ArgumentParser(description="Regenerate the bundled SUMO scenarios with netconvert")
