@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--sequence", choices=("fixed", "free"), default="free",
                    help="stage order: free, the strategy picks the next stage (default), or fixed, the program's, "
                         "skipping stages without demand")
+    i.add_argument("--exit-loops", action="store_true",
+                   help="also place an exit loop just past the junction on every outgoing lane, named by the "
+                        "approach loops whose lanes lead onto it (the adaptive strategy reads blocked exits)")
     i.add_argument("--corridor", nargs="?", const="auto", metavar="auto|J1,J2,...",
                    help="also write DIR/corridor.json: the arterial found automatically (auto, the default) or over "
                         "these traffic lights in driving order")
@@ -124,6 +127,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sequence", choices=("fixed", "free"), default="free",
                    help="stage order of the imported configs for ampelwerk-* controllers: free, the strategy picks "
                         "the next stage (default), or fixed, the program's, skipping stages without demand")
+    p.add_argument("--exit-loops", action="store_true",
+                   help="import with exit loops past each junction (as `sim import --exit-loops`): ampelwerk-adaptive "
+                        "then keeps greens from blocked exits")
     p.add_argument("--corridor", metavar="FILE", help="corridor file (`sim import ... --corridor`): SUMO writes the "
                                                       "corridor's vehicles (fcd.xml), summary.json gets arterial metrics")
 
@@ -215,6 +221,7 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
     return RunOptions(scenario=scenario, controller=controller, out_dir=out, seed=getattr(args, "seed", 1),
                       failed_loops=failed,
                       begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks, sequence=args.sequence,
+                      exit_loops=args.exit_loops,
                       scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
                       sumo_options=extra, corridor_file=_corridor_file(args, scenario))
 
@@ -233,7 +240,7 @@ def import_cmd(args: argparse.Namespace) -> int:
     from sim.scenarios import ScenarioError
 
     given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m),
-                               ("sequence", args.sequence)) if v is not None}
+                               ("sequence", args.sequence), ("exit_loops", args.exit_loops)) if v is not None}
     out = Path(args.out)
     scenario = _scenario(args.scenario)
     refuse_inputs_inside(out, [scenario])

@@ -94,6 +94,14 @@ def fill_defaults(raw):
     dets = raw.get("detectors") or []
     for d in dets:
         d["kind"] = d.get("kind", "stop_bar")
+        if d["kind"] == "exit":
+            # calls and extends nothing; silence on an exit lane says nothing
+            # of the loop (no no-activity check unless it sets its own)
+            d["distance_m"] = d.get("distance_m", 0)
+            d["extend"] = d["call"] = False  # (the model reads these of every loop)
+            d["fault_recall"] = "none"
+            d["no_activity_ms"] = d.get("no_activity_ms", 0)
+            continue
         d["distance_m"] = d.get("distance_m", 0)
         d["extend"] = d.get("extend", True)
         d["call"] = d.get("call", True)

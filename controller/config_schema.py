@@ -25,7 +25,9 @@ PEDESTRIAN_TIMING = {
 }
 VEHICLE_RECALLS = ("none", "min", "max")
 PEDESTRIAN_RECALLS = ("none", "ped")
-DETECTOR_KINDS = ("stop_bar", "advance", "pedestrian")
+# "exit": a loop just past the junction on an outgoing lane; it calls and extends
+# nothing, the approach loops whose lanes lead onto it name it in "exits"
+DETECTOR_KINDS = ("stop_bar", "advance", "pedestrian", "exit")
 # 0 disables a diagnostic; a detector may set its own value of each
 DIAGNOSTICS = {
     # no actuation for this long while the other loops on its lane counted
@@ -64,4 +66,5 @@ ADAPTIVE = {
     "spill_ms": (3000, 1000, 60000),  # an advance loop occupied this long means the queue spilled past it
     "saturation_headway_ms": (2000, 1000, 5000),  # discharge headway when a stop-bar loop is missing
     "permissive_wait_ms": (5000, 1000, 60000),  # a permissive green's loop on this long: waiting for a gap
+    "exit_blocked_ms": (4000, 1000, 60000),  # an exit loop occupied this long: that exit is blocked
 }

@@ -395,8 +395,14 @@ def _validate_detectors(rep, raw, known, kind):
             continue
         where = 'detector "%s"' % did
         k = rep.choice(where, d, "kind", DETECTOR_KINDS, "stop_bar")
-        # where a vehicle loop sits (approach, lane, turn_pocket) and its idle limit; a push button: its lane only
-        place = ("lane",) if k == "pedestrian" else ("approach", "lane", "turn_pocket", "idle_ms")
+        if k == "exit":  # on an outgoing lane: no group, no place on an approach
+            rep.unknown_keys(where, d, ("id", "kind", "distance_m") + tuple(DIAGNOSTICS))
+            rep.int_field(where, d, "distance_m", (0, 0, DISTANCE_MAX_M), unit="m")
+            _diagnostic_fields(rep, where, d)
+            continue
+        # where a vehicle loop sits (approach, lane, turn_pocket, the exits its lane leads onto)
+        # and its idle limit; a push button: its lane only
+        place = ("lane",) if k == "pedestrian" else ("approach", "lane", "turn_pocket", "idle_ms", "exits")
         rep.unknown_keys(where, d, ("id", "group", "kind", "distance_m", "extend", "call", "fault_recall") + place
                          + tuple(DIAGNOSTICS))
         grp = d.get("group")
@@ -409,11 +415,11 @@ def _validate_detectors(rep, raw, known, kind):
         rep.bool_field(where, d, "call", True)
         recalls = ("none", "ped") if k == "pedestrian" else VEHICLE_RECALLS
         rep.choice(where, d, "fault_recall", recalls, recalls[-1])
-        for name, spec in DIAGNOSTICS.items():
-            unit = "counts/min" if name.endswith("per_min") else "ms"
-            rep.int_field(where, d, name, spec, unit=unit, allow_zero=True)
+        _diagnostic_fields(rep, where, d)
         if place:
             _validate_detector_place(rep, where, d)
+        if "exits" in d:
+            _validate_exits(rep, where, d["exits"], dets)
 
 
 def _validate_detector_diagnostics(rep, raw):
@@ -455,6 +461,26 @@ def validate(raw):
     from controller.intersection import Intersection
 
     return Intersection(with_defaults(raw)).fixed_time_errors()
+
+
+def _validate_exits(rep, where, xs, dets):
+    # exits: the exit loops (detectors of kind "exit") the loop's lane leads onto
+    exit_ids = [d.get("id") for d in dets if isinstance(d, dict) and d.get("kind") == "exit"]
+    if not isinstance(xs, list) or not xs:
+        rep.add(where, "exits=%s must be a non-empty list of exit loops (detectors of kind \"exit\")" % _q(xs))
+        return
+    for i, x in enumerate(xs):
+        if not isinstance(x, str) or x not in exit_ids:
+            rep.add(where, "exits names %s, not a detector of kind \"exit\"" % _q(x))
+        elif x in xs[:i]:
+            rep.add(where, "exits lists %s twice" % _q(x))
+
+
+def _diagnostic_fields(rep, where, d):
+    # a detector's own diagnostic thresholds (0 disables a check)
+    for name, spec in DIAGNOSTICS.items():
+        unit = "counts/min" if name.endswith("per_min") else "ms"
+        rep.int_field(where, d, name, spec, unit=unit, allow_zero=True)
 
 
 def _validate_detector_place(rep, where, d):

@@ -22,7 +22,10 @@ RECALL_CODES = {"none": RECALL_NONE, "min": RECALL_MIN, "max": RECALL_MAX, "ped"
 DETECTOR_STOP_BAR = const(0)
 DETECTOR_ADVANCE = const(1)
 DETECTOR_PEDESTRIAN = const(2)
-DETECTOR_KIND_CODES = {"stop_bar": DETECTOR_STOP_BAR, "advance": DETECTOR_ADVANCE, "pedestrian": DETECTOR_PEDESTRIAN}
+DETECTOR_EXIT = const(3)
+DETECTOR_KIND_CODES = {"stop_bar": DETECTOR_STOP_BAR, "advance": DETECTOR_ADVANCE, "pedestrian": DETECTOR_PEDESTRIAN,
+                       "exit": DETECTOR_EXIT}
+NO_GROUP = const(255)  # detector_group of an exit loop: it belongs to no group
 
 NO_CONFLICT = const(-1)
 
@@ -174,7 +177,7 @@ class Intersection:
         diag = raw["detector_diagnostics"]  # thresholds of detectors that set none of their own
         self.occupancy_window_ms = diag["occupancy_window_ms"]
         for i, d in enumerate(dets):
-            self.detector_group[i] = index[d["group"]]
+            self.detector_group[i] = NO_GROUP if d["kind"] == "exit" else index[d["group"]]
             self.detector_kind[i] = DETECTOR_KIND_CODES[d["kind"]]
             self.detector_distance_m[i] = d["distance_m"]
             self.detector_extend[i] = 1 if d["extend"] else 0
@@ -186,6 +189,10 @@ class Intersection:
         self.group_detectors = []
         for g in range(n):
             self.group_detectors.append(tuple(i for i in range(m) if self.detector_group[i] == g))
+        # the exit loops each loop's lane leads onto (None: no loop names any)
+        self.detector_exits = None
+        if any("exits" in d for d in dets):
+            self.detector_exits = [tuple(self.detector_ids.index(x) for x in d.get("exits", ())) for d in dets]
 
     def _read_fixed_time(self, raw):
         # the fixed-time plan, if any (0 ms cycle: none)

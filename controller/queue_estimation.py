@@ -19,7 +19,7 @@ from array import array
 
 from controller.compat import SMALL_INT_MAX, const
 from controller.detector_diagnostics import FAULT_NONE
-from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
+from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR, NO_GROUP
 from controller.loop_groups import LoopGroups
 from controller.signal_states import GREEN
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
@@ -156,6 +156,8 @@ class QueueEstimator:
         for k in range(det.n_changed):
             d = det.changed[k]
             g = ix.detector_group[d]
+            if g == NO_GROUP:
+                continue  # an exit loop
             dirty[g] = 1
             if not det.rising[d] or fault[d] != FAULT_NONE:
                 continue

@@ -38,12 +38,19 @@
 #    next shows it permissive.
 #    Not on a shared lane: a protected-turn stage cannot move a through vehicle
 #    at its head (docs/adaptive.md, rule 5).
+#  - blocked exits: a lane whose exit loops (loops just past the junction on
+#    the lanes it leads onto, named in its loops' "exits") are all working and
+#    occupied for exit_blocked_ms is blocked: its vehicles cannot leave. Its
+#    loops extend no green, and a waiting group whose lanes are all blocked
+#    has its estimate counted for no stage (its call and its wait's age still
+#    count, so it is served in time) (docs/adaptive.md, rule 6).
 # Cycle and splits follow from these rules: a stage's green grows with its
 # queue and shrinks when others' queues grow, so the cycle stretches under
 # heavy demand and shortens under light demand.
 from array import array
 
 from controller import event_codes as ev
+from controller.exit_blocking import ExitBlocking
 from controller.intersection import RECALL_MAX
 from controller.queue_estimation import QueueEstimator
 from controller.signal_states import GREEN
@@ -68,6 +75,8 @@ class AdaptiveStrategy:
         self.spill_ms = _param(raw, "spill_ms")
         self.saturation_headway_ms = _param(raw, "saturation_headway_ms")
         self.permissive_wait_ms = _param(raw, "permissive_wait_ms")
+        # blocked exits (None: no loop names exit loops)
+        self.exits = ExitBlocking(ix, _param(raw, "exit_blocked_ms")) if ix.detector_exits is not None else None
         default_wait = _param(raw, "max_wait_ms")
         self.max_wait_ms = array("i", [ix.max_wait_ms[g] or default_wait for g in range(ix.n_groups)])
         self.queues = None
@@ -221,6 +230,8 @@ class AdaptiveStrategy:
                         h = left
             if loops is None:
                 left = TIMER_MAX_MS if passage > 0 else 0
+            elif self.exits is not None and self.exits.blocked_loops(g, loops, ctl):
+                left = self.exits.open_gap_left_ms(g, loops, passage, ctl)
             else:
                 left = loops.gap_left_ms(g, passage)
             if left > done:
@@ -228,6 +239,18 @@ class AdaptiveStrategy:
         if maxed < done:
             done = maxed
         return h if h < done else done
+
+    def _gap_ms(self, g, loops, ctl):
+        # the gap that extends green g: on `loops` (None: its extension loops, 0 on max
+        # recall); where loops name exits, those on blocked lanes do not count
+        if loops is None:
+            d = ctl.demand
+            if d.recall[g] == RECALL_MAX:
+                return 0
+            loops = d.extending
+        if self.exits is not None and self.exits.blocked_loops(g, loops, ctl):
+            return self.exits.open_gap_ms(g, loops, ctl)
+        return loops.gap_ms(g)
 
     def _demoted(self, s, nxt, g):
         # s protects pocket turn g, which nxt shows only permissive: its queue still holds s
@@ -290,12 +313,16 @@ class AdaptiveStrategy:
         blocked = self.blocked
         if blocked is not None and self._track_blocked(k, d):
             changed = True  # the stages that show a blocked group permissive count it no more
+        exits = self.exits
+        if exits is not None:
+            quiet = exits.quiet_ms(ctl.detectors)
         for g in range(self.ix.n_groups):
             w = h = 0
             a = -1  # the age of the wait that weighs for g, if any
             holds = False  # g a permissive green that waits: its queue (h) is held for its protected stages
             if state[g] != GREEN:
-                w = est[g]
+                if exits is None or not exits.queue_blocked(g, ctl):
+                    w = est[g]
                 if call[g]:
                     a = (clock - call_at[g]) & CLOCK_MASK
                     if blocked is not None and blocked[g]:
@@ -460,13 +487,14 @@ class AdaptiveStrategy:
                 maxed = False
             if not extending:  # (one group extending is enough)
                 passage = ix.passage_ms[g]
+                loops = None  # its extension loops
                 if queues.estimate[g] <= 0 or queues.queued(g) <= 0:
                     # queue cleared: only arrivals over the advance loops extend
                     reduced = passage - cut
                     passage = reduced if reduced > self.min_gap_ms else self.min_gap_ms
-                    gap = queues.advance.gap_ms(g) if queues.advance.usable[g] else d.gap_ms(g)
-                else:
-                    gap = d.gap_ms(g)
+                    if queues.advance.usable[g]:
+                        loops = queues.advance
+                gap = self._gap_ms(g, loops, ctl)
                 if gap < passage:
                     extending = True
             if extending and not maxed and not urgent:

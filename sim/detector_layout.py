@@ -32,6 +32,11 @@ from xml.sax.saxutils import quoteattr
 STOP_BAR_M = 1.5  # stop-bar loop: its position before the stop line
 FAR_BACK_M = 1.0  # how close to a lane's start a loop may sit
 MIN_LOOP_SPACING_M = 5.0  # closer than this to the stop-bar loop, an advance loop adds nothing
+# exit loop: this far past the junction on an outgoing lane. A car (5 m) stands
+# over it when the queue of the next junction reaches back to within about one
+# car length of the junction, where SUMO (and a driver who keeps the junction
+# clear) no longer drives on: the exit is blocked.
+EXIT_LOOP_M = 5.0
 E1_PERIOD_S = 86400
 
 
@@ -44,10 +49,11 @@ class DetectorPlacement:
     lane: str  # the lane it lies on (upstream of approach_lane for a continued advance loop)
     pos_m: float  # position on `lane` from the lane's start
     distance_m: float  # from the stop line
-    kind: str  # "stop_bar" or "advance"
-    group: str
+    kind: str  # "stop_bar", "advance" or "exit"
+    group: str  # "" for an exit loop
     approach: str = ""  # the incoming edge of approach_lane
     turn_pocket: bool = False  # approach_lane serves movements no other lane of the approach serves
+    exits: tuple[str, ...] = ()  # an approach loop: the exit loops its lane leads onto
 
 
 def sanitize(text: str) -> str:
@@ -194,6 +200,26 @@ def layout(net: Any, tls_id: str, lane_links: dict[str, list[int]], link_group: 
         placements.append(DetectorPlacement(unique(base + "_adv"), lane_id, adv_lane.getID(), pos, distance,
                                             "advance", group, **where))
     return placements, notes
+
+
+def add_exit_loops(net: Any, tls_id: str, placements: list[DetectorPlacement],
+                   lane_exits: dict[str, set[str]]) -> list[DetectorPlacement]:
+    """One exit loop EXIT_LOOP_M past the junction (half way along a shorter lane) on every lane
+    that an approach loop's lane leads onto; each approach loop names its lane's (``exits``).
+
+    lane_exits: incoming lane id -> the outgoing lanes its controlled vehicle links lead onto.
+    Returns the exit loops (the approach loops are updated in place).
+    """
+    ids: dict[str, str] = {}
+    out = []
+    for lane_id in sorted(set().union(*lane_exits.values()) if lane_exits else ()):
+        length = net.getLane(lane_id).getLength()
+        pos = EXIT_LOOP_M if length >= 2 * EXIT_LOOP_M else length / 2
+        ids[lane_id] = "e1_%s_%s_exit" % (sanitize(tls_id), sanitize(lane_id))
+        out.append(DetectorPlacement(ids[lane_id], lane_id, lane_id, pos, pos, "exit", ""))
+    for p in placements:
+        p.exits = tuple(ids[x] for x in sorted(lane_exits.get(p.approach_lane, ())))
+    return out
 
 
 def write_additional(placements: list[DetectorPlacement], path: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import import_program as prog
-from sim.detector_layout import DetectorPlacement, layout, sanitize, write_additional
+from sim.detector_layout import DetectorPlacement, add_exit_loops, layout, sanitize, write_additional
 from sim.scenarios import ScenarioError, read_sumocfg, resolve
 
 WALKING_SPEED_M_S = 1.2  # pedestrian clearance: crossing length at this speed
@@ -184,7 +184,8 @@ def file_stem(tls_id: str) -> str:
 
 
 def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, default_min_green_ms: int,
-                 default_max_green_ms: int, advance_m: float, sequence: str = "free") -> tuple[dict, list[DetectorPlacement]]:
+                 default_max_green_ms: int, advance_m: float, sequence: str = "free",
+                 exit_loops: bool = False) -> tuple[dict, list[DetectorPlacement]]:
     """The controller config dict of one traffic light and its loops."""
     program_id, program, notes = _pick_program(tls)
     phases = _phases(program)
@@ -210,6 +211,13 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     placements, det_notes = layout(net, tls.getID(), lane_links, link_group, advance_m, stages_of, lane_moves)
     notes += det_notes
     with_detectors = {p.group for p in placements}
+    if exit_loops:
+        lane_exits: dict[str, set[str]] = {}
+        for i, cs in conns.items():
+            if i not in ped_links and i in link_group:
+                for c in cs:
+                    lane_exits.setdefault(c.getFromLane().getID(), set()).add(c.getToLane().getID())
+        placements += add_exit_loops(net, tls.getID(), placements, lane_exits)
 
     yields_to = _yields_to(a, phases, permissive)
     groups = []
@@ -252,11 +260,7 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
         "stages": [{"id": s, "name": "program phase %s" % ",".join(map(str, ks)), "groups": gs}
                    for s, gs, ks in zip(stage_ids, a.stages, a.stage_phases)],
         "sequence": {"mode": sequence, "order": stage_ids},
-        # approach, lane (the lane whose traffic the loop measures) and turn_pocket: where each loop
-        # sits, for the core's no-activity diagnostics (docs/sim-import.md)
-        "detectors": [{"id": p.id, "group": p.group, "kind": p.kind, "distance_m": int(round(p.distance_m)),
-                       "approach": p.approach, "lane": p.approach_lane, "turn_pocket": p.turn_pocket}
-                      for p in placements],
+        "detectors": [_detector_entry(p) for p in placements],  # docs/sim-import.md
     }
     for stage, pg in zip(raw["stages"], _stage_permissive(a, phases, permissive)):
         if pg:
@@ -274,8 +278,21 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
     return raw, placements
 
 
+def _detector_entry(p: DetectorPlacement) -> dict[str, Any]:
+    """A loop's config entry: approach, lane (the lane whose traffic it measures) and turn_pocket say where
+    an approach loop sits, for the core's no-activity diagnostics, exits the exit loops its lane leads onto."""
+    if p.kind == "exit":
+        return {"id": p.id, "kind": "exit", "distance_m": int(round(p.distance_m))}
+    entry = {"id": p.id, "group": p.group, "kind": p.kind, "distance_m": int(round(p.distance_m)),
+             "approach": p.approach, "lane": p.approach_lane, "turn_pocket": p.turn_pocket}
+    if p.exits:
+        entry["exits"] = list(p.exits)
+    return entry
+
+
 def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, default_min_green_ms: int = 5000,
-                    default_max_green_ms: int = 45000, advance_m: float = 40.0, sequence: str = "free") -> ImportResult:
+                    default_max_green_ms: int = 45000, advance_m: float = 40.0, sequence: str = "free",
+                    exit_loops: bool = False) -> ImportResult:
     """Write <out_dir>/<tls>.json for every traffic light and <out_dir>/detectors.add.xml.
 
     sequence: "fixed" keeps the program's stage order (skipping stages without
@@ -310,7 +327,7 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
         raw, placements = build_config(net, tls, safe, red_clearance_ms=red_clearance_ms,
                                     default_min_green_ms=default_min_green_ms,
                                     default_max_green_ms=default_max_green_ms, advance_m=advance_m,
-                                    sequence=sequence)
+                                    sequence=sequence, exit_loops=exit_loops)
         path = out_dir / (safe + ".json")
         path.write_text(json.dumps(raw, indent=1) + "\n")
         try:
@@ -332,7 +349,7 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
 
 
 def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_m: float = 40.0,
-                   sequence: str = "free", shown: Path | None = None) -> int:
+                   sequence: str = "free", shown: Path | None = None, exit_loops: bool = False) -> int:
     """`ampelwerk sim import`: import, print a summary per traffic light; raises ScenarioError on bad input.
 
     ``shown``: the directory to name in the summary (where ``out`` will be renamed to)."""
@@ -341,13 +358,13 @@ def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_
     if not 5 <= advance_m <= 1000:
         raise NetImportError("--advance-m=%g is outside 5..1000 m" % advance_m)
     result = import_scenario(resolve(scenario), Path(out), red_clearance_ms=red_clearance_ms, advance_m=advance_m,
-                             sequence=sequence)
+                             sequence=sequence, exit_loops=exit_loops)
     for tls_id, m in result.mappings.items():
         raw = json.loads(m.config_path.read_text())
         stages = " ".join("%s=%s" % (s["id"], "+".join(s["groups"])) for s in raw["stages"])
         kinds = [d["kind"] for d in raw["detectors"]]
-        print("%s -> %s: %d links, %d groups, stages %s, %d stop-bar + %d advance loops%s" % (
+        print("%s -> %s: %d links, %d groups, stages %s, %d stop-bar + %d advance + %d exit loops%s" % (
             tls_id, m.config_path.name, m.link_count, len(m.group_links), stages, kinds.count("stop_bar"),
-            kinds.count("advance"), ", %d notes" % len(m.notes) if m.notes else ""))
+            kinds.count("advance"), kinds.count("exit"), ", %d notes" % len(m.notes) if m.notes else ""))
     print("%d configs and %s written to %s" % (len(result.configs), result.detectors_file.name, shown or out))
     return 0

@@ -70,6 +70,7 @@ class RunOptions:
     tick_ms: int = 100
     merge_ticks: bool = False  # True: a run of ticks with unchanged presence is stepped as one longer tick
     sequence: str = "free"  # stage order of the imported configs: "free" (the strategy picks) or the program's ("fixed")
+    exit_loops: bool = False  # import with exit loops (blocked exits, docs/sim-import.md)
     failed_loops: dict[str, int] = field(default_factory=dict)  # loop id -> forced presence 1 (stuck on) or 0 (dead)
     scale: float = 1.0
     gui: bool = False
@@ -131,7 +132,8 @@ def import_for_run(opts: RunOptions) -> Imported:
     from sim.scenarios import ScenarioError
 
     try:
-        res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import", sequence=opts.sequence)
+        res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import", sequence=opts.sequence,
+                              exit_loops=opts.exit_loops)
     except ScenarioError as e:
         raise SumoError("importing %s: %s" % (opts.scenario, e)) from None
     return Imported(dict(res.configs), Path(res.detectors_file))

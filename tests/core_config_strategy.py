@@ -90,6 +90,12 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
             dets.append({"id": "d%s_a" % g, "group": g, "kind": "advance", "distance_m": 40})
     for g in pids:
         dets.append({"id": "pb%s" % g, "group": g, "kind": "pedestrian"})
+    if rnd.random() < 0.4:  # exit loops: some loops' lanes lead onto them
+        exits = ["x%d" % k for k in range(rnd.randint(1, 3))]
+        for det in dets:
+            if det["kind"] != "pedestrian" and rnd.random() < 0.7:
+                det["exits"] = rnd.sample(exits, rnd.randint(1, len(exits)))
+        dets += [{"id": x, "kind": "exit"} for x in exits]
     raw = {
         "id": "random", "strategy": strategy, "startup_flash_ms": rnd.choice([0, 3000]),
         "signal_groups": groups, "conflicts": [list(c) for c in sorted(conflicts)], "intergreen_ms": intergreen,
@@ -126,7 +132,7 @@ def place_loops(rnd: random.Random, raw: dict) -> None:
     n_approaches = rnd.randint(1, 3)
     where: dict = {}
     for det in raw["detectors"]:
-        if det["kind"] == "pedestrian" or rnd.random() < 0.1:
+        if det["kind"] in ("pedestrian", "exit") or rnd.random() < 0.1:
             continue  # a loop on no approach: the classic check
         g = det["group"]
         if g not in where:

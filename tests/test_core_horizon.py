@@ -100,7 +100,7 @@ def adaptive_block(rnd: random.Random) -> dict:
     return {"min_gap_ms": rnd.choice([0, 500, 1000, 2500]), "gap_reduction_ms_per_veh": rnd.choice([0, 0, 250, 1500]),
             "age_weight_ms": rnd.choice([1000, 3300, 20000]), "max_wait_ms": rnd.choice([10000, 25000, 120000]),
             "spill_ms": rnd.choice([1000, 3000, 7700]), "saturation_headway_ms": rnd.choice([1000, 2000, 3700]),
-            "permissive_wait_ms": rnd.choice([1000, 2300, 5000])}
+            "permissive_wait_ms": rnd.choice([1000, 2300, 5000]), "exit_blocked_ms": rnd.choice([1000, 2700, 4000])}
 
 
 def adaptive_snapshot(ctl: Controller) -> tuple:

@@ -41,13 +41,18 @@ def test_thousands_of_ticks_allocate_nothing(micropython: str, strategy: str) ->
     assert "heap-locked ticks: 20000" in r.stdout
 
 
-def test_adaptive_with_permissive_turns_allocates_nothing(micropython: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("case", ["permissive_turns", "exit_loops"])
+def test_adaptive_with_permissive_turns_or_exit_loops_allocates_nothing(micropython: str, tmp_path: Path,
+                                                                       case: str) -> None:
     import json
 
     from tests.controller.test_adaptive import _left_turn_raw
+    from tests.controller.test_exit_blocking import _raw as exit_raw
 
-    cfg = tmp_path / "left_turn.json"
-    cfg.write_text(json.dumps(_left_turn_raw(True)))
+    # exit loops: blocked after 1 s, so that the random presence blocks lanes often
+    raw = _left_turn_raw(True) if case == "permissive_turns" else exit_raw(blocked_ms=1000)
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(raw))
     r = _run([micropython, "tests/micropython_heap_check.py", str(cfg), "adaptive", "20000"])
     assert r.returncode == 0, r.stderr[-2000:]
     assert "heap-locked ticks: 20000" in r.stdout

@@ -20,7 +20,7 @@ from typing import Protocol
 from controller.coordination_messages import MODE_NAMES
 from controller.core import Controller
 from controller.coordination_agent import CoordinationAgent
-from controller.intersection import Intersection
+from controller.intersection import NO_GROUP, Intersection
 from controller.signal_states import GREEN, YELLOW
 
 
@@ -46,6 +46,9 @@ class SimulatedController:
         self.rate_per_ms = []  # arrival rate per loop
         for d in range(ix.n_detectors):
             g = ix.detector_group[d]
+            if g == NO_GROUP:  # an exit loop: no arrivals of its own here
+                self.rate_per_ms.append(0.0)
+                continue
             loops = len(ix.group_detectors[g]) or 1
             self.rate_per_ms.append(flows.get(ix.group_ids[g], 0.0) / 3600000.0 / loops)
         self.occupancy_ms = occupancy_ms
