@@ -223,8 +223,9 @@ def main() -> int:
     ap.add_argument("--jobs", type=int)
     ap.add_argument("--report-only", action="store_true", help="only re-render the section from runs on disk")
     args = ap.parse_args()
+    # the command as run, without this machine's folders (an absolute path is shown by its last part)
     args.command = " ".join(["python bench/arterial_benchmarks.py"] +
-                            [a for a in sys.argv[1:] if a != "--report-only"])
+                            [Path(a).name if a.startswith("/") else a for a in sys.argv[1:] if a != "--report-only"])
     args.seeds = [int(x) for x in args.seeds.split(",")]
     args.scenarios = args.scenarios.split(",")
     if not args.report_only:
