@@ -58,14 +58,6 @@ class ExitBlocking:
                     gap = x
         return gap
 
-    def open_gap_left_ms(self, g, loops, passage, ctl):
-        # Host use (horizons): until open_gap_ms reaches passage, the presence
-        # held (TIMER_MAX_MS: an open loop is occupied, the gap stays 0)
-        gap = self.open_gap_ms(g, loops, ctl)
-        if gap >= passage:
-            return 0
-        return TIMER_MAX_MS if gap == 0 else passage - gap
-
     def quiet_ms(self, det):
         # until an occupied exit loop reaches blocked_ms, the presence held (a lane
         # turns blocked then; it turns free only with a loop edge or a fault)

@@ -175,7 +175,8 @@ def diagnostics_horizon_ms(diag):
     return a - 1
 
 
-# --- loop summaries and queue estimates (loop_groups.py, queue_estimation.py) ---
+# --- loop summaries, blocked exits and queue estimates (loop_groups.py,
+# exit_blocking.py, queue_estimation.py) ---
 
 def gap_left_ms(loops, g, limit):
     # until loops.gap_ms(g) (a LoopGroups) reaches limit with the presence
@@ -185,6 +186,16 @@ def gap_left_ms(loops, g, limit):
     if left <= 0:
         return 0
     return TIMER_MAX_MS if loops.occupied[g] or loops.latest_off[g] < 0 else left
+
+
+def open_gap_left_ms(exits, g, loops, passage, ctl):
+    # until exits.open_gap_ms (an ExitBlocking, exit_blocking.py: g's gap over
+    # the loops on lanes that are not blocked) reaches passage, the presence
+    # held: TIMER_MAX_MS while an open loop is occupied (the gap stays 0)
+    gap = exits.open_gap_ms(g, loops, ctl)
+    if gap >= passage:
+        return 0
+    return TIMER_MAX_MS if gap == 0 else passage - gap
 
 
 def transit_left_ms(queues, g):
@@ -315,11 +326,93 @@ def actuated_horizon_ms(strategy, ctl):
 
 
 def adaptive_horizon_ms(strategy, ctl):
-    # The hook of the adaptive strategy: its horizon is still the method
-    # AdaptiveStrategy.horizon_ms (strategy_adaptive.py), which calls back
-    # into queue_horizon_ms, transit_left_ms and gap_left_ms above through
-    # QueueEstimator and LoopGroups; it moves here like the others.
-    return strategy.horizon_ms(ctl)
+    # How long the adaptive decide() keeps the current stage and every queue
+    # estimate stays as it is, with the loops' presence held, so that one
+    # step of that length leaves the strategy as tick by tick would. Bounded
+    # by the queue estimator's next change and, in an established stage, by
+    # the next change of a stage's value (a call's age reaching its next
+    # age_weight_ms or its wait bound, a permissive green starting to wait
+    # for a gap) and by the moment the green would end: every min green
+    # held, and then all groups that hold the stage maxed out, or none
+    # extending any more. The decision reads the values and the next stage
+    # of the last tick (decide() ran at this same time, the stage established).
+    k = ctl.kernel
+    queues = strategy.queues
+    state = k.state
+    keep = strategy.guarded if strategy.perm is not None else None  # their queues count for protected stages
+    if not k.established:
+        # decide() only waits for the kernel (its horizon bounds this) and
+        # reads no estimate: the first decision in the stage works all out
+        return queue_horizon_ms(queues, state, False, False, keep)
+    ix = strategy.ix
+    d = ctl.demand
+    s = k.stage
+    perm = strategy.perm[s] if strategy.perm is not None and strategy.live[s] else None
+    # the values: decide() summed them, or found that nothing had moved, at this same time
+    h = strategy.quiet_ms - ((d.clock_ms - strategy.seen_ms) & CLOCK_MASK)
+    nxt = strategy.next_stage
+    if nxt < 0:
+        # rests in green: only a change of the values moves it, which the
+        # estimates of green groups (weight 0) do not make. One ms short
+        # of that change: the max timer starts in the decision that sees
+        # demand, with that step's elapsed time, so the step in which it
+        # appears must be the tick it appears in, not the whole rest.
+        left = queue_horizon_ms(queues, state, True, False, keep)
+        return (h if h < left else left) - 1
+    done = 0
+    for g in ix.stage_groups[s]:
+        if not ix.is_pedestrian[g] and state[g] == GREEN:
+            left = ix.min_green_ms[g] - k.state_ms(g)
+            if left > done:
+                done = left
+    if done > 0:
+        # held by min green: the values are worked out again when it ends,
+        # and until then they only grow (the estimates of groups that are
+        # not green grow with time alone), so another stage keeps demand
+        left = queue_horizon_ms(queues, state, False, False, keep)
+        if left < h:
+            h = left
+        return h if h < done else done
+    left = queue_horizon_ms(queues, state)
+    if left < h:
+        h = left
+    # every min green held and the stage kept: no wait bound reached, and
+    # some group that holds it neither maxed out nor done extending
+    cut = strategy.value[nxt] * strategy.gap_reduction_ms_per_veh
+    maxed = 0
+    exits = strategy.exits
+    for g in ix.stage_groups[s]:
+        if ix.is_pedestrian[g] or state[g] != GREEN or (ix.stage_mask[nxt][g] and not strategy.demoted(s, nxt, g)):
+            continue
+        if perm is not None and perm[g] and strategy.guarded[g] and not strategy.permissive_wait_left_ms(g, d):
+            continue
+        left = ix.max_green_ms[g] - strategy.max_timer_ms
+        if left > maxed:
+            maxed = left
+        passage = ix.passage_ms[g]
+        loops = d.extending
+        if d.recall[g] == RECALL_MAX:
+            loops = None  # its gap stays 0
+        if queues.queued(g) <= 0:
+            reduced = passage - cut
+            passage = reduced if reduced > strategy.min_gap_ms else strategy.min_gap_ms
+            if queues.advance.usable[g]:
+                loops = queues.advance
+            if queues.estimate[g] > 0:
+                left = transit_left_ms(queues, g)  # a vehicle in transit joins the queue
+                if left < h:
+                    h = left
+        if loops is None:
+            left = TIMER_MAX_MS if passage > 0 else 0
+        elif exits is not None and exits.blocked_loops(g, loops, ctl):
+            left = open_gap_left_ms(exits, g, loops, passage, ctl)
+        else:
+            left = gap_left_ms(loops, g, passage)
+        if left > done:
+            done = left
+    if maxed < done:
+        done = maxed
+    return h if h < done else done
 
 
 # The coordinated strategy has none: plans and reports pass between ticks,

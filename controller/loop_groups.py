@@ -38,13 +38,6 @@ class LoopGroups:
         d = self.latest_off[g]
         return self.det.off_ms(d) if d >= 0 else TIMER_MAX_MS
 
-    def gap_left_ms(self, g, limit):
-        # Host use: the adaptive strategy's horizon asks this until it moves to
-        # controller/horizon.py, where the prediction lives (gap_left_ms)
-        from controller.horizon import gap_left_ms
-
-        return gap_left_ms(self, g, limit)
-
     def longest_on_ms(self, g):
         d = self.first_on[g]
         return self.det.on_ms(d) if d >= 0 else 0

@@ -120,24 +120,10 @@ class QueueEstimator:
             n += 1
         return n
 
-    def transit_left_ms(self, g):
-        # Host use: the adaptive strategy's horizon asks this until it moves to
-        # controller/horizon.py, where the prediction lives (transit_left_ms)
-        from controller.horizon import transit_left_ms
-
-        return transit_left_ms(self, g)
-
     def queued(self, g):
         # Vehicles estimated standing or creeping in the queue (estimate minus those in transit).
         q = self.estimate[g] - self.in_transit(g)
         return q if q > 0 else 0
-
-    def horizon_ms(self, states, reds=True, greens=True, keep=None):
-        # Host use: the adaptive strategy's horizon asks this until it moves to
-        # controller/horizon.py, where the prediction lives (queue_horizon_ms)
-        from controller.horizon import queue_horizon_ms
-
-        return queue_horizon_ms(self, states, reds, greens, keep)
 
     def update(self, elapsed_ms, states):
         ix = self.ix

@@ -151,95 +151,6 @@ class AdaptiveStrategy:
                 self.held[g] = 0
                 self.blocked[g] = 0
 
-    def horizon_ms(self, ctl):
-        # Host use (Controller.horizon_ms): how long decide() keeps the
-        # current stage and every queue estimate stays as it is, with the
-        # loops' presence held, so that one step of that length leaves the
-        # strategy as tick by tick would. Bounded by the queue estimator's
-        # next change and, in an established stage, by the next change of a
-        # stage's value (a call's age reaching its next age_weight_ms or its
-        # wait bound, a permissive green starting to wait for a gap) and by
-        # the moment the green would end: every min green held, and then all
-        # groups that hold the stage maxed out, or none extending any more.
-        # The decision reads the values and the next stage of the last tick
-        # (decide() ran at this same time, the stage established).
-        k = ctl.kernel
-        queues = self.queues
-        state = k.state
-        keep = self.guarded if self.perm is not None else None  # their queues count for protected stages
-        if not k.established:
-            # decide() only waits for the kernel (its horizon bounds this) and
-            # reads no estimate: the first decision in the stage works all out
-            return queues.horizon_ms(state, False, False, keep)
-        ix = self.ix
-        d = ctl.demand
-        s = k.stage
-        perm = self.perm[s] if self.perm is not None and self.live[s] else None
-        # the values: decide() summed them, or found that nothing had moved, at this same time
-        h = self.quiet_ms - ((d.clock_ms - self.seen_ms) & CLOCK_MASK)
-        nxt = self.next_stage
-        if nxt < 0:
-            # rests in green: only a change of the values moves it, which the
-            # estimates of green groups (weight 0) do not make. One ms short
-            # of that change: the max timer starts in the decision that sees
-            # demand, with that step's elapsed time, so the step in which it
-            # appears must be the tick it appears in, not the whole rest.
-            left = queues.horizon_ms(state, True, False, keep)
-            return (h if h < left else left) - 1
-        done = 0
-        for g in ix.stage_groups[s]:
-            if not ix.is_pedestrian[g] and state[g] == GREEN:
-                left = ix.min_green_ms[g] - k.state_ms(g)
-                if left > done:
-                    done = left
-        if done > 0:
-            # held by min green: the values are worked out again when it ends,
-            # and until then they only grow (the estimates of groups that are
-            # not green grow with time alone), so another stage keeps demand
-            left = queues.horizon_ms(state, False, False, keep)
-            if left < h:
-                h = left
-            return h if h < done else done
-        left = queues.horizon_ms(state)
-        if left < h:
-            h = left
-        # every min green held and the stage kept: no wait bound reached, and
-        # some group that holds it neither maxed out nor done extending
-        cut = self.value[nxt] * self.gap_reduction_ms_per_veh
-        maxed = 0
-        for g in ix.stage_groups[s]:
-            if ix.is_pedestrian[g] or state[g] != GREEN or (ix.stage_mask[nxt][g] and not self._demoted(s, nxt, g)):
-                continue
-            if perm is not None and perm[g] and self.guarded[g] and not self._permissive_wait_left_ms(g, d):
-                continue
-            left = ix.max_green_ms[g] - self.max_timer_ms
-            if left > maxed:
-                maxed = left
-            passage = ix.passage_ms[g]
-            loops = d.extending
-            if d.recall[g] == RECALL_MAX:
-                loops = None  # its gap stays 0
-            if queues.queued(g) <= 0:
-                reduced = passage - cut
-                passage = reduced if reduced > self.min_gap_ms else self.min_gap_ms
-                if queues.advance.usable[g]:
-                    loops = queues.advance
-                if queues.estimate[g] > 0:
-                    left = queues.transit_left_ms(g)  # a vehicle in transit joins the queue
-                    if left < h:
-                        h = left
-            if loops is None:
-                left = TIMER_MAX_MS if passage > 0 else 0
-            elif self.exits is not None and self.exits.blocked_loops(g, loops, ctl):
-                left = self.exits.open_gap_left_ms(g, loops, passage, ctl)
-            else:
-                left = loops.gap_left_ms(g, passage)
-            if left > done:
-                done = left
-        if maxed < done:
-            done = maxed
-        return h if h < done else done
-
     def _gap_ms(self, g, loops, ctl):
         # the gap that extends green g: on `loops` (None: its extension loops, 0 on max
         # recall); where loops name exits, those on blocked lanes do not count
@@ -252,7 +163,7 @@ class AdaptiveStrategy:
             return self.exits.open_gap_ms(g, loops, ctl)
         return loops.gap_ms(g)
 
-    def _demoted(self, s, nxt, g):
+    def demoted(self, s, nxt, g):
         # s protects pocket turn g, which nxt shows only permissive: its queue still holds s
         return self.perm is not None and self.pocket[g] and self.perm[nxt][g] and not self.perm[s][g]
 
@@ -267,7 +178,7 @@ class AdaptiveStrategy:
                 return g
         return -1
 
-    def _permissive_wait_left_ms(self, g, d):
+    def permissive_wait_left_ms(self, g, d):
         # until permissive green g waits for a gap (its loop on for
         # permissive_wait_ms: blocked behind the traffic it yields to); 0: it
         # waits now, TIMER_MAX_MS: its loops are free
@@ -334,7 +245,7 @@ class AdaptiveStrategy:
                 if wide:
                     h = est[g] if self.queues.queued(g) > 0 else 0
                 else:
-                    left = self._permissive_wait_left_ms(g, d)
+                    left = self.permissive_wait_left_ms(g, d)
                     h = 0 if left else est[g]
                     if 0 < left < quiet:
                         quiet = left
@@ -479,9 +390,9 @@ class AdaptiveStrategy:
                 continue
             if (k.clock_ms - k.state_at[g]) & CLOCK_MASK < ix.min_green_ms[g]:  # k.state_ms(g)
                 return s
-            if ix.stage_mask[nxt][g] and not self._demoted(s, nxt, g):
+            if ix.stage_mask[nxt][g] and not self.demoted(s, nxt, g):
                 continue  # stays green in the next stage
-            if perm is not None and perm[g] and self.guarded[g] and not self._permissive_wait_left_ms(g, d):
+            if perm is not None and perm[g] and self.guarded[g] and not self.permissive_wait_left_ms(g, d):
                 continue  # waiting for a gap: does not hold the stage
             if self.max_timer_ms < ix.max_green_ms[g]:
                 maxed = False
