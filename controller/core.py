@@ -60,28 +60,28 @@ class Controller:
         self.events.advance(e)
         self.detectors.update(e, presence)
         self.diagnostics.check(e)
-        k = self.kernel
-        self.demand.update(e, k.state, k.version)
-        k.advance_timers(e)
-        if k.mode == MODE_RUN and not self.monitor.latched:
+        kernel = self.kernel
+        self.demand.update(e, kernel.state, kernel.version)
+        kernel.advance_timers(e)
+        if kernel.mode == MODE_RUN and not self.monitor.latched:
             if not self.strategy_running:
                 # the strategy starts now: its first decision sees no elapsed time
                 # (and rebuilds whatever it keeps from before a flash or reset)
                 self.strategy_running = True
                 self.strategy.start(self)
-                k.request(self.strategy.decide(self, 0))
+                kernel.request(self.strategy.decide(self, 0))
             else:
-                k.request(self.strategy.decide(self, e))
+                kernel.request(self.strategy.decide(self, e))
         else:
             self.strategy_running = False
-        k.apply(self.demand.call)
-        if k.mode == MODE_ENDED and self.restart_when_ended:
+        kernel.apply(self.demand.call)
+        if kernel.mode == MODE_ENDED and self.restart_when_ended:
             self.restart_when_ended = False
-            k.restart()
+            kernel.restart()
         if not self.monitor.check(e, self.outputs, self.events):
             # latched: the heads flash whatever the kernel wanted
-            if k.mode != MODE_FLASH:
-                k.enter_fault_flash()
+            if kernel.mode != MODE_FLASH:
+                kernel.enter_fault_flash()
             write_flash(self.outputs, self.ix.is_pedestrian, self.ix.flash_red)
         return self.outputs
 
@@ -107,16 +107,16 @@ class Controller:
         # running program first ends safely: every green ends with its min
         # green, clearance and red clearance held (rule 7), then it restarts.
         # The monitor keeps its history, so it checks the change like any other.
-        k = self.kernel
+        kernel = self.kernel
         if self.monitor.latched:
             self.monitor.unlatch()
             self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
-        elif k.begin_ending():
-            self.restart_when_ended = k.mode == MODE_ENDING
+        elif kernel.begin_ending():
+            self.restart_when_ended = kernel.mode == MODE_ENDING
             if self.restart_when_ended:
                 return
         self.restart_when_ended = False
-        k.restart()
+        kernel.restart()
         self.strategy_running = False
         self.monitor.check(0, self.outputs, self.events)
 

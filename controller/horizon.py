@@ -46,66 +46,66 @@ def controller_horizon_ms(ctl):
 
 # --- the safety kernel (safety_kernel.py) ---
 
-def kernel_horizon_ms(k, calls):
+def kernel_horizon_ms(kernel, calls):
     # How long the kernel can be stepped in one step without a state change
     # or an event falling inside it. On the way to a stage, the next change
     # of the transition; in a stage established for a tick or more, an
     # end-of-red-clearance event still due, and the walk of a pedestrian
     # group of the stage whose call (demand.call) waits for its intergreens
     # to run out.
-    if k.mode != MODE_RUN:
+    if kernel.mode != MODE_RUN:
         return 0
-    if not k.established:
-        return _transition_horizon_ms(k, calls)
-    if k.stage_ms == 0:
+    if not kernel.established:
+        return _transition_horizon_ms(kernel, calls)
+    if kernel.stage_ms == 0:
         return 0
-    ix = k.ix
-    target = ix.stage_mask[k.stage]
+    ix = kernel.ix
+    target = ix.stage_mask[kernel.stage]
     h = TIMER_MAX_MS
-    for g in range(k.n):
-        if k.red_clearance_open[g]:
-            left = k.red_clearance_left_ms(g)
+    for g in range(kernel.n):
+        if kernel.red_clearance_open[g]:
+            left = kernel.red_clearance_left_ms(g)
             if left < h:
                 h = left if left > 0 else 0
-        if target[g] and k.state[g] == RED and calls[g] and k.allow_late_start:
-            entry = _entry_ms(k, g, target, False)
+        if target[g] and kernel.state[g] == RED and calls[g] and kernel.allow_late_start:
+            entry = _entry_ms(kernel, g, target, False)
             if entry < h:
                 h = entry
     return h
 
 
-def _transition_horizon_ms(k, calls):
+def _transition_horizon_ms(kernel, calls):
     # On the way to a stage: the time until the kernel's _run() next changes
     # a state, ends a red clearance or establishes the stage (0 when it may
     # do so at the next tick), whichever comes first.
-    ix = k.ix
-    target = ix.stage_mask[k.stage]
-    state = k.state
+    ix = kernel.ix
+    target = ix.stage_mask[kernel.stage]
+    state = kernel.state
     h = TIMER_MAX_MS
     waiting = False  # something still holds the stage from being established
-    for g in range(k.n):
+    for g in range(kernel.n):
         st = state[g]
         if st == GREEN:
-            if k.leaving(g, target):
+            if kernel.leaving(g, target):
                 waiting = True
-                left = ix.min_green_ms[g] - k.state_ms(g)
-                if left <= 0 and _waits_for_partner(k, g, target):
+                left = ix.min_green_ms[g] - kernel.state_ms(g)
+                if left <= 0 and _waits_for_partner(kernel, g, target):
                     continue  # ends with a partner, whose min green counts
                 if left < h:
                     h = left
         elif st == YELLOW:
             waiting = True
-            left = ix.clearance_ms[g] - k.state_ms(g)
+            left = ix.clearance_ms[g] - kernel.state_ms(g)
             if left < h:
                 h = left
         else:
-            if k.red_clearance_open[g]:
-                left = k.red_clearance_left_ms(g)
+            if kernel.red_clearance_open[g]:
+                left = kernel.red_clearance_left_ms(g)
                 if left < h:
                     h = left
             if target[g] and (calls[g] or not ix.is_pedestrian[g]):
                 waiting = True
-                entry = _entry_ms(k, g, target, True)
+                entry = _entry_ms(kernel, g, target, True)
                 if entry < h:
                     h = entry
     if not waiting:
@@ -113,38 +113,38 @@ def _transition_horizon_ms(k, calls):
     return h if h > 0 else 0
 
 
-def _waits_for_partner(k, g, target):
+def _waits_for_partner(kernel, g, target):
     # green group g, leaving with its min green held, still waits (rule 5)
     # for a yielding partner that leaves too but holds its own min green
-    for x in k.ix.partners[g]:
-        if k.state[x] == GREEN and k.leaving(x, target) and k.state_ms(x) < k.ix.min_green_ms[x]:
+    for x in kernel.ix.partners[g]:
+        if kernel.state[x] == GREEN and kernel.leaving(x, target) and kernel.state_ms(x) < kernel.ix.min_green_ms[x]:
             return True
     return False
 
 
-def _entry_ms(k, g, target, transition):
+def _entry_ms(kernel, g, target, transition):
     # until red group g may enter (the kernel's _clear_to_enter): its red
     # revert, the conflicting groups' intergreens and red clearances, its
     # partners' red clearances; on the way to a stage (transition),
     # TIMER_MAX_MS while one is not red yet: its own change comes first
-    ix = k.ix
-    n = k.n
-    entry = ix.red_revert_ms[g] - k.state_ms(g)
+    ix = kernel.ix
+    n = kernel.n
+    entry = ix.red_revert_ms[g] - kernel.state_ms(g)
     for x in ix.partners[g]:
-        st = k.state[x]
+        st = kernel.state[x]
         if st == RED:
-            left = ix.red_clearance_ms[x] - k.state_ms(x)
+            left = ix.red_clearance_ms[x] - kernel.state_ms(x)
             if left > entry:
                 entry = left
-        elif st == YELLOW or k.leaving(x, target):
+        elif st == YELLOW or kernel.leaving(x, target):
             return TIMER_MAX_MS
     for c in ix.conflicts[g]:
-        if transition and k.state[c] != RED:
+        if transition and kernel.state[c] != RED:
             return TIMER_MAX_MS
-        left = ix.intergreen_ms[c * n + g] - k.since_green_end_ms(c)
+        left = ix.intergreen_ms[c * n + g] - kernel.since_green_end_ms(c)
         if left > entry:
             entry = left
-        left = ix.red_clearance_ms[c] - k.state_ms(c)
+        left = ix.red_clearance_ms[c] - kernel.state_ms(c)
         if left > entry:
             entry = left
     return entry if entry > 0 else 0
@@ -299,25 +299,25 @@ def actuated_horizon_ms(strategy, ctl):
     # as it is: the time until every vehicle group of the stage is done (min
     # green held, and maxed out or gapped out), exactly.
     ix = strategy.ix
-    k = ctl.kernel
-    if not k.established:
+    kernel = ctl.kernel
+    if not kernel.established:
         return TIMER_MAX_MS  # decide() only waits for the kernel; its horizon bounds this
-    d = ctl.demand
-    s = k.stage
-    if next_stage_with_demand(ix, k.state, d, s) < 0:
+    demand = ctl.demand
+    s = kernel.stage
+    if next_stage_with_demand(ix, kernel.state, demand, s) < 0:
         return TIMER_MAX_MS  # rests in green until a call, which only a loop edge brings
     done = 0
     for g in ix.stage_groups[s]:
-        if ix.is_pedestrian[g] or k.state[g] != GREEN:
+        if ix.is_pedestrian[g] or kernel.state[g] != GREEN:
             continue
         left = ix.max_green_ms[g] - strategy.max_timer_ms
-        gap_left = ix.passage_ms[g] - d.gap_ms(g)
+        gap_left = ix.passage_ms[g] - demand.gap_ms(g)
         # gapped out already (a passage time of 0 even on max recall), or
         # the gap grows while its loops stay free
-        if gap_left <= 0 or (d.recall[g] != RECALL_MAX and not d.extending.occupied[g]):
+        if gap_left <= 0 or (demand.recall[g] != RECALL_MAX and not demand.extending.occupied[g]):
             if gap_left < left:
                 left = gap_left
-        min_left = ix.min_green_ms[g] - k.state_ms(g)
+        min_left = ix.min_green_ms[g] - kernel.state_ms(g)
         if min_left > left:
             left = min_left
         if left > done:
@@ -336,20 +336,24 @@ def adaptive_horizon_ms(strategy, ctl):
     # held, and then all groups that hold the stage maxed out, or none
     # extending any more. The decision reads the values and the next stage
     # of the last tick (decide() ran at this same time, the stage established).
-    k = ctl.kernel
+    kernel = ctl.kernel
     queues = strategy.queues
-    state = k.state
-    keep = strategy.guarded if strategy.perm is not None else None  # their queues count for protected stages
-    if not k.established:
+    state = kernel.state
+    keep = None
+    if strategy.stage_permissive is not None:
+        keep = strategy.protected_permissive  # their queues count for protected stages
+    if not kernel.established:
         # decide() only waits for the kernel (its horizon bounds this) and
         # reads no estimate: the first decision in the stage works all out
         return queue_horizon_ms(queues, state, False, False, keep)
     ix = strategy.ix
-    d = ctl.demand
-    s = k.stage
-    perm = strategy.perm[s] if strategy.perm is not None and strategy.live[s] else None
+    demand = ctl.demand
+    s = kernel.stage
+    permissive_now = None
+    if strategy.stage_permissive is not None and strategy.shows_permissive_turn[s]:
+        permissive_now = strategy.stage_permissive[s]
     # the values: decide() summed them, or found that nothing had moved, at this same time
-    h = strategy.quiet_ms - ((d.clock_ms - strategy.seen_ms) & CLOCK_MASK)
+    h = strategy.quiet_ms - ((demand.clock_ms - strategy.seen_ms) & CLOCK_MASK)
     nxt = strategy.next_stage
     if nxt < 0:
         # rests in green: only a change of the values moves it, which the
@@ -362,7 +366,7 @@ def adaptive_horizon_ms(strategy, ctl):
     done = 0
     for g in ix.stage_groups[s]:
         if not ix.is_pedestrian[g] and state[g] == GREEN:
-            left = ix.min_green_ms[g] - k.state_ms(g)
+            left = ix.min_green_ms[g] - kernel.state_ms(g)
             if left > done:
                 done = left
     if done > 0:
@@ -384,14 +388,15 @@ def adaptive_horizon_ms(strategy, ctl):
     for g in ix.stage_groups[s]:
         if ix.is_pedestrian[g] or state[g] != GREEN or (ix.stage_mask[nxt][g] and not strategy.demoted(s, nxt, g)):
             continue
-        if perm is not None and perm[g] and strategy.guarded[g] and not strategy.permissive_wait_left_ms(g, d):
+        if (permissive_now is not None and permissive_now[g] and strategy.protected_permissive[g]
+                and not strategy.permissive_wait_left_ms(g, demand)):
             continue
         left = ix.max_green_ms[g] - strategy.max_timer_ms
         if left > maxed:
             maxed = left
         passage = ix.passage_ms[g]
-        loops = d.extending
-        if d.recall[g] == RECALL_MAX:
+        loops = demand.extending
+        if demand.recall[g] == RECALL_MAX:
             loops = None  # its gap stays 0
         if queues.queued(g) <= 0:
             reduced = passage - cut

@@ -66,13 +66,13 @@ class ActuatedStrategy:
 
     def decide(self, ctl, elapsed_ms):
         ix = self.ix
-        k = ctl.kernel
-        s = k.stage
-        if not k.established:
+        kernel = ctl.kernel
+        s = kernel.stage
+        if not kernel.established:
             self.max_timer_ms = 0
             return s
-        d = ctl.demand
-        nxt = next_stage_with_demand(ix, k.state, d, s)
+        demand = ctl.demand
+        nxt = next_stage_with_demand(ix, kernel.state, demand, s)
         if nxt < 0:
             self.max_timer_ms = 0  # rest in green: nobody else is waiting
             return s
@@ -80,13 +80,13 @@ class ActuatedStrategy:
         self.max_timer_ms = t if t < TIMER_MAX_MS else TIMER_MAX_MS
         maxed = False
         for g in ix.stage_groups[s]:
-            if ix.is_pedestrian[g] or k.state[g] != GREEN:
+            if ix.is_pedestrian[g] or kernel.state[g] != GREEN:
                 continue
-            if k.state_ms(g) < ix.min_green_ms[g]:
+            if kernel.state_ms(g) < ix.min_green_ms[g]:
                 return s
             if self.max_timer_ms >= ix.max_green_ms[g]:
                 maxed = True
-            elif d.gap_ms(g) < ix.passage_ms[g]:
+            elif demand.gap_ms(g) < ix.passage_ms[g]:
                 return s  # still extending
         # every vehicle group is done: terminate and say why
         log_green_end(ctl, s, nxt, ev.PHASE_MAX_OUT if maxed else ev.PHASE_GAP_OUT)

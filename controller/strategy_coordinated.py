@@ -175,7 +175,7 @@ class CoordinatedStrategy:
         return ds * 1000 + events.now_ms - self.seen_ms
 
     def decide(self, ctl, elapsed_ms):
-        k = ctl.kernel
+        kernel = ctl.kernel
         # time since the last decision, counted on the controller's clock, so
         # startup, flash and a plan set before the kernel ran all count
         e = elapsed_ms
@@ -202,13 +202,13 @@ class CoordinatedStrategy:
             self.starved_cycles = 0
             self.resync = True
             self.mode = MODE_TRANSITION
-        self.free.queues.update(elapsed_ms, k.state)  # keeps free operation's estimates current
+        self.free.queues.update(elapsed_ms, kernel.state)  # keeps free operation's estimates current
         if self.resync:
             self._resync(ctl)
         else:
             self._advance(ctl, e)
             if self.fallback_left_ms > 0:
-                return k.stage  # gone free: the adaptive strategy decides from the next tick
+                return kernel.stage  # gone free: the adaptive strategy decides from the next tick
         return self._serve(ctl)
 
     def _go_free(self, ctl):
@@ -236,9 +236,9 @@ class CoordinatedStrategy:
         # The position that fits the current stage and how long it has been
         # green; if the plan's position fits it too, the signals are in step.
         self.resync = False
-        k = ctl.kernel
-        s = k.stage
-        t = k.stage_ms if k.established else 0
+        kernel = ctl.kernel
+        s = kernel.stage
+        t = kernel.stage_ms if kernel.established else 0
         plan_pos = self.plan_pos_ms
         y = self.yield_ms
         self.returned = False
@@ -296,13 +296,13 @@ class CoordinatedStrategy:
 
     def _advance(self, ctl, e):
         # Move the signals' position by e, making this cycle's correction.
-        k = ctl.kernel
+        kernel = ctl.kernel
         cycle = self.cycle_ms
         y = self.yield_ms
         pos = self.pos_ms
         new = pos + e
         corr = self.correction
-        if corr != _NONE and k.stage == self.coordinated_stage and not self.returned:
+        if corr != _NONE and kernel.stage == self.coordinated_stage and not self.returned:
             if corr == _ADD:
                 if pos <= y < new:
                     d = new - y  # the time past the yield point is dwelt instead
@@ -313,8 +313,8 @@ class CoordinatedStrategy:
                         d = r
                     new -= d
                     self.budget_ms -= d
-            elif k.established and new < y:
-                need = self.min_green_ms[self.coordinated_stage] - k.stage_ms
+            elif kernel.established and new < y:
+                need = self.min_green_ms[self.coordinated_stage] - kernel.stage_ms
                 j = y - new - (need if need > 0 else 0)
                 if j > self.budget_ms:
                     j = self.budget_ms
@@ -375,33 +375,33 @@ class CoordinatedStrategy:
         # queue has spilled back over its advance loop and is still
         # discharging (no gap), or -1
         ix = self.ix
-        k = ctl.kernel
+        kernel = ctl.kernel
         coord = self.coordinated_stage
         q = self.free.queues
-        d = ctl.demand
-        state = k.state
+        demand = ctl.demand
+        state = kernel.state
         for g in ix.stage_groups[s]:
             if ix.is_pedestrian[g] or state[g] != GREEN or ix.stage_mask[coord][g]:
                 continue
-            if q.estimate[g] > q.capacity[g] and d.gap_ms(g) < ix.passage_ms[g]:
+            if q.estimate[g] > q.capacity[g] and demand.gap_ms(g) < ix.passage_ms[g]:
                 return g
         return -1
 
     def _serve(self, ctl):
         ix = self.ix
-        k = ctl.kernel
-        s = k.stage
+        kernel = ctl.kernel
+        s = kernel.stage
         coord = self.coordinated_stage
         pos = self.pos_ms
         y = self.yield_ms
-        if not k.established:
+        if not kernel.established:
             return s
         if s == coord:
             if self.returned:
                 left = self.cycle_ms - pos + y
             else:
                 left = y - pos
-            k.allow_late_start = left >= self.walk_ms[s]
+            kernel.allow_late_start = left >= self.walk_ms[s]
             if self.returned or pos < y or self._dwelling():
                 return s
             p = self._next_side(ctl, 1, s, pos)
@@ -412,7 +412,7 @@ class CoordinatedStrategy:
             return nxt
         p = self.place[s]
         fo = self.force_off_ms[p]
-        k.allow_late_start = pos >= y and pos + self.walk_ms[s] <= fo
+        kernel.allow_late_start = pos >= y and pos + self.walk_ms[s] <= fo
         q = -1
         if pos >= y:
             q = self._next_side(ctl, p + 1, s, pos)
@@ -423,12 +423,12 @@ class CoordinatedStrategy:
             code = ev.PHASE_FORCE_OFF  # at its force-off point (or past the cycle's end)
             self.force_offs += 1
         else:
-            state = k.state
-            d = ctl.demand
+            state = kernel.state
+            demand = ctl.demand
             for g in ix.stage_groups[s]:
                 if ix.is_pedestrian[g] or state[g] != GREEN or ix.stage_mask[nxt][g]:
                     continue
-                if k.state_ms(g) < ix.min_green_ms[g] or d.gap_ms(g) < ix.passage_ms[g]:
+                if kernel.state_ms(g) < ix.min_green_ms[g] or demand.gap_ms(g) < ix.passage_ms[g]:
                     return s  # min green or still extending
             code = ev.PHASE_GAP_OUT
         log_green_end(ctl, s, nxt, code)

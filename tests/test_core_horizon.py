@@ -112,7 +112,7 @@ def adaptive_snapshot(ctl: Controller) -> tuple:
     if q is None:
         return ()
     return (bytes(q.estimate), bytes(q.between), bytes(a.value), a.next_stage, a.max_timer_ms, a.urgent_group,
-            bytes(a.held) if a.held is not None else None)
+            bytes(a.held_queue) if a.held_queue is not None else None)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
