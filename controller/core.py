@@ -4,21 +4,21 @@
 # The core never reads a clock and never does I/O: the caller hands in the
 # elapsed ms and the presence bits and reads `outputs` (one state per signal
 # group) afterwards. step() allocates nothing in steady state.
-from controller import event_codes as ev
-from controller.conflict_monitor import ConflictMonitor
-from controller.demand import Demand
-from controller.detector_diagnostics import DetectorDiagnostics
-from controller.detectors import Detectors
-from controller.event_log import EventLog
-from controller.safety_kernel import MODE_ENDED, MODE_ENDING, MODE_FLASH, MODE_RUN, SafetyKernel
-from controller.signal_states import write_flash
-from controller.strategies import make_strategy
+from controller.events import codes as ev
+from controller.safety.conflict_monitor import ConflictMonitor
+from controller.detection.demand import Demand
+from controller.detection.diagnostics import DetectorDiagnostics
+from controller.detection.detectors import Detectors
+from controller.events.log import EventLog
+from controller.safety.kernel import MODE_ENDED, MODE_ENDING, MODE_FLASH, MODE_RUN, SafetyKernel
+from controller.safety.signal_states import write_flash
+from controller.strategies.registry import make_strategy
 from controller.timing import MAX_STEP_MS
 
 
 class Controller:
     def __init__(self, ix, strategy=None, event_capacity=1024):
-        # ix: a validated Intersection (controller.config.load_*).
+        # ix: a validated Intersection (controller.config.loading.load_*).
         # strategy: a name, a strategy object, or None for the config's own.
         self.ix = ix
         self.events = EventLog(event_capacity)

@@ -10,19 +10,19 @@
 # the core's unit tests run under MicroPython too.
 #
 # It is a second model of the rules, kept apart so that the rules read alone
-# (safety_kernel.py, the detectors, the diagnostics, the strategies): it reads
+# (safety/kernel.py, the detectors, the diagnostics, the strategies): it reads
 # their public state and predicts when each would next act. The exact-stepping
 # tests (tests/test_core_horizon.py, tests/sim/test_run_exact_stepping.py) are
 # the contract between the two: a rule changed without its prediction here
 # fails them.
-from controller.detector_diagnostics import CHECK_PERIOD_MS, MINUTE_MS
+from controller.detection.diagnostics import CHECK_PERIOD_MS, MINUTE_MS
 from controller.intersection import RECALL_MAX
-from controller.queue_estimation import CROSSING_RING
-from controller.safety_kernel import MODE_RUN
-from controller.signal_states import GREEN, RED, YELLOW
-from controller.strategy_actuated import ActuatedStrategy, next_stage_with_demand
-from controller.strategy_adaptive import AdaptiveStrategy
-from controller.strategy_fixed import FixedTimeStrategy
+from controller.detection.queue_estimation import CROSSING_RING
+from controller.safety.kernel import MODE_RUN
+from controller.safety.signal_states import GREEN, RED, YELLOW
+from controller.strategies.actuated import ActuatedStrategy, next_stage_with_demand
+from controller.strategies.adaptive import AdaptiveStrategy
+from controller.strategies.fixed import FixedTimeStrategy
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 
@@ -44,7 +44,7 @@ def controller_horizon_ms(ctl):
     return h if h > 0 else 0
 
 
-# --- the safety kernel (safety_kernel.py) ---
+# --- the safety kernel (safety/kernel.py) ---
 
 def kernel_horizon_ms(kernel, calls):
     # How long the kernel can be stepped in one step without a state change
@@ -150,7 +150,7 @@ def _entry_ms(kernel, g, target, transition):
     return entry if entry > 0 else 0
 
 
-# --- detectors and their diagnostics (detectors.py, detector_diagnostics.py) ---
+# --- detectors and their diagnostics (detection/detectors.py, detection/diagnostics.py) ---
 
 def detectors_horizon_ms(det):
     # time until the current occupancy window closes
@@ -175,8 +175,8 @@ def diagnostics_horizon_ms(diag):
     return a - 1
 
 
-# --- loop summaries, blocked exits and queue estimates (loop_groups.py,
-# exit_blocking.py, queue_estimation.py) ---
+# --- loop summaries, blocked exits and queue estimates (detection/loop_groups.py,
+# detection/exit_blocking.py, detection/queue_estimation.py) ---
 
 def gap_left_ms(loops, g, limit):
     # until loops.gap_ms(g) (a LoopGroups) reaches limit with the presence
@@ -189,7 +189,7 @@ def gap_left_ms(loops, g, limit):
 
 
 def open_gap_left_ms(exits, g, loops, passage, ctl):
-    # until exits.open_gap_ms (an ExitBlocking, exit_blocking.py: g's gap over
+    # until exits.open_gap_ms (an ExitBlocking, detection/exit_blocking.py: g's gap over
     # the loops on lanes that are not blocked) reaches passage, the presence
     # held: TIMER_MAX_MS while an open loop is occupied (the gap stays 0)
     gap = exits.open_gap_ms(g, loops, ctl)

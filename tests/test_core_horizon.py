@@ -2,7 +2,7 @@
 as far as the horizon allows, gives the same outputs and the same events, to
 the millisecond, as stepping every tick (hypothesis, random configs and loop
 streams). The SUMO runner relies on this to step the core less often. These
-tests are the contract between the rules (safety_kernel.py, the detectors,
+tests are the contract between the rules (safety/kernel.py, the detectors,
 the strategies) and their prediction (controller/horizon.py)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Callable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from controller.config import load_dict
+from controller.config.loading import load_dict
 from controller.core import Controller
 from tests.core_config_strategy import configs
 

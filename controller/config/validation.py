@@ -2,12 +2,12 @@
 # `validate(raw)` returns a list of every problem found, each naming the field,
 # the value, the allowed range and the unit; an empty list means the config is
 # safe to build (validate_fields: the fields alone, before the model is built). Nothing here raises on bad input, and nothing here is on the
-# tick path. Defaults and ranges live in config_schema.py, shared with
+# tick path. Defaults and ranges live in config/schema.py, shared with
 # intersection.py, so the documented limits and the checked limits are one.
 # A board may unload this module once its config is loaded.
-from controller.strategies import STRATEGY_NAMES
+from controller.strategies.registry import STRATEGY_NAMES
 
-from controller.config_schema import (
+from controller.config.schema import (
     ADAPTIVE,
     CYCLE_RANGE,
     DETECTOR_IDLE,
@@ -457,7 +457,7 @@ def validate(raw):
     errors = validate_fields(raw)
     if errors:
         return errors
-    from controller.config_defaults import with_defaults
+    from controller.config.defaults import with_defaults
     from controller.intersection import Intersection
 
     return Intersection(with_defaults(raw)).fixed_time_errors()

@@ -9,7 +9,7 @@
 # by the storage between the loops. When an advance loop stays occupied the
 # queue has spilled back past it; the estimate then grows with the time it
 # stays occupied, as vehicles keep joining out of sight.
-# Failed loops (detector_diagnostics) fall back:
+# Failed loops (detection/diagnostics.py) fall back:
 #  - no usable stop-bar loop: departures are assumed at the saturation
 #    headway while the group is green;
 #  - no usable advance loop: an occupied stop-bar loop during red means a
@@ -18,10 +18,10 @@
 from array import array
 
 from controller.compat import SMALL_INT_MAX, const
-from controller.detector_diagnostics import FAULT_NONE
+from controller.detection.diagnostics import FAULT_NONE
 from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR, NO_GROUP
-from controller.loop_groups import LoopGroups
-from controller.signal_states import GREEN
+from controller.detection.loop_groups import LoopGroups
+from controller.safety.signal_states import GREEN
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 _VEHICLE_SPACING_M = const(7)  # one queued car per 7 m of lane

@@ -2,7 +2,7 @@
 # counts, with thresholds per detector (0 disables a check). Runs on the board;
 # check() allocates nothing. The thresholds are 10 s and more, so the checks
 # run once per second of controller time (a fault or a restoration is seen
-# within a second), not every tick. A faulted detector is reported to demand.py, which
+# within a second), not every tick. A faulted detector is reported to detection/demand.py, which
 # puts its signal group on the detector's configured fault recall; a detector
 # is restored when it behaves again (an actuation, presence dropping, or a quiet
 # minute). Events: Indiana 84/85/88 and 83 (pedestrian buttons: 91/92).
@@ -12,9 +12,9 @@
 # it saw no vehicle for no_activity_ms while the other loops on its lane
 # (its witnesses) counted witness_count vehicles since its last one; without
 # that evidence it is only idle, and past its role's idle limit it is
-# suspect (FAULT_IDLE, also event 85), which demand.py answers with a call,
+# suspect (FAULT_IDLE, also event 85), which detection/demand.py answers with a call,
 # never a max recall. A loop on no approach keeps the classic check (no
-# activity for no_activity_ms). Witnessed vehicles: detectors.py counts the
+# activity for no_activity_ms). Witnessed vehicles: detection/detectors.py counts the
 # vehicles of each lane and keeps each loop's lane count at its own last
 # actuation (evidence = the difference).
 #
@@ -33,9 +33,9 @@
 # checks as when stepped tick by tick.
 from array import array
 
-from controller import event_codes as ev
+from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX, const
-from controller.detectors import COUNT_WRAP
+from controller.detection.detectors import COUNT_WRAP
 from controller.timing import CLOCK_MASK
 
 FAULT_NONE = const(0)

@@ -1,16 +1,16 @@
 # Filling in a config's defaults, once, at load. Runs on the board (and may be
 # unloaded with the validator once the controller is built).
 #
-# `with_defaults(raw)` takes a dict that config_validation accepted and returns
+# `with_defaults(raw)` takes a dict that config/validation.py accepted and returns
 # a dict in which every optional field has its value written out: signal
 # group timings, recalls and `yields_to`, stage `permissive` lists, the
 # sequence, detector settings and thresholds (turn_pocket), the diagnostics
 # block (with the witness count and the idle limits by role) and the adaptive
 # block. Everything downstream (the intersection model, the conflict monitor,
 # the strategies) reads explicit values and keeps no defaults of its own, so
-# changing a default in config_schema.py changes it everywhere at once.
+# changing a default in config/schema.py changes it everywhere at once.
 # with_defaults() leaves its input as it was; fill_defaults() fills in place.
-from controller.config_schema import (
+from controller.config.schema import (
     ADAPTIVE,
     DIAGNOSTICS,
     DIAGNOSTICS_WITNESS,

@@ -1,14 +1,14 @@
 # Coordination messages between controllers and the coordinator: topics,
 # payloads (JSON text), the canonical text a plan's signature covers, and the
 # reasons a plan is refused. Every decoder checks every field against the
-# bounds of message_fields.py before it returns. Runs on the board and on
+# bounds of coordination/message_fields.py before it returns. Runs on the board and on
 # the host; nothing here is on the tick path. Units: ms; wall-clock times
 # are Unix epoch ms. Layouts and examples: docs/coordination-protocol.md.
 import json
 
 from controller.compat import const
-from controller.config_schema import MAX_DETECTORS, MAX_GROUPS
-from controller.message_fields import (
+from controller.config.schema import MAX_DETECTORS, MAX_GROUPS
+from controller.coordination.message_fields import (
     COUNT_MAX,
     MAX_SPLITS,
     OCCUPANCY_MAX,
@@ -35,7 +35,7 @@ from controller.message_fields import (
     refuse,
     show,
 )
-from controller.plan_signature import sign_hex
+from controller.coordination.plan_signature import sign_hex
 
 PLAN_FORMAT = "ampelwerk-plan/1"
 REPORT_FORMAT = "ampelwerk-report/1"
@@ -44,7 +44,7 @@ TOPIC_PREFIX = "ampelwerk"
 
 # Why a plan was refused (plan-status "reason", event PLAN_REJECTED's parameter)
 PLAN_ACCEPTED = const(0)
-# PLAN_MALFORMED = 1 (message_fields.py): not JSON, a field missing, of the wrong type or out of range
+# PLAN_MALFORMED = 1 (coordination/message_fields.py): not JSON, a field missing, of the wrong type or out of range
 PLAN_WRONG_CONTROLLER = const(2)  # addressed to another controller
 PLAN_BAD_SIGNATURE = const(3)  # HMAC does not match this controller's key
 PLAN_REPLAYED = const(4)  # sequence number not newer than the last accepted one
@@ -119,7 +119,7 @@ def encode_plan(plan, key):
 def decode_plan(payload):
     # bytes -> Plan; MessageError(PLAN_MALFORMED) names the field, the value
     # and the allowed range. Does not check the signature or the timing
-    # against this intersection (plan_validation.py does).
+    # against this intersection (coordination/plan_validation.py does).
     w = "plan"
     d = load_object(payload, w, PLAN_FORMAT)
     splits = read_list(d, "splits", w, 1, MAX_SPLITS)
@@ -145,7 +145,7 @@ class Report:
     # What a controller tells the coordinator every report period: vehicles
     # counted and occupancy per signal group (group order of its config), its
     # mode, the plan in force (seq, 0 = none) and its detector faults; and,
-    # per group, its green time and the part of it traffic used (green_usage.py;
+    # per group, its green time and the part of it traffic used (detection/green_usage.py;
     # None from a controller that does not measure them); and, per group, the
     # count of each of its counting loops (one per lane, so the coordinator
     # can find the group's busiest lane; None from older controllers).

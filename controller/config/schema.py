@@ -1,5 +1,5 @@
 # Defaults and allowed ranges of every config field. Runs on the board.
-# Shared by config_validation.py (which checks them) and config_defaults.py
+# Shared by config/validation.py (which checks them) and config/defaults.py
 # (which fills them in once, at load), and quoted by docs/config-reference.md.
 # Timing tables: field -> (default, min, max) in ms; default None = required.
 from controller.compat import const
@@ -57,7 +57,7 @@ FLASH_MODES = ("yellow", "red")
 SEQUENCE_MODES = ("fixed", "free")
 MAX_GROUPS = const(64)
 MAX_DETECTORS = const(250)
-# "adaptive" block: parameters of the adaptive strategy (strategy_adaptive.py)
+# "adaptive" block: parameters of the adaptive strategy (strategies/adaptive.py)
 ADAPTIVE = {
     "min_gap_ms": (1000, 0, 10000),  # shortest passage time once the counted queue has cleared
     "gap_reduction_ms_per_veh": (0, 0, 5000),  # passage cut per vehicle-equivalent waiting elsewhere

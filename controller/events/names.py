@@ -1,11 +1,11 @@
 # Names of the event codes, for CSV export and reports: each code's constant
-# in event_codes.py in lower case (PHASE_BEGIN_GREEN: "phase_begin_green"),
+# in events/codes.py in lower case (PHASE_BEGIN_GREEN: "phase_begin_green"),
 # read from that module when this one is imported, so the two are one table.
 # Not needed on the tick path, so a board only loads it when it exports
 # events as text.
-from controller import event_codes
+from controller.events import codes as event_codes
 
-# event_codes also holds the values of some codes' parameters: not codes
+# events/codes.py also holds the values of some codes' parameters: not codes
 _PARAMETER_PREFIXES = ("FAULT_", "ALARM_", "COORD_STATE_")
 
 

@@ -16,19 +16,19 @@ STRATEGY_NAMES = ("fixed", "actuated", "adaptive", "coordinated")
 
 def make_strategy(name, intersection):
     if name == "fixed":
-        from controller.strategy_fixed import FixedTimeStrategy
+        from controller.strategies.fixed import FixedTimeStrategy
 
         return FixedTimeStrategy(intersection)
     if name == "actuated":
-        from controller.strategy_actuated import ActuatedStrategy
+        from controller.strategies.actuated import ActuatedStrategy
 
         return ActuatedStrategy(intersection)
     if name == "adaptive":
-        from controller.strategy_adaptive import AdaptiveStrategy
+        from controller.strategies.adaptive import AdaptiveStrategy
 
         return AdaptiveStrategy(intersection)
     if name == "coordinated":
-        from controller.strategy_coordinated import CoordinatedStrategy
+        from controller.strategies.coordinated import CoordinatedStrategy
 
         return CoordinatedStrategy(intersection)
     raise ValueError("unknown strategy %r (known: %s)" % (name, ", ".join(STRATEGY_NAMES)))

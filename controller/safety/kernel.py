@@ -42,9 +42,9 @@
 # read as ages, so a tick moves one clock instead of every group's timers.
 from array import array
 
-from controller import event_codes as ev
+from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX, const
-from controller.signal_states import GREEN, RED, YELLOW, write_flash
+from controller.safety.signal_states import GREEN, RED, YELLOW, write_flash
 from controller.stamp_clock import StampClock
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 

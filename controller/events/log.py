@@ -91,7 +91,7 @@ class EventLog:
 
 
 def format_csv_row(time_ms, code, param):
-    from controller.event_names import NAMES
+    from controller.events.names import NAMES
 
     return "%d,%d,%d,%s" % (time_ms, code, param, NAMES.get(code, ""))
 

@@ -8,8 +8,8 @@
 # checks every field's type and range); every refusal names the field, the
 # value and the range.
 from controller.compat import const
-from controller.config_schema import CYCLE_RANGE
-from controller.coordination_messages import (
+from controller.config.schema import CYCLE_RANGE
+from controller.coordination.messages import (
     PLAN_ACCEPTED,
     PLAN_BAD_SIGNATURE,
     PLAN_NOT_YET_VALID,
@@ -18,7 +18,7 @@ from controller.coordination_messages import (
     PLAN_STALE,
     PLAN_WRONG_CONTROLLER,
 )
-from controller.plan_signature import verify_hex
+from controller.coordination.plan_signature import verify_hex
 
 # A validity window longer than this is refused: a leaked or buggy plan must
 # not bind a controller for days, and the strategy counts the remaining

@@ -5,11 +5,11 @@
 #
 # update() works from the detectors' list of loops that changed this tick,
 # so a quiet tick costs next to nothing; when a detector fault appears or
-# clears (detector_diagnostics.version moves) everything is rebuilt, as a
+# clears (the diagnostics' version moves) everything is rebuilt, as a
 # faulted loop no longer counts. Allocates nothing per tick. Units: ms.
 from array import array
 
-from controller.detector_diagnostics import FAULT_NONE
+from controller.detection.diagnostics import FAULT_NONE
 from controller.timing import TIMER_MAX_MS
 
 

@@ -46,15 +46,15 @@ def load_dict(raw, source="", in_place=False):
     # Validate, fill in every default (once), build the model. The model's
     # raw is the filled-in dict: what the conflict monitor reads. in_place:
     # raw is the caller's to change (filled in place, no copy).
-    from controller.config_validation import validate_fields
+    from controller.config.validation import validate_fields
 
     errors = validate_fields(raw)
     if errors:
         raise ConfigError(errors, source)
     del validate_fields
     if _SMALL_HEAP:
-        _forget("config_validation")
-    from controller.config_defaults import fill_defaults, with_defaults
+        _forget("config.validation")
+    from controller.config.defaults import fill_defaults, with_defaults
 
     model = Intersection(fill_defaults(raw) if in_place else with_defaults(raw))
     errors = model.fixed_time_errors()
@@ -71,7 +71,7 @@ def load_file(path):
     # A config file (host tools, benches): a regular file of UTF-8 text. On a
     # small heap the reader's bytecode and the text are given back before the
     # validator and the model take their share.
-    from controller import text_file
+    from controller.config import text_file
 
     path = str(path)
     try:
@@ -81,7 +81,7 @@ def load_file(path):
     finally:
         text_file = None
         if _SMALL_HEAP:
-            _forget("text_file")
+            _forget("config.text_file")
     raw = parse(text, path)
     text = None
     if _SMALL_HEAP:
@@ -91,20 +91,23 @@ def load_file(path):
     return load_dict(raw, path, True)
 
 
-def _forget(short):
-    # drop controller.<short> from the module table, so gc can take its bytecode back
-    import controller
-
-    name = "controller." + short
+def _forget(path):
+    # drop controller.<path> (dotted: "config.validation") from the module
+    # table and from its package, so gc can take its bytecode back
+    name = "controller." + path
     if name in sys.modules:
         del sys.modules[name]
-    if short in controller.__dict__:
-        delattr(controller, short)
+    package, leaf = name.rsplit(".", 1)
+    package = sys.modules.get(package)
+    if package is not None and leaf in package.__dict__:
+        delattr(package, leaf)
 
 
 def unload():
     # On a board: once the Controller is built, the JSON parser and the
     # validator are dead weight in RAM. Drop them so gc can take their bytecode
     # and tables back (they are imported again if a new config is uploaded).
-    for short in ("config_validation", "config_defaults", "config_schema", "config", "trace_replay", "event_names"):
-        _forget(short)
+    # The config package goes last, once its modules are gone.
+    for path in ("config.validation", "config.defaults", "config.schema", "config.loading", "config",
+                 "trace_replay", "events.names"):
+        _forget(path)

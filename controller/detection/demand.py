@@ -19,11 +19,11 @@
 # those skips the per-group pass.
 from array import array
 
-from controller import event_codes as ev
-from controller.detector_diagnostics import FAULT_IDLE, FAULT_NONE
+from controller.events import codes as ev
+from controller.detection.diagnostics import FAULT_IDLE, FAULT_NONE
 from controller.intersection import RECALL_MAX, RECALL_MIN, RECALL_NONE
-from controller.loop_groups import LoopGroups
-from controller.signal_states import GREEN
+from controller.detection.loop_groups import LoopGroups
+from controller.safety.signal_states import GREEN
 from controller.stamp_clock import StampClock
 
 

@@ -2,7 +2,7 @@
 # Enumerations (Sturdevant et al., 2012), as read by ATSPM tools. Runs on the board.
 # Parameter: signal group number (1-based, "phase") or detector channel (1-based).
 # Each code's name, in lower case, is its name in exported event files
-# (event_names.py): the codes come first; the values of a code's parameter
+# (events/names.py): the codes come first; the values of a code's parameter
 # follow, each family under its prefix (FAULT_, ALARM_, COORD_STATE_).
 from controller.compat import const
 
@@ -40,7 +40,7 @@ UNIT_FLASH_STATUS_CHANGE = const(173)  # param: 1 flash on, 0 flash off
 UNIT_ALARM_STATUS_CHANGE = const(174)
 VENDOR_ALARM = const(185)  # param: FAULT_* below
 COORD_PLAN_ACCEPTED = const(190)  # vendor: a coordination plan was applied (param 0)
-COORD_PLAN_REJECTED = const(191)  # vendor: a plan was refused (param: coordination_messages reason code)
+COORD_PLAN_REJECTED = const(191)  # vendor: a plan was refused (param: a coordination/messages.py reason code)
 
 # Parameters of VENDOR_ALARM: what the conflict monitor saw.
 FAULT_CONFLICT = const(1)  # two conflicting groups out of red at once

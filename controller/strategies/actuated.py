@@ -9,9 +9,9 @@
 # demand, as in NEMA practice. Next stage: in fixed-sequence mode the next one
 # in the order with demand; in free mode the one holding the longest-waiting
 # call (so nobody starves), preferring the stage that serves most calls.
-from controller import event_codes as ev
-from controller.signal_states import GREEN
-from controller.strategies import log_green_end
+from controller.events import codes as ev
+from controller.safety.signal_states import GREEN
+from controller.strategies.registry import log_green_end
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 

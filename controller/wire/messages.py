@@ -42,7 +42,7 @@ TICK_EVENTS_PENDING = const(2)  # more events wait: read them with EVENTS
 TICK_NO_CONFIG = const(4)  # the board runs without a valid config: flash only
 TICK_SWITCH_PENDING = const(8)  # a new config or a power cycle waits for the running program's safe ending
 
-# ERROR codes 1-6 are controller.wire_frame.BAD_* (a frame that failed to decode)
+# ERROR codes 1-6 are controller.wire.frame.BAD_* (a frame that failed to decode)
 ERR_OUT_OF_ORDER = const(16)  # seq is neither the next one nor a repeat
 ERR_UNKNOWN_TYPE = const(17)
 ERR_BAD_PAYLOAD = const(18)  # payload too short/long for its type

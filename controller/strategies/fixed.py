@@ -9,7 +9,7 @@
 # offset: the first stage's green starts offset_ms into each cycle.
 from array import array
 
-from controller import event_codes as ev
+from controller.events import codes as ev
 
 
 class FixedTimeStrategy:

@@ -10,7 +10,7 @@
 # loop changed costs one comparison of the presence bytes.
 from array import array
 
-from controller import event_codes as ev
+from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX, const
 from controller.intersection import DETECTOR_PEDESTRIAN
 from controller.stamp_clock import StampClock

@@ -1,7 +1,7 @@
 # The conflict monitor: an independent check of what the signal heads show,
 # like a malfunction management unit. Runs on the board. It builds its own
 # tables straight from the config dict (not from the kernel's arrays; the
-# dict has every default filled in at load, config_defaults.py) and watches
+# dict has every default filled in at load, config/defaults.py) and watches
 # only the outputs, every tick:
 #  - two conflicting groups out of red (green or clearance) at once;
 #  - a clearance (yellow / flashing don't-walk) shorter than configured;
@@ -23,9 +23,9 @@
 # the tick before.
 from array import array
 
-from controller import event_codes as ev
+from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX
-from controller.signal_states import DARK, GREEN, RED, YELLOW
+from controller.safety.signal_states import DARK, GREEN, RED, YELLOW
 from controller.stamp_clock import StampClock
 from controller.timing import CLOCK_MASK
 

@@ -11,10 +11,10 @@
 import json
 
 from controller.compat import const
-from controller.config_schema import MAX_DETECTORS, MAX_GROUPS
+from controller.config.schema import MAX_DETECTORS, MAX_GROUPS
 from controller.timing import TIMER_MAX_MS
 
-PLAN_MALFORMED = const(1)  # the plan-status reason of a message that does not parse (see coordination_messages)
+PLAN_MALFORMED = const(1)  # the plan-status reason of a message that does not parse (see coordination/messages.py)
 
 MESSAGE_MAX_BYTES = const(65536)  # longest payload decoded at all
 ID_MAX_CHARS = const(64)  # controller, corridor, signal group, stage and detector ids

@@ -23,12 +23,12 @@
 # green only shortens what follows, the positions run on regardless.
 from array import array
 
-from controller import event_codes as ev
+from controller.events import codes as ev
 from controller.compat import const
-from controller.coordination_messages import MODE_COORDINATED, MODE_FREE, MODE_TRANSITION
-from controller.signal_states import GREEN
-from controller.strategies import log_green_end
-from controller.strategy_adaptive import AdaptiveStrategy
+from controller.coordination.messages import MODE_COORDINATED, MODE_FREE, MODE_TRANSITION
+from controller.safety.signal_states import GREEN
+from controller.strategies.registry import log_green_end
+from controller.strategies.adaptive import AdaptiveStrategy
 
 _NONE = const(0)
 _ADD = const(1)  # lengthen: dwell in the coordinated stage at its yield point

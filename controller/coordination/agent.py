@@ -9,8 +9,8 @@
 # Unix epoch ms from the transport's clock. Payloads: docs/coordination-protocol.md.
 from array import array
 
-from controller import event_codes as ev
-from controller.coordination_messages import (
+from controller.events import codes as ev
+from controller.coordination.messages import (
     MODE_FLASH,
     MODE_FREE,
     MODE_STARTUP,
@@ -24,13 +24,13 @@ from controller.coordination_messages import (
     encode_report,
     topic,
 )
-from controller.detectors import COUNT_WRAP
-from controller.detector_diagnostics import FAULT_NONE
-from controller.green_usage import GreenUsage
+from controller.detection.detectors import COUNT_WRAP
+from controller.detection.diagnostics import FAULT_NONE
+from controller.detection.green_usage import GreenUsage
 from controller.intersection import DETECTOR_ADVANCE, DETECTOR_STOP_BAR
-from controller.plan_signature import parse_key
-from controller.plan_validation import PlanGate
-from controller.safety_kernel import MODE_RUN
+from controller.coordination.plan_signature import parse_key
+from controller.coordination.plan_validation import PlanGate
+from controller.safety.kernel import MODE_RUN
 from controller.timing import TIMER_MAX_MS
 
 

@@ -1,5 +1,5 @@
 # Adaptive strategy: serves stages by estimated queues from loop detectors
-# (queue_estimation.py) instead of by calls alone. Runs on the board;
+# (detection/queue_estimation.py) instead of by calls alone. Runs on the board;
 # decide() allocates nothing and uses integer arithmetic only. Units: ms,
 # vehicles. Parameters: the config's "adaptive" block (config_schema.ADAPTIVE).
 #
@@ -52,17 +52,17 @@
 # heavy demand and shortens under light demand.
 from array import array
 
-from controller import event_codes as ev
-from controller.exit_blocking import ExitBlocking
+from controller.events import codes as ev
+from controller.detection.exit_blocking import ExitBlocking
 from controller.intersection import RECALL_MAX
-from controller.queue_estimation import QueueEstimator
-from controller.signal_states import GREEN
-from controller.strategies import log_green_end
+from controller.detection.queue_estimation import QueueEstimator
+from controller.safety.signal_states import GREEN
+from controller.strategies.registry import log_green_end
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 
 def _param(raw, name):
-    # the config's "adaptive" block, defaults filled in at load (config_defaults)
+    # the config's "adaptive" block, defaults filled in at load (config/defaults.py)
     return raw["adaptive"][name]
 
 

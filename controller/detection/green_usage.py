@@ -15,7 +15,7 @@
 from array import array
 
 from controller.compat import const
-from controller.signal_states import GREEN
+from controller.safety.signal_states import GREEN
 from controller.timing import TIMER_MAX_MS
 
 SPACE_MS = const(1500)  # free loop time one vehicle needs at saturation flow (about 2 s headway minus its occupancy)
