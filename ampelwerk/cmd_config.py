@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def check(args: argparse.Namespace) -> int:
-    from controller.config import ConfigError, load_file
+    from controller.config.loading import ConfigError, load_file
 
     bad = 0
     for path in args.files:

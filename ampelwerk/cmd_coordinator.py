@@ -70,7 +70,7 @@ def _load_corridors(path: str):
 def read_keys(path: str) -> dict[str, bytes]:
     """Keys file -> {controller: key bytes}; UserError names every bad entry."""
     from ampelwerk.cli import UserError
-    from controller.plan_signature import parse_key
+    from controller.coordination.plan_signature import parse_key
 
     try:
         raw = json.loads(Path(path).read_text())

@@ -60,7 +60,7 @@ def flash(args: argparse.Namespace) -> int:
     import shlex
 
     from ampelwerk.outputs import refuse_inputs_inside, staged_dir
-    from controller.config import ConfigError
+    from controller.config.loading import ConfigError
 
     try:
         if not args.dry_run:
@@ -122,7 +122,7 @@ def virtual(args: argparse.Namespace) -> int:
     from firmware.host_virtual import VirtualBoard
 
     if args.config:
-        from controller.config import ConfigError, load_file
+        from controller.config.loading import ConfigError, load_file
 
         try:
             load_file(args.config)

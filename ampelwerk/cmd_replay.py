@@ -61,9 +61,9 @@ def open_trace(path: str):
 def run(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
     from ampelwerk.outputs import staged_files
-    from controller.config import ConfigError, load_file
+    from controller.config.loading import ConfigError, load_file
     from controller.core import Controller
-    from controller.event_log import CSV_HEADER
+    from controller.events.log import CSV_HEADER
     from controller.trace_replay import TraceError, replay
 
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from controller.coordination_messages import MODE_FREE, Report, encode_report
+from controller.coordination.messages import MODE_FREE, Report, encode_report
 
 BIG = 10 ** 400
 KINDS = ("counts 10**400", "period_ms 10**400", "loop_counts 10**400", "groups [[1]]", "counts NaN",

@@ -75,7 +75,7 @@ class SimCoordination:
     def __init__(self, corridors: list[Any], cores: dict[str, Any], step_ms: int, broker: BrokerSpec | None = None,
                  workdir: Path | None = None, report_period_ms: int = 60000, options: Any = None,
                  poison: str | None = None) -> None:
-        from controller.coordination_agent import CoordinationAgent
+        from controller.coordination.agent import CoordinationAgent
         from coordinator.service import CoordinatorOptions, CoordinatorService
 
         self.corridors = corridors  # coordinator.corridors.load_corridors()
@@ -184,7 +184,7 @@ class SimCoordination:
     # ---- the run's hooks ---------------------------------------------------------------------------
     def step(self, now_s: float) -> None:
         """After every SUMO step: reports that are due, the coordinator's poll, plans and their answers."""
-        from controller.coordination_messages import MODE_NAMES
+        from controller.coordination.messages import MODE_NAMES
 
         self.wall_ms = WALL_BASE_MS + round(now_s * 1000)
         reports = 0

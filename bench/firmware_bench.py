@@ -49,7 +49,7 @@ def smallest_heap(mp: str, script: Path, bundle: Path, flash: Path, ticks: int) 
 
 
 def pty_rate(n: int, seed: int) -> float:
-    from controller.config import load_file
+    from controller.config.loading import load_file
     from firmware.host_virtual import VirtualBoard
     from hil.proxy import DeviceController
 

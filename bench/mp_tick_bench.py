@@ -17,7 +17,7 @@ except ImportError:  # CPython
     def ticks_diff(a, b):
         return a - b
 
-from controller.config import load_file  # noqa: E402
+from controller.config.loading import load_file  # noqa: E402
 from controller.core import Controller  # noqa: E402
 
 path, strategy, ticks, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])

@@ -1,2 +1,3 @@
 # Ampelwerk signal-timing core. Runs unchanged on MicroPython boards and CPython.
-# Imports only controller/ modules; see docs/architecture.md for the walk of one tick.
+# Imports only controller/ modules. Its sub-packages, what may import what and
+# the walk of one tick (core.py): docs/architecture.md.

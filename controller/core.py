@@ -4,21 +4,21 @@
 # The core never reads a clock and never does I/O: the caller hands in the
 # elapsed ms and the presence bits and reads `outputs` (one state per signal
 # group) afterwards. step() allocates nothing in steady state.
-from controller import event_codes as ev
-from controller.conflict_monitor import ConflictMonitor
-from controller.demand import Demand
-from controller.detector_diagnostics import DetectorDiagnostics
-from controller.detectors import Detectors
-from controller.event_log import EventLog
-from controller.safety_kernel import MODE_ENDED, MODE_ENDING, MODE_FLASH, MODE_RUN, SafetyKernel
-from controller.signal_states import write_flash
-from controller.strategies import make_strategy
+from controller.events import codes as ev
+from controller.safety.conflict_monitor import ConflictMonitor
+from controller.detection.demand import Demand
+from controller.detection.diagnostics import DetectorDiagnostics
+from controller.detection.detectors import Detectors
+from controller.events.log import EventLog
+from controller.safety.kernel import MODE_ENDED, MODE_ENDING, MODE_FLASH, MODE_RUN, SafetyKernel
+from controller.safety.signal_states import write_flash
+from controller.strategies.registry import make_strategy
 from controller.timing import MAX_STEP_MS
 
 
 class Controller:
     def __init__(self, ix, strategy=None, event_capacity=1024):
-        # ix: a validated Intersection (controller.config.load_*).
+        # ix: a validated Intersection (controller.config.loading.load_*).
         # strategy: a name, a strategy object, or None for the config's own.
         self.ix = ix
         self.events = EventLog(event_capacity)
@@ -60,28 +60,28 @@ class Controller:
         self.events.advance(e)
         self.detectors.update(e, presence)
         self.diagnostics.check(e)
-        k = self.kernel
-        self.demand.update(e, k.state, k.version)
-        k.advance_timers(e)
-        if k.mode == MODE_RUN and not self.monitor.latched:
+        kernel = self.kernel
+        self.demand.update(e, kernel.state, kernel.version)
+        kernel.advance_timers(e)
+        if kernel.mode == MODE_RUN and not self.monitor.latched:
             if not self.strategy_running:
                 # the strategy starts now: its first decision sees no elapsed time
                 # (and rebuilds whatever it keeps from before a flash or reset)
                 self.strategy_running = True
                 self.strategy.start(self)
-                k.request(self.strategy.decide(self, 0))
+                kernel.request(self.strategy.decide(self, 0))
             else:
-                k.request(self.strategy.decide(self, e))
+                kernel.request(self.strategy.decide(self, e))
         else:
             self.strategy_running = False
-        k.apply(self.demand.call)
-        if k.mode == MODE_ENDED and self.restart_when_ended:
+        kernel.apply(self.demand.call)
+        if kernel.mode == MODE_ENDED and self.restart_when_ended:
             self.restart_when_ended = False
-            k.restart()
+            kernel.restart()
         if not self.monitor.check(e, self.outputs, self.events):
             # latched: the heads flash whatever the kernel wanted
-            if k.mode != MODE_FLASH:
-                k.enter_fault_flash()
+            if kernel.mode != MODE_FLASH:
+                kernel.enter_fault_flash()
             write_flash(self.outputs, self.ix.is_pedestrian, self.ix.flash_red)
         return self.outputs
 
@@ -107,16 +107,16 @@ class Controller:
         # running program first ends safely: every green ends with its min
         # green, clearance and red clearance held (rule 7), then it restarts.
         # The monitor keeps its history, so it checks the change like any other.
-        k = self.kernel
+        kernel = self.kernel
         if self.monitor.latched:
             self.monitor.unlatch()
             self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
-        elif k.begin_ending():
-            self.restart_when_ended = k.mode == MODE_ENDING
+        elif kernel.begin_ending():
+            self.restart_when_ended = kernel.mode == MODE_ENDING
             if self.restart_when_ended:
                 return
         self.restart_when_ended = False
-        k.restart()
+        kernel.restart()
         self.strategy_running = False
         self.monitor.check(0, self.outputs, self.events)
 

@@ -10,19 +10,19 @@
 # the core's unit tests run under MicroPython too.
 #
 # It is a second model of the rules, kept apart so that the rules read alone
-# (safety_kernel.py, the detectors, the diagnostics, the strategies): it reads
+# (safety/kernel.py, the detectors, the diagnostics, the strategies): it reads
 # their public state and predicts when each would next act. The exact-stepping
 # tests (tests/test_core_horizon.py, tests/sim/test_run_exact_stepping.py) are
 # the contract between the two: a rule changed without its prediction here
 # fails them.
-from controller.detector_diagnostics import CHECK_PERIOD_MS, MINUTE_MS
+from controller.detection.diagnostics import CHECK_PERIOD_MS, MINUTE_MS
 from controller.intersection import RECALL_MAX
-from controller.queue_estimation import CROSSING_RING
-from controller.safety_kernel import MODE_RUN
-from controller.signal_states import GREEN, RED, YELLOW
-from controller.strategy_actuated import ActuatedStrategy, next_stage_with_demand
-from controller.strategy_adaptive import AdaptiveStrategy
-from controller.strategy_fixed import FixedTimeStrategy
+from controller.detection.queue_estimation import CROSSING_RING
+from controller.safety.kernel import MODE_RUN
+from controller.safety.signal_states import GREEN, RED, YELLOW
+from controller.strategies.actuated import ActuatedStrategy, next_stage_with_demand
+from controller.strategies.adaptive import AdaptiveStrategy
+from controller.strategies.fixed import FixedTimeStrategy
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
 
@@ -44,68 +44,68 @@ def controller_horizon_ms(ctl):
     return h if h > 0 else 0
 
 
-# --- the safety kernel (safety_kernel.py) ---
+# --- the safety kernel (safety/kernel.py) ---
 
-def kernel_horizon_ms(k, calls):
+def kernel_horizon_ms(kernel, calls):
     # How long the kernel can be stepped in one step without a state change
     # or an event falling inside it. On the way to a stage, the next change
     # of the transition; in a stage established for a tick or more, an
     # end-of-red-clearance event still due, and the walk of a pedestrian
     # group of the stage whose call (demand.call) waits for its intergreens
     # to run out.
-    if k.mode != MODE_RUN:
+    if kernel.mode != MODE_RUN:
         return 0
-    if not k.established:
-        return _transition_horizon_ms(k, calls)
-    if k.stage_ms == 0:
+    if not kernel.established:
+        return _transition_horizon_ms(kernel, calls)
+    if kernel.stage_ms == 0:
         return 0
-    ix = k.ix
-    target = ix.stage_mask[k.stage]
+    ix = kernel.ix
+    target = ix.stage_mask[kernel.stage]
     h = TIMER_MAX_MS
-    for g in range(k.n):
-        if k.red_clearance_open[g]:
-            left = k.red_clearance_left_ms(g)
+    for g in range(kernel.n):
+        if kernel.red_clearance_open[g]:
+            left = kernel.red_clearance_left_ms(g)
             if left < h:
                 h = left if left > 0 else 0
-        if target[g] and k.state[g] == RED and calls[g] and k.allow_late_start:
-            entry = _entry_ms(k, g, target, False)
+        if target[g] and kernel.state[g] == RED and calls[g] and kernel.allow_late_start:
+            entry = _entry_ms(kernel, g, target, False)
             if entry < h:
                 h = entry
     return h
 
 
-def _transition_horizon_ms(k, calls):
+def _transition_horizon_ms(kernel, calls):
     # On the way to a stage: the time until the kernel's _run() next changes
     # a state, ends a red clearance or establishes the stage (0 when it may
     # do so at the next tick), whichever comes first.
-    ix = k.ix
-    target = ix.stage_mask[k.stage]
-    state = k.state
+    ix = kernel.ix
+    target = ix.stage_mask[kernel.stage]
+    state = kernel.state
     h = TIMER_MAX_MS
     waiting = False  # something still holds the stage from being established
-    for g in range(k.n):
+    for g in range(kernel.n):
         st = state[g]
         if st == GREEN:
-            if k.leaving(g, target):
+            if kernel.leaving(g, target):
                 waiting = True
-                left = ix.min_green_ms[g] - k.state_ms(g)
-                if left <= 0 and _waits_for_partner(k, g, target):
+                left = ix.min_green_ms[g] - kernel.state_ms(g)
+                if left <= 0 and _waits_for_partner(kernel, g, target):
                     continue  # ends with a partner, whose min green counts
                 if left < h:
                     h = left
         elif st == YELLOW:
             waiting = True
-            left = ix.clearance_ms[g] - k.state_ms(g)
+            left = ix.clearance_ms[g] - kernel.state_ms(g)
             if left < h:
                 h = left
         else:
-            if k.red_clearance_open[g]:
-                left = k.red_clearance_left_ms(g)
+            if kernel.red_clearance_open[g]:
+                left = kernel.red_clearance_left_ms(g)
                 if left < h:
                     h = left
             if target[g] and (calls[g] or not ix.is_pedestrian[g]):
                 waiting = True
-                entry = _entry_ms(k, g, target, True)
+                entry = _entry_ms(kernel, g, target, True)
                 if entry < h:
                     h = entry
     if not waiting:
@@ -113,44 +113,44 @@ def _transition_horizon_ms(k, calls):
     return h if h > 0 else 0
 
 
-def _waits_for_partner(k, g, target):
+def _waits_for_partner(kernel, g, target):
     # green group g, leaving with its min green held, still waits (rule 5)
     # for a yielding partner that leaves too but holds its own min green
-    for x in k.ix.partners[g]:
-        if k.state[x] == GREEN and k.leaving(x, target) and k.state_ms(x) < k.ix.min_green_ms[x]:
+    for x in kernel.ix.partners[g]:
+        if kernel.state[x] == GREEN and kernel.leaving(x, target) and kernel.state_ms(x) < kernel.ix.min_green_ms[x]:
             return True
     return False
 
 
-def _entry_ms(k, g, target, transition):
+def _entry_ms(kernel, g, target, transition):
     # until red group g may enter (the kernel's _clear_to_enter): its red
     # revert, the conflicting groups' intergreens and red clearances, its
     # partners' red clearances; on the way to a stage (transition),
     # TIMER_MAX_MS while one is not red yet: its own change comes first
-    ix = k.ix
-    n = k.n
-    entry = ix.red_revert_ms[g] - k.state_ms(g)
+    ix = kernel.ix
+    n = kernel.n
+    entry = ix.red_revert_ms[g] - kernel.state_ms(g)
     for x in ix.partners[g]:
-        st = k.state[x]
+        st = kernel.state[x]
         if st == RED:
-            left = ix.red_clearance_ms[x] - k.state_ms(x)
+            left = ix.red_clearance_ms[x] - kernel.state_ms(x)
             if left > entry:
                 entry = left
-        elif st == YELLOW or k.leaving(x, target):
+        elif st == YELLOW or kernel.leaving(x, target):
             return TIMER_MAX_MS
     for c in ix.conflicts[g]:
-        if transition and k.state[c] != RED:
+        if transition and kernel.state[c] != RED:
             return TIMER_MAX_MS
-        left = ix.intergreen_ms[c * n + g] - k.since_green_end_ms(c)
+        left = ix.intergreen_ms[c * n + g] - kernel.since_green_end_ms(c)
         if left > entry:
             entry = left
-        left = ix.red_clearance_ms[c] - k.state_ms(c)
+        left = ix.red_clearance_ms[c] - kernel.state_ms(c)
         if left > entry:
             entry = left
     return entry if entry > 0 else 0
 
 
-# --- detectors and their diagnostics (detectors.py, detector_diagnostics.py) ---
+# --- detectors and their diagnostics (detection/detectors.py, detection/diagnostics.py) ---
 
 def detectors_horizon_ms(det):
     # time until the current occupancy window closes
@@ -175,7 +175,8 @@ def diagnostics_horizon_ms(diag):
     return a - 1
 
 
-# --- loop summaries and queue estimates (loop_groups.py, queue_estimation.py) ---
+# --- loop summaries, blocked exits and queue estimates (detection/loop_groups.py,
+# detection/exit_blocking.py, detection/queue_estimation.py) ---
 
 def gap_left_ms(loops, g, limit):
     # until loops.gap_ms(g) (a LoopGroups) reaches limit with the presence
@@ -185,6 +186,16 @@ def gap_left_ms(loops, g, limit):
     if left <= 0:
         return 0
     return TIMER_MAX_MS if loops.occupied[g] or loops.latest_off[g] < 0 else left
+
+
+def open_gap_left_ms(exits, g, loops, passage, ctl):
+    # until exits.open_gap_ms (an ExitBlocking, detection/exit_blocking.py: g's gap over
+    # the loops on lanes that are not blocked) reaches passage, the presence
+    # held: TIMER_MAX_MS while an open loop is occupied (the gap stays 0)
+    gap = exits.open_gap_ms(g, loops, ctl)
+    if gap >= passage:
+        return 0
+    return TIMER_MAX_MS if gap == 0 else passage - gap
 
 
 def transit_left_ms(queues, g):
@@ -288,25 +299,25 @@ def actuated_horizon_ms(strategy, ctl):
     # as it is: the time until every vehicle group of the stage is done (min
     # green held, and maxed out or gapped out), exactly.
     ix = strategy.ix
-    k = ctl.kernel
-    if not k.established:
+    kernel = ctl.kernel
+    if not kernel.established:
         return TIMER_MAX_MS  # decide() only waits for the kernel; its horizon bounds this
-    d = ctl.demand
-    s = k.stage
-    if next_stage_with_demand(ix, k.state, d, s) < 0:
+    demand = ctl.demand
+    s = kernel.stage
+    if next_stage_with_demand(ix, kernel.state, demand, s) < 0:
         return TIMER_MAX_MS  # rests in green until a call, which only a loop edge brings
     done = 0
     for g in ix.stage_groups[s]:
-        if ix.is_pedestrian[g] or k.state[g] != GREEN:
+        if ix.is_pedestrian[g] or kernel.state[g] != GREEN:
             continue
         left = ix.max_green_ms[g] - strategy.max_timer_ms
-        gap_left = ix.passage_ms[g] - d.gap_ms(g)
+        gap_left = ix.passage_ms[g] - demand.gap_ms(g)
         # gapped out already (a passage time of 0 even on max recall), or
         # the gap grows while its loops stay free
-        if gap_left <= 0 or (d.recall[g] != RECALL_MAX and not d.extending.occupied[g]):
+        if gap_left <= 0 or (demand.recall[g] != RECALL_MAX and not demand.extending.occupied[g]):
             if gap_left < left:
                 left = gap_left
-        min_left = ix.min_green_ms[g] - k.state_ms(g)
+        min_left = ix.min_green_ms[g] - kernel.state_ms(g)
         if min_left > left:
             left = min_left
         if left > done:
@@ -315,11 +326,98 @@ def actuated_horizon_ms(strategy, ctl):
 
 
 def adaptive_horizon_ms(strategy, ctl):
-    # The hook of the adaptive strategy: its horizon is still the method
-    # AdaptiveStrategy.horizon_ms (strategy_adaptive.py), which calls back
-    # into queue_horizon_ms, transit_left_ms and gap_left_ms above through
-    # QueueEstimator and LoopGroups; it moves here like the others.
-    return strategy.horizon_ms(ctl)
+    # How long the adaptive decide() keeps the current stage and every queue
+    # estimate stays as it is, with the loops' presence held, so that one
+    # step of that length leaves the strategy as tick by tick would. Bounded
+    # by the queue estimator's next change and, in an established stage, by
+    # the next change of a stage's value (a call's age reaching its next
+    # age_weight_ms or its wait bound, a permissive green starting to wait
+    # for a gap) and by the moment the green would end: every min green
+    # held, and then all groups that hold the stage maxed out, or none
+    # extending any more. The decision reads the values and the next stage
+    # of the last tick (decide() ran at this same time, the stage established).
+    kernel = ctl.kernel
+    queues = strategy.queues
+    state = kernel.state
+    keep = None
+    if strategy.stage_permissive is not None:
+        keep = strategy.protected_permissive  # their queues count for protected stages
+    if not kernel.established:
+        # decide() only waits for the kernel (its horizon bounds this) and
+        # reads no estimate: the first decision in the stage works all out
+        return queue_horizon_ms(queues, state, False, False, keep)
+    ix = strategy.ix
+    demand = ctl.demand
+    s = kernel.stage
+    permissive_now = None
+    if strategy.stage_permissive is not None and strategy.shows_permissive_turn[s]:
+        permissive_now = strategy.stage_permissive[s]
+    # the values: decide() summed them, or found that nothing had moved, at this same time
+    h = strategy.quiet_ms - ((demand.clock_ms - strategy.seen_ms) & CLOCK_MASK)
+    nxt = strategy.next_stage
+    if nxt < 0:
+        # rests in green: only a change of the values moves it, which the
+        # estimates of green groups (weight 0) do not make. One ms short
+        # of that change: the max timer starts in the decision that sees
+        # demand, with that step's elapsed time, so the step in which it
+        # appears must be the tick it appears in, not the whole rest.
+        left = queue_horizon_ms(queues, state, True, False, keep)
+        return (h if h < left else left) - 1
+    done = 0
+    for g in ix.stage_groups[s]:
+        if not ix.is_pedestrian[g] and state[g] == GREEN:
+            left = ix.min_green_ms[g] - kernel.state_ms(g)
+            if left > done:
+                done = left
+    if done > 0:
+        # held by min green: the values are worked out again when it ends,
+        # and until then they only grow (the estimates of groups that are
+        # not green grow with time alone), so another stage keeps demand
+        left = queue_horizon_ms(queues, state, False, False, keep)
+        if left < h:
+            h = left
+        return h if h < done else done
+    left = queue_horizon_ms(queues, state)
+    if left < h:
+        h = left
+    # every min green held and the stage kept: no wait bound reached, and
+    # some group that holds it neither maxed out nor done extending
+    cut = strategy.value[nxt] * strategy.gap_reduction_ms_per_veh
+    maxed = 0
+    exits = strategy.exits
+    for g in ix.stage_groups[s]:
+        if ix.is_pedestrian[g] or state[g] != GREEN or (ix.stage_mask[nxt][g] and not strategy.demoted(s, nxt, g)):
+            continue
+        if (permissive_now is not None and permissive_now[g] and strategy.protected_permissive[g]
+                and not strategy.permissive_wait_left_ms(g, demand)):
+            continue
+        left = ix.max_green_ms[g] - strategy.max_timer_ms
+        if left > maxed:
+            maxed = left
+        passage = ix.passage_ms[g]
+        loops = demand.extending
+        if demand.recall[g] == RECALL_MAX:
+            loops = None  # its gap stays 0
+        if queues.queued(g) <= 0:
+            reduced = passage - cut
+            passage = reduced if reduced > strategy.min_gap_ms else strategy.min_gap_ms
+            if queues.advance.usable[g]:
+                loops = queues.advance
+            if queues.estimate[g] > 0:
+                left = transit_left_ms(queues, g)  # a vehicle in transit joins the queue
+                if left < h:
+                    h = left
+        if loops is None:
+            left = TIMER_MAX_MS if passage > 0 else 0
+        elif exits is not None and exits.blocked_loops(g, loops, ctl):
+            left = open_gap_left_ms(exits, g, loops, passage, ctl)
+        else:
+            left = gap_left_ms(loops, g, passage)
+        if left > done:
+            done = left
+    if maxed < done:
+        done = maxed
+    return h if h < done else done
 
 
 # The coordinated strategy has none: plans and reports pass between ticks,

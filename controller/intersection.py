@@ -1,7 +1,7 @@
 # The intersection model: signal groups, conflicts with intergreens, stages,
 # sequence, detectors and plans, as flat arrays indexed by number. Runs on the
-# board. Built once from a config dict that config_validation accepted and
-# config_defaults filled in (every optional field written out: this module
+# board. Built once from a config dict that config/validation.py accepted and
+# config/defaults.py filled in (every optional field written out: this module
 # knows no defaults); the tick path reads these arrays and never the dict.
 # Units: ms, metres.
 #
@@ -32,7 +32,7 @@ NO_CONFLICT = const(-1)
 
 class Intersection:
     def __init__(self, raw):
-        # raw: a config that config_validation accepted and config_defaults filled in
+        # raw: a config that config/validation.py accepted and config/defaults.py filled in
         self.raw = raw
         self.id = raw["id"]
         self.name = raw.get("name", self.id)
@@ -239,7 +239,7 @@ class Intersection:
     def fixed_time_errors(self):
         # The fixed-time plan against the model: every split at least its
         # minimum, the splits adding up to the cycle ([] when sound, or no plan).
-        # Its fields were checked before the model was built (config_validation).
+        # Its fields were checked before the model was built (config/validation.py).
         errors = []
         if not self.cycle_ms:
             return errors

@@ -7,7 +7,7 @@
 # comments). Output CSV: header "time_ms,<signal group id>,..." then one row
 # per tick with the cumulative time and one state letter per group (see
 # signal_states.LETTERS). Formats are documented in docs/trace-formats.md.
-from controller.signal_states import LETTERS
+from controller.safety.signal_states import LETTERS
 
 
 class TraceError(ValueError):
@@ -72,7 +72,7 @@ def replay(controller, lines, write_signal, write_event=None):
     # Run `controller` over the trace `lines` (an iterable of text lines).
     # write_signal(line) gets each output row; write_event(line), if given,
     # the events in Indiana CSV form as they are drained from the ring.
-    from controller.event_log import format_csv_row
+    from controller.events.log import format_csv_row
 
     ix = controller.ix
     presence = bytearray(ix.n_detectors)

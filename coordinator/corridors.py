@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from controller.config import ConfigError, load_file
-from controller.config_schema import CYCLE_RANGE
-from controller.message_fields import ID_MAX_CHARS
+from controller.config.loading import ConfigError, load_file
+from controller.config.schema import CYCLE_RANGE
+from controller.coordination.message_fields import ID_MAX_CHARS
 from controller.intersection import Intersection
 
 CORRIDOR_FORMAT = "ampelwerk-corridor/1"
@@ -295,7 +295,7 @@ def parse_corridors(raw: Any, base: Path, source: str = "") -> list[Corridor]:
 
 def load_corridors(path: str | Path) -> list[Corridor]:
     """Read and validate a corridor file; CorridorError lists every problem."""
-    from controller.text_file import TextFileError, read_text
+    from controller.config.text_file import TextFileError, read_text
 
     p = Path(path)
     try:

@@ -19,7 +19,7 @@ import logging
 import os
 from pathlib import Path
 
-from controller.message_fields import SEQ_MAX
+from controller.coordination.message_fields import SEQ_MAX
 
 STATE_FORMAT = "ampelwerk-coordinator-state/1"
 log = logging.getLogger("coordinator")

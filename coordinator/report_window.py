@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from controller.coordination_messages import Report
+from controller.coordination.messages import Report
 
 
 @dataclass

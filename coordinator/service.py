@@ -15,7 +15,7 @@ validity window) when the timing changed, when the plan in force is half-way
 through its validity (``refresh_ms``), or ``retry_ms`` after a refusal.
 Isolation: one controller's bad input never costs another controller its
 plans. Every message is checked field by field when it is decoded
-(controller/message_fields.py) and against the controller's config
+(controller/coordination/message_fields.py) and against the controller's config
 (groups); each controller's contribution to its corridor's flows is computed
 and checked on its own, each corridor's timing is computed on its own, and
 each plan is signed and published on its own. A bad message or contribution
@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from controller.coordination_messages import (
+from controller.coordination.messages import (
     PLAN_ACCEPTED,
     PLAN_REPLAYED,
     TOPIC_PREFIX,
@@ -42,8 +42,8 @@ from controller.coordination_messages import (
     encode_plan,
     MODE_NAMES,
 )
-from controller.message_fields import show
-from controller.plan_validation import SEQ_LEAD_MS
+from controller.coordination.message_fields import show
+from controller.coordination.plan_validation import SEQ_LEAD_MS
 
 from coordinator.controller_link import ControllerLink
 from coordinator.corridor_plan import CYCLE_SEARCH_SPAN, CorridorTiming, add_offsets, compute_splits

@@ -65,7 +65,7 @@ class CoordinationLink:
         try:
             if ctl is not None:
                 s = self.settings
-                from controller.coordination_agent import CoordinationAgent
+                from controller.coordination.agent import CoordinationAgent
 
                 agent = CoordinationAgent(ctl, s["plan_key"], s["report_period_ms"], prefix=s["prefix"])
                 user = s.get("username") or agent.controller_id

@@ -21,7 +21,7 @@ def check_port(port: str) -> None:
 
 def compact_config(path: Path) -> bytes:
     """The config as stored on flash: compact JSON (validated before it goes anywhere)."""
-    from controller.config import load_file
+    from controller.config.loading import load_file
 
     ix = load_file(str(path))
     return json.dumps(ix.raw, separators=(",", ":")).encode()
@@ -63,7 +63,8 @@ def flash_commands(port: str, bundle: Path, config_file: Path | None = None,
     """The mpremote invocations that put bundle (and config_file, already compact, and
     extra_files such as network_files(), each under its own name) on the board."""
     base = [sys.executable, "-m", "mpremote", "connect", port]
-    dirs = sorted({p.parent.relative_to(bundle).as_posix() for p in bundle.rglob("*.mpy")})
+    # every folder of the bundle, parents first (controller/ before controller/safety/)
+    dirs = sorted({d.as_posix() for p in bundle.rglob("*.mpy") for d in p.relative_to(bundle).parents if d.parts})
     cmds = [base + ["fs", "mkdir", ":" + d] for d in dirs]
     for p in sorted(bundle.rglob("*.mpy")):
         cmds.append(base + ["fs", "cp", str(p), ":" + p.relative_to(bundle).as_posix()])

@@ -2,7 +2,7 @@
 # Bits per channel: 1 red, 2 yellow, 4 green. Pedestrian heads: red =
 # don't walk, green = walk; flashing don't-walk (YELLOW state) blinks red.
 # Flashing states blink at 1 Hz (on for the first half second).
-from controller.signal_states import FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
+from controller.safety.signal_states import FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
 
 LAMP_RED = 1
 LAMP_YELLOW = 2

@@ -7,7 +7,7 @@
 # while the controller runs waits for its safe ending (every green ends with
 # its min green, clearance and red clearance; docs/core.md rule 7): the
 # switch happens in the tick that finds the heads all red. Units: ms.
-from controller.signal_states import FLASH_YELLOW, write_flash
+from controller.safety.signal_states import FLASH_YELLOW, write_flash
 from firmware import config_store
 from firmware.board_io import console
 from firmware.boards import channel_count, check_fits
@@ -89,18 +89,18 @@ class Station:
     def _load(self, text):
         # Validate config text: (Intersection, crc32, '') or (None, 0, why not).
         # The running controller stays as it is either way.
-        from controller.wire_frame import crc32
+        from controller.wire.frame import crc32
 
         crc = crc32(text if isinstance(text, (bytes, bytearray)) else text.encode())
         try:
-            from controller import config
+            from controller.config import loading as config
 
             ix = config.load_text(text, "config.json")
         except Exception as e:  # ConfigError (lists every problem), or no memory for it
             lines = getattr(e, "errors", [repr(e)])
             return None, 0, "invalid config: " + "; ".join(lines)
         finally:
-            from controller.config import unload
+            from controller.config.loading import unload
 
             unload()  # the parser and validator go back to the heap
         why = check_fits(self.profile, ix)

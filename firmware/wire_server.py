@@ -4,10 +4,10 @@
 # station, so they never change a signal. A repeated seq (the host retrying
 # after a lost reply) gets the cached reply again without stepping twice.
 # The tick path builds its reply in preallocated buffers.
-from controller import wire_frame as wf
-from controller import wire_messages as wm
+from controller.wire import frame as wf
+from controller.wire import messages as wm
 from controller.compat import SMALL_INT_MAX, const
-from controller.wire_frame import HEADER_LEN, MAX_ENCODED, MAX_PACKET, PROTOCOL_VERSION
+from controller.wire.frame import HEADER_LEN, MAX_ENCODED, MAX_PACKET, PROTOCOL_VERSION
 
 _MAX_CONFIG_BYTES = const(65536)
 

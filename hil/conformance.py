@@ -13,8 +13,8 @@ import random
 import time
 from pathlib import Path
 
-from controller import wire_messages as wm
-from controller.signal_states import LETTERS
+from controller.wire import messages as wm
+from controller.safety.signal_states import LETTERS
 from hil.expectations import Run, check
 
 ACTIONS = ("power_cycle", "garbage", "inject")
@@ -45,7 +45,7 @@ def load_suite(path: Path) -> dict:
 
 
 def scenario_config(suite: dict, sc: dict):
-    from controller.config import load_dict
+    from controller.config.loading import load_dict
 
     raw = dict(suite["config"])
     raw.update(sc.get("config_patch", {}))

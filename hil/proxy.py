@@ -17,8 +17,8 @@ import json
 import zlib
 from typing import Iterator
 
-from controller import wire_messages as wm
-from controller.wire_frame import MAX_PAYLOAD, PROTOCOL_VERSION
+from controller.wire import messages as wm
+from controller.wire.frame import MAX_PAYLOAD, PROTOCOL_VERSION
 from hil.serial_link import DeviceError, LinkError, SerialLink
 
 CONFIG_CHUNK_BYTES = MAX_PAYLOAD - 12

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import time
 
-from controller import wire_frame as wf
-from controller import wire_messages as wm
+from controller.wire import frame as wf
+from controller.wire import messages as wm
 
 
 class LinkError(Exception):

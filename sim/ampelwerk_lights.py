@@ -14,8 +14,8 @@ from __future__ import annotations
 from itertools import compress
 from typing import Any
 
-from controller.event_log import EventLog
-from controller.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
+from controller.events.log import EventLog
+from controller.safety.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
 from sim.loop_presence import CoreStepper, LoopPresence, merged_ticks
 from sim.sumo_session import SumoError
 
@@ -98,7 +98,7 @@ class AmpelwerkLights:
 
     def step(self, conn: Any, now_s: float, step_s: float, events: Any, begin_s: float) -> None:
         """Feed each core the presence of the step that just ended at now_s; show its outputs; log its events."""
-        from controller.event_names import NAMES
+        from controller.events.names import NAMES
 
         step_begin_ms = round((now_s - step_s) * 1000)
         # 300+ loops are read every step, most of them empty: the reader mapped over all of them

@@ -95,7 +95,7 @@ class CorridorGeometry:
 
 def load_geometry(path: Path, corridor_id: str | None = None) -> CorridorGeometry:
     """Read the geometry the corridor importer stored in the corridor file's ``sumo`` section."""
-    from controller.text_file import TextFileError, read_text
+    from controller.config.text_file import TextFileError, read_text
 
     try:
         doc = json.loads(read_text(str(path), 1048576, "corridor file"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from controller.config_schema import INTERGREEN_MAX_MS, VEHICLE_TIMING
+from controller.config.schema import INTERGREEN_MAX_MS, VEHICLE_TIMING
 
 GREEN_LETTERS = "Gg"
 YELLOW_LETTERS = "yY"
@@ -271,8 +271,8 @@ def fixed_time_plan(raw: dict, phases: list[Phase], stage_phases: list[list[int]
     green + transition to the next stage) is raised to it. No plan if the
     config is invalid or the cycle is outside the core's range.
     """
-    from controller.config import ConfigError, load_dict
-    from controller.config_schema import CYCLE_RANGE
+    from controller.config.loading import ConfigError, load_dict
+    from controller.config.schema import CYCLE_RANGE
 
     try:
         model = load_dict(raw)

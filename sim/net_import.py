@@ -2,7 +2,7 @@
 
 Host code (CPython), never on the board. Reads the net named by a .sumocfg with
 sumolib (programs, connections, the junctions' foe matrices), and writes per
-traffic light a controller config <out>/<tls>.json that controller.config
+traffic light a controller config <out>/<tls>.json that controller.config.loading
 accepts, and one <out>/detectors.add.xml with the E1 loops of all of them.
 The rules (groups, stages, conflicts, intergreens, defaults, loop placement)
 are in docs/sim-import.md; program analysis is in import_program.py, loop
@@ -300,7 +300,7 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
     """
     if sequence not in ("fixed", "free"):
         raise NetImportError("sequence=%r is not one of fixed, free" % sequence)
-    from controller.config import ConfigError, load_file
+    from controller.config.loading import ConfigError, load_file
 
     try:
         import sumolib

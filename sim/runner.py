@@ -51,7 +51,7 @@ SummaryHook = Callable[[], dict]
 
 def controller_names() -> list[str]:
     """Every controller `sim run` accepts: the peers and one per core strategy."""
-    from controller.strategies import STRATEGY_NAMES
+    from controller.strategies.registry import STRATEGY_NAMES
 
     return list(PEER_CONTROLLERS) + ["ampelwerk-" + n for n in STRATEGY_NAMES]
 
@@ -208,7 +208,7 @@ class _Signals:
 
 
 def _make_cores(opts: RunOptions, factory: ControllerFactory | None, imported: Imported) -> dict[str, Any]:
-    from controller.config import ConfigError, load_file
+    from controller.config.loading import ConfigError, load_file
     from controller.core import Controller
 
     strategy = opts.controller[len("ampelwerk-"):]

@@ -177,7 +177,7 @@ class _Junction:
 
 
 def _yellow_ms(group: dict) -> int:
-    from controller.config_schema import VEHICLE_TIMING
+    from controller.config.schema import VEHICLE_TIMING
 
     return group.get("yellow_ms", VEHICLE_TIMING["yellow_ms"][0])
 

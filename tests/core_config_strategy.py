@@ -6,7 +6,7 @@ import random
 
 from hypothesis import strategies as st
 
-from controller.config_validation import validate
+from controller.config.validation import validate
 
 
 def random_config(rnd: random.Random, strategy: str) -> dict:
@@ -104,7 +104,7 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
                                  "occupancy_window_ms": 30000},
     }
     if strategy == "fixed":
-        from controller.config_defaults import with_defaults
+        from controller.config.defaults import with_defaults
         from controller.intersection import Intersection
 
         model = Intersection(with_defaults(raw))
@@ -151,8 +151,8 @@ def random_plan(rnd: random.Random, ix, seq: int, wall_ms: int, key: bytes) -> b
     """A signed plan payload for the intersection `ix` at wall time `wall_ms`: mostly
     valid (random coordinated stage, splits, offset, validity of 20 s to 15 min),
     sometimes out of bounds, stale, or not yet valid."""
-    from controller.coordination_messages import Plan, encode_plan
-    from controller.plan_validation import stage_minimum_ms
+    from controller.coordination.messages import Plan, encode_plan
+    from controller.coordination.plan_validation import stage_minimum_ms
 
     k = len(ix.sequence)
     first = rnd.randrange(k)

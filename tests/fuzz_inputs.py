@@ -158,7 +158,7 @@ def broken_bytes(draw, text: str) -> bytes:
 
 @st.composite
 def config_files(draw) -> bytes:
-    """An intersection config file (controller/config.py), broken."""
+    """An intersection config file (controller/config/loading.py), broken."""
     tree = draw(mutated_tree(draw(st.sampled_from(_BASE_CONFIGS))))
     return draw(broken_bytes(json.dumps(tree)))
 
@@ -249,7 +249,7 @@ def _cli(argv: list[str]) -> tuple[int, str, str]:
 
 def check_config_file(data: bytes, folder: Path) -> str:
     """`ampelwerk config check` on the bytes: "valid" (and the core runs it) or "refused" with every problem."""
-    from controller.config import load_file
+    from controller.config.loading import load_file
     from controller.core import Controller
 
     path = folder / "config.json"
@@ -335,8 +335,8 @@ def board_input(draw) -> bytes:
     """Bytes on a board's wire: noise, and frames that pass COBS and the CRC with any type, seq and payload
     (noise alone almost never makes one, so the request handlers would go untested), mostly in sequence,
     and whole config uploads (right crc32) of broken config files."""
-    from controller import wire_frame as wf
-    from controller import wire_messages as wm
+    from controller.wire import frame as wf
+    from controller.wire import messages as wm
 
     parts = []
     seq = draw(st.integers(min_value=0, max_value=255))
@@ -366,8 +366,8 @@ def board_input(draw) -> bytes:
 def check_board_input(data: bytes, folder: Path) -> str:
     """The board end (Station + WireServer, the example config on flash) fed the bytes: nothing escapes feed(),
     the fault path is never taken; "valid" when a frame acted (answered with anything but ERROR)."""
-    from controller import wire_frame as wf
-    from controller import wire_messages as wm
+    from controller.wire import frame as wf
+    from controller.wire import messages as wm
     from tests.firmware.wire_support import board
 
     with contextlib.redirect_stderr(io.StringIO()):  # the board's console lines
@@ -407,8 +407,8 @@ def good_replies() -> list[bytes]:
     if not _GOOD_REPLIES:
         import tempfile
 
-        from controller import wire_frame as wf
-        from controller.config import load_file
+        from controller.wire import frame as wf
+        from controller.config.loading import load_file
         from hil.proxy import DeviceController
         from tests.firmware.wire_support import ask, board
 
@@ -464,7 +464,7 @@ def board_replies(draw) -> list[bytes]:
 def check_board_replies(replies: list[bytes], folder: Path) -> str:
     """hil.proxy.DeviceController on the replies: connects, ticks, asks STATUS and resets, or stops with
     LinkError/DeviceError; nothing else escapes and nothing loops for ever."""
-    from controller.config import load_file
+    from controller.config.loading import load_file
     from hil.proxy import DeviceController
     from hil.serial_link import DeviceError, LinkError
 

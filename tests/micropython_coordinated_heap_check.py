@@ -13,11 +13,11 @@ import micropython
 root = __file__.rsplit("/", 2)[0] if __file__.count("/") >= 2 else "."
 sys.path.insert(0, root)
 
-from controller.config import load_file  # noqa: E402
-from controller.coordination_agent import CoordinationAgent  # noqa: E402
-from controller.coordination_messages import MODE_NAMES, Plan, encode_plan  # noqa: E402
+from controller.config.loading import load_file  # noqa: E402
+from controller.coordination.agent import CoordinationAgent  # noqa: E402
+from controller.coordination.messages import MODE_NAMES, Plan, encode_plan  # noqa: E402
 from controller.core import Controller  # noqa: E402
-from controller.plan_validation import stage_minimum_ms  # noqa: E402
+from controller.coordination.plan_validation import stage_minimum_ms  # noqa: E402
 
 KEY = b"0123456789abcdef0123456789abcdef"
 WALL0 = 1795305600000

@@ -11,8 +11,8 @@ import micropython
 root = __file__.rsplit("/", 2)[0] if __file__.count("/") >= 2 else "."
 sys.path.insert(0, root)
 
-from controller import event_codes as ev  # noqa: E402
-from controller.config import load_dict  # noqa: E402
+from controller.events import codes as ev  # noqa: E402
+from controller.config.loading import load_dict  # noqa: E402
 from controller.core import Controller  # noqa: E402
 from tests.controller.test_idle_lanes import idle_lanes_raw  # noqa: E402
 

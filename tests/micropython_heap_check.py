@@ -13,14 +13,14 @@ root = __file__.rsplit("/", 2)[0] if __file__.count("/") >= 2 else "."
 sys.path.insert(0, sys.argv[4] if len(sys.argv) > 4 else root)
 
 from controller.core import Controller  # noqa: E402
-from controller.strategies import make_strategy  # noqa: E402
+from controller.strategies.registry import make_strategy  # noqa: E402
 
 path, strategy, ticks = sys.argv[1], sys.argv[2], int(sys.argv[3])
 make_strategy  # the strategy module is imported when the controller is built
 gc.collect()
 code_bytes = gc.mem_alloc()  # the core's modules (bytecode lives in the heap on the unix port)
 
-from controller import config  # noqa: E402
+from controller.config import loading as config  # noqa: E402
 
 ix = config.load_file(path)
 config.unload()  # as the firmware does (Station._build): the loader goes before the controller is built

@@ -6,9 +6,9 @@ import sys
 root = __file__.rsplit("/", 2)[0] if __file__.count("/") >= 2 else "."
 sys.path.insert(0, root)
 
-from controller.config import load_file  # noqa: E402
+from controller.config.loading import load_file  # noqa: E402
 from controller.core import Controller  # noqa: E402
-from controller.event_log import CSV_HEADER  # noqa: E402
+from controller.events.log import CSV_HEADER  # noqa: E402
 from controller.trace_replay import replay  # noqa: E402
 
 config, trace, signals, events = sys.argv[1:5]

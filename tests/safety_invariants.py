@@ -4,8 +4,8 @@ property tests, the wire tests and bench/safety_fuzz.py."""
 
 from __future__ import annotations
 
-from controller.config_defaults import with_defaults
-from controller.signal_states import GREEN, RED, YELLOW
+from controller.config.defaults import with_defaults
+from controller.safety.signal_states import GREEN, RED, YELLOW
 
 
 class InvariantChecker:
@@ -110,7 +110,7 @@ def drive_with_faults(raw: dict, seed: int, days: float, resets: bool = True):
     of a running program, restarts from flash). Returns (checker, controller, ticks)."""
     import random
 
-    from controller.config import load_dict
+    from controller.config.loading import load_dict
     from controller.core import Controller
 
     ctl = Controller(load_dict(raw))

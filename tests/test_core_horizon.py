@@ -2,7 +2,7 @@
 as far as the horizon allows, gives the same outputs and the same events, to
 the millisecond, as stepping every tick (hypothesis, random configs and loop
 streams). The SUMO runner relies on this to step the core less often. These
-tests are the contract between the rules (safety_kernel.py, the detectors,
+tests are the contract between the rules (safety/kernel.py, the detectors,
 the strategies) and their prediction (controller/horizon.py)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Callable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from controller.config import load_dict
+from controller.config.loading import load_dict
 from controller.core import Controller
 from tests.core_config_strategy import configs
 
@@ -112,7 +112,7 @@ def adaptive_snapshot(ctl: Controller) -> tuple:
     if q is None:
         return ()
     return (bytes(q.estimate), bytes(q.between), bytes(a.value), a.next_stage, a.max_timer_ms, a.urgent_group,
-            bytes(a.held) if a.held is not None else None)
+            bytes(a.held_queue) if a.held_queue is not None else None)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from controller.config import load_dict
+from controller.config.loading import load_dict
 from controller.core import Controller
-from controller.signal_states import GREEN
+from controller.safety.signal_states import GREEN
 from tests.core_config_strategy import configs, random_plan
 from tests.safety_invariants import InvariantChecker, drive_with_faults
 
@@ -71,8 +71,8 @@ def drive_coordinated(raw: dict, seed: int, ticks: int, tick_ms: int = 100):
     """Like drive(), with a coordination agent offered random plans at random times
     (valid ones, refreshes, out-of-bounds, not yet valid, replays) and sometimes a
     cleared plan; plans run out by their validity on the controller's clock."""
-    from controller.coordination_agent import CoordinationAgent
-    from controller.coordination_messages import MODE_COORDINATED, MODE_TRANSITION
+    from controller.coordination.agent import CoordinationAgent
+    from controller.coordination.messages import MODE_COORDINATED, MODE_TRANSITION
 
     key = b"k" * 32
     ctl = Controller(load_dict(raw))

@@ -11,9 +11,9 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from controller.config import load_dict
+from controller.config.loading import load_dict
 from controller.core import Controller
-from controller.detector_diagnostics import FAULT_ERRATIC, FAULT_IDLE, FAULT_MAX_PRESENCE, FAULT_NO_ACTIVITY
+from controller.detection.diagnostics import FAULT_ERRATIC, FAULT_IDLE, FAULT_MAX_PRESENCE, FAULT_NO_ACTIVITY
 from tests.core_config_strategy import configs
 
 

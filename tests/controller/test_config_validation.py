@@ -1,8 +1,8 @@
 # Config validation: every problem reported at once, each naming field, value and range.
 import sys
 
-from controller.config import ConfigError, load_dict, load_text
-from controller.config_validation import validate
+from controller.config.loading import ConfigError, load_dict, load_text
+from controller.config.validation import validate
 from tests.controller.core_support import copy_raw, example_raw, two_group_raw
 
 
@@ -246,7 +246,7 @@ def test_detector_placement_and_idle_limits_filled_in_at_load():
 
 def test_a_filled_in_config_is_valid_again():
     # what a board stores after an upload is the filled-in config: it must load again as it is
-    from controller.config_defaults import with_defaults
+    from controller.config.defaults import with_defaults
 
     for raw in (example_raw(), two_group_raw()):
         assert validate(with_defaults(raw)) == []

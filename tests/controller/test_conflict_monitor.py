@@ -1,9 +1,9 @@
 # The conflict monitor: independent checks latch flash until reset.
-from controller import event_codes as ev
-from controller.config_defaults import with_defaults
-from controller.conflict_monitor import ConflictMonitor
-from controller.event_log import EventLog
-from controller.signal_states import GREEN, RED, YELLOW
+from controller.events import codes as ev
+from controller.config.defaults import with_defaults
+from controller.safety.conflict_monitor import ConflictMonitor
+from controller.events.log import EventLog
+from controller.safety.signal_states import GREEN, RED, YELLOW
 from tests.controller.core_support import Alternate, Recorder, controller, two_group_raw
 
 

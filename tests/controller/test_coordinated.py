@@ -1,12 +1,12 @@
 # Coordinated strategy: force-offs at the planned cycle positions, early
 # return, offset transitions (shorter way, at most three cycles), fallback to
 # free operation when the plan runs out and recovery when a new one comes.
-from controller import event_codes as ev
-from controller.config import load_dict
-from controller.coordination_agent import CoordinationAgent
-from controller.coordination_messages import MODE_COORDINATED, MODE_FREE, MODE_TRANSITION, PLAN_ACCEPTED, decode_plan_status
+from controller.events import codes as ev
+from controller.config.loading import load_dict
+from controller.coordination.agent import CoordinationAgent
+from controller.coordination.messages import MODE_COORDINATED, MODE_FREE, MODE_TRANSITION, PLAN_ACCEPTED, decode_plan_status
 from controller.core import Controller
-from controller.strategies import STRATEGY_NAMES, make_strategy
+from controller.strategies.registry import STRATEGY_NAMES, make_strategy
 from tests.controller.coordination_support import KEY, WALL0, plan_payload
 from tests.controller.core_support import example_raw, letters, two_group_raw
 
@@ -336,7 +336,7 @@ def test_oversaturated_side_street_runs_free_for_a_while_then_rejoins():
     # after FALLBACK_CYCLES such cycles the controller runs free for
     # FALLBACK_HOLD_MS, then takes the plan back; with the spill gone, no
     # second fallback.
-    from controller.strategy_coordinated import FALLBACK_CYCLES, FALLBACK_HOLD_MS
+    from controller.strategies.coordinated import FALLBACK_CYCLES, FALLBACK_HOLD_MS
 
     raw = example_raw()
     raw["strategy"] = "coordinated"

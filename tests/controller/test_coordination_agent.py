@@ -1,8 +1,8 @@
 # Coordination agent: topics, reports (counts per period, occupancy, faults,
 # mode, seq), plan offers answered with a status and an event, never raising.
-from controller import event_codes as ev
-from controller.coordination_agent import CoordinationAgent
-from controller.coordination_messages import (
+from controller.events import codes as ev
+from controller.coordination.agent import CoordinationAgent
+from controller.coordination.messages import (
     MODE_COORDINATED,
     MODE_FLASH,
     MODE_FREE,
@@ -15,9 +15,9 @@ from controller.coordination_messages import (
     decode_report,
 )
 from tests.controller.coordination_support import KEY, OTHER_KEY, WALL0, plan_payload
-from controller.config import load_dict
+from controller.config.loading import load_dict
 from controller.core import Controller
-from controller.strategy_actuated import ActuatedStrategy
+from controller.strategies.actuated import ActuatedStrategy
 from tests.controller.core_support import controller, two_group_raw
 
 
@@ -107,7 +107,7 @@ def test_report_occupancy_and_faults():
 
 
 def test_counts_wrap_with_the_detector_counter():
-    from controller.detectors import COUNT_WRAP
+    from controller.detection.detectors import COUNT_WRAP
 
     ctl = controller(two_group_raw())
     a = CoordinationAgent(ctl, KEY)

@@ -5,8 +5,8 @@
 # plans. Portable: plain asserts, also run under MicroPython.
 import json
 
-from controller.coordination_agent import CoordinationAgent
-from controller.coordination_messages import (
+from controller.coordination.agent import CoordinationAgent
+from controller.coordination.messages import (
     MODE_FREE,
     PLAN_ACCEPTED,
     PLAN_MALFORMED,
@@ -20,12 +20,12 @@ from controller.coordination_messages import (
     encode_plan_status,
     encode_report,
 )
-from controller.message_fields import MESSAGE_MAX_BYTES, SEQ_MAX, TEXT_MAX_CHARS
-from controller.plan_validation import PlanGate
+from controller.coordination.message_fields import MESSAGE_MAX_BYTES, SEQ_MAX, TEXT_MAX_CHARS
+from controller.coordination.plan_validation import PlanGate
 from tests.controller.coordination_support import KEY, WALL0, plan_payload, signed_plan
 from tests.controller.core_support import two_group_raw
 from tests.controller.test_coordination_agent import _holder
-from controller.config import load_dict
+from controller.config.loading import load_dict
 
 
 def _good_report():
@@ -153,7 +153,7 @@ def test_a_plan_with_seq_2_64_is_refused_and_blocks_nothing():
 
 
 def test_a_seq_far_ahead_of_the_controllers_clock_is_refused():
-    from controller.plan_validation import SEQ_LEAD_MS
+    from controller.coordination.plan_validation import SEQ_LEAD_MS
 
     g = PlanGate(load_dict(two_group_raw()), KEY)
     reason, text = g.check(signed_plan(seq=WALL0 + SEQ_LEAD_MS + 1), WALL0)

@@ -1,6 +1,6 @@
 # Detector processing and diagnostics: counts, occupancy, headway, faults, recall on failure.
-from controller import event_codes as ev
-from controller.detector_diagnostics import FAULT_ERRATIC, FAULT_MAX_PRESENCE, FAULT_NO_ACTIVITY, FAULT_NONE
+from controller.events import codes as ev
+from controller.detection.diagnostics import FAULT_ERRATIC, FAULT_MAX_PRESENCE, FAULT_NO_ACTIVITY, FAULT_NONE
 from controller.horizon import diagnostics_horizon_ms
 from controller.intersection import RECALL_MAX
 from tests.controller.core_support import Recorder, controller, two_group_raw

@@ -1,7 +1,7 @@
 # Event ring buffer and trace replay.
-from controller.config import load_dict
+from controller.config.loading import load_dict
 from controller.core import Controller
-from controller.event_log import EventLog, format_csv_row
+from controller.events.log import EventLog, format_csv_row
 from controller.trace_replay import TraceError, replay
 from tests.controller.core_support import two_group_raw
 
@@ -65,8 +65,8 @@ def test_replay_rejects_bad_rows_with_line_numbers():
 def test_event_names_are_the_codes_names_in_lower_case():
     # event_names reads event_codes: every code has its name, and no
     # parameter value (FAULT_*, ALARM_*, COORD_STATE_*) is taken for a code
-    from controller import event_codes as ev
-    from controller.event_names import NAMES
+    from controller.events import codes as ev
+    from controller.events.names import NAMES
 
     assert NAMES[ev.PHASE_BEGIN_GREEN] == "phase_begin_green"
     assert NAMES[ev.VENDOR_ALARM] == "vendor_alarm" and NAMES[ev.COORD_PLAN_REJECTED] == "coord_plan_rejected"

@@ -1,6 +1,6 @@
-# Blocked exits (controller/exit_blocking.py, docs/adaptive.md rule 6): exit
+# Blocked exits (controller/detection/exit_blocking.py, docs/adaptive.md rule 6): exit
 # loops past the junction, named by the approach loops whose lanes lead onto them.
-from controller.config_validation import validate
+from controller.config.validation import validate
 from tests.controller.core_support import Recorder, controller, two_group_raw
 
 

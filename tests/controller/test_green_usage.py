@@ -1,8 +1,8 @@
 # Green used per signal group (SCATS-style degree of saturation) from the
 # counting loops: gaps longer than the space a vehicle needs count as unused.
-from controller.config import load_dict
-from controller.green_usage import GreenUsage
-from controller.signal_states import GREEN, RED
+from controller.config.loading import load_dict
+from controller.detection.green_usage import GreenUsage
+from controller.safety.signal_states import GREEN, RED
 from tests.controller.core_support import two_group_raw
 
 

@@ -3,9 +3,9 @@
 # when the other loops on its lane counted traffic it did not see; an idle one
 # is suspect only past its role's idle limit, and is answered with a call,
 # never a max recall. Portable: plain asserts, runs under MicroPython too.
-from controller import event_codes as ev
+from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX
-from controller.detector_diagnostics import FAULT_IDLE, FAULT_NO_ACTIVITY, FAULT_NONE
+from controller.detection.diagnostics import FAULT_IDLE, FAULT_NO_ACTIVITY, FAULT_NONE
 from controller.intersection import RECALL_MAX, RECALL_MIN, RECALL_NONE
 from tests.controller.core_support import Recorder, controller, two_group_raw
 

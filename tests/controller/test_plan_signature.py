@@ -1,9 +1,9 @@
-# HMAC-SHA256 of plan_signature.py against the published test vectors of RFC 4231
+# HMAC-SHA256 of coordination/plan_signature.py against the published test vectors of RFC 4231
 # (section 4: test cases 1-7, HMAC-SHA-256 column). Portable: pytest on CPython and
 # tests/micropython_runner.py on MicroPython, which has no hmac module of its own.
 from binascii import hexlify
 
-from controller.plan_signature import hmac_sha256, sign_hex, verify_hex
+from controller.coordination.plan_signature import hmac_sha256, sign_hex, verify_hex
 
 LONG_KEY = b"\xaa" * 131
 RFC4231 = (

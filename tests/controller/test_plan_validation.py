@@ -1,7 +1,7 @@
 # Plan gate: every refusal reason in the protocol's order, texts that name the
 # field, the value and the range, and only an accepted plan moves the seq.
-from controller.config import load_dict
-from controller.coordination_messages import (
+from controller.config.loading import load_dict
+from controller.coordination.messages import (
     PLAN_ACCEPTED,
     PLAN_BAD_SIGNATURE,
     PLAN_NOT_YET_VALID,
@@ -10,7 +10,7 @@ from controller.coordination_messages import (
     PLAN_STALE,
     PLAN_WRONG_CONTROLLER,
 )
-from controller.plan_validation import MAX_VALIDITY_MS, PlanGate
+from controller.coordination.plan_validation import MAX_VALIDITY_MS, PlanGate
 from tests.controller.coordination_support import KEY, OTHER_KEY, WALL0, signed_plan
 from tests.controller.core_support import example_raw, two_group_raw
 

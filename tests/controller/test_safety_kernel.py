@@ -1,6 +1,6 @@
 # The safety kernel: startup sequence, min green, yellow, intergreen, pedestrians.
 from controller.core import Controller
-from controller.config import load_dict
+from controller.config.loading import load_dict
 from tests.controller.core_support import AlwaysRequest, Alternate, Recorder, controller, example_raw, two_group_raw
 
 

@@ -1,13 +1,13 @@
 # The sequence rules of docs/core.md (5 no yellow trap, 6 red revert, 7 safe endings, 10 step()
 # never raises) and the six findings of issue 13, each as it was found. Portable: pytest on
 # CPython and tests/micropython_runner.py on MicroPython.
-from controller import config_schema
-from controller import event_codes as ev
-from controller.config_defaults import with_defaults
-from controller.conflict_monitor import ConflictMonitor
-from controller.event_log import EventLog
-from controller.safety_kernel import MODE_ENDED, MODE_ENDING
-from controller.signal_states import GREEN, RED, YELLOW
+from controller.config import schema as config_schema
+from controller.events import codes as ev
+from controller.config.defaults import with_defaults
+from controller.safety.conflict_monitor import ConflictMonitor
+from controller.events.log import EventLog
+from controller.safety.kernel import MODE_ENDED, MODE_ENDING
+from controller.safety.signal_states import GREEN, RED, YELLOW
 from tests.controller.core_support import Alternate, Recorder, controller, copy_raw, two_group_raw
 
 

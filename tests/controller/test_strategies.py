@@ -1,5 +1,5 @@
 # Fixed-time and actuated strategies: cycle, gap-out, max-out, skipping, rest, pedestrians.
-from controller import event_codes as ev
+from controller.events import codes as ev
 from tests.controller.core_support import Recorder, controller, example_raw, two_group_raw
 
 

@@ -1,6 +1,6 @@
 # Wire framing: COBS + CRC-16 round trips and every kind of bad frame.
 # Plain asserts: runs under pytest and under the MicroPython interpreter.
-from controller import wire_frame as wf
+from controller.wire import frame as wf
 
 
 def _frame(ptype=0x10, seq=7, payload=b"\x01\x02\x00\x03"):

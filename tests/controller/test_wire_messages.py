@@ -1,7 +1,7 @@
 # Wire message payloads: packers shared by the board and the host.
 # Plain asserts: runs under pytest and under the MicroPython interpreter.
-from controller import wire_messages as wm
-from controller.event_log import EventLog
+from controller.wire import messages as wm
+from controller.events.log import EventLog
 
 
 def test_integers_are_little_endian_and_round_trip():

@@ -17,11 +17,11 @@ from __future__ import annotations
 import random
 from typing import Protocol
 
-from controller.coordination_messages import MODE_NAMES
+from controller.coordination.messages import MODE_NAMES
 from controller.core import Controller
-from controller.coordination_agent import CoordinationAgent
+from controller.coordination.agent import CoordinationAgent
 from controller.intersection import NO_GROUP, Intersection
-from controller.signal_states import GREEN, YELLOW
+from controller.safety.signal_states import GREEN, YELLOW
 
 
 class Bus(Protocol):

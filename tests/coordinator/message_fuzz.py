@@ -7,7 +7,7 @@ Inputs: a valid message of random content, then 0 to 4 mutations of its JSON obj
 JSON value: huge or negative integers, floats, NaN, infinity, strings, nested lists and objects; a field
 deleted; a list item replaced), then sometimes a mutation of its bytes (cut, a byte changed, bytes
 inserted), or plain random bytes. The property, per parser: a valid result within the bounds of
-controller/message_fields.py, or a MessageError whose text names the message and what is wrong; never
+controller/coordination/message_fields.py, or a MessageError whose text names the message and what is wrong; never
 another exception. Parsers:
 
 * ``report``: decode_report;
@@ -30,8 +30,8 @@ import traceback
 
 from hypothesis import strategies as st
 
-from controller.coordination_agent import CoordinationAgent
-from controller.coordination_messages import (
+from controller.coordination.agent import CoordinationAgent
+from controller.coordination.messages import (
     MODE_NAMES,
     PLAN_ACCEPTED,
     REASON_NAMES,
@@ -45,9 +45,9 @@ from controller.coordination_messages import (
     encode_plan,
     encode_report,
 )
-from controller.message_fields import COUNT_MAX, OCCUPANCY_MAX, PERIOD_MAX_MS, SEQ_MAX, WALL_MS_MAX
-from controller.plan_signature import sign_hex
-from controller.plan_validation import SEQ_LEAD_MS
+from controller.coordination.message_fields import COUNT_MAX, OCCUPANCY_MAX, PERIOD_MAX_MS, SEQ_MAX, WALL_MS_MAX
+from controller.coordination.plan_signature import sign_hex
+from controller.coordination.plan_validation import SEQ_LEAD_MS
 from tests.fuzz_inputs import Hang, no_hang
 
 WALL0 = 1795333100000

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from controller.coordination_messages import (
+from controller.coordination.messages import (
     PLAN_BAD_SIGNATURE,
     PLAN_NOT_YET_VALID,
     PLAN_OUT_OF_BOUNDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from controller.coordination_messages import (
+from controller.coordination.messages import (
     MODE_FREE,
     PLAN_ACCEPTED,
     PLAN_REPLAYED,

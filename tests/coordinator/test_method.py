@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from controller.coordination_messages import MODE_FREE, Report, encode_report
+from controller.coordination.messages import MODE_FREE, Report, encode_report
 
 from coordinator.corridor_plan import compute_splits, compute_timing
 from coordinator.corridors import load_corridors
@@ -179,7 +179,7 @@ def test_busiest_lane_sets_the_side_split(tmp_path):
 
 
 def test_service_takes_the_busiest_lane_from_reports(tmp_path):
-    from controller.coordination_messages import MODE_FREE, Report
+    from controller.coordination.messages import MODE_FREE, Report
 
     c = two_intersections(tmp_path)
     svc = CoordinatorService([c], keys_for(["J1", "J2"]), lambda *a, **k: None, CoordinatorOptions())

@@ -9,9 +9,9 @@ import pytest
 
 from ampelwerk.poisoned_reports import KINDS, PoisonedReports
 from ampelwerk.sim_coordination import BrokerSpec, SimCoordination
-from controller.coordination_messages import decode_report
+from controller.coordination.messages import decode_report
 from controller.core import Controller
-from controller.message_fields import MessageError
+from controller.coordination.message_fields import MessageError
 from coordinator.corridors import load_corridors
 from tests.coordinator.conftest import ARTERIAL, need_mosquitto
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from controller.coordination_messages import MODE_FREE, MessageError, Report, decode_report, encode_report
+from controller.coordination.messages import MODE_FREE, MessageError, Report, decode_report, encode_report
 
 from coordinator.stage_greens import critical_flow_ratio, share_green
 

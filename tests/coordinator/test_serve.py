@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from controller.coordination_messages import MODE_FREE, Report, decode_plan, encode_report
+from controller.coordination.messages import MODE_FREE, Report, decode_plan, encode_report
 
 from coordinator.bus import MqttBus
 from tests.conftest import ROOT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from controller.coordination_messages import (
+from controller.coordination.messages import (
     MODE_COORDINATED,
     PLAN_ACCEPTED,
     PLAN_STALE,
@@ -13,7 +13,7 @@ from controller.coordination_messages import (
     encode_plan_status,
     encode_report,
 )
-from controller.plan_signature import verify_hex
+from controller.coordination.plan_signature import verify_hex
 
 from coordinator.bus import InProcessBus
 from coordinator.corridors import load_corridors

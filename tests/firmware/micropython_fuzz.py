@@ -12,7 +12,7 @@ sys.path.insert(0, root)
 
 import random  # noqa: E402
 
-from controller import wire_frame as wf  # noqa: E402
+from controller.wire import frame as wf  # noqa: E402
 from firmware.boards import PROFILES  # noqa: E402
 from firmware.station import Station  # noqa: E402
 from firmware.wire_server import WireServer  # noqa: E402

@@ -14,8 +14,8 @@ import micropython
 
 bundle, flash, ticks, lock = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 sys.path.insert(0, bundle)
-from controller import wire_frame as wf
-from controller import wire_messages as wm
+from controller.wire import frame as wf
+from controller.wire import messages as wm
 from firmware.boards import PROFILES
 from firmware.station import Station
 from firmware.wire_server import WireServer

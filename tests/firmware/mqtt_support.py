@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from controller import wire_frame as wf
-from controller import wire_messages as wm
+from controller.wire import frame as wf
+from controller.wire import messages as wm
 from tests.conftest import EXAMPLE_CONFIG, ROOT
 
 CONTROLLER = "example-4leg"  # the example config's id: its MQTT user name

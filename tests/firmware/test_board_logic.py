@@ -1,6 +1,6 @@
 # Board logic that needs no pins: debounce, lamp bits, board profiles.
 # Plain asserts: runs under pytest and under the MicroPython interpreter.
-from controller.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
+from controller.safety.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
 from firmware.boards import PROFILES, channel_count, detector_count
 from firmware.debounce import Debouncer
 from firmware.lamps import LAMP_GREEN, LAMP_RED, LAMP_YELLOW, fill_lamps, lamp_bits

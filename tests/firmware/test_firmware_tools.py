@@ -16,9 +16,11 @@ from tests.subprocesses import interruptible
 
 def test_bundle_holds_every_board_file_compiled_and_no_host_tool(tmp_path: Path) -> None:
     sizes = dict(build(tmp_path / "b"))
-    assert "main.py" in sizes and "controller/wire_frame.mpy" in sizes and "firmware/wire_server.mpy" in sizes
+    assert "main.py" in sizes and "controller/wire/frame.mpy" in sizes and "firmware/wire_server.mpy" in sizes
     assert not any("host_" in name for name in sizes)
     assert "controller/horizon.mpy" not in sizes  # host only: the board boots without it (next test)
+    assert "controller/safety/kernel.mpy" in sizes  # the sub-packages' modules, in their folders,
+    assert "controller/safety/__init__.mpy" not in sizes  # without the __init__ files that hold no code
     assert len(sizes) == len(board_sources()) + 1
     for name, size in sizes.items():
         assert (tmp_path / "b" / name).stat().st_size == size > 0
@@ -49,7 +51,9 @@ def test_flash_commands_copy_everything_and_main_last(tmp_path: Path) -> None:
     copies = [c[-1] for c in cmds if c[5:7] == ["fs", "cp"]]
     assert copies[-1] == ":main.py" and ":config.json" in copies and ":controller/core.mpy" in copies
     assert len(copies) == len(list(bundle.rglob("*.mpy"))) + 2
-    assert [c[5:] for c in cmds if "mkdir" in c] == [["fs", "mkdir", ":controller"], ["fs", "mkdir", ":firmware"]]
+    made = [c[-1] for c in cmds if "mkdir" in c]  # every folder, each before the folders in it
+    assert made == [":controller"] + [":controller/" + p for p in (
+        "config", "coordination", "detection", "events", "safety", "strategies", "wire")] + [":firmware"]
     assert cmds[-1][5:] == ["reset"]
 
 
@@ -112,7 +116,7 @@ def test_cli_virtual_prints_the_port_and_stops_on_ctrl_c() -> None:
         assert line.startswith("virtual board on /dev/"), line
         port = line.split()[3]
         from hil.serial_link import SerialLink
-        from controller import wire_messages as wm
+        from controller.wire import messages as wm
 
         link = SerialLink(port)
         reply = link.request(wm.HELLO, bytes([1, 0]))

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from controller import wire_frame as wf
-from controller import wire_messages as wm
-from controller.config import load_file
-from controller.signal_states import FLASH_YELLOW, GREEN
+from controller.wire import frame as wf
+from controller.wire import messages as wm
+from controller.config.loading import load_file
+from controller.safety.signal_states import FLASH_YELLOW, GREEN
 from firmware.host_virtual import VirtualBoard
 from hil.proxy import DeviceController
 from tests.conftest import EXAMPLE_CONFIG

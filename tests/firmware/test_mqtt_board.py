@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.coordination_messages import (
+from controller.coordination.messages import (
     PLAN_BAD_SIGNATURE,
     PLAN_NOT_COORDINATED,
     Plan,
@@ -22,7 +22,7 @@ from controller.coordination_messages import (
     decode_report,
     encode_plan,
 )
-from controller.plan_signature import parse_key
+from controller.coordination.plan_signature import parse_key
 from tests.firmware.mqtt_support import CONTROLLER, PLAN_KEY, FreeBoard, Subscriber, board_flash, start_broker
 
 pytestmark = pytest.mark.micropython
@@ -143,7 +143,7 @@ def test_virtual_board_in_lockstep_joins_the_broker(micropython: str, tmp_path: 
     # `ampelwerk firmware virtual --network FILE`: the bench ticks the board, the link reports
     import json
 
-    from controller.config import load_file
+    from controller.config.loading import load_file
     from firmware.host_virtual import VirtualBoard
     from hil.proxy import DeviceController
     from tests.conftest import EXAMPLE_CONFIG

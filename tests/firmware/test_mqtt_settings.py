@@ -121,7 +121,7 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
 
 
 def test_username_must_be_the_controller_id() -> None:
-    from controller.config import load_file
+    from controller.config.loading import load_file
     from controller.core import Controller
     from tests.conftest import EXAMPLE_CONFIG
 

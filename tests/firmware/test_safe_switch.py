@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from controller import wire_messages as wm
-from controller.config import load_dict
-from controller.signal_states import GREEN, RED
+from controller.wire import messages as wm
+from controller.config.loading import load_dict
+from controller.safety.signal_states import GREEN, RED
 from firmware.boards import PROFILES
 from firmware.station import Station
 from tests.conftest import EXAMPLE_CONFIG

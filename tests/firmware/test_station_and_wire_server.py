@@ -7,9 +7,9 @@ import json
 import zlib
 from pathlib import Path
 
-from controller import wire_frame as wf
-from controller import wire_messages as wm
-from controller.signal_states import FLASH_YELLOW
+from controller.wire import frame as wf
+from controller.wire import messages as wm
+from controller.safety.signal_states import FLASH_YELLOW
 from tests.conftest import EXAMPLE_CONFIG
 from tests.firmware.wire_support import ask, board
 
@@ -49,7 +49,7 @@ def test_invalid_config_on_flash_starts_in_flash_with_every_problem(tmp_path: Pa
 
 
 def test_config_too_big_for_the_board_is_refused(tmp_path: Path) -> None:
-    from controller.config import load_file
+    from controller.config.loading import load_file
     from firmware.boards import PROFILES, check_fits
 
     assert "18 detectors" in check_fits(PROFILES["esp32"], load_file(EXAMPLE_CONFIG))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from controller import wire_messages as wm
-from controller.config import load_file
-from controller.event_log import CSV_HEADER
+from controller.wire import messages as wm
+from controller.config.loading import load_file
+from controller.events.log import CSV_HEADER
 from firmware.host_virtual import VirtualBoard
 from hil.proxy import DeviceController, DeviceError
 from controller.trace_replay import replay as replay_controller_shaped
@@ -101,7 +101,7 @@ def test_lost_reply_is_retried_with_the_same_seq_without_a_second_step() -> None
         link = dev.link
         # send a tick and throw its reply away, as if the line lost it
         link.seq = (link.seq + 1) & 0xFF
-        from controller import wire_frame as wf
+        from controller.wire import frame as wf
 
         link.port.write(wf.encode_frame(wm.TICK, link.seq, wm.tick_request(100, bytearray(18))))
         assert link.receive(2.0) is not None

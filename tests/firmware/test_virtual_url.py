@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from controller import wire_messages as wm
-from controller.config import load_file
+from controller.wire import messages as wm
+from controller.config.loading import load_file
 from firmware.host_urlhandler import register
 from firmware.host_urlhandler.protocol_virtual import board_options
 from hil.proxy import DeviceController

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from controller import wire_frame as wf
-from controller import wire_messages as wm
+from controller.wire import frame as wf
+from controller.wire import messages as wm
 from tests import fuzz_inputs as fz
 from tests.firmware.wire_support import BufferPort, board
 

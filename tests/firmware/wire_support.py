@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from controller import wire_frame as wf
+from controller.wire import frame as wf
 from firmware.boards import PROFILES
 from firmware.station import Station
 from firmware.wire_server import WireServer

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from controller import wire_frame as wf
-from controller import wire_messages as wm
+from controller.wire import frame as wf
+from controller.wire import messages as wm
 from hil.serial_link import DeviceError, SerialLink
 from tests.firmware.wire_support import board
 
@@ -61,7 +61,7 @@ def test_socket_url_talks_to_a_board_end(tmp_path: Path) -> None:
 
 def test_a_reply_too_short_or_not_text_is_a_link_error_naming_it() -> None:
     # IndexError / UnicodeDecodeError from deep in the proxy before (issue 14: a device reaches this parser)
-    from controller.config import load_file
+    from controller.config.loading import load_file
     from hil.proxy import DeviceController
     from hil.serial_link import LinkError
     from tests.conftest import EXAMPLE_CONFIG
@@ -81,8 +81,8 @@ def test_a_reply_too_short_or_not_text_is_a_link_error_naming_it() -> None:
 
 
 def test_a_board_that_always_has_events_pending_is_stopped() -> None:
-    from controller import wire_messages as wm
-    from controller.config import load_file
+    from controller.wire import messages as wm
+    from controller.config.loading import load_file
     from hil.proxy import DeviceController
     from hil.serial_link import LinkError
     from tests.conftest import EXAMPLE_CONFIG

@@ -26,7 +26,7 @@ def read_net(result: ImportResult):
 
 def check_import(result: ImportResult) -> None:
     """Every imported config validates and agrees with the net it came from."""
-    from controller.config import load_file
+    from controller.config.loading import load_file
 
     net = read_net(result)
     tls_ids = {t.getID() for t in net.getTrafficLights() if t.getPrograms()}
@@ -89,9 +89,9 @@ def check_loads_in_sumo(result: ImportResult) -> None:
 
 def check_core_runs(result: ImportResult, ticks: int = 3000) -> None:
     """The core runs each imported config with pulsing loops: every group gets green, the monitor stays quiet."""
-    from controller.config import load_file
+    from controller.config.loading import load_file
     from controller.core import Controller
-    from controller.signal_states import GREEN
+    from controller.safety.signal_states import GREEN
 
     for tls_id, path in result.configs.items():
         ix = load_file(str(path))
@@ -249,7 +249,7 @@ def test_turn_pockets_are_lanes_whose_movements_are_their_own():
 
 def test_import_places_every_loop_on_its_approach_and_lane(tmp_path):
     # single4: each leg's left-turn bay is a turn pocket (its idle limit is the pocket's)
-    from controller.config import load_file
+    from controller.config.loading import load_file
     from controller.core import Controller
 
     res = import_scenario(resolve("single4"), tmp_path)

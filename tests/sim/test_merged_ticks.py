@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from controller.config import load_file
+from controller.config.loading import load_file
 from controller.core import Controller
 from sim.loop_presence import merged_ticks
 from tests.conftest import EXAMPLE_CONFIG

@@ -1,0 +1,190 @@
+# The conflict monitor: an independent check of what the signal heads show,
+# like a malfunction management unit. Runs on the board. It builds its own
+# tables straight from the config dict (not from the kernel's arrays; the
+# dict has every default filled in at load, config/defaults.py) and watches
+# only the outputs, every tick:
+#  - two conflicting groups out of red (green or clearance) at once;
+#  - a clearance (yellow / flashing don't-walk) shorter than configured;
+#  - a green started before the intergreen from a conflicting group elapsed,
+#    or before that group showed red for its red clearance;
+#  - a green (walk) ended before its min green (walk) time;
+#  - a yellow trap: a group ending green while a group it yields to
+#    (yields_to) shows green, or a green starting beside the clearance of a
+#    group it forms such a pair with;
+#  - a red revert cut short: a green started before the group showed red
+#    for its red_revert_ms;
+#  - an illegal sequence (green->red, yellow->green, red->yellow, flash->green).
+# The first violation latches: `latched` stays set until unlatch(), and the
+# controller shows flash meanwhile. The history of what was shown is kept
+# across a latch and an unlatch (a reset), so a reset is checked like any
+# other change. check() allocates nothing. Durations are time stamps on the
+# monitor's own wrapping clock (timing.CLOCK_MASK), so a tick in which no
+# output changed costs one comparison: the same outputs passed every check
+# the tick before.
+from array import array
+
+from controller.events import codes as ev
+from controller.compat import SMALL_INT_MAX
+from controller.safety.signal_states import DARK, GREEN, RED, YELLOW
+from controller.stamp_clock import StampClock
+from controller.timing import CLOCK_MASK
+
+
+class ConflictMonitor:
+    def __init__(self, raw):
+        groups = raw["signal_groups"]
+        n = len(groups)
+        self.n = n
+        index = {}
+        for i, g in enumerate(groups):
+            index[g["id"]] = i
+        self.min_yellow_ms = array("i", [0] * n)
+        self.min_green_ms = array("i", [0] * n)
+        self.min_red_ms = array("i", [0] * n)  # red clearance
+        self.red_revert_ms = array("i", [0] * n)
+        for i, g in enumerate(groups):
+            self.min_red_ms[i] = g["red_clearance_ms"]
+            self.red_revert_ms[i] = g["red_revert_ms"]
+            if g["kind"] == "pedestrian":
+                self.min_yellow_ms[i] = g["ped_clearance_ms"]
+                self.min_green_ms[i] = g["walk_ms"]
+            else:
+                self.min_yellow_ms[i] = g["yellow_ms"]
+                self.min_green_ms[i] = g["min_green_ms"]
+        # pairs (a yields to b) of groups that may be green together
+        ya = []
+        yb = []
+        for i, g in enumerate(groups):
+            for x in g["yields_to"]:
+                ya.append(i)
+                yb.append(index[x])
+        self.yield_a = bytearray(ya)
+        self.yield_b = bytearray(yb)
+        pa = []
+        pb = []
+        for a, b in raw["conflicts"]:
+            pa.append(index[a])
+            pb.append(index[b])
+        self.pair_a = bytearray(pa)
+        self.pair_b = bytearray(pb)
+        # required intergreen before b may enter, per (a, b)
+        self.intergreen_ms = array("i", [-1] * (n * n))
+        for a, row in raw["intergreen_ms"].items():
+            for b, v in row.items():
+                self.intergreen_ms[index[a] * n + index[b]] = v
+        self.last = bytearray(n)
+        self.clock_ms = 0
+        self.shown_at = array("i", [0] * n)  # when the current output began
+        self.green_end_at = array("i", [0] * n)  # when the group last left green (or flash)
+        self.clock = StampClock((self.shown_at, self.green_end_at))
+        for g in range(n):
+            self.last[g] = DARK  # unknown history: a green must be preceded by red
+        self.latched = False
+        self.fault = 0
+        self.fault_group = 0
+        self.trips = 0
+
+    def unlatch(self):
+        # A reset clears the latch; what was shown, and since when, is kept.
+        self.latched = False
+        self.fault = 0
+        self.fault_group = 0
+
+    def _age(self, stamp):
+        return (self.clock_ms - stamp) & CLOCK_MASK
+
+    def check(self, elapsed_ms, outputs, events):
+        # Returns True when the outputs are safe; latches on the first violation.
+        # Call once with elapsed_ms=0 on the outputs shown at power-up.
+        now = self.clock.advance(elapsed_ms)
+        self.clock_ms = now
+        if outputs == self.last:
+            return not self.latched
+        # (a change is checked in a call of its own: a frame with the many
+        # locals of the checks is allocated only when something changed)
+        return self._check_change(outputs, now, events)
+
+    def _check_change(self, outputs, now, events):
+        if self.latched:
+            self._record(outputs, now)  # the history goes on through the flash
+            return False
+        n = self.n
+        flashing = 0
+        for g in range(n):
+            new = outputs[g]
+            if new > DARK:
+                return self._trip(ev.FAULT_BAD_STATE, g, events)
+            if new > GREEN:
+                flashing += 1
+            prev = self.last[g]
+            if new == prev:
+                continue
+            if new == GREEN:
+                if prev != RED:
+                    return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
+                if self._age(self.shown_at[g]) < self.red_revert_ms[g]:
+                    return self._trip(ev.FAULT_RED_REVERT, g, events)
+                for c in range(n):
+                    need = self.intergreen_ms[c * n + g]
+                    if need < 0:
+                        continue
+                    was = self.last[c]
+                    red_shown = self._age(self.shown_at[c]) if was == RED else 0
+                    since_end = self._age(self.green_end_at[c]) if was == RED or was == YELLOW else 0
+                    if outputs[c] != RED or since_end < need or red_shown < self.min_red_ms[c]:
+                        return self._trip(ev.FAULT_INTERGREEN, g, events)
+            elif new == YELLOW:
+                if prev != GREEN:
+                    return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
+                if self._age(self.shown_at[g]) < self.min_green_ms[g]:
+                    return self._trip(ev.FAULT_SHORT_GREEN, g, events)
+            elif new == RED:
+                if prev == GREEN:
+                    return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
+                if prev == YELLOW and self._age(self.shown_at[g]) < self.min_yellow_ms[g]:
+                    return self._trip(ev.FAULT_SHORT_YELLOW, g, events)
+        if flashing:
+            # flash is all or nothing: no head may show a colour during flash
+            if flashing != n:
+                return self._trip(ev.FAULT_BAD_STATE, 0, events)
+        else:
+            for k in range(len(self.pair_a)):
+                a = outputs[self.pair_a[k]]
+                b = outputs[self.pair_b[k]]
+                if a != RED and b != RED:
+                    return self._trip(ev.FAULT_CONFLICT, self.pair_a[k], events)
+            # yellow trap: a yielding group ends beside the green it yields to,
+            # or either of them starts green beside the other's clearance
+            last = self.last
+            for k in range(len(self.yield_a)):
+                a = self.yield_a[k]
+                b = self.yield_b[k]
+                na = outputs[a]
+                nb = outputs[b]
+                if na == YELLOW and nb == GREEN and (last[a] == GREEN or last[b] != GREEN):
+                    return self._trip(ev.FAULT_YELLOW_TRAP, a, events)
+                if nb == YELLOW and na == GREEN and last[a] != GREEN:
+                    return self._trip(ev.FAULT_YELLOW_TRAP, a, events)
+        self._record(outputs, now)
+        return True
+
+    def _record(self, outputs, now):
+        for g in range(self.n):
+            new = outputs[g]
+            prev = self.last[g]
+            if new != prev:
+                if prev >= GREEN:
+                    # leaving green or flash: the intergreen clock starts now
+                    self.green_end_at[g] = now
+                self.shown_at[g] = now
+                self.last[g] = new
+
+    def _trip(self, fault, group, events):
+        self.latched = True
+        self.fault = fault
+        self.fault_group = group
+        if self.trips < SMALL_INT_MAX:
+            self.trips += 1
+        events.add(ev.VENDOR_ALARM, fault)
+        events.add(ev.UNIT_FLASH_STATUS_CHANGE, 1)
+        return False
