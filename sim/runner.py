@@ -51,7 +51,7 @@ SummaryHook = Callable[[], dict]
 
 def controller_names() -> list[str]:
     """Every controller `sim run` accepts: the peers and one per core strategy."""
-    from controller.strategies.registry import STRATEGY_NAMES
+    from controller.config.schema import STRATEGY_NAMES
 
     return list(PEER_CONTROLLERS) + ["ampelwerk-" + n for n in STRATEGY_NAMES]
 

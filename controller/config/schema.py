@@ -5,6 +5,8 @@
 from controller.compat import const
 
 FORMAT = "ampelwerk-intersection/1"
+# the strategies a config may name (strategies/registry.py makes them)
+STRATEGY_NAMES = ("fixed", "actuated", "adaptive", "coordinated")
 
 # field: (default, min, max) in ms unless the name says otherwise; default None = required
 VEHICLE_TIMING = {

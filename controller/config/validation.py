@@ -5,7 +5,6 @@
 # tick path. Defaults and ranges live in config/schema.py, shared with
 # intersection.py, so the documented limits and the checked limits are one.
 # A board may unload this module once its config is loaded.
-from controller.strategies.registry import STRATEGY_NAMES
 
 from controller.config.schema import (
     ADAPTIVE,
@@ -25,6 +24,7 @@ from controller.config.schema import (
     PEDESTRIAN_TIMING,
     SEQUENCE_MODES,
     STARTUP_FLASH,
+    STRATEGY_NAMES,
     VEHICLE_RECALLS,
     VEHICLE_TIMING,
 )

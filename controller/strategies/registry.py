@@ -11,7 +11,6 @@
 # `ctl` is the Controller: ctl.kernel (stage, established, group states and
 # timers), ctl.detectors, ctl.demand (calls per group). decide() runs every tick
 # and must not allocate; it only ever *asks* - the safety kernel decides when.
-STRATEGY_NAMES = ("fixed", "actuated", "adaptive", "coordinated")
 
 
 def make_strategy(name, intersection):
@@ -31,6 +30,8 @@ def make_strategy(name, intersection):
         from controller.strategies.coordinated import CoordinatedStrategy
 
         return CoordinatedStrategy(intersection)
+    from controller.config.schema import STRATEGY_NAMES  # (only here: the board drops config/ once loaded)
+
     raise ValueError("unknown strategy %r (known: %s)" % (name, ", ".join(STRATEGY_NAMES)))
 
 

@@ -6,7 +6,8 @@ from controller.config.loading import load_dict
 from controller.coordination.agent import CoordinationAgent
 from controller.coordination.messages import MODE_COORDINATED, MODE_FREE, MODE_TRANSITION, PLAN_ACCEPTED, decode_plan_status
 from controller.core import Controller
-from controller.strategies.registry import STRATEGY_NAMES, make_strategy
+from controller.config.schema import STRATEGY_NAMES
+from controller.strategies.registry import make_strategy
 from tests.controller.coordination_support import KEY, WALL0, plan_payload
 from tests.controller.core_support import example_raw, letters, two_group_raw
 
