@@ -12,15 +12,18 @@ assumptions are in docs/coordination.md ("Cycle and splits"):
   rounded up to whole seconds; the corridor runs the largest C0 of its
   intersections (the critical one), clamped to the corridor's bounds and to
   every intersection's minimum cycle;
-* splits, by one of two rules (SPLIT_RULES):
+* splits, by one of three rules (SPLIT_RULES):
   - ``equal-saturation`` (default): the green above the minimums is shared in
     proportion to the stages' flow ratios (Webster's rule: every stage of the
     intersection runs at about the same degree of saturation);
   - ``slack-to-main``: every side stage gets the green that gives it the
     critical intersection's degree of saturation (at least its minimum
     green), whole seconds, and the slack goes to the coordinated stage; when
-    that does not fit, the equal-saturation rule.
-  docs/experiments/green-wave-rules-arterial5.md has the delay both rules gave in SUMO.
+    that does not fit, the equal-saturation rule;
+  - ``group-saturation``: greens from the groups' flow ratios (stage_greens.py),
+    counting a group green in several stages once; equal-saturation takes it
+    too where stages share groups.
+  docs/experiments/green-wave-rules-arterial5.md has the delay the first two rules gave in SUMO.
 """
 
 from __future__ import annotations

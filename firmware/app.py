@@ -63,7 +63,8 @@ class Board:
 
     def poll_link(self, now):
         # Once per loop pass, between ticks. Wall clock for reports and plan
-        # validity: the board's RTC (set by NTP), Unix epoch ms.
+        # validity: the board's RTC, Unix epoch ms (nothing in the firmware
+        # sets it: the board's own boot code or a host must, docs/firmware.md).
         link = self.link
         if link.ctl is not self.station.ctl:
             link.attach(self.station.ctl, now)

@@ -11,7 +11,7 @@
 import json
 
 from controller.compat import const
-from controller.config.schema import MAX_DETECTORS, MAX_GROUPS
+from controller.config.schema import MAX_GROUPS
 from controller.timing import TIMER_MAX_MS
 
 PLAN_MALFORMED = const(1)  # the plan-status reason of a message that does not parse (see coordination/messages.py)
