@@ -29,7 +29,7 @@ import threading
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from sim.runner import Imported, RunOptions, run
 
@@ -129,13 +129,14 @@ def pack(opts: RunOptions, scenario: ScenarioContent, imported: Imported | None,
                       {tls: str(p) for tls, p in imported.configs.items()} if imported is not None else None, run_fn)
 
 
-def run_shipped(job: ShippedRun) -> dict:
+def run_shipped(job: ShippedRun) -> dict[str, Any]:
     """On the worker: the run in a temporary folder; returns {"summary": ..., "files": {...}}, or, when the run
     failed, {"error": ..., "scenario", "controller", "seed", "files": what it wrote before}."""
     opts = job.opts
     with tempfile.TemporaryDirectory(prefix="ampelwerk-run-", dir=_scratch()) as tmp:
         run_dir = Path(tmp) / "run"
         paths = {str(run_dir): str(opts.out_dir)}  # worker path -> caller path
+        result: dict[str, Any]
         try:
             wopts, imported = _unpack_inputs(job, Path(tmp), paths)
             with _ONE_SIMULATION:
@@ -171,10 +172,11 @@ def _unpack_inputs(job: ShippedRun, tmp: Path, paths: dict[str, str]) -> tuple[R
         _write_files(tmp / "scenario", job.scenario.files)
         scenario = tmp / "scenario" / str(job.scenario.cfg)
     paths[str(scenario)] = str(opts.scenario)
+    paths[str(scenario.parent)] = str(Path(opts.scenario).parent)  # its other files (the longer path goes first)
     imported = None
     if job.imported is not None:
         configs = {}
-        for k, (tls, (name, data)) in enumerate(sorted(job.imported.configs.items())):
+        for k, (tls, (name, data)) in enumerate(job.imported.configs.items()):  # the caller's order
             configs[tls] = _write(tmp / "import" / str(k) / name, data)
             paths[str(configs[tls])] = (job.caller_configs or {}).get(tls, name)
         imported = Imported(configs, _write(tmp / "import" / job.imported.detectors[0], job.imported.detectors[1]))

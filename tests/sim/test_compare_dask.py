@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import shutil
@@ -15,8 +14,9 @@ import pytest
 from ampelwerk.cli import main
 from sim.report import RUN_COLUMNS, write_runs_csv
 from sim.run_shipping import pack, run_shipped, scenario_content, unpack_run_folder
-from sim.runner import Imported, RunOptions, run
+from sim.runner import RunOptions, run
 from sim.scenarios import resolve
+from tests.sim.test_run import build_junction
 
 pytestmark = [pytest.mark.sumo]
 
@@ -102,17 +102,10 @@ def test_an_unreachable_scheduler_is_named(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "cmp" / "runs.csv").exists()
 
 
-def _build_junction(d: Path) -> tuple[Path, Imported]:
-    spec = importlib.util.spec_from_file_location("sim_test_run_junction", Path(__file__).with_name("test_run.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.build_junction(d)
-
-
 def test_a_shipped_run_needs_none_of_the_callers_files(tmp_path):
     # a scenario of no name and its imported config, packed; then the caller's copies are gone, as they
     # would be on a worker of another machine: the run still happens, and comes back with the caller's paths
-    cfg, imported = _build_junction(tmp_path / "net")
+    cfg, imported = build_junction(tmp_path / "net")
     out = tmp_path / "cmp" / "j" / "ampelwerk-actuated" / "seed1"
     opts = RunOptions(cfg, "ampelwerk-actuated", out, end=120, progress=False)
     job = pack(opts, scenario_content(cfg), imported, None)
@@ -135,7 +128,7 @@ def test_a_named_scenario_travels_by_name():
 
 
 def test_a_failed_shipped_run_is_reported_with_the_callers_paths(tmp_path):
-    cfg, _ = _build_junction(tmp_path / "net")
+    cfg, _ = build_junction(tmp_path / "net")
     opts = RunOptions(cfg, "fixed", tmp_path / "run", end=60, progress=False, sumo_options=["--no-such-option", "1"])
     result = run_shipped(pack(replace(opts), scenario_content(cfg), None, None))
     assert "SUMO did not start" in result["error"] and result["controller"] == "fixed" and result["seed"] == 1
