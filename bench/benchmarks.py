@@ -2,12 +2,15 @@
 
     python bench/benchmarks.py [--out runs/benchmarks] [--seeds 1,2,3] [--scales 0.7,1.0,1.3]
                                [--sets bundled,resco,suite-tuning,suite-validation | --scenarios ...]
-                               [--controllers ...] [--sequence free|fixed] [--jobs N] [--report-only]
+                               [--controllers ...] [--sequence free|fixed] [--jobs N | --scheduler tcp://HOST:PORT]
+                               [--report-only]
                                [--before OLD_BENCHMARKS_MD]
 
 Runs `sim.compare` once per demand scale (SUMO --scale) into <out>/scale<X>/
 (skipped with --report-only, which only re-renders the document from runs
-already on disk), then writes docs/benchmarks.md: the verdict per network and
+already on disk; the simulations run as Dask tasks on --jobs local processes, or
+on the workers of a running Dask scheduler with --scheduler, docs/sim.md), then
+writes docs/benchmarks.md: the verdict per network and
 scale against the issue-4 criteria, the geometric mean of delay, the mean table
 and every single run, the command, SUMO version and seeds, and a chart
 (docs/benchmarks_delay.png). Nothing in the document is typed by hand.
@@ -70,7 +73,7 @@ def run_all(args: argparse.Namespace) -> None:
                               sequence=args.sequence, progress=False)
         print("scale %g -> %s" % (scale, out), flush=True)
         compare(scenarios, args.controllers, args.seeds, out, template, jobs=args.jobs,
-                log=lambda m: print(m, flush=True))
+                log=lambda m: print(m, flush=True), scheduler=args.scheduler)
 
 
 def load_runs(out: Path, scales: list[float]) -> list[dict]:
@@ -327,6 +330,20 @@ def kept_section(doc: Path) -> str:
     return "\n" + text[text.index(SECTION_BEGIN):text.index(SECTION_END) + len(SECTION_END)] + "\n"
 
 
+def _without_scheduler(argv: list[str]) -> list[str]:
+    """The arguments without --scheduler ADDRESS (or --scheduler=ADDRESS)."""
+    out: list[str] = []
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--scheduler":
+            skip = True
+        elif not a.startswith("--scheduler="):
+            out.append(a)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("runs/benchmarks"))
@@ -337,7 +354,9 @@ def main() -> int:
                     % DEFAULT_SETS)
     ap.add_argument("--scenarios", help="comma-separated scenario names (instead of --sets)")
     ap.add_argument("--controllers", default=",".join(PEERS + ALSO_OURS + (OURS,)))
-    ap.add_argument("--jobs", type=int)
+    ap.add_argument("--jobs", type=int, help="local worker processes (default: number of cores)")
+    ap.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                    help="run the simulations on the workers of this running Dask scheduler (docs/sim.md)")
     ap.add_argument("--sequence", choices=("fixed", "free"), default="free",
                     help="stage order of Ampelwerk's imported configs (default free)")
     ap.add_argument("--report-only", action="store_true", help="only re-render the document from runs on disk")
@@ -346,8 +365,11 @@ def main() -> int:
     ap.add_argument("--before-label", default="",
                     help="what --before is (e.g. the commit it was generated at), printed with the table")
     args = ap.parse_args()
-    # the command as run, without this machine's folders (an absolute path is shown by its last part)
-    shown = [Path(a).name if a.startswith("/") else a for a in sys.argv[1:] if a != "--report-only"]
+    if args.jobs is not None and args.scheduler:
+        ap.error("--jobs goes without --scheduler: the scheduler's workers run the simulations")
+    # the command as run, without this machine's folders (an absolute path is shown by its last part) and
+    # without where it ran (the scheduler's address)
+    shown = [Path(a).name if a.startswith("/") else a for a in _without_scheduler(sys.argv[1:]) if a != "--report-only"]
     args.command = " ".join(["python bench/benchmarks.py"] + shown)
     if args.before and not args.before_label:
         args.before_label = str(args.before)

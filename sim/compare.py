@@ -1,7 +1,10 @@
 """Compare controllers over scenarios and seeds: parallel SUMO runs, then tables and charts. Host only.
 
-Every (scenario, controller, seed) runs in its own worker process (libsumo
-holds one simulation per process; workers are replaced after each run). Each
+Every (scenario, controller, seed) is one Dask task (sim/study_cluster.py):
+on a LocalCluster of --jobs worker processes by default, or on the workers of
+a running Dask scheduler. A task carries its inputs as content and brings its
+run folder back as bytes (sim/run_shipping.py), so a worker needs only the
+project installed and the scenario cache, not the caller's filesystem. Each
 scenario's traffic lights are imported once, before the runs, and shared by
 all ampelwerk-* runs of it. Output directory:
   <out>/<scenario>/<controller>/seed<N>/   one run directory each (sim/runner.py)
@@ -14,30 +17,14 @@ Times in seconds.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 from dataclasses import replace
 from pathlib import Path
 
 from sim import report
-from typing import Callable
-
-from sim.runner import Imported, RunOptions, import_for_run, run
-
-RunFunction = Callable[[RunOptions, "Imported | None"], dict]  # one run -> its summary
-
-
-def _run_one(job: tuple[RunOptions, Imported | None, RunFunction | None]) -> dict:
-    opts, imported, run_fn = job
-    try:
-        return (run_fn or _plain_run)(opts, imported)
-    except Exception as e:  # report the failed run; the others go on
-        return {"error": "%s: %s" % (type(e).__name__, e), "scenario": str(opts.scenario),
-                "controller": opts.controller, "seed": opts.seed}
-
-
-def _plain_run(opts: RunOptions, imported: Imported | None) -> dict:
-    return run(opts, imported=imported)
+from sim.run_shipping import RunFunction, pack, run_shipped, scenario_content, unpack_run_folder
+from sim.runner import Imported, RunOptions, import_for_run
+from sim.study_cluster import describe, study_client
 
 
 def plan(scenarios: list[Path], controllers: list[str], seeds: list[int], out: Path,
@@ -55,7 +42,7 @@ def plan(scenarios: list[Path], controllers: list[str], seeds: list[int], out: P
 def compare(scenarios: list[Path], controllers: list[str], seeds: list[int], out: Path,
             template: RunOptions, jobs: int | None = None, log=print,
             runners: dict[str, RunFunction] | None = None,
-            derive_corridors: bool = False) -> tuple[list[dict], list[dict]]:
+            derive_corridors: bool = False, scheduler: str | None = None) -> tuple[list[dict], list[dict]]:
     """Run everything, write runs.csv, compare.md and charts; returns (runs, failures).
 
     ``runners`` maps a controller name to the function that runs it (``fn(opts, imported)``,
@@ -63,6 +50,8 @@ def compare(scenarios: list[Path], controllers: list[str], seeds: list[int], out
     ``derive_corridors``: when the template has no corridor file, derive each scenario's
     arterial (sim/corridor_import.py) once and give it to all its runs, so every controller
     gets arterial metrics on the same corridor.
+    ``scheduler``: address of a running Dask scheduler (tcp://HOST:PORT) whose workers run the
+    simulations; None: ``jobs`` local worker processes (default: one per core).
     """
     out.mkdir(parents=True, exist_ok=True)
     planned = plan(scenarios, controllers, seeds, out, template)
@@ -78,14 +67,22 @@ def compare(scenarios: list[Path], controllers: list[str], seeds: list[int], out
                     for scen, imp in imported.items()}
         planned = [replace(o, corridor_file=corridor[o.scenario]) for o in planned]
     runners = runners or {}
-    work = [(o, imported.get(o.scenario) if o.controller.startswith("ampelwerk-") else None,
-             runners.get(o.controller)) for o in planned]
+    shipped = {scen: scenario_content(scen) for scen in dict.fromkeys(o.scenario for o in planned)}
+    work = [pack(o, shipped[o.scenario], imported.get(o.scenario) if o.controller.startswith("ampelwerk-") else None,
+                 runners.get(o.controller)) for o in planned]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
-    log("running %d simulations in %d process%s" % (len(work), jobs, "" if jobs == 1 else "es"))
     results = []
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(jobs, maxtasksperchild=1) as pool:
-        for r in pool.imap_unordered(_run_one, work):
+    with study_client(jobs, scheduler) as client:
+        if scheduler is None:
+            log("running %d simulations in %d process%s" % (len(work), jobs, "" if jobs == 1 else "es"))
+        else:
+            log("running %d simulations on the Dask scheduler %s (now %d workers, %d threads)" % (
+                (len(work), scheduler) + describe(client)))
+        from distributed import as_completed
+
+        futures = {client.submit(run_shipped, job, pure=False): job.opts for job in work}
+        for future in as_completed(futures):
+            r = _gathered(future, futures.pop(future))
             results.append(r)
             if "error" in r:
                 log("  FAILED %s %s seed %s: %s" % (Path(r["scenario"]).name, r["controller"], r["seed"], r["error"]))
@@ -99,6 +96,19 @@ def compare(scenarios: list[Path], controllers: list[str], seeds: list[int], out
     failures = [r for r in results if "error" in r]
     write_outputs(runs, failures, out)
     return runs, failures
+
+
+def _gathered(future, opts: RunOptions) -> dict:
+    """A finished task's summary (or failure), its run folder written under opts.out_dir."""
+    try:
+        r = future.result()
+    except Exception as e:  # the task itself failed: e.g. its worker died (KilledWorker) or could not unpickle it
+        return {"error": "%s: %s" % (type(e).__name__, e), "scenario": str(opts.scenario),
+                "controller": opts.controller, "seed": opts.seed}
+    finally:
+        future.release()  # the run folder's bytes leave the worker's memory
+    unpack_run_folder(r.pop("files"), Path(opts.out_dir))
+    return r.get("summary", r)
 
 
 def write_outputs(runs: list[dict], failures: list[dict], out: Path) -> list[dict]:
