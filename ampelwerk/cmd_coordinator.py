@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 PASSWORD_ENV = "AMPELWERK_MQTT_PASSWORD"
+STATE_FILE = "coordinator-state.json"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,13 +21,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--corridors", required=True, metavar="FILE", help="corridor file (ampelwerk-corridor/1)")
     s.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://host:port or mqtts://host:port")
     s.add_argument("--keys", default="keys.json", metavar="FILE", help="per-controller keys (coordinator keys)")
-    s.add_argument("--username", default="coordinator", help="MQTT user (default: coordinator)")
+    s.add_argument("--shard", metavar="NAME",
+                   help="serve only the corridors with \"shard\": NAME, subscribed to their controllers' topics "
+                        "only (one process per shard; docs/coordination.md, Sharded coordinators)")
+    s.add_argument("--username", help="MQTT user (default: coordinator; with --shard: coordinator-NAME)")
     s.add_argument("--password", help="MQTT password (default: $%s)" % PASSWORD_ENV)
     s.add_argument("--ca", metavar="FILE", help="CA certificate to trust for mqtts://")
-    s.add_argument("--state", default="coordinator-state.json", metavar="FILE",
-                   help="where the last plan seq per controller is kept (never reused after a restart)")
+    s.add_argument("--state", metavar="FILE",
+                   help="where the last plan seq per controller is kept (never reused after a restart; default "
+                        "coordinator-state.json, with --shard coordinator-state-NAME.json)")
     s.add_argument("--prefix", default="ampelwerk", help="topic prefix")
-    s.add_argument("--client-id", default="ampelwerk-coordinator", help="MQTT client id (persistent session)")
+    s.add_argument("--client-id", help="MQTT client id (persistent session; default ampelwerk-coordinator, with "
+                                       "--shard ampelwerk-coordinator-NAME)")
     s.add_argument("--compute-period", type=float, default=300.0, metavar="S", help="recompute timings every S s")
     s.add_argument("--validity", type=float, default=600.0, metavar="S", help="plan validity window, s")
     s.add_argument("--status-every", type=float, default=60.0, metavar="S",
@@ -109,22 +115,37 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     corridors = _load_corridors(args.corridors)
+    username = args.username or "coordinator"
+    state = args.state or STATE_FILE
+    client_id = args.client_id or "ampelwerk-coordinator"
+    if args.shard is not None:
+        from coordinator.corridors import CorridorError
+        from coordinator.shards import select_shard, shard_state_path, shard_user
+
+        try:
+            corridors = select_shard(corridors, args.shard, args.corridors)
+        except CorridorError as e:
+            raise UserError(str(e)) from None
+        username = args.username or shard_user(args.shard)
+        state = args.state or shard_state_path(STATE_FILE, args.shard)
+        client_id = args.client_id or "ampelwerk-coordinator-%s" % args.shard
     keyring = read_keys(args.keys)
     password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
-    opts = CoordinatorOptions(prefix=args.prefix, state_path=args.state,
+    opts = CoordinatorOptions(prefix=args.prefix, state_path=state,
                               compute_period_ms=int(args.compute_period * 1000),
                               validity_ms=int(args.validity * 1000), refresh_ms=int(args.validity * 500))
     bus = None
     try:
-        bus = MqttBus(args.broker, args.client_id, args.username, password, args.ca)
+        bus = MqttBus(args.broker, client_id, username, password, args.ca)
         svc = CoordinatorService(corridors, keyring, bus.publish, opts)
-        for f in svc.subscriptions():
+        for f in svc.subscriptions(own_controllers_only=args.shard is not None):
             bus.subscribe(f, lambda t, p: svc.on_message(t, p, now_ms()))
         bus.start()
     except (BusError, ValueError) as e:
         raise UserError(str(e)) from None
     log = logging.getLogger("coordinator")
-    log.info("serving %d corridor(s), %d controllers on %s", len(corridors), len(svc.links), args.broker)
+    log.info("serving %d corridor(s), %d controllers on %s%s", len(corridors), len(svc.links), args.broker,
+             " as shard %s (user %s, state %s)" % (args.shard, username, state) if args.shard is not None else "")
     next_poll = 0.0
     next_status = time.monotonic() + args.status_every
     import signal
