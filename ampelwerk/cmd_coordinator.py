@@ -11,6 +11,7 @@ from pathlib import Path
 
 PASSWORD_ENV = "AMPELWERK_MQTT_PASSWORD"
 STATE_FILE = "coordinator-state.json"
+BRIDGE_PASSWORD_ENV = "AMPELWERK_BRIDGE_PASSWORD"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +55,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="one group's flow, e.g. J3:K2=1500 (repeatable; overrides --flows)")
     d.add_argument("--json", action="store_true", help="print the timings as JSON")
     d.set_defaults(func=plan)
+
+    b = verbs.add_parser("broker-config", help="mosquitto config for district brokers bridged to a central one")
+    b.add_argument("--corridors", required=True, metavar="FILE", help="corridor file; corridors name their district")
+    what = b.add_mutually_exclusive_group(required=True)
+    what.add_argument("--district", metavar="NAME",
+                      help="write the bridge section of district NAME's mosquitto.conf (its controllers' topics)")
+    what.add_argument("--central-acl", action="store_true",
+                      help="write the central broker's ACL: coordinators, controllers, and one bridge user per "
+                           "district limited to its own controllers")
+    b.add_argument("--central", metavar="URL", help="the central broker for --district: mqtt://host:port or "
+                                                    "mqtts://host:port")
+    b.add_argument("--ca", metavar="FILE", help="CA certificate the bridge trusts for mqtts://")
+    b.add_argument("--bridge-password", help="the bridge user's password on the central broker (default: $%s)"
+                   % BRIDGE_PASSWORD_ENV)
+    b.add_argument("--coordinator-user", action="append", metavar="USER",
+                   help="for --central-acl: a coordinator process's user (repeat per shard; default: coordinator)")
+    b.add_argument("--prefix", default="ampelwerk", help="topic prefix")
+    b.add_argument("--out", required=True, metavar="FILE", help="file to write (mode 0600: it may hold a password)")
+    b.set_defaults(func=broker_config)
 
     o = verbs.add_parser("offsets", help="bandwidths of offset methods side by side (for a given cycle and splits)")
     o.add_argument("--corridors", required=True, metavar="FILE")
@@ -240,6 +260,48 @@ def plan(args: argparse.Namespace) -> int:
             print(describe(t), end="")
     if args.json:
         print(json.dumps(out, indent=1))
+    return 0
+
+
+def broker_config(args: argparse.Namespace) -> int:
+    from ampelwerk.cli import UserError
+    from coordinator.broker_config import bridge_config, bridge_user, central_acl, district_controllers
+    from coordinator.bus import BusError, parse_broker_url
+
+    districts = district_controllers(_load_corridors(args.corridors))
+    if args.central_acl:
+        if not districts:
+            raise UserError("%s: no corridor names a district (\"district\": NAME)" % args.corridors)
+        text = central_acl(districts, args.prefix, tuple(args.coordinator_user or ["coordinator"]))
+        note = "central broker ACL: %d district bridge(s) (%s)" % (len(districts), ", ".join(
+            bridge_user(d) for d in districts))
+    else:
+        if args.district not in districts:
+            raise UserError("district %r has no corridor in %s (districts: %s)" % (
+                args.district, args.corridors, ", ".join(districts) or "none"))
+        if not args.central:
+            raise UserError("--district needs --central URL, the central broker the district bridges to")
+        try:
+            host, port, tls = parse_broker_url(args.central)
+        except BusError as e:
+            raise UserError(str(e)) from None
+        if tls != bool(args.ca):
+            raise UserError("--central %s with%s --ca: give mqtts:// and the CA file together (plain mqtt:// only "
+                            "on a trusted network)" % (args.central, "" if args.ca else "out"))
+        password = args.bridge_password if args.bridge_password is not None else os.environ.get(BRIDGE_PASSWORD_ENV)
+        if not password:
+            raise UserError("no bridge password: give --bridge-password or set $%s (the password of user %s on "
+                            "the central broker)" % (BRIDGE_PASSWORD_ENV, bridge_user(args.district)))
+        ids = districts[args.district]
+        text = bridge_config(args.district, ids, host, port, password, args.prefix, args.ca)
+        note = "bridge of district %s: %d controllers, user %s on %s; append it to the district's mosquitto.conf" % (
+            args.district, len(ids), bridge_user(args.district), args.central)
+    out = Path(args.out)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(out, 0o600)
+    print("%s: %s" % (out, note))
     return 0
 
 
