@@ -86,7 +86,7 @@ class Corridor:
     links: list[Link]
     extra: dict[str, Any] = field(default_factory=dict)
     shard: str = ""  # the coordinator process that owns it ("": any; coordinator/shards.py)
-    district: str = ""  # the district broker its controllers talk to ("": the central one; coordinator/broker_config.py)
+    district: str = ""  # the district broker of its controllers ("": the central one; coordinator/broker_config.py)
 
     def positions_m(self) -> list[float]:
         """Distance of each intersection from the first, forward order."""
