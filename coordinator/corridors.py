@@ -25,6 +25,7 @@ DIRECTIONS = ("forward", "backward")
 CYCLE_LIMITS_MS = CYCLE_RANGE  # a controller refuses plans with cycles outside this
 LINK_LENGTH_LIMITS_M = (1.0, 20000.0)
 SPEED_LIMITS_MPS = (1.0, 40.0)
+CORRIDOR_FILE_MAX_BYTES = 16 * 1048576  # a city: 10,000 controllers in corridors of 5 take 2 MB (compact JSON)
 NAME_MAX_CHARS = 32  # a shard's or district's name
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -317,7 +318,7 @@ def load_corridors(path: str | Path) -> list[Corridor]:
 
     p = Path(path)
     try:
-        text = read_text(str(p), 1048576, "corridor file")  # a regular file of UTF-8 text, at most 1 MiB
+        text = read_text(str(p), CORRIDOR_FILE_MAX_BYTES, "corridor file")  # a regular file of UTF-8 text
     except TextFileError as e:
         raise CorridorError([str(e)], str(p)) from None
     try:
