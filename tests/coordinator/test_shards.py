@@ -21,7 +21,7 @@ from coordinator.local_broker import LocalBroker, controller_acl
 from coordinator.shards import select_shard, shard_state_path
 from tests.conftest import ROOT
 from tests.coordinator.conftest import PASSWORDS, edit_corridor, keys_for, need_mosquitto, wait_for
-from tests.subprocesses import interruptible
+from tests.subprocesses import interrupt, interruptible
 
 WEST, EAST = ["J1", "J2", "J3"], ["J4", "J5"]
 
@@ -112,17 +112,11 @@ def test_killed_shard_is_replaced_and_the_other_shard_never_notices(arterial_dir
         assert wait_for(lambda: "status: 3 controllers, 3 reports" in logs["a"].read_text()
                         and "status: 2 controllers, 2 reports" in logs["b"].read_text(), 20, pump=buses)
     finally:
-        for p in procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-                try:
-                    p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+        stopped = [interrupt(p) for p in procs.values()]
         for b in buses:
             b.stop()
         broker.stop()
+    assert all(stopped), "a serve process did not stop within 30 s of Ctrl-C"
     # east never went without a valid plan: each plan arrived before the one before it expired
     for cid in EAST:
         for prev, nxt in zip(plans[cid], plans[cid][1:]):
