@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 PASSWORD_ENV = "AMPELWERK_MQTT_PASSWORD"
+STATE_FILE = "coordinator-state.json"
+BRIDGE_PASSWORD_ENV = "AMPELWERK_BRIDGE_PASSWORD"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,13 +22,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--corridors", required=True, metavar="FILE", help="corridor file (ampelwerk-corridor/1)")
     s.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://host:port or mqtts://host:port")
     s.add_argument("--keys", default="keys.json", metavar="FILE", help="per-controller keys (coordinator keys)")
-    s.add_argument("--username", default="coordinator", help="MQTT user (default: coordinator)")
+    s.add_argument("--shard", metavar="NAME",
+                   help="serve only the corridors with \"shard\": NAME, subscribed to their controllers' topics "
+                        "only (one process per shard; docs/coordination.md, Sharded coordinators)")
+    s.add_argument("--username", help="MQTT user (default: coordinator; with --shard: coordinator-NAME)")
     s.add_argument("--password", help="MQTT password (default: $%s)" % PASSWORD_ENV)
     s.add_argument("--ca", metavar="FILE", help="CA certificate to trust for mqtts://")
-    s.add_argument("--state", default="coordinator-state.json", metavar="FILE",
-                   help="where the last plan seq per controller is kept (never reused after a restart)")
+    s.add_argument("--state", metavar="FILE",
+                   help="where the last plan seq per controller is kept (never reused after a restart; default "
+                        "coordinator-state.json, with --shard coordinator-state-NAME.json)")
     s.add_argument("--prefix", default="ampelwerk", help="topic prefix")
-    s.add_argument("--client-id", default="ampelwerk-coordinator", help="MQTT client id (persistent session)")
+    s.add_argument("--client-id", help="MQTT client id (persistent session; default ampelwerk-coordinator, with "
+                                       "--shard ampelwerk-coordinator-NAME)")
     s.add_argument("--compute-period", type=float, default=300.0, metavar="S", help="recompute timings every S s")
     s.add_argument("--validity", type=float, default=600.0, metavar="S", help="plan validity window, s")
     s.add_argument("--status-every", type=float, default=60.0, metavar="S",
@@ -48,6 +55,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="one group's flow, e.g. J3:K2=1500 (repeatable; overrides --flows)")
     d.add_argument("--json", action="store_true", help="print the timings as JSON")
     d.set_defaults(func=plan)
+
+    b = verbs.add_parser("broker-config", help="mosquitto config for district brokers bridged to a central one")
+    b.add_argument("--corridors", required=True, metavar="FILE", help="corridor file; corridors name their district")
+    what = b.add_mutually_exclusive_group(required=True)
+    what.add_argument("--district", metavar="NAME",
+                      help="write the bridge section of district NAME's mosquitto.conf (its controllers' topics)")
+    what.add_argument("--central-acl", action="store_true",
+                      help="write the central broker's ACL: coordinators, controllers, and one bridge user per "
+                           "district limited to its own controllers")
+    b.add_argument("--central", metavar="URL", help="the central broker for --district: mqtt://host:port or "
+                                                    "mqtts://host:port")
+    b.add_argument("--ca", metavar="FILE", help="CA certificate the bridge trusts for mqtts://")
+    b.add_argument("--bridge-password", help="the bridge user's password on the central broker (default: $%s)"
+                   % BRIDGE_PASSWORD_ENV)
+    b.add_argument("--coordinator-user", action="append", metavar="USER",
+                   help="for --central-acl: a coordinator process's user (repeat per shard; default: coordinator)")
+    b.add_argument("--prefix", default="ampelwerk", help="topic prefix")
+    b.add_argument("--out", required=True, metavar="FILE", help="file to write (mode 0600: it may hold a password)")
+    b.set_defaults(func=broker_config)
 
     o = verbs.add_parser("offsets", help="bandwidths of offset methods side by side (for a given cycle and splits)")
     o.add_argument("--corridors", required=True, metavar="FILE")
@@ -109,22 +135,37 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     corridors = _load_corridors(args.corridors)
+    username = args.username or "coordinator"
+    state = args.state or STATE_FILE
+    client_id = args.client_id or "ampelwerk-coordinator"
+    if args.shard is not None:
+        from coordinator.corridors import CorridorError
+        from coordinator.shards import select_shard, shard_state_path, shard_user
+
+        try:
+            corridors = select_shard(corridors, args.shard, args.corridors)
+        except CorridorError as e:
+            raise UserError(str(e)) from None
+        username = args.username or shard_user(args.shard)
+        state = args.state or shard_state_path(STATE_FILE, args.shard)
+        client_id = args.client_id or "ampelwerk-coordinator-%s" % args.shard
     keyring = read_keys(args.keys)
     password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
-    opts = CoordinatorOptions(prefix=args.prefix, state_path=args.state,
+    opts = CoordinatorOptions(prefix=args.prefix, state_path=state,
                               compute_period_ms=int(args.compute_period * 1000),
                               validity_ms=int(args.validity * 1000), refresh_ms=int(args.validity * 500))
     bus = None
     try:
-        bus = MqttBus(args.broker, args.client_id, args.username, password, args.ca)
+        bus = MqttBus(args.broker, client_id, username, password, args.ca)
         svc = CoordinatorService(corridors, keyring, bus.publish, opts)
-        for f in svc.subscriptions():
+        for f in svc.subscriptions(own_controllers_only=args.shard is not None):
             bus.subscribe(f, lambda t, p: svc.on_message(t, p, now_ms()))
         bus.start()
     except (BusError, ValueError) as e:
         raise UserError(str(e)) from None
     log = logging.getLogger("coordinator")
-    log.info("serving %d corridor(s), %d controllers on %s", len(corridors), len(svc.links), args.broker)
+    log.info("serving %d corridor(s), %d controllers on %s%s", len(corridors), len(svc.links), args.broker,
+             " as shard %s (user %s, state %s)" % (args.shard, username, state) if args.shard is not None else "")
     next_poll = 0.0
     next_status = time.monotonic() + args.status_every
     import signal
@@ -219,6 +260,48 @@ def plan(args: argparse.Namespace) -> int:
             print(describe(t), end="")
     if args.json:
         print(json.dumps(out, indent=1))
+    return 0
+
+
+def broker_config(args: argparse.Namespace) -> int:
+    from ampelwerk.cli import UserError
+    from coordinator.broker_config import bridge_config, bridge_user, central_acl, district_controllers
+    from coordinator.bus import BusError, parse_broker_url
+
+    districts = district_controllers(_load_corridors(args.corridors))
+    if args.central_acl:
+        if not districts:
+            raise UserError("%s: no corridor names a district (\"district\": NAME)" % args.corridors)
+        text = central_acl(districts, args.prefix, tuple(args.coordinator_user or ["coordinator"]))
+        note = "central broker ACL: %d district bridge(s) (%s)" % (len(districts), ", ".join(
+            bridge_user(d) for d in districts))
+    else:
+        if args.district not in districts:
+            raise UserError("district %r has no corridor in %s (districts: %s)" % (
+                args.district, args.corridors, ", ".join(districts) or "none"))
+        if not args.central:
+            raise UserError("--district needs --central URL, the central broker the district bridges to")
+        try:
+            host, port, tls = parse_broker_url(args.central)
+        except BusError as e:
+            raise UserError(str(e)) from None
+        if tls != bool(args.ca):
+            raise UserError("--central %s with%s --ca: give mqtts:// and the CA file together (plain mqtt:// only "
+                            "on a trusted network)" % (args.central, "" if args.ca else "out"))
+        password = args.bridge_password if args.bridge_password is not None else os.environ.get(BRIDGE_PASSWORD_ENV)
+        if not password:
+            raise UserError("no bridge password: give --bridge-password or set $%s (the password of user %s on "
+                            "the central broker)" % (BRIDGE_PASSWORD_ENV, bridge_user(args.district)))
+        ids = districts[args.district]
+        text = bridge_config(args.district, ids, host, port, password, args.prefix, args.ca)
+        note = "bridge of district %s: %d controllers, user %s on %s; append it to the district's mosquitto.conf" % (
+            args.district, len(ids), bridge_user(args.district), args.central)
+    out = Path(args.out)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(out, 0o600)
+    print("%s: %s" % (out, note))
     return 0
 
 

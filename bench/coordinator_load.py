@@ -1,19 +1,30 @@
-"""Coordinator load benchmark: N simulated controllers against a loopback mosquitto.
+"""Coordinator load benchmark: the service alone, replayed report streams, and N controllers on sharded coordinators.
 
-    python bench/coordinator_load.py --controllers 100,1000,5000
+    python bench/coordinator_load.py                     # all three parts, default sizes
+    python bench/coordinator_load.py --parts fleet --controllers 1000,5000,10000 --coordinators 1,2,4
 
-Each simulated controller is a real MQTT connection with its own user (the
-per-controller ACL of LocalBroker applies), reports every second (QoS 1) and
-answers every plan with a plan status after checking it with the controller's
-own code (controller.coordination.agent.CoordinationAgent when present, else
-PlanGate-equivalent signature/seq checks; the table says which). The
-controllers run in a few worker processes, each one selectors loop over paho
-clients driven through paho's external-loop API (loop_read / loop_write /
-loop_misc), no thread per client. The coordinator is the real
-CoordinatorService on MqttBus in this process; it sends each controller a
-fresh plan every --plan-interval seconds, spread evenly, and the round trip is
-measured from just before the plan is handed to paho to when the controller's
-"accepted" status has been handled by the service. Prints one row per N.
+Three parts (``--parts service,replay,fleet``), each printing a table:
+
+* service: the CoordinatorService alone, in this process, handed a recorded
+  report stream (reports of --replay-controllers controllers, five rounds) as
+  fast as it takes them: the ceiling of the service code per process.
+* replay: one coordinator process (CoordinatorService on MqttBus, subscribed
+  to its controllers' topics as a shard is) behind a loopback mosquitto, fed
+  by one replay process that publishes a recorded report stream (QoS 1) at
+  rising rates, each for --replay-step seconds: reports/s handled, the delay
+  from a report's scheduled time to its handling (p50/p99), and reports lost.
+  No simulated controllers run, so this is the coordinator's own throughput
+  per process; where it handles less than offered, it is saturated.
+* fleet: N simulated controllers (each a real MQTT connection with its own
+  user under the per-controller ACL, run by --workers processes; each
+  reports every second, QoS 1, and answers every plan after checking it with
+  the controller's own code, CoordinationAgent) against the same mosquitto,
+  with the corridors sharded over P coordinator processes (corridor k in
+  shard k mod P, each process with its own user and subscribed only to its
+  controllers' topics, as ``coordinator serve --shard``). Each process sends
+  each of its controllers a fresh plan every --plan-interval seconds, spread
+  evenly; the round trip runs from just before the plan is handed to paho to
+  when the controller's "accepted" status has been handled by the service.
 """
 
 from __future__ import annotations
@@ -52,8 +63,9 @@ def controller_ids(n: int) -> list[str]:
     return ["C%05d" % i for i in range(1, n + 1)]
 
 
-def write_corridors(folder: Path, ids: list[str]) -> Path:
-    """Corridors of five controllers each (the arterial5 geometry), one config per controller."""
+def write_corridors(folder: Path, ids: list[str], shards: int = 1) -> Path:
+    """Corridors of five controllers each (the arterial5 geometry), one config per controller; corridor k in
+    shard "s<k mod shards>"."""
     base = json.loads(BASE_CONFIG.read_text())
     xs = [0, 300, 550, 900, 1200]
     corridors = []
@@ -63,7 +75,8 @@ def write_corridors(folder: Path, ids: list[str]) -> Path:
             cfg = dict(base, id=cid)
             (folder / (cid + ".json")).write_text(json.dumps(cfg))
         corridors.append({
-            "id": "k%04d" % (c // 5), "cycle_ms": {"min": 60000, "max": 150000}, "main_direction": "forward",
+            "id": "k%04d" % (c // 5), "shard": "s%d" % (c // 5 % shards), "cycle_ms": {"min": 60000, "max": 150000},
+            "main_direction": "forward",
             "intersections": [{"controller": cid, "config": cid + ".json", "coordinated_stage": "S1",
                                "through_groups": {"forward": ["K2"], "backward": ["K2"]}} for cid in chunk],
             "links": [{"length_m": float(xs[k + 1] - xs[k]), "speed_mps": 13.89} for k in range(len(chunk) - 1)]})
@@ -148,40 +161,54 @@ def worker_main(host: str, port: int, ids: list[str], keys_hex: dict[str, str], 
                 key.data.loop_read()
     connect_s = time.perf_counter() - t0
     ready_sent = False
-    next_report = time.monotonic() + report_period_s
+    # each controller reports once a period, at its own phase of it (as real ones do, each at its own cycle's
+    # end): controller k of this worker at k/len(ids) of the period, so reports come evenly, not in one burst
+    order = list(clients.items())
+    period_start = time.monotonic() + report_period_s
+    next_k = 0
     next_misc = time.monotonic() + 5
     while not stop.is_set():
         now = time.monotonic()
-        for key, _ in sel.select(max(0.0, min(next_report - now, 0.05))):
-            key.data.loop_read()
+        for key, _ in sel.select(0.002 if ready_sent else 0.05):
+            c = key.data
+            c.loop_read()
+            if c.want_write():  # a PUBACK or a plan status queued from inside a callback
+                c.loop_write()
         if not ready_sent and state["subscribed"] >= len(ids):
             pipe.send(("ready", connect_s, kind))
             ready_sent = True
         now = time.monotonic()
-        if ready_sent and now >= next_report:
+        if ready_sent and now >= period_start:
+            due = min(len(order), int((now - period_start) / report_period_s * len(order)) + 1)
             wall = int(time.time() * 1000)
-            for cid, c in clients.items():
+            for cid, c in order[next_k:due]:
                 seqs[cid] += 1
                 c.publish("ampelwerk/%s/report" % cid, encode_report(Report(
                     cid, seqs[cid], wall, int(report_period_s * 1000), MODE_COORDINATED, 0, ["K1", "K2"],
                     [rng.randint(0, 2), rng.randint(0, 4)], [rng.randint(0, 300), rng.randint(0, 500)], [])), qos=1)
+                if c.want_write():  # the socket took only part of it
+                    c.loop_write()
                 state["reports"] += 1
-            next_report += report_period_s
-            if next_report < now:  # fell behind: do not try to catch up in a burst
-                next_report = now + report_period_s
+            next_k = due
+            if next_k >= len(order):
+                next_k = 0
+                period_start += report_period_s
+                if period_start < now:  # fell behind: do not try to catch up in a burst
+                    period_start = now
         if now >= next_misc:
+            # keepalives, and whatever a full socket left unwritten; the writes are otherwise done where
+            # they are queued (a scan of every client at every wake-up cost more than the clients' work)
             for c in clients.values():
                 c.loop_misc()
-            next_misc = now + 5
-        for c in clients.values():
-            if c.want_write():
-                c.loop_write()
+                if c.want_write():
+                    c.loop_write()
+            next_misc = now + 1
     for c in clients.values():
         c.disconnect()
     pipe.send(("done", dict(state)))
 
 
-# ---------------------------------------------------------------- one run
+# ---------------------------------------------------------------- helpers
 def pct(xs: list[float], p: float) -> float:
     if not xs:
         return float("nan")
@@ -189,42 +216,229 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-def run_one(n: int, workers: int, warmup_s: float, duration_s: float, plan_interval_s: float) -> dict:
-    from coordinator.bus import MqttBus
+def record_reports(ids: list[str], rounds: int, wall0_ms: int, seed: int = 1) -> list[tuple[str, bytes]]:
+    """A recorded report stream: ``rounds`` reports of every controller (seq 1.., one round per second)."""
+    from controller.coordination.messages import MODE_COORDINATED, Report, encode_report
+
+    rng = random.Random(seed)
+    return [("ampelwerk/%s/report" % cid, encode_report(Report(
+        cid, r + 1, wall0_ms + 1000 * r, 1000, MODE_COORDINATED, 0, ["K1", "K2"],
+        [rng.randint(0, 2), rng.randint(0, 4)], [rng.randint(0, 300), rng.randint(0, 500)], [])))
+            for r in range(rounds) for cid in ids]
+
+
+def fleet_setup(folder: Path, n: int, shards: int, extra_acl: str = ""):
+    """Corridors for n controllers in ``shards`` shards, keys, passwords and a loopback broker (not started)."""
     from coordinator.corridors import load_corridors
-    from coordinator.local_broker import LocalBroker
+    from coordinator.local_broker import LocalBroker, controller_acl
+    from coordinator.shards import shard_user
+
+    ids = controller_ids(n)
+    corridors = load_corridors(write_corridors(folder, ids, shards))
+    keys = {cid: os.urandom(32) for cid in ids}
+    passwords = {cid: "pw-" + cid for cid in ids}
+    users = {shard_user("s%d" % k): "pw-s%d" % k for k in range(shards)}
+    acl = extra_acl + controller_acl(coordinator_users=tuple(users))
+    broker = LocalBroker(folder / "broker", dict(passwords, replay="pw-replay", **users), acl=acl,
+                         persistence=False)
+    return ids, corridors, keys, passwords, users, broker
+
+
+def prime_timings(svc, wall_ms: int) -> None:
+    """Every bench corridor has the same geometry and configs, so they share one timing: the first corridor's is
+    computed (no counts yet), the others get a copy. A timing computation costs about 0.25 s per corridor without
+    counts and 1 s with (part 1 prints it): 1,000 corridors would keep a process busy for minutes before the
+    fleet could start. The computation's cost is measured in part 1, not here."""
+    import dataclasses
+
+    states = list(svc.corridors.values())
+    first = states[0]
+    svc._compute_corridor(first, {})
+    for cs in states[1:]:
+        cs.timing = dataclasses.replace(first.timing, corridor=cs.corridor)
+        cs.version, cs.measured = first.version, first.measured
+    svc.next_compute_ms = wall_ms + svc.options.compute_period_ms
+
+
+def start_shard_bus(url: str, shard: int, users: dict[str, str], svc, on_message):
+    """The MqttBus of shard ``shard``'s coordinator: own user, own controllers' topics only."""
+    from coordinator.bus import MqttBus
+    from coordinator.shards import shard_user
+
+    user = shard_user("s%d" % shard)
+    bus = MqttBus(url, user, user, users[user], clean_session=True, connect_timeout_s=120)
+    for f in svc.subscriptions(own_controllers_only=True):
+        bus.subscribe(f, on_message)
+    return bus
+
+
+# ---------------------------------------------------------------- part 1: the service alone
+def run_service(n: int, rounds: int = 5, compute_sample: int = 10) -> dict:
+    """Reports/s the CoordinatorService handles in this process, fed a recorded stream with no transport."""
     from coordinator.service import CoordinatorOptions, CoordinatorService
 
     tmp = Path(tempfile.mkdtemp(prefix="coordload-"))
-    ids = controller_ids(n)
-    t_setup = time.perf_counter()
-    corridors = load_corridors(write_corridors(tmp, ids))
-    keys = {cid: os.urandom(32) for cid in ids}
-    passwords = {cid: "pw-" + cid for cid in ids}
-    broker = LocalBroker(tmp / "broker", dict(passwords, coordinator="coord-pw"), persistence=False)
+    ids, corridors, keys, *_ = fleet_setup(tmp, n, 1)
+    svc = CoordinatorService(corridors, keys, lambda t, p, r: None, CoordinatorOptions(compute_period_ms=10 ** 9))
+    wall0 = int(time.time() * 1000)
+    stream = record_reports(ids, rounds, wall0)
+    t0 = time.perf_counter()
+    for k, (topic, payload) in enumerate(stream):
+        svc.on_message(topic, payload, wall0 + 1000 * (k // n))
+    dt = time.perf_counter() - t0
+    # a timing computation from counts (cycle search, offsets) per corridor, on a sample of corridors
+    sample = list(svc.corridors.values())[:compute_sample]
+    t1 = time.perf_counter()
+    for cs in sample:
+        svc._compute_corridor(cs, svc.flows(cs.corridor, wall0 + 1000 * rounds))
+    compute_s = (time.perf_counter() - t1) / len(sample)
+    return {"controllers": n, "reports": svc.counters["reports"], "reports_per_s": len(stream) / dt,
+            "us_per_report": 1e6 * dt / len(stream), "compute_s": compute_s, "corridors": len(corridors),
+            "sample": len(sample), "measured": all(cs.measured for cs in sample)}
+
+
+# ---------------------------------------------------------------- part 2: replayed report streams
+def replay_coordinator_main(url: str, users: dict[str, str], corridors, keys: dict[str, bytes], pipe) -> None:
+    """A coordinator process (shard s0) that handles reports and notes, per report, its scheduled time and
+    when it was handled."""
+    from coordinator.service import CoordinatorOptions, CoordinatorService
+
+    svc = CoordinatorService(corridors, keys, lambda t, p, r: None, CoordinatorOptions(compute_period_ms=10 ** 9))
+    handled: list[tuple[int, float]] = []  # (scheduled wall ms, handled at wall ms)
+
+    def on_message(topic: str, payload: bytes) -> None:
+        now = time.time() * 1000
+        svc.on_message(topic, payload, int(now))
+        i = payload.find(b'"wall_ms": ')  # the scheduled time the replayer stamped
+        if i >= 0:
+            handled.append((int(payload[i + 11:payload.index(b",", i)]), now))
+
+    bus = start_shard_bus(url, 0, users, svc, on_message).start()
+    pipe.send("ready")
+    while not pipe.poll(0):
+        bus.process(timeout_s=0.05)
+    pipe.recv()
+    bus.process(0)
+    lost = sum(link.reports.lost for link in svc.links.values())
+    pipe.send({"handled": handled, "reports": svc.counters["reports"], "lost": lost})
+    bus.stop()
+
+
+def replayer_main(port: int, ids: list[str], rates: list[int], step_s: float, pipe) -> None:
+    """Publish a recorded report stream at each rate in turn (QoS 1, one connection, user "replay")."""
+    import paho.mqtt.client as mqtt
+    from controller.coordination.messages import MODE_COORDINATED, Report, encode_report
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="replay", clean_session=True, protocol=mqtt.MQTTv311)
+    c.username_pw_set("replay", "pw-replay")
+    c.max_inflight_messages_set(0)
+    c.max_queued_messages_set(0)
+    c.connect("127.0.0.1", port, keepalive=120)
+    c.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sel = selectors.DefaultSelector()
+    sel.register(c.socket(), selectors.EVENT_READ)
+    rng = random.Random(1)
+    seq = dict.fromkeys(ids, 0)
+    n = len(ids)
+    for rate in rates:
+        total = int(rate * step_s)
+        start = time.time() + 1.0 + total * 4e-6  # time to record the stream first
+        stream = []
+        for k in range(total):
+            cid = ids[k % n]
+            seq[cid] += 1
+            stream.append(("ampelwerk/%s/report" % cid, encode_report(Report(
+                cid, seq[cid], int(1000 * (start + k / rate)), 1000, MODE_COORDINATED, 0, ["K1", "K2"],
+                [rng.randint(0, 2), rng.randint(0, 4)], [rng.randint(0, 300), rng.randint(0, 500)], []))))
+        while time.time() < start:
+            for _ in sel.select(0.01):
+                c.loop_read()
+        k, behind_ms = 0, 0.0
+        while k < total:
+            now = time.time()
+            due = min(total, int((now - start) * rate) + 1)
+            if due > k:
+                behind_ms = max(behind_ms, 1000 * (now - start - k / rate))
+            while k < due:
+                c.publish(stream[k][0], stream[k][1], qos=1)
+                k += 1
+            for _ in sel.select(0):
+                c.loop_read()
+            if c.want_write():
+                c.loop_write()
+            if k < total and due == k:
+                time.sleep(min(0.002, max(0.0, start + k / rate - time.time())))
+        end = time.time()
+        pipe.send({"rate": rate, "start": start, "end": end, "sent": total, "behind_ms": behind_ms})
+        pause = time.time() + 3.0  # let the coordinator drain before the next rate
+        while time.time() < pause:
+            for _ in sel.select(0.01):
+                c.loop_read()
+            c.loop_misc()
+    pipe.send("done")
+    c.disconnect()
+
+
+def run_replay(n: int, rates: list[int], step_s: float) -> list[dict]:
+    """The coordinator's own reports/s: one coordinator process fed a replayed stream at each rate."""
+    tmp = Path(tempfile.mkdtemp(prefix="coordload-"))
+    ids, corridors, keys, _, users, broker = fleet_setup(tmp, n, 1, "user replay\ntopic write ampelwerk/+/report\n\n")
     broker.start()
     ctx = mp.get_context("fork")
-    stop = ctx.Event()
-    procs = []
-    chunks = [ids[k::workers] for k in range(workers)]
-    for chunk in chunks:
-        a, b = ctx.Pipe()
-        p = ctx.Process(target=worker_main, args=("127.0.0.1", broker.port, chunk,
-                                                  {c: keys[c].hex() for c in chunk}, {c: passwords[c] for c in chunk},
-                                                  1.0, b, stop), daemon=True)
-        p.start()
-        procs.append((p, a))
-    opts = CoordinatorOptions(compute_period_ms=10 ** 9, validity_ms=600000, refresh_ms=599000)
-    bus = MqttBus(broker.url, "bench-coordinator", "coordinator", "coord-pw", clean_session=True)
+    coord_pipe, child = ctx.Pipe()
+    coord = ctx.Process(target=replay_coordinator_main, args=(broker.url, users, corridors, keys, child), daemon=True)
+    coord.start()
+    if not coord_pipe.poll(120):
+        broker.stop()
+        raise RuntimeError("the coordinator did not connect within 120 s")
+    coord_pipe.recv()
+    rep_pipe, child = ctx.Pipe()
+    rep = ctx.Process(target=replayer_main, args=(broker.port, ids, rates, step_s, child), daemon=True)
+    rep.start()
+    steps = []
+    while True:
+        if not rep_pipe.poll(step_s * 4 + 120):
+            raise RuntimeError("the replayer stopped answering")
+        msg = rep_pipe.recv()
+        if msg == "done":
+            break
+        steps.append(msg)
+    time.sleep(3.0)
+    coord_pipe.send("stop")
+    res = coord_pipe.recv()
+    coord.join(10)
+    rep.join(10)
+    broker.stop()
+    rows = []
+    for st in steps:
+        lo, hi = 1000 * st["start"], 1000 * st["end"]
+        mine = [(s, h) for s, h in res["handled"] if lo - 1 <= s <= hi + 1]
+        delays = [h - s for s, h in mine]
+        during = sum(1 for _, h in res["handled"] if lo <= h <= hi)
+        took_s = st["end"] - st["start"]
+        rows.append({"offered": st["rate"], "sent": st["sent"], "published_per_s": st["sent"] / took_s,
+                     "handled_per_s": during / took_s, "received": len(mine),
+                     "p50": pct(delays, 50), "p99": pct(delays, 99), "max": max(delays) if delays else float("nan"),
+                     "behind_ms": st["behind_ms"]})
+    return [{"controllers": n, "lost": res["lost"], "reports": res["reports"], "steps": rows}]
+
+
+# ---------------------------------------------------------------- part 3: controllers on sharded coordinators
+def fleet_coordinator_main(url: str, shard: int, users: dict[str, str], corridors, keys: dict[str, bytes],
+                           plan_interval_s: float, pipe) -> None:
+    """Shard ``shard``'s coordinator process: plans to its controllers on a schedule, round trips measured."""
+    from coordinator.service import CoordinatorOptions, CoordinatorService
+
     sent_at: dict[tuple[str, int], float] = {}
-    rtts: list[tuple[float, float]] = []  # (when sent, round trip s)
+    rtts: list[tuple[float, float]] = []  # (when sent, round trip s), perf_counter
     refused: dict[str, int] = {}
+    bus = None
 
     def publish(topic: str, payload: bytes, retain: bool) -> None:
-        cid = topic.split("/")[1]
-        sent_at[(cid, json.loads(payload)["seq"])] = time.perf_counter()
+        sent_at[(topic.split("/")[1], json.loads(payload)["seq"])] = time.perf_counter()
         bus.publish(topic, payload, retain)
 
+    opts = CoordinatorOptions(compute_period_ms=10 ** 9, validity_ms=600000, refresh_ms=599000)
     svc = CoordinatorService(corridors, keys, publish, opts)
 
     def on_status(cid: str, d: dict, wall_ms: int) -> None:
@@ -237,57 +451,105 @@ def run_one(n: int, workers: int, warmup_s: float, duration_s: float, plan_inter
             refused[d["result"]] = refused.get(d["result"], 0) + 1
 
     svc.on_plan_status = on_status
-    for f in svc.subscriptions():
-        bus.subscribe(f, lambda t, p: svc.on_message(t, p, int(time.time() * 1000)))
+    bus = start_shard_bus(url, shard, users, svc, lambda t, p: svc.on_message(t, p, int(time.time() * 1000)))
     bus.start()
-    svc.compute(int(time.time() * 1000))
-    connect_s = []
-    kind = ""
-    for p, a in procs:
-        if not a.poll(300):
-            stop.set()
-            broker.stop()
-            raise RuntimeError("a worker did not connect its controllers within 300 s")
-        msg = a.recv()
-        connect_s.append(msg[1])
-        kind = msg[2]
-    setup_s = time.perf_counter() - t_setup
-    start = time.perf_counter()
-    measure_from = start + warmup_s
-    end = measure_from + duration_s
-    slot = {cid: start + plan_interval_s * k / n for k, cid in enumerate(ids)}
-    reports_at_measure = None
-    lost_at_measure = 0
+    prime_timings(svc, int(time.time() * 1000))
+    pipe.send("ready")
+    start_epoch, warmup_s, duration_s = pipe.recv()
+    start = time.perf_counter() + (start_epoch - time.time())
+    while time.perf_counter() < start:
+        bus.process(timeout_s=0.01)
+    measure_from, end = start + warmup_s, start + warmup_s + duration_s
+    ids = list(svc.links)
+    # every process spreads its own controllers over the interval
+    slot = {cid: start + plan_interval_s * k / len(ids) for k, cid in enumerate(ids)}
+    reports_at = lost_at = None
     while True:
         now = time.perf_counter()
         if now >= end:
             break
-        if reports_at_measure is None and now >= measure_from:
-            reports_at_measure = svc.counters["reports"]
-            lost_at_measure = sum(link.reports.lost for link in svc.links.values())
+        if reports_at is None and now >= measure_from:
+            reports_at = svc.counters["reports"]
+            lost_at = sum(link.reports.lost for link in svc.links.values())
         bus.process(timeout_s=0.002)
         due = [cid for cid, t in slot.items() if t <= now]
         if due:
             svc.send_plans(due, int(time.time() * 1000))
             for cid in due:
                 slot[cid] += plan_interval_s
-    reports = svc.counters["reports"] - (reports_at_measure or 0)
-    lost = sum(link.reports.lost for link in svc.links.values()) - lost_at_measure
-    in_window = [r for t, r in rtts if measure_from <= t < end - 1.0]
-    unanswered = sum(1 for (c, s), t in sent_at.items() if measure_from <= t < end - 1.0)
+    pipe.send({"rtt_ms": [1000 * r for t, r in rtts if measure_from <= t < end - 1.0],
+               "unanswered": sum(1 for t in sent_at.values() if measure_from <= t < end - 1.0),
+               "refused": refused, "reports": svc.counters["reports"] - (reports_at or 0),
+               "lost": sum(link.reports.lost for link in svc.links.values()) - (lost_at or 0)})
+    bus.stop()
+
+
+def run_fleet(n: int, coordinators: int, workers: int, warmup_s: float, duration_s: float,
+              plan_interval_s: float) -> dict:
+    from coordinator.shards import select_shard
+
+    tmp = Path(tempfile.mkdtemp(prefix="coordload-"))
+    t_setup = time.perf_counter()
+    ids, corridors, keys, passwords, users, broker = fleet_setup(tmp, n, coordinators)
+    broker.start()
+    ctx = mp.get_context("fork")
+    coords = []
+    for k in range(coordinators):
+        mine = select_shard(corridors, "s%d" % k)
+        a, b = ctx.Pipe()
+        p = ctx.Process(target=fleet_coordinator_main, daemon=True, args=(
+            broker.url, k, users, mine, {ci.controller_id: keys[ci.controller_id] for c in mine
+                                         for ci in c.intersections}, plan_interval_s, b))
+        p.start()
+        coords.append((p, a))
+    for p, a in coords:
+        if not a.poll(180):
+            broker.stop()
+            raise RuntimeError("a coordinator process did not connect within 180 s")
+        a.recv()
+    stop = ctx.Event()
+    procs = []
+    for chunk in [ids[k::workers] for k in range(workers)]:
+        a, b = ctx.Pipe()
+        p = ctx.Process(target=worker_main, args=("127.0.0.1", broker.port, chunk, {c: keys[c].hex() for c in chunk},
+                                                  {c: passwords[c] for c in chunk}, 1.0, b, stop), daemon=True)
+        p.start()
+        procs.append((p, a))
+    connect_s, kind = [], ""
+    for p, a in procs:
+        if not a.poll(600):
+            stop.set()
+            broker.stop()
+            raise RuntimeError("a worker did not connect its controllers within 600 s")
+        msg = a.recv()
+        connect_s.append(msg[1])
+        kind = msg[2]
+    setup_s = time.perf_counter() - t_setup
+    start_epoch = time.time() + 1.0
+    for p, a in coords:
+        a.send((start_epoch, warmup_s, duration_s))
+    results = []
+    for p, a in coords:
+        if not a.poll(warmup_s + duration_s + 120):
+            raise RuntimeError("a coordinator process did not report")
+        results.append(a.recv())
+        p.join(10)
     stop.set()
-    states = []
     for p, a in procs:
         if a.poll(30):
-            states.append(a.recv()[1])
+            a.recv()
         p.join(10)
-    bus.stop()
     broker.stop()
-    ms = [r * 1000 for r in in_window]
-    return {"controllers": n, "checker": kind, "plans": len(ms), "unanswered": unanswered,
-            "refused": refused, "p50": pct(ms, 50), "p95": pct(ms, 95), "p99": pct(ms, 99),
-            "max": max(ms) if ms else float("nan"), "reports_per_s": reports / duration_s,
-            "expected_reports_per_s": float(n), "lost": lost, "setup_s": setup_s,
+    ms = [x for r in results for x in r["rtt_ms"]]
+    refused: dict[str, int] = {}
+    for r in results:
+        for k, v in r["refused"].items():
+            refused[k] = refused.get(k, 0) + v
+    return {"controllers": n, "coordinators": coordinators, "checker": kind, "plans": len(ms),
+            "unanswered": sum(r["unanswered"] for r in results), "refused": refused,
+            "p50": pct(ms, 50), "p95": pct(ms, 95), "p99": pct(ms, 99), "max": max(ms) if ms else float("nan"),
+            "reports_per_s": sum(r["reports"] for r in results) / duration_s, "expected_reports_per_s": float(n),
+            "lost": sum(r["lost"] for r in results), "setup_s": setup_s,
             "connect_s": max(connect_s) if connect_s else 0.0}
 
 
@@ -301,35 +563,70 @@ def versions() -> str:
                                                          platform.machine(), os.cpu_count() or 0)
 
 
+def ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--controllers", default="100,1000,5000", help="comma-separated counts")
-    ap.add_argument("--workers", type=int, default=2, help="processes running the simulated controllers")
-    ap.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
-    ap.add_argument("--duration", type=float, default=30.0, help="seconds measured")
-    ap.add_argument("--plan-interval", type=float, default=10.0, help="each controller gets a plan every S s")
+    ap.add_argument("--parts", default="service,replay,fleet", help="which parts to run: service, replay, fleet")
+    ap.add_argument("--replay-controllers", type=int, default=5000, help="controllers in the replayed stream")
+    ap.add_argument("--replay-rates", default="2000,4000,6000,8000,12000,16000", help="reports/s offered, in turn")
+    ap.add_argument("--replay-step", type=float, default=10.0, help="seconds each replay rate is held")
+    ap.add_argument("--controllers", default="1000,5000,10000", help="fleet: comma-separated counts")
+    ap.add_argument("--coordinators", default="1,2,4", help="fleet: coordinator processes (shards), comma-separated")
+    ap.add_argument("--workers", type=int, default=2, help="fleet: processes running the simulated controllers")
+    ap.add_argument("--warmup", type=float, default=10.0, help="fleet: seconds before measuring")
+    ap.add_argument("--duration", type=float, default=30.0, help="fleet: seconds measured")
+    ap.add_argument("--plan-interval", type=float, default=10.0, help="fleet: each controller gets a plan every S s")
     args = ap.parse_args(argv)
+    parts = args.parts.split(",")
     logging.basicConfig(level=logging.ERROR)
     fds = raise_fd_limit()
-    rows = []
-    for n in [int(x) for x in args.controllers.split(",")]:
-        rows.append(run_one(n, args.workers, args.warmup, args.duration, args.plan_interval))
-        r = rows[-1]
-        print("N=%d done: p99 %.1f ms, %d plans, %.0f reports/s" % (n, r["p99"], r["plans"], r["reports_per_s"]),
-              file=sys.stderr)
     print("command: python bench/coordinator_load.py %s" % " ".join(argv if argv is not None else sys.argv[1:]))
-    print("versions: %s; fd limit %d" % (versions(), fds))
-    print("setup: reports every 1 s per controller (QoS 1); a plan to each controller every %g s; %g s warm-up, "
-          "%g s measured; %d worker processes; plan check: %s" % (
-              args.plan_interval, args.warmup, args.duration, args.workers, rows[0]["checker"] if rows else "-"))
-    print()
-    print("| controllers | plans measured | plan round trip p50 / p95 / p99 / max (ms) | unanswered | refused "
-          "| reports/s handled (offered) | reports lost | connect all (s) |")
-    print("|---:|---:|---|---:|---:|---|---:|---:|")
-    for r in rows:
-        print("| %d | %d | %.1f / %.1f / %.1f / %.1f | %d | %d | %.0f (%.0f) | %d | %.1f |" % (
-            r["controllers"], r["plans"], r["p50"], r["p95"], r["p99"], r["max"], r["unanswered"],
-            sum(r["refused"].values()), r["reports_per_s"], r["expected_reports_per_s"], r["lost"], r["connect_s"]))
+    print("versions: %s; fd limit %d; load average before: %s" % (versions(), fds, " ".join(
+        "%.2f" % x for x in os.getloadavg())))
+    if "service" in parts:
+        r = run_service(args.replay_controllers)
+        print()
+        print("service alone (in process, no transport), %d controllers in %d corridors of 5: %.0f reports/s "
+              "(%.1f us per report); a corridor's timing from counts (cycle search and offsets): %.2f s "
+              "(mean of %d corridors%s)" % (r["controllers"], r["corridors"], r["reports_per_s"], r["us_per_report"],
+                                           r["compute_s"], r["sample"], "" if r["measured"] else ", NOT from counts"))
+    if "replay" in parts:
+        rr = run_replay(args.replay_controllers, ints(args.replay_rates), args.replay_step)[0]
+        print()
+        print("replay: one coordinator process, %d controllers' reports replayed over mosquitto (QoS 1), %g s per "
+              "rate; reports lost (seq gaps): %d" % (rr["controllers"], args.replay_step, rr["lost"]))
+        print()
+        print("| offered reports/s | published/s | handled/s | received of sent | delay p50 / p99 / max (ms) "
+              "| replayer behind (ms) |")
+        print("|---:|---:|---:|---|---|---:|")
+        for s in rr["steps"]:
+            print("| %d | %.0f | %.0f | %d / %d | %.1f / %.1f / %.1f | %.0f |" % (
+                s["offered"], s["published_per_s"], s["handled_per_s"], s["received"], s["sent"], s["p50"], s["p99"],
+                s["max"], s["behind_ms"]))
+    if "fleet" in parts:
+        rows = []
+        for n in ints(args.controllers):
+            for k in ints(args.coordinators):
+                rows.append(run_fleet(n, k, args.workers, args.warmup, args.duration, args.plan_interval))
+                r = rows[-1]
+                print("N=%d P=%d done: p99 %.1f ms, %d plans, %.0f reports/s, %d lost" % (
+                    n, k, r["p99"], r["plans"], r["reports_per_s"], r["lost"]), file=sys.stderr, flush=True)
+        print()
+        print("fleet: reports every 1 s per controller (QoS 1); a plan to each controller every %g s; %g s warm-up, "
+              "%g s measured; %d worker processes; plan check: %s" % (
+                  args.plan_interval, args.warmup, args.duration, args.workers, rows[0]["checker"] if rows else "-"))
+        print()
+        print("| controllers | coordinator processes | plans measured | plan round trip p50 / p95 / p99 / max (ms) "
+              "| unanswered | refused | reports/s handled (offered) | reports lost | connect all (s) |")
+        print("|---:|---:|---:|---|---:|---:|---|---:|---:|")
+        for r in rows:
+            print("| %d | %d | %d | %.1f / %.1f / %.1f / %.1f | %d | %d | %.0f (%.0f) | %d | %.1f |" % (
+                r["controllers"], r["coordinators"], r["plans"], r["p50"], r["p95"], r["p99"], r["max"],
+                r["unanswered"], sum(r["refused"].values()), r["reports_per_s"], r["expected_reports_per_s"],
+                r["lost"], r["connect_s"]))
     return 0
 
 

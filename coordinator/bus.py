@@ -10,7 +10,9 @@ password, a CA file for TLS), with a persistent session (clean_session False)
 and QoS 1 both ways, so messages published while the coordinator is away are
 delivered when it comes back; it reconnects by itself after a loss.
 Incoming messages queue up until ``process()`` hands them to the handlers in
-the caller's thread, so a service never sees two threads.
+the caller's thread, so a service never sees two threads. Filters without
+wildcards are looked up by topic (a shard subscribes one topic per controller
+and kind, thousands of them), then the wildcard filters are matched in order.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Callable
 from urllib.parse import unquote, urlparse
 
 Handler = Callable[[str, bytes], None]
+SUBSCRIBE_BATCH = 200  # topic filters per SUBSCRIBE packet when (re)subscribing on connect
 log = logging.getLogger("coordinator.bus")
 
 
@@ -118,6 +121,8 @@ class MqttBus:
         self.url = url
         self.client_id = client_id
         self.subscriptions: list[tuple[str, Handler]] = []
+        self._exact: dict[str, list[Handler]] = {}  # filters without wildcards, by topic
+        self._wild: list[tuple[str, Handler]] = []
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.connected = threading.Event()
         # subscriptions sent and not yet acknowledged (message ids); start() and subscribe() return once the
@@ -158,8 +163,9 @@ class MqttBus:
         self.refused = None
         self.connects += 1
         # (re)subscribe every time: a broker that lost its state forgets them
-        for f, _ in self.subscriptions:
-            self._send_subscribe(f)
+        filters = list(dict.fromkeys(f for f, _ in self.subscriptions))
+        for k in range(0, len(filters), SUBSCRIBE_BATCH):
+            self._send_subscribe(filters[k:k + SUBSCRIBE_BATCH])
         self.connected.set()
         log.info("connected to %s as %s (session present: %s)", self.url, self.client_id,
                  getattr(flags, "session_present", "?"))
@@ -179,9 +185,11 @@ class MqttBus:
             self._unacked.discard(mid)
             self._acked.notify_all()
 
-    def _send_subscribe(self, topic_filter: str) -> None:
+    def _send_subscribe(self, topic_filters: str | list[str]) -> None:
+        """One SUBSCRIBE packet for one filter or a list of them."""
+        arg = topic_filters if isinstance(topic_filters, str) else [(f, 1) for f in topic_filters]
         with self._acked:
-            rc, mid = self.client.subscribe(topic_filter, qos=1)
+            rc, mid = self.client.subscribe(arg, qos=1) if isinstance(arg, str) else self.client.subscribe(arg)
             if rc == self._mqtt.MQTT_ERR_SUCCESS:
                 self._unacked.add(mid)
 
@@ -224,6 +232,10 @@ class MqttBus:
     def subscribe(self, topic_filter: str, handler: Handler) -> None:
         """QoS 1 subscription; kept and renewed on every reconnect."""
         self.subscriptions.append((topic_filter, handler))
+        if "+" in topic_filter or "#" in topic_filter:
+            self._wild.append((topic_filter, handler))
+        else:
+            self._exact.setdefault(topic_filter, []).append(handler)
         if self.connected.is_set():
             self._send_subscribe(topic_filter)
             self._wait_subscribed()  # not acknowledged in time: the next reconnect subscribes again
@@ -241,12 +253,14 @@ class MqttBus:
             return 0
         while True:
             t, p = item
-            for f, h in self.subscriptions:
-                if topic_matches(f, t):
-                    try:
-                        h(t, p)
-                    except Exception:
-                        log.exception("handler for %s failed", t)
+            handlers = self._exact.get(t, [])
+            if self._wild:
+                handlers = handlers + [h for f, h in self._wild if topic_matches(f, t)]
+            for h in handlers:
+                try:
+                    h(t, p)
+                except Exception:
+                    log.exception("handler for %s failed", t)
             n += 1
             if n >= limit:
                 return n

@@ -25,6 +25,9 @@ DIRECTIONS = ("forward", "backward")
 CYCLE_LIMITS_MS = CYCLE_RANGE  # a controller refuses plans with cycles outside this
 LINK_LENGTH_LIMITS_M = (1.0, 20000.0)
 SPEED_LIMITS_MPS = (1.0, 40.0)
+CORRIDOR_FILE_MAX_BYTES = 16 * 1048576  # a city: 10,000 controllers in corridors of 5 take 2 MB (compact JSON)
+NAME_MAX_CHARS = 32  # a shard's or district's name
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
 class CorridorError(ValueError):
@@ -83,6 +86,8 @@ class Corridor:
     intersections: list[CorridorIntersection]
     links: list[Link]
     extra: dict[str, Any] = field(default_factory=dict)
+    shard: str = ""  # the coordinator process that owns it ("": any; coordinator/shards.py)
+    district: str = ""  # the district broker of its controllers ("": the central one; coordinator/broker_config.py)
 
     def positions_m(self) -> list[float]:
         """Distance of each intersection from the first, forward order."""
@@ -100,6 +105,11 @@ class Corridor:
 
     def controller_ids(self) -> list[str]:
         return [i.controller_id for i in self.intersections]
+
+
+def _is_name(v: Any) -> bool:
+    """A shard or district name: 1..NAME_MAX_CHARS letters, digits, _ and -."""
+    return isinstance(v, str) and 0 < len(v) <= NAME_MAX_CHARS and all(ch in _NAME_CHARS for ch in v)
 
 
 def _number(v: Any) -> bool:
@@ -282,12 +292,21 @@ def parse_corridors(raw: Any, base: Path, source: str = "") -> list[Corridor]:
                 ok2 = _check_range(errors, w, "speed_mps", lk.get("speed_mps"), *SPEED_LIMITS_MPS, "m/s")
                 if ok1 and ok2:
                     links.append(Link(float(lk["length_m"]), float(lk["speed_mps"])))
-        known = {"id", "cycle_ms", "main_direction", "intersections", "links", "sumo"}
+        names = {}
+        for key in ("shard", "district"):
+            v = c.get(key, "")
+            if v != "" and not _is_name(v):
+                errors.append("%s: %s=%r is not a name (1..%d of the letters a-z A-Z 0-9 _ -; it goes into MQTT "
+                              "user names and file names)" % (where, key, v, NAME_MAX_CHARS))
+                v = ""
+            names[key] = v
+        known = {"id", "cycle_ms", "main_direction", "intersections", "links", "sumo", "shard", "district"}
         for k in c:
             if k not in known:
                 errors.append("%s: unknown field %r (allowed: %s)" % (where, k, ", ".join(sorted(known))))
         if complete and lo is not None and len(links) == len(inters) - 1 and main in DIRECTIONS:
-            result.append(Corridor(cid, lo, hi, main, inters, links, {"sumo": c.get("sumo")}))
+            result.append(Corridor(cid, lo, hi, main, inters, links, {"sumo": c.get("sumo")}, names["shard"],
+                                   names["district"]))
     if errors:
         raise CorridorError(errors, source)
     return result
@@ -299,7 +318,7 @@ def load_corridors(path: str | Path) -> list[Corridor]:
 
     p = Path(path)
     try:
-        text = read_text(str(p), 1048576, "corridor file")  # a regular file of UTF-8 text, at most 1 MiB
+        text = read_text(str(p), CORRIDOR_FILE_MAX_BYTES, "corridor file")  # a regular file of UTF-8 text
     except TextFileError as e:
         raise CorridorError([str(e)], str(p)) from None
     try:

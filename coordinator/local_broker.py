@@ -100,7 +100,8 @@ class LocalBroker:
     """
 
     def __init__(self, workdir: Path, users: dict[str, str], acl: str | None = None, tls: bool = False,
-                 persistence: bool = True, max_connections: int = -1, tcp_nodelay: bool = True) -> None:
+                 persistence: bool = True, max_connections: int = -1, tcp_nodelay: bool = True,
+                 extra_config: str = "") -> None:
         self.dir = Path(workdir)
         self.users = dict(users)
         self.acl = controller_acl() if acl is None else acl
@@ -108,6 +109,7 @@ class LocalBroker:
         self.persistence = persistence
         self.max_connections = max_connections
         self.tcp_nodelay = tcp_nodelay  # Nagle off: small QoS 1 messages otherwise wait ~40 ms for delayed ACKs
+        self.extra_config = extra_config  # appended to mosquitto.conf (e.g. a bridge: coordinator/broker_config.py)
         self.port = 0
         self.tls_port = 0
         self.ca_file: Path | None = None
@@ -159,7 +161,9 @@ class LocalBroker:
             self.tls_port = self.tls_port or free_port()
             lines += ["listener %d 127.0.0.1" % self.tls_port, "max_connections %d" % self.max_connections,
                       "certfile %s" % cert, "keyfile %s" % key, "cafile %s" % cert] + LISTENER_SETTINGS
-        (d / "mosquitto.conf").write_text("\n".join(lines) + "\n")
+        conf = d / "mosquitto.conf"
+        conf.write_text("\n".join(lines) + "\n" + self.extra_config)
+        os.chmod(conf, 0o600)  # a bridge section holds a password
         self._written = True
 
     def start(self, timeout_s: float = 10.0) -> "LocalBroker":

@@ -162,10 +162,14 @@ class CoordinatorService:
         self.on_plan_status: Callable[[str, dict, int], None] | None = None  # hook for tools (load bench)
 
     # ---- inbound ----------------------------------------------------------------------------------
-    def subscriptions(self) -> list[str]:
-        """Topic filters the service needs (QoS 1)."""
+    def subscriptions(self, own_controllers_only: bool = False) -> list[str]:
+        """Topic filters the service needs (QoS 1): every controller's (wildcards), or with
+        ``own_controllers_only`` one topic per own controller and kind (a shard: coordinator/shards.py)."""
         p = self.options.prefix
-        return ["%s/+/report" % p, "%s/+/plan_status" % p, "%s/+/status" % p]
+        kinds = ("report", "plan_status", "status")
+        if own_controllers_only:
+            return ["%s/%s/%s" % (p, cid, kind) for cid in self.links for kind in kinds]
+        return ["%s/+/%s" % (p, kind) for kind in kinds]
 
     def on_message(self, topic: str, payload: bytes, wall_ms: int) -> None:
         """One message from the bus. Never raises: bad input is counted and logged."""

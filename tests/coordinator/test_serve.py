@@ -15,7 +15,7 @@ from controller.coordination.messages import MODE_FREE, Report, decode_plan, enc
 from coordinator.bus import MqttBus
 from tests.conftest import ROOT
 from tests.coordinator.conftest import ARTERIAL, PASSWORDS, keys_for, wait_for
-from tests.subprocesses import interruptible
+from tests.subprocesses import interrupt, interruptible
 
 
 def _serve(broker, tmp_path):
@@ -49,13 +49,8 @@ def test_serve_names_the_controller_that_sends_bad_reports(broker, tmp_path):
         assert wait_for(lambda: plans and "J3: BAD INPUT 4" in log.read_text(), 20, pump=[j1]), log.read_text()
         assert plans[-1].controller_id == "J1"
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise AssertionError("serve did not stop within 30 s of Ctrl-C; its log:\n" + log.read_text()) from None
+        if not interrupt(proc):
+            raise AssertionError("serve did not stop within 30 s of Ctrl-C; its log:\n" + log.read_text())
     text = log.read_text()
     assert proc.returncode == 0, text
     line = next(x for x in text.splitlines() if "J3: BAD INPUT 4" in x)
