@@ -409,7 +409,7 @@ def adaptive_horizon_ms(strategy, ctl):
                     h = left
         if loops is None:
             left = TIMER_MAX_MS if passage > 0 else 0
-        elif exits is not None and exits.blocked_loops(g, loops, ctl):
+        elif exits is not None and exits.any_blocked(g, loops, ctl):
             left = open_gap_left_ms(exits, g, loops, passage, ctl)
         else:
             left = gap_left_ms(loops, g, passage)

@@ -390,6 +390,7 @@ def _validate_detectors(rep, raw, known, kind):
     if len(dets) > MAX_DETECTORS:
         rep.add("", "detectors has %d entries, above the maximum of %d" % (len(dets), MAX_DETECTORS))
     dids = _ids(rep, dets, "detector")
+    exit_ids = [did for d, did in zip(dets, dids) if did is not None and d.get("kind") == "exit"]
     for d, did in zip(dets, dids):
         if did is None:
             continue
@@ -419,7 +420,7 @@ def _validate_detectors(rep, raw, known, kind):
         if place:
             _validate_detector_place(rep, where, d)
         if "exits" in d:
-            _validate_exits(rep, where, d["exits"], dets)
+            _validate_exits(rep, where, d["exits"], exit_ids)
 
 
 def _validate_detector_diagnostics(rep, raw):
@@ -430,9 +431,7 @@ def _validate_detector_diagnostics(rep, raw):
     else:
         rep.unknown_keys("detector_diagnostics", diag, tuple(DIAGNOSTICS) + tuple(DIAGNOSTICS_WITNESS)
                          + ("occupancy_window_ms",))
-        for name, spec in DIAGNOSTICS.items():
-            unit = "counts/min" if name.endswith("per_min") else "ms"
-            rep.int_field("detector_diagnostics", diag, name, spec, unit=unit, allow_zero=True)
+        _diagnostic_fields(rep, "detector_diagnostics", diag)
         for name, spec in DIAGNOSTICS_WITNESS.items():
             unit = "vehicles" if name == "witness_count" else "ms"
             rep.int_field("detector_diagnostics", diag, name, spec, unit=unit, allow_zero=True)
@@ -463,9 +462,8 @@ def validate(raw):
     return Intersection(with_defaults(raw)).fixed_time_errors()
 
 
-def _validate_exits(rep, where, xs, dets):
-    # exits: the exit loops (detectors of kind "exit") the loop's lane leads onto
-    exit_ids = [d.get("id") for d in dets if isinstance(d, dict) and d.get("kind") == "exit"]
+def _validate_exits(rep, where, xs, exit_ids):
+    # exits: the exit loops (exit_ids: the detectors of kind "exit") the loop's lane leads onto
     if not isinstance(xs, list) or not xs:
         rep.add(where, "exits=%s must be a non-empty list of exit loops (detectors of kind \"exit\")" % _q(xs))
         return

@@ -28,13 +28,12 @@ class ExitBlocking:
                 return False
         return True
 
-    def blocked_loops(self, g, loops, ctl):
-        # how many of g's loops in the summary `loops` (loop_groups.LoopGroups) lie on blocked lanes
-        n = 0
+    def any_blocked(self, g, loops, ctl):
+        # one of g's loops in the summary `loops` (loop_groups.LoopGroups) lies on a blocked lane
         for e in loops.loops[g]:
             if self.lane_blocked(e, ctl):
-                n += 1
-        return n
+                return True
+        return False
 
     def queue_blocked(self, g, ctl):
         # every loop of g whose lane leads onto exit loops blocked (and one does): its queue cannot leave

@@ -170,7 +170,7 @@ class AdaptiveStrategy:
             if demand.recall[g] == RECALL_MAX:
                 return 0
             loops = demand.extending
-        if self.exits is not None and self.exits.blocked_loops(g, loops, ctl):
+        if self.exits is not None and self.exits.any_blocked(g, loops, ctl):
             return self.exits.open_gap_ms(g, loops, ctl)
         return loops.gap_ms(g)
 
