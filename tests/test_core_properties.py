@@ -20,7 +20,7 @@ from tests.safety_invariants import InvariantChecker, drive_with_faults
 def drive(raw: dict, seed: int, ticks: int, tick_ms: int = 100):
     """Run the core on a random detector stream; returns (checker, controller, trace)."""
     ctl = Controller(load_dict(raw))
-    chk = InvariantChecker(raw)
+    chk = InvariantChecker(raw, bytes(ctl.outputs))  # what the heads show from power-up
     rnd = random.Random(seed)
     pres = bytearray(ctl.ix.n_detectors)
     busy = rnd.uniform(0.005, 0.1)
@@ -77,7 +77,7 @@ def drive_coordinated(raw: dict, seed: int, ticks: int, tick_ms: int = 100):
     key = b"k" * 32
     ctl = Controller(load_dict(raw))
     agent = CoordinationAgent(ctl, key)
-    chk = InvariantChecker(raw)
+    chk = InvariantChecker(raw, bytes(ctl.outputs))  # what the heads show from power-up
     rnd = random.Random(seed)
     pres = bytearray(ctl.ix.n_detectors)
     busy = rnd.uniform(0.005, 0.1)
