@@ -108,6 +108,6 @@ def unload():
     # validator are dead weight in RAM. Drop them so gc can take their bytecode
     # and tables back (they are imported again if a new config is uploaded).
     # The config package goes last, once its modules are gone.
-    for path in ("config.validation", "config.defaults", "config.schema", "config.loading", "config",
+    for path in ("config.priority_validation", "config.priority_schema", "config.validation", "config.defaults", "config.schema", "config.loading", "config",
                  "trace_replay", "events.names"):
         _forget(path)

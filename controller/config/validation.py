@@ -180,6 +180,7 @@ def validate_fields(raw):
     _validate_detectors(rep, raw, known, kind)
     _validate_detector_diagnostics(rep, raw)
     _validate_adaptive(rep, raw)
+    _validate_priority(rep, raw, sids, kind)
     # fixed-time plan (required by the fixed strategy, optional otherwise)
     ft = raw.get("fixed_time")
     if ft is None:
@@ -193,12 +194,23 @@ def validate_fields(raw):
     return rep.errors
 
 
+def _validate_priority(rep, raw, sids, kind):
+    # preemption and transit priority: config/priority_validation.py
+    from controller.config.priority_validation import validate_priority, validate_priority_detectors
+
+    stages = raw.get("stages") if isinstance(raw.get("stages"), list) else []
+    stage_groups = dict((s["id"], s.get("groups")) for s in stages
+                        if isinstance(s, dict) and isinstance(s.get("id"), str) and isinstance(s.get("groups"), list))
+    classes = validate_priority(rep, raw, sids, stage_groups, kind)
+    validate_priority_detectors(rep, raw, classes, [x for x in sids if x is not None])
+
+
 def _validate_top_level(rep, raw):
     # the fields that name and run the intersection as a whole
     rep.unknown_keys("", raw, (
         "format", "id", "name", "strategy", "flash_mode", "startup_flash_ms", "signal_groups",
         "conflicts", "intergreen_ms", "stages", "sequence", "detectors", "detector_diagnostics",
-        "fixed_time", "adaptive", "coordination", "source",
+        "fixed_time", "adaptive", "coordination", "source", "priority",
     ))
     fmt = raw.get("format", FORMAT)
     if fmt != FORMAT:
@@ -396,6 +408,10 @@ def _validate_detectors(rep, raw, known, kind):
             continue
         where = 'detector "%s"' % did
         k = rep.choice(where, d, "kind", DETECTOR_KINDS, "stop_bar")
+        if k == "check_in" or k == "check_out":  # a priority loop: config/priority_validation.py
+            rep.int_field(where, d, "distance_m", (0, 0, DISTANCE_MAX_M), unit="m")
+            _diagnostic_fields(rep, where, d)
+            continue
         if k == "exit":  # on an outgoing lane: no group, no place on an approach
             rep.unknown_keys(where, d, ("id", "kind", "distance_m") + tuple(DIAGNOSTICS))
             rep.int_field(where, d, "distance_m", (0, 0, DISTANCE_MAX_M), unit="m")

@@ -7,7 +7,9 @@
 #  - a clearance (yellow / flashing don't-walk) shorter than configured;
 #  - a green started before the intergreen from a conflicting group elapsed,
 #    or before that group showed red for its red clearance;
-#  - a green (walk) ended before its min green (walk) time;
+#  - a green (walk) ended before its min green (walk) time (with a priority
+#    block: before the lowest preempt_min_green_ms of its preemption classes,
+#    when that is shorter; a preemption may end greens that soon);
 #  - a yellow trap: a group ending green while a group it yields to
 #    (yields_to) shows green, or a green starting beside the clearance of a
 #    group it forms such a pair with;
@@ -28,6 +30,16 @@ from controller.compat import SMALL_INT_MAX
 from controller.safety.signal_states import DARK, GREEN, RED, YELLOW
 from controller.stamp_clock import StampClock
 from controller.timing import CLOCK_MASK
+
+
+def _preempt_min_green_ms(raw):
+    # the shortest green a preemption may leave ending (-1: no preemption class)
+    shortest = -1
+    for c in (raw.get("priority") or {}).get("classes", ()):
+        v = c.get("preempt_min_green_ms")
+        if v is not None and (shortest < 0 or v < shortest):
+            shortest = v
+    return shortest
 
 
 class ConflictMonitor:
@@ -51,6 +63,10 @@ class ConflictMonitor:
             else:
                 self.min_yellow_ms[i] = g["yellow_ms"]
                 self.min_green_ms[i] = g["min_green_ms"]
+        shortest = _preempt_min_green_ms(raw)
+        for i in range(n):
+            if 0 <= shortest < self.min_green_ms[i]:
+                self.min_green_ms[i] = shortest
         # pairs (a yields to b) of groups that may be green together
         ya = []
         yb = []
