@@ -4,9 +4,10 @@
 #
 # Between the strategy's decision and the kernel:
 #  - green extension: the bus stage is green and the strategy wants to leave
-#    it: the stage is held (the strategy is not asked meanwhile and is handed
-#    the time after) while a request is counted, up to max_extension_ms per
-#    request and what is left of max_per_cycle_ms;
+#    it: the stage is held while a request is counted, up to max_extension_ms
+#    per request and what is left of max_per_cycle_ms (the strategy is asked
+#    every tick all the same; its gap-out / max-out is logged when it first
+#    wishes to leave and again when the stage really ends);
 #  - early green: the bus stage is not green: a stage the strategy would
 #    hold is ended once its greens (walks) have held their min green,
 #    towards the bus stage (fixed sequence: through the stages between that
@@ -54,7 +55,7 @@ class TransitPriority:
         self.mode = NONE
         self.cls = 0
         self.limit_ms = 0  # of the running extension
-        self.held_ms = 0  # of the running extension: time the strategy was not asked
+        self.held_ms = 0  # of the running extension: time held against the strategy's wish
         self.owed = bytearray(ctl.ix.n_groups)  # 1: waiting with demand when an adjustment ended
         self.owing = 0
         self.adjustments = 0  # early greens and extensions given (for tests and reports)
@@ -85,11 +86,15 @@ class TransitPriority:
             c = self.cls
             if (self.requests.count[c] and kernel.stage == self.requests.stage[c]
                     and self.held_ms + e < self.limit_ms):
-                self.held_ms += e
-                self._charge(c, e, self.extension_used_ms)
+                # the strategy is still asked (it keeps its own books every
+                # tick); its wish to leave is not logged again while held
+                ctl.events.quiet_green_end = True
+                d = ctl.strategy.decide(ctl, e)
+                ctl.events.quiet_green_end = False
+                if d != kernel.stage:
+                    self.held_ms += e
+                    self._charge(c, e, self.extension_used_ms)
                 return kernel.stage
-            e += self.held_ms
-            self.held_ms = 0
             self._end(ctl)
         d = ctl.strategy.decide(ctl, e)
         if not self.enabled:
