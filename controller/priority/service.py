@@ -16,7 +16,7 @@ class PriorityService:
         self.requests = PriorityRequests(self.classes, ctl.events)
         self.preemption = Preemption(self.classes, self.requests, ctl.events)
         self.transit = None
-        if KIND_TRANSIT in self.classes.kind:
+        if any(k == KIND_TRANSIT for k in self.classes.kind):
             self.transit = TransitPriority(ctl, self.classes, self.requests)
 
     def update(self, elapsed_ms, detectors):
