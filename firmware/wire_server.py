@@ -77,6 +77,8 @@ class WireServer:
             self._events(seq, p[at] if n else wm.MAX_EVENTS_PER_REPLY)
         elif t == wm.RESET:
             self._reset(seq, p, at, n)
+        elif t == wm.PRIORITY:
+            self._priority(seq, p, at, n)
         elif t == wm.TEST_INJECT:
             self._inject(seq, p, at, n)
         else:
@@ -236,6 +238,22 @@ class WireServer:
         # then 1 while the power cycle waits for the running program's safe ending (tick on), else 0
         self.pkt[HEADER_LEN + k] = 1 if st.pending is not None else 0
         self._reply(wm.RESET_ACK, seq, k + 1, True)
+
+    def _priority(self, seq, p, at, n):
+        # a preemption / transit priority request (controller/priority/): one more or one less
+        ctl = self.station.ctl
+        if ctl is None:
+            return self._error(seq, wm.ERR_NOT_ALLOWED, "priority requests need a running config")
+        prio = ctl.priority
+        if n != 2 or p[at + 1] > 1:
+            return self._bad_payload(seq, "priority needs 2 bytes: class u8, on u8 (0 or 1)")
+        c = p[at] - 1
+        if prio is None or not prio.request(c, p[at + 1]):
+            return self._bad_payload(seq, "priority class %d is not in the config (%d classes)" % (
+                p[at], prio.classes.n if prio is not None else 0))
+        self.pkt[HEADER_LEN] = p[at]
+        self.pkt[HEADER_LEN + 1] = prio.requests.count[c]
+        self._reply(wm.PRIORITY_ACK, seq, 2, True)
 
     def _inject(self, seq, p, at, n):
         st = self.station

@@ -110,9 +110,15 @@ def validate_priority_detectors(rep, raw, classes, sids):
             continue
         where = 'detector "%s"' % d["id"]
         k = d["kind"]
+        # (extend, call, fault_recall: as the filled-in config writes them out; a priority loop
+        # calls and extends nothing, so a config read back from a running controller passes)
         rep.unknown_keys(where, d, ("id", "kind", "priority_class", "distance_m", "vehicle_classes",
-                                    "max_presence_ms", "no_activity_ms", "erratic_counts_per_min")
-                         + (("stage",) if k == "check_in" else ()))
+                                    "max_presence_ms", "no_activity_ms", "erratic_counts_per_min",
+                                    "extend", "call", "fault_recall") + (("stage",) if k == "check_in" else ()))
+        for name, value in (("extend", False), ("call", False), ("fault_recall", "none")):
+            if name in d and d[name] != value:
+                rep.add(where, "%s=%s: a priority loop calls and extends nothing (%s or leave it out)" % (
+                    name, _q(d[name]), _q(value)))
         pc = d.get("priority_class")
         if not _known(pc, classes):
             rep.add(where, "priority_class=%s is not a class of the priority block (%s)" % (
