@@ -259,3 +259,47 @@ def test_the_monitor_and_a_green_cut_by_preemption():
     r = _started([EMS, RAIL])
     assert r.ctl.monitor.min_green_ms[0] == 2000
     assert r.ctl.kernel.state[0] == GREEN
+
+
+def _coordinated(classes, hold_b=False, bus_at=-1):
+    # S1 coordinated (split 25 s), S2 20 s, S3 15 s in a 60 s cycle; A and C always called,
+    # B called by one car a cycle (it gaps out at its min green unless held)
+    from controller.coordination.agent import CoordinationAgent
+    from tests.controller.coordination_support import KEY, WALL0, plan_payload
+
+    ids = [c["id"] for c in classes]
+    r = Run(three_stage_raw({"classes": list(classes)} if classes else None, strategy="coordinated",
+                            extra_detectors=loops(*ids)))
+    agent = CoordinationAgent(r.ctl, KEY)
+    agent.offer_plan(plan_payload(controller_id="three-stages", cycle_ms=60000,
+                                  splits=(("S1", 25000), ("S2", 20000), ("S3", 15000))), WALL0)
+    assert agent.last_reason == 0, agent.last_text
+    r.hold("dA")
+    r.hold("dC")
+    if hold_b:
+        r.hold("dB")  # a queue that never gaps out: B is forced off
+    else:
+        for k in range(8):
+            r.pulse("dB", 5000 + k * 60000, 300)
+    if bus_at >= 0:
+        r.pulse("bus_in", bus_at)
+        r.pulse("bus_out", bus_at + 20000)
+    r.run_until(480000)
+    return r
+
+
+def test_transit_priority_in_a_coordinated_plan_stays_within_its_slack():
+    plain = _coordinated([])
+    b_starts = [t for t in plain.green_at["B"] if t > 200000]
+    start = b_starts[0]
+    bus = _coordinated([_with(BUS, max_extension_ms=60000, max_per_cycle_ms=120000)], bus_at=start + 1000)
+    held = _coordinated([], hold_b=True)
+    assert bus.green_at["B"] == plain.green_at["B"]
+    assert len(bus.codes(ev.TSP_EXTEND_GREEN)) == 1
+    # B is held past its gap-out, but to its force-off point at the most (as a B queue would hold it)
+    plain_end = plain.first_green_after("C", start)
+    bus_end = bus.first_green_after("C", start)
+    held_end = held.first_green_after("C", start)
+    assert plain_end < bus_end == held_end
+    # the coordinated stage (A) starts its green on the plan's marks all the same
+    assert [t for t in bus.green_at["A"] if t > start] == [t for t in plain.green_at["A"] if t > start]
