@@ -23,10 +23,9 @@ DETECTOR_STOP_BAR = const(0)
 DETECTOR_ADVANCE = const(1)
 DETECTOR_PEDESTRIAN = const(2)
 DETECTOR_EXIT = const(3)
-DETECTOR_CHECK_IN = const(4)  # priority loops (controller/priority/): they belong to no group
-DETECTOR_CHECK_OUT = const(5)
+# check_in / check_out (4, 5): priority loops (controller/priority/classes.py); they belong to no group
 DETECTOR_KIND_CODES = {"stop_bar": DETECTOR_STOP_BAR, "advance": DETECTOR_ADVANCE, "pedestrian": DETECTOR_PEDESTRIAN,
-                       "exit": DETECTOR_EXIT, "check_in": DETECTOR_CHECK_IN, "check_out": DETECTOR_CHECK_OUT}
+                       "exit": DETECTOR_EXIT, "check_in": 4, "check_out": 5}
 NO_GROUP = const(255)  # detector_group of an exit loop: it belongs to no group
 
 NO_CONFLICT = const(-1)

@@ -108,6 +108,9 @@ def unload():
     # validator are dead weight in RAM. Drop them so gc can take their bytecode
     # and tables back (they are imported again if a new config is uploaded).
     # The config package goes last, once its modules are gone.
-    for path in ("config.priority_validation", "config.priority_schema", "config.validation", "config.defaults", "config.schema", "config.loading", "config",
+    for name in list(sys.modules):
+        if name.startswith("controller.config.priority_"):  # loaded for a priority block only
+            _forget(name[11:])
+    for path in ("config.validation", "config.defaults", "config.schema", "config.loading", "config",
                  "trace_replay", "events.names"):
         _forget(path)

@@ -33,6 +33,18 @@ def _stage_field(rep, where, c, name, sids, required):
     return v
 
 
+def validate_priority_block(rep, raw, sids, kind):
+    # the priority block and the loops that call its classes (sids: the stage
+    # ids, None where unusable; kind: {group id: "vehicle" | "pedestrian"})
+    stages = raw.get("stages") if isinstance(raw.get("stages"), list) else []
+    stage_groups = {}
+    for s in stages:
+        if isinstance(s, dict) and isinstance(s.get("id"), str) and isinstance(s.get("groups"), list):
+            stage_groups[s["id"]] = s["groups"]
+    classes = validate_priority(rep, raw, sids, stage_groups, kind)
+    validate_priority_detectors(rep, raw, classes, [x for x in sids if x is not None])
+
+
 def validate_priority(rep, raw, sids, stage_groups, kind):
     # rep: validation's report; sids: the known stage ids; stage_groups:
     # {stage id: [group ids]}; kind: {group id: "vehicle" | "pedestrian"}.

@@ -180,7 +180,11 @@ def validate_fields(raw):
     _validate_detectors(rep, raw, known, kind)
     _validate_detector_diagnostics(rep, raw)
     _validate_adaptive(rep, raw)
-    _validate_priority(rep, raw, sids, kind)
+    if _uses_priority(raw):
+        # preemption and transit priority (loaded only for a config that uses them)
+        from controller.config.priority_validation import validate_priority_block
+
+        validate_priority_block(rep, raw, sids, kind)
     # fixed-time plan (required by the fixed strategy, optional otherwise)
     ft = raw.get("fixed_time")
     if ft is None:
@@ -194,15 +198,15 @@ def validate_fields(raw):
     return rep.errors
 
 
-def _validate_priority(rep, raw, sids, kind):
-    # preemption and transit priority: config/priority_validation.py
-    from controller.config.priority_validation import validate_priority, validate_priority_detectors
-
-    stages = raw.get("stages") if isinstance(raw.get("stages"), list) else []
-    stage_groups = dict((s["id"], s.get("groups")) for s in stages
-                        if isinstance(s, dict) and isinstance(s.get("id"), str) and isinstance(s.get("groups"), list))
-    classes = validate_priority(rep, raw, sids, stage_groups, kind)
-    validate_priority_detectors(rep, raw, classes, [x for x in sids if x is not None])
+def _uses_priority(raw):
+    # a priority block, or a loop that would call one
+    if "priority" in raw:
+        return True
+    dets = raw.get("detectors")
+    for d in dets if isinstance(dets, list) else ():
+        if isinstance(d, dict) and (d.get("kind") == "check_in" or d.get("kind") == "check_out"):
+            return True
+    return False
 
 
 def _validate_top_level(rep, raw):

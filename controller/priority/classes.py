@@ -7,7 +7,6 @@
 from array import array
 
 from controller.compat import const
-from controller.intersection import DETECTOR_CHECK_IN, DETECTOR_CHECK_OUT
 
 KIND_TRANSIT = const(1)
 KIND_EMERGENCY = const(2)
@@ -65,12 +64,12 @@ class PriorityClasses:
         self.detector_checks_in = bytearray(m)
         self.detector_stage = array("i", [NO_STAGE] * m)
         for d, det in enumerate(ix.raw["detectors"]):
-            kind = ix.detector_kind[d]
-            if kind != DETECTOR_CHECK_IN and kind != DETECTOR_CHECK_OUT:
+            kind = det["kind"]
+            if kind != "check_in" and kind != "check_out":
                 continue
             c = self.ids.index(det["priority_class"])
             self.detector_class[d] = c
-            if kind == DETECTOR_CHECK_IN:
+            if kind == "check_in":
                 self.detector_checks_in[d] = 1
                 st = det.get("stage")
                 self.detector_stage[d] = stage_ids.index(st) if st is not None else self.stage[c]

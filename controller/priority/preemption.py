@@ -15,7 +15,7 @@
 # or equal one waits. Events (param: the class number, 1-based): 105 entry,
 # 106 track clearance, 107 dwell, 110 max presence, 111 exit.
 from controller.compat import const
-from controller.events import codes as ev
+from controller.events import priority_codes as ev
 from controller.priority.classes import KIND_RAILROAD, KIND_TRANSIT, NO_STAGE
 from controller.timing import TIMER_MAX_MS
 

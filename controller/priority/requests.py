@@ -11,7 +11,7 @@
 # 115 (TSP check out).
 from array import array
 
-from controller.events import codes as ev
+from controller.events import priority_codes as ev
 from controller.priority.classes import KIND_EMERGENCY, KIND_RAILROAD, KIND_TRANSIT, NO_CLASS, NO_STAGE
 from controller.timing import TIMER_MAX_MS
 

@@ -28,7 +28,7 @@
 from array import array
 
 from controller.compat import const
-from controller.events import codes as ev
+from controller.events import priority_codes as ev
 from controller.priority.classes import KIND_TRANSIT
 from controller.safety.signal_states import GREEN
 from controller.timing import TIMER_MAX_MS

@@ -32,16 +32,6 @@ from controller.stamp_clock import StampClock
 from controller.timing import CLOCK_MASK
 
 
-def _preempt_min_green_ms(raw):
-    # the shortest green a preemption may leave ending (-1: no preemption class)
-    shortest = -1
-    for c in (raw.get("priority") or {}).get("classes", ()):
-        v = c.get("preempt_min_green_ms")
-        if v is not None and (shortest < 0 or v < shortest):
-            shortest = v
-    return shortest
-
-
 class ConflictMonitor:
     def __init__(self, raw):
         groups = raw["signal_groups"]
@@ -63,10 +53,12 @@ class ConflictMonitor:
             else:
                 self.min_yellow_ms[i] = g["yellow_ms"]
                 self.min_green_ms[i] = g["min_green_ms"]
-        shortest = _preempt_min_green_ms(raw)
-        for i in range(n):
-            if 0 <= shortest < self.min_green_ms[i]:
-                self.min_green_ms[i] = shortest
+        # a preemption may end greens after the shortest preempt_min_green_ms of the priority block
+        for c in (raw.get("priority") or {}).get("classes", ()):
+            v = c.get("preempt_min_green_ms")
+            for i in range(n):
+                if v is not None and v < self.min_green_ms[i]:
+                    self.min_green_ms[i] = v
         # pairs (a yields to b) of groups that may be green together
         ya = []
         yb = []

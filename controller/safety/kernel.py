@@ -156,7 +156,22 @@ class SafetyKernel:
         if self.mode != MODE_RUN or stage == self.stage or not (self.established or preempt):
             return False
         if not self.established:
-            self._rejoin_greens(stage)
+            # A target changed on the way (preemption): the groups the old
+            # target restarted are no guide to what is green now, so rule 5's
+            # closure is taken over the greens shown: a green of the new target
+            # that a leaving green yields to ends with it and comes back.
+            target = self.ix.stage_mask[stage]
+            state = self.state
+            rejoin = self.rejoin
+            more = True
+            while more:
+                more = False
+                for g in range(self.n):
+                    if state[g] == GREEN and (not target[g] or rejoin[g]):
+                        for c in self.ix.yields_to[g]:
+                            if state[c] == GREEN and target[c] and not rejoin[c]:
+                                rejoin[c] = 1
+                                more = True
         for g in self.ix.restarting(self.stage, stage):
             if self.state[g] == GREEN:
                 self.rejoin[g] = 1
@@ -164,25 +179,6 @@ class SafetyKernel:
         self.established = False
         self.stage_ms = 0
         return True
-
-    def _rejoin_greens(self, stage):
-        # A target changed on the way (preemption): the groups the old target
-        # restarted are no guide to what is green now, so rule 5's closure is
-        # taken over the greens shown: a green of the new target that a
-        # leaving green yields to ends with it and comes back.
-        ix = self.ix
-        target = ix.stage_mask[stage]
-        state = self.state
-        rejoin = self.rejoin
-        more = True
-        while more:
-            more = False
-            for g in range(self.n):
-                if state[g] == GREEN and (not target[g] or rejoin[g]):
-                    for c in ix.yields_to[g]:
-                        if state[c] == GREEN and target[c] and not rejoin[c]:
-                            rejoin[c] = 1
-                            more = True
 
     def red_clearance_left_ms(self, g):
         # until the end-of-red-clearance event of group g (<= 0: due)

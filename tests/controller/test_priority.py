@@ -1,7 +1,7 @@
 # Preemption and transit priority (controller/priority/): portable tests,
 # run by pytest and by the real MicroPython interpreter.
 from controller.config.validation import validate
-from controller.events import codes as ev
+from controller.events import priority_codes as ev
 from controller.safety.signal_states import GREEN, YELLOW
 from tests.controller.priority_support import BUS, EMS, RAIL, Run, loops, three_stage_raw
 

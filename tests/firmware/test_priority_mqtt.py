@@ -15,7 +15,7 @@ import pytest
 from ampelwerk.cli import main
 from controller.coordination.priority_messages import PriorityRequest, decode_priority_status, encode_priority
 from controller.coordination.plan_signature import parse_key
-from controller.events import codes as ev
+from controller.events import priority_codes as ev
 from controller.safety.signal_states import GREEN
 from controller.wire import frame as wf
 from controller.wire import messages as wm

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from controller.config.loading import load_dict
-from controller.events import codes as ev
+from controller.events import priority_codes as ev
 from controller.safety.signal_states import GREEN
 from controller.wire import frame as wf
 from controller.wire import messages as wm
