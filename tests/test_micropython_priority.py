@@ -21,11 +21,11 @@ def test_priority_ticks_allocate_nothing(micropython: str, tmp_path: Path, strat
                           extra_detectors=loops("ems", "rail", "bus"))
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps(raw))
-    r = subprocess.run([micropython, "tests/micropython_priority_heap_check.py", str(cfg), strategy, "40000"],
+    r = subprocess.run([micropython, "tests/micropython_heap_check.py", str(cfg), strategy, "40000"],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "heap-locked priority ticks: 40000" in r.stdout
-    figures = r.stdout.strip().splitlines()[-1].split()
-    preemptions, adjustments, timeouts, served = int(figures[1]), int(figures[4]), int(figures[6]), int(figures[9])
-    # the run went through preemptions, transit adjustments and timeouts, and served every group
-    assert preemptions >= 10 and adjustments >= 10 and timeouts >= 1 and served == 3
+    assert "heap-locked ticks: 40000" in r.stdout
+    line = next(x for x in r.stdout.splitlines() if x.startswith("priority:")).split()
+    preemptions, adjustments, timeouts = int(line[2]), int(line[5]), int(line[7])
+    # the locked run went through preemptions, transit adjustments and timeouts
+    assert preemptions >= 10 and adjustments >= 10 and timeouts >= 1, line

@@ -6,7 +6,6 @@ MicroPython unix port) checks it (coordination/priority_messages.py), preempts, 
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -17,8 +16,6 @@ from controller.coordination.priority_messages import PriorityRequest, decode_pr
 from controller.coordination.plan_signature import parse_key
 from controller.events import priority_codes as ev
 from controller.safety.signal_states import GREEN
-from controller.wire import frame as wf
-from controller.wire import messages as wm
 from tests.firmware.mqtt_support import CONTROLLER, PASSWORDS, PLAN_KEY, FreeBoard, Subscriber, board_flash
 
 pytestmark = pytest.mark.micropython
@@ -37,20 +34,10 @@ class EventBoard(FreeBoard):
         self.states: list[bytes] = []
         super().__init__(micropython, flash)
 
-    def _frames(self) -> None:
-        dec = wf.FrameDecoder()
-        fd = self.proc.stdout.fileno()
-        while True:
-            data = os.read(fd, 4096)
-            if not data:
-                return
-            now = time.monotonic()
-            for kind, _, body in dec.feed(data):
-                if kind == wm.STATE_REPORT:
-                    ticks, _, _, states, events = wm.parse_tick_reply(body)
-                    self.ticks.append((now, ticks))
-                    self.states.append(states)
-                    self.events.extend((code, param) for _, code, param in events)
+    def _report(self, now: float, reply: tuple) -> None:
+        super()._report(now, reply)
+        self.states.append(reply[3])
+        self.events.extend((code, param) for _, code, param in reply[4])
 
 
 def test_a_signed_request_from_the_command_line_preempts_the_board(micropython: str, tmp_path: Path,
