@@ -83,9 +83,17 @@ def load_runs(out: Path, scales: list[float]) -> list[dict]:
         if not path.exists():
             raise SystemExit("no runs for scale %g at %s: run without --report-only first" % (scale, path))
         with open(path) as f:
-            for r in csv.DictReader(f):
-                r["scale"] = scale
-                rows.append(r)
+            runs = list(csv.DictReader(f))
+        # the wall times live in timings.csv (in runs.csv itself before it was split off)
+        timings = path.with_name("timings.csv")
+        if timings.exists():
+            with open(timings) as f:
+                wall = {(t["scenario"], t["controller"], t["seed"]): t["wall_s"] for t in csv.DictReader(f)}
+            for r in runs:
+                r["wall_s"] = wall[(r["scenario"], r["controller"], r["seed"])]
+        for r in runs:
+            r["scale"] = scale
+            rows.append(r)
     return rows
 
 
