@@ -94,6 +94,7 @@ class PlanChanger:
             if view is not None:
                 s = make_strategy(plan["strategy"], view)
                 _prepare(s, ctl)
+                view.raw = None  # read by the strategy's build alone; a board drops the config dict
             self.strategies.append(s)
         self.active = -1  # the plan in force (-1: none yet, the config's own strategy runs)
         self.changes = 0  # plan changes made (for tests and reports)
