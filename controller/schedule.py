@@ -53,6 +53,29 @@ def parse_date(text):
     return -1, False
 
 
+def parse_local_time(text):
+    # "YYYY-MM-DDTHH:MM" or "YYYY-MM-DDTHH:MM:SS" (a space for the T too) ->
+    # (date YYYYMMDD, weekday 0 = Monday, ms of the day), or None. For the
+    # hosts and the replay: what hands the core its local time.
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if len(text) < 16 or text[10] not in "T ":
+        return None
+    date, yearly = parse_date(text[:10])
+    if date < 0 or yearly:
+        return None
+    clock = text[11:]
+    seconds = 0
+    if len(clock) == 8 and clock[5] == ":" and clock[6:].isdigit() and int(clock[6:]) < 60:
+        seconds = int(clock[6:])
+        clock = clock[:5]
+    ms = parse_time_of_day(clock)
+    if ms < 0:
+        return None
+    return date, weekday_of(date), ms + seconds * 1000
+
+
 class Schedule:
     def __init__(self, day_plans, week, exceptions, carry_over):
         # day_plans: list (by day plan number) of lists of (ms of day, plan
