@@ -17,6 +17,7 @@ from controller.events import codes as ev
 from controller.local_calendar import DAY_MS, weekday_of
 from tests.core_config_strategy import configs
 from tests.safety_invariants import InvariantChecker
+from tests.test_core_horizon import TICK_MS, presence_stream, run_merged
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -124,3 +125,37 @@ def test_a_compressed_week_changes_plans_at_the_listed_times_with_events() -> No
     delays = [t_seen - t_listed for (t_seen, _), (t_listed, _) in zip(seen, expected)]
     assert min(delays) >= 0 and max(delays) <= MAX_CHANGE_DELAY_MS, delays
     assert ctl.plans.schedule.date == 20261214 and ctl.plans.schedule.weekday == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=configs(strategies=("actuated", "fixed")), seed=st.integers(0, 2**31))
+def test_merged_steps_never_cross_a_plan_change_and_match_tick_by_tick(raw: dict, seed: int) -> None:
+    """The SUMO runner steps quiet ticks at once up to Controller.horizon_ms(): with a program
+    changing plans every minute or two, that stays exactly the tick-by-tick trace."""
+    rnd = random.Random(seed)
+    kinds = ["actuated", "flash"] + (["fixed"] if raw.get("fixed_time") else [])
+    entries = [{"at": "00:00", "plan": "p0"}]
+    plan = 0
+    for m in sorted(rnd.sample(range(1, 12), 6)):  # every entry a change
+        plan = (plan + 1 + rnd.randrange(len(kinds) - 1)) % len(kinds)
+        entries.append({"at": "06:%02d" % m, "plan": "p%d" % plan})
+    raw["schedule"] = {
+        "plans": {"p%d" % i: {"number": i + 1, "strategy": k} for i, k in enumerate(kinds)},
+        "day_plans": {"d": entries},
+        "week": {w: "d" for w in WEEKDAYS},
+    }
+    start = (20261207, 0, 6 * 3600000 - rnd.randint(0, 60000))
+    ref = Controller(load_dict(raw))
+    ref.set_local_time(*start)
+    stream = presence_stream(ref.ix.n_detectors, seed, 8000, 0.1)
+    ref_out = []
+    for bits in stream:
+        ref.step(TICK_MS, bits)
+        ref_out.append(bytes(ref.outputs))
+    merged = Controller(load_dict(raw))
+    merged.set_local_time(*start)
+    shown, steps = run_merged(merged, stream)
+    assert merged.drain_events() == ref.drain_events()
+    assert all(ref_out[end] == out for end, out, _ in shown)
+    assert merged.plans.changes == ref.plans.changes >= 2
+    assert steps < len(stream)  # quiet runs were merged
