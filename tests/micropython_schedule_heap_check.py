@@ -14,6 +14,7 @@ import micropython
 root = __file__.rsplit("/", 2)[0] if __file__.count("/") >= 2 else "."
 sys.path.insert(0, root)
 
+from tests.micropython_traffic import next_presence  # noqa: E402
 from controller.core import Controller  # noqa: E402
 from controller.events import codes as ev  # noqa: E402
 from controller.config import loading as config  # noqa: E402
@@ -34,10 +35,7 @@ numbers = bytearray(256)  # plan numbers seen in event 131 (no list to append to
 def drive(n):
     global seed
     for _ in range(n):
-        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
-        i = seed % (3 * ix.n_detectors + 1)
-        if i < ix.n_detectors:
-            pres[i] ^= 1
+        seed = next_presence(seed, pres, ix.n_detectors)
         ctl.step(1000, pres)
         events = ctl.events
         # read the ring in place (drain() would build a list), then empty it
