@@ -135,6 +135,12 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "then keeps greens from blocked exits")
     p.add_argument("--corridor", metavar="FILE", help="corridor file (`sim import ... --corridor`): SUMO writes the "
                                                       "corridor's vehicles (fcd.xml), summary.json gets arterial metrics")
+    p.add_argument("--start", default="2026-12-07T06:00", metavar="YYYY-MM-DDTHH:MM",
+                   help="local date and time at simulation time 0, handed to the cores for their time-of-day "
+                        "programs (default: %(default)s, a Monday morning)")
+    p.add_argument("--schedule", metavar="FILE", help="a time-of-day and week program (JSON: a schedule block, "
+                                                      "docs/schedules.md) run by every ampelwerk-* core; until its "
+                                                      "first plan the --controller strategy runs")
 
 
 def _corridor_file(args: argparse.Namespace, scenario: Path) -> Path | None:
@@ -226,7 +232,8 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
                       begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks, sequence=args.sequence,
                       exit_loops=args.exit_loops,
                       scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
-                      sumo_options=extra, corridor_file=_corridor_file(args, scenario))
+                      sumo_options=extra, corridor_file=_corridor_file(args, scenario),
+                      start=args.start, schedule_file=Path(args.schedule) if args.schedule else None)
 
 
 # what each verb's output directory held before it had a marker (ampelwerk/outputs.py):

@@ -11,6 +11,7 @@ from controller.safety.signal_states import FLASH_YELLOW, write_flash
 from firmware import config_store
 from firmware.board_io import console
 from firmware.boards import channel_count, check_fits
+from firmware.local_clock import LocalClock
 
 _BOOT = "boot"  # pending: a power cycle (else a validated config to run)
 
@@ -37,6 +38,7 @@ class Station:
         self.rejected = 0
         self.inject = None  # bench test hook: states forced for the next tick
         self.pending = None  # waits for the safe ending: _BOOT, or a validated (Intersection, crc) to run
+        self.clock = LocalClock()  # the local time for a time-of-day program (RTC, or set over the wire)
         self.boot()
 
     def request_boot(self):
@@ -150,6 +152,7 @@ class Station:
         while t >= 1000:
             t -= 1000
         self.time_ms = t
+        self.clock.advance(elapsed_ms)
         ctl = self.ctl
         if ctl is None:
             return self.outputs

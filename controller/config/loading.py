@@ -58,6 +58,10 @@ def load_dict(raw, source="", in_place=False):
 
     model = Intersection(fill_defaults(raw) if in_place else with_defaults(raw))
     errors = model.fixed_time_errors()
+    if raw.get("schedule"):  # each fixed-time plan of the time-of-day program, likewise
+        from controller.plan_change import plan_timing_errors
+
+        errors += plan_timing_errors(model)
     if errors:
         raise ConfigError(errors, source)
     return model

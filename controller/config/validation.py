@@ -190,6 +190,10 @@ def validate_fields(raw):
     elif not rep.errors:
         # only meaningful once groups, conflicts and stages are sound
         _validate_fixed_time(rep, ft, order)
+    if "schedule" in raw:  # the time-of-day and week program (docs/schedules.md)
+        from controller.config.schedule_validation import validate_schedule
+
+        validate_schedule(rep, raw, order, not rep.errors)
     return rep.errors
 
 
@@ -198,7 +202,7 @@ def _validate_top_level(rep, raw):
     rep.unknown_keys("", raw, (
         "format", "id", "name", "strategy", "flash_mode", "startup_flash_ms", "signal_groups",
         "conflicts", "intergreen_ms", "stages", "sequence", "detectors", "detector_diagnostics",
-        "fixed_time", "adaptive", "coordination", "source",
+        "fixed_time", "adaptive", "coordination", "source", "schedule",
     ))
     fmt = raw.get("format", FORMAT)
     if fmt != FORMAT:
@@ -459,7 +463,13 @@ def validate(raw):
     from controller.config.defaults import with_defaults
     from controller.intersection import Intersection
 
-    return Intersection(with_defaults(raw)).fixed_time_errors()
+    model = Intersection(with_defaults(raw))
+    errors = model.fixed_time_errors()
+    if raw.get("schedule"):
+        from controller.plan_change import plan_timing_errors
+
+        errors += plan_timing_errors(model)
+    return errors
 
 
 def _validate_exits(rep, where, xs, exit_ids):

@@ -28,7 +28,10 @@
 #     ends every green through rules 2-6 and holds all red (MODE_ENDING, then
 #     MODE_ENDED); flash (fault or startup) is the only abrupt display.
 #  8. Startup: flash for startup_flash_ms, all red for the longest
-#     intergreen, then the first stage of the sequence.
+#     intergreen, then the first stage of the sequence. A flash plan of the
+#     time-of-day program (hold_flash) is this flash, held: it is entered
+#     only through rule 7 or from all red, and left through the rest of
+#     the startup sequence.
 #  9. Pedestrian groups get walk only on a call (or ped recall).
 # (10, step() never raises, is the Controller's and every module's.)
 # A new request is taken only once the current stage is established.
@@ -81,6 +84,7 @@ class SafetyKernel:
         self.no_stage = bytearray(n)  # the target while ending: no group
         self.mode = MODE_STARTUP_FLASH
         self.mode_ms = 0
+        self.hold_flash = False  # a flash plan is in force: stay in the startup flash (rule 8)
         self.restart()
 
     def restart(self):
@@ -98,7 +102,7 @@ class SafetyKernel:
         self.established = False
         self.stage_ms = 0
         self.mode_ms = 0
-        if self.ix.startup_flash_ms > 0:
+        if self.ix.startup_flash_ms > 0 or self.hold_flash:
             self.mode = MODE_STARTUP_FLASH
             self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 1)
         else:
@@ -186,7 +190,7 @@ class SafetyKernel:
                 return
             self._run(calls)
         elif mode == MODE_STARTUP_FLASH:
-            if self.mode_ms >= self.ix.startup_flash_ms:
+            if self.mode_ms >= self.ix.startup_flash_ms and not self.hold_flash:
                 self.mode = MODE_STARTUP_ALL_RED
                 self.mode_ms = 0
                 self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
