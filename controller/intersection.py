@@ -59,6 +59,7 @@ class Intersection:
         self.clearance_ms = array("i", [0] * n)  # yellow_ms or ped_clearance_ms
         self.red_clearance_ms = array("i", [0] * n)
         self.red_revert_ms = array("i", [0] * n)  # least red after its own clearance before green again
+        self.red_amber_ms = array("i", [0] * n)  # red-amber before green (0: none; the profile's sequence)
         self.recall = bytearray(n)
         self.max_wait_ms = array("i", [0] * n)  # 0 = strategy default
         for i, g in enumerate(groups):
@@ -73,6 +74,7 @@ class Intersection:
             self.max_green_ms[i] = g["max_green_ms"]
             self.red_clearance_ms[i] = g["red_clearance_ms"]
             self.red_revert_ms[i] = g["red_revert_ms"]
+            self.red_amber_ms[i] = g.get("red_amber_ms", 0)
             self.recall[i] = RECALL_CODES[g["recall"]]
             self.max_wait_ms[i] = g.get("max_wait_ms", 0)
 

@@ -2,7 +2,7 @@
 # Bits per channel: 1 red, 2 yellow, 4 green. Pedestrian heads: red =
 # don't walk, green = walk; flashing don't-walk (YELLOW state) blinks red.
 # Flashing states blink at 1 Hz (on for the first half second).
-from controller.safety.signal_states import FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
+from controller.safety.signal_states import FLASH_RED, FLASH_YELLOW, GREEN, RED, RED_AMBER, YELLOW
 
 LAMP_RED = 1
 LAMP_YELLOW = 2
@@ -18,6 +18,8 @@ def lamp_bits(state, pedestrian, blink_on):
         if pedestrian:
             return LAMP_RED if blink_on else 0
         return LAMP_YELLOW
+    if state == RED_AMBER:
+        return LAMP_RED | LAMP_YELLOW  # a regional profile's red-amber before green
     if state == FLASH_YELLOW:
         return LAMP_YELLOW if blink_on else 0
     if state == FLASH_RED:

@@ -180,6 +180,9 @@ def validate_fields(raw):
     _validate_detectors(rep, raw, known, kind)
     _validate_detector_diagnostics(rep, raw)
     _validate_adaptive(rep, raw)
+    from controller.config.profile_validation import validate_profile
+
+    validate_profile(rep, raw, groups, gids, _q)  # the regional profile (config/profiles.py)
     # fixed-time plan (required by the fixed strategy, optional otherwise)
     ft = raw.get("fixed_time")
     if ft is None:
@@ -198,7 +201,7 @@ def _validate_top_level(rep, raw):
     rep.unknown_keys("", raw, (
         "format", "id", "name", "strategy", "flash_mode", "startup_flash_ms", "signal_groups",
         "conflicts", "intergreen_ms", "stages", "sequence", "detectors", "detector_diagnostics",
-        "fixed_time", "adaptive", "coordination", "source",
+        "fixed_time", "adaptive", "coordination", "source", "profile",
     ))
     fmt = raw.get("format", FORMAT)
     if fmt != FORMAT:
@@ -229,7 +232,8 @@ def _validate_groups(rep, raw):
             timing, min_name, clear_name, recalls = VEHICLE_TIMING, "min_green_ms", "yellow_ms", VEHICLE_RECALLS
         else:
             timing, min_name, clear_name, recalls = PEDESTRIAN_TIMING, "walk_ms", "ped_clearance_ms", PEDESTRIAN_RECALLS
-        rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links", "yields_to") + tuple(timing))
+        rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links", "yields_to",
+                                    "red_amber_ms", "approach_speed_kmh") + tuple(timing))
         t = {}
         for name, spec in timing.items():
             t[name] = rep.int_field(where, g, name, spec)
