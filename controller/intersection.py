@@ -215,7 +215,8 @@ class Intersection:
         # Longest wait from the end of the greens leaving with s_from to the
         # start of the greens entering with s_to: the intergreen between
         # conflicting groups, a yielding pair's clearance and red clearance,
-        # and for a group that restarts (rule 5) its clearance and red revert.
+        # and for a group that restarts (rule 5) its clearance and red revert;
+        # then the entering group's red-amber (kernel rule 11), if any.
         restarts = self.restarting(s_from, s_to)
         leave = [a for a in self.stage_groups[s_from] if not self.stage_mask[s_to][a]] + list(restarts)
         enter = [b for b in self.stage_groups[s_to] if not self.stage_mask[s_from][b]] + list(restarts)
@@ -228,6 +229,7 @@ class Intersection:
                     v = self.clearance_ms[a] + self.red_clearance_ms[a]
                 else:
                     v = self.intergreen(a, b)
+                v += self.red_amber_ms[b]
                 if v > worst:
                     worst = v
         return worst
