@@ -18,19 +18,49 @@ from sim.scenarios import resolve
 pytestmark = pytest.mark.sumo
 
 
-def _net_facts(net_file: Path) -> tuple[dict[str, list[tuple[float, float]]], dict[int, tuple[str, str, str]]]:
-    """Internal lane shapes, and per link index of tls C: (via lane, from lane, direction)."""
+def _net_facts(net_file: Path, tls: str = "C") -> tuple[dict[str, list[tuple[float, float]]], dict[int, list]]:
+    """Lane shapes, and per link index of the traffic light: [(path through the junction, direction,
+    speed of the incoming lane)], the path being its internal lanes one after the other."""
     root = ET.parse(net_file).getroot()
     shapes = {}
     speeds = {}
     for lane in root.iter("lane"):
         shapes[lane.get("id")] = [tuple(map(float, p.split(","))) for p in lane.get("shape").split()]
         speeds[lane.get("id")] = float(lane.get("speed"))
-    links = {}
+    then = {}  # internal lane -> the next internal lane of the same link
     for c in root.iter("connection"):
-        if c.get("tl") == "C":
-            links[int(c.get("linkIndex"))] = (c.get("via"), "%s_%s" % (c.get("from"), c.get("fromLane")), c.get("dir"))
+        if c.get("from").startswith(":") and c.get("via"):
+            then["%s_%s" % (c.get("from"), c.get("fromLane"))] = c.get("via")
+    links: dict[int, list] = {}
+    for c in root.iter("connection"):
+        if c.get("tl") == tls and c.get("via"):
+            path, lane = [], c.get("via")
+            while lane:
+                path += shapes[lane] if not path else shapes[lane][1:]
+                lane = then.get(lane)
+            links.setdefault(int(c.get("linkIndex")), []).append(
+                (path, c.get("dir"), speeds["%s_%s" % (c.get("from"), c.get("fromLane"))]))
     return shapes, links
+
+
+def _by_hand(links: dict[int, list], clearing: list[int], entering: list[int], yellow_s: float) -> float | None:
+    """RiLSA t_z (s, before rounding) over every pair of the two groups' links, by hand."""
+    worst = None
+    for i in clearing:
+        for j in entering:
+            for path_c, direction, _ in links.get(i, []):
+                for path_e, _, _ in links.get(j, []):
+                    hit = _first_crossing(path_c, path_e)
+                    if hit is None and math.dist(path_c[-1], path_e[-1]) <= 1.0:
+                        hit = (sum(math.dist(path_c[k], path_c[k + 1]) for k in range(len(path_c) - 1)),
+                               sum(math.dist(path_e[k], path_e[k + 1]) for k in range(len(path_e) - 1)))
+                    if hit is None:
+                        continue
+                    s_c, s_e = hit
+                    v_c = 10.0 if direction == "s" else 7.0
+                    t = yellow_s + (s_c + 6.0) / v_c - s_e / 11.1
+                    worst = t if worst is None else max(worst, t)
+    return worst
 
 
 def _first_crossing(a, b):
@@ -66,16 +96,7 @@ def test_de_rilsa_intergreens_follow_the_rilsa_formula_on_single4(tmp_path: Path
     # K1 (north: right and straight) clears, K4 (east: left turn) enters; every pair of their links, by hand:
     # t_z = t_u + (s_c + 6 m) / v_c - s_e / 11.1 m/s, v_c 10 m/s straight, 7 m/s turning, t_u = yellow (3 s at 50 km/h)
     assert groups["K1"]["approach_speed_kmh"] == 50 and groups["K1"]["yellow_ms"] == 3000
-    worst = None
-    for i in links["K1"]:
-        for j in links["K4"]:
-            hit = _first_crossing(shapes[conn[i][0]], shapes[conn[j][0]])
-            if hit is None:
-                continue
-            s_c, s_e = hit
-            v_c = 10.0 if conn[i][2] == "s" else 7.0
-            t = 3.0 + (s_c + 6.0) / v_c - s_e / 11.1
-            worst = t if worst is None else max(worst, t)
+    worst = _by_hand(conn, links["K1"], links["K4"], 3.0)
     assert worst is not None
     expected = max(int(math.ceil(worst - 1e-9)) * 1000, groups["K1"]["yellow_ms"] + groups["K1"]["red_clearance_ms"])
     assert raw["intergreen_ms"]["K1"]["K4"] == expected
@@ -147,3 +168,35 @@ def test_a_de_rilsa_run_shows_red_amber_and_passes_the_signal_check(tmp_path: Pa
             if a == "u" and b != "u":
                 assert b in "Gg", (prev, cur)
     assert summary["collisions"] == 0 and summary["monitor_flash"] == []
+
+
+@pytest.mark.slow
+def test_de_rilsa_on_a_resco_net_by_hand_and_in_a_run(resco_cache, tmp_path: Path) -> None:
+    # cologne1: one joined traffic light of a real city, approaches of 50 and 80 km/h
+    from sim.runner import RunOptions, run
+
+    res = import_scenario(resolve("cologne1", resco_cache), tmp_path / "import", profile="de-rilsa")
+    (tls, path), = res.configs.items()
+    raw = json.loads(path.read_text())
+    groups = {g["id"]: g for g in raw["signal_groups"]}
+    links = raw["source"]["sumo"]["group_links"]
+    _, conn = _net_facts(res.net_file, tls)
+    checked = 0
+    for c, row in raw["intergreen_ms"].items():
+        g = groups[c]
+        if g["kind"] != "vehicle":
+            continue
+        # the yellow is RiLSA's for the fastest incoming lane
+        kmh = round(max(sp for i in links[c] for _, _, sp in conn.get(i, [])) * 3.6)
+        assert g["approach_speed_kmh"] == kmh and g["yellow_ms"] == (3000 if kmh <= 50 else 4000 if kmh <= 60 else 5000)
+        for e, v in row.items():
+            worst = _by_hand(conn, links[c], links[e], g["yellow_ms"] / 1000)
+            floor = g["yellow_ms"] + g["red_clearance_ms"]
+            assert v == (floor if worst is None else max(int(math.ceil(worst - 1e-9)) * 1000, floor)), (c, e, worst, v)
+            checked += 1
+    assert checked >= 6
+    summary = run(RunOptions(resolve("cologne1", resco_cache), "ampelwerk-actuated", tmp_path / "run", end=25800,
+                             begin=25200, profile="de-rilsa", progress=False))
+    assert summary["signal_check"]["violations"] == 0, summary["signal_check"]
+    states = [r["state"] for r in csv.DictReader(open(tmp_path / "run" / "signals.csv"))]
+    assert sum("u" in st for st in states) >= 5 and summary["monitor_flash"] == []
