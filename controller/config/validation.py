@@ -169,6 +169,7 @@ def validate_fields(raw):
     if not isinstance(raw, dict):
         rep.add("", "config must be a JSON object, found %s" % _q(raw))
         return rep.errors
+    validate_profile = _profile_check(raw)
     _validate_top_level(rep, raw)
     groups, gids, kind, clearance = _validate_groups(rep, raw)
     known = set(i for i in gids if i is not None)
@@ -180,9 +181,8 @@ def validate_fields(raw):
     _validate_detectors(rep, raw, known, kind)
     _validate_detector_diagnostics(rep, raw)
     _validate_adaptive(rep, raw)
-    from controller.config.profile_validation import validate_profile
-
-    validate_profile(rep, raw, groups, gids, _q)  # the regional profile (config/profiles.py)
+    if validate_profile is not None:
+        validate_profile(rep, raw, groups, gids, _q)  # the regional profile (config/profiles.py)
     # fixed-time plan (required by the fixed strategy, optional otherwise)
     ft = raw.get("fixed_time")
     if ft is None:
@@ -194,6 +194,19 @@ def validate_fields(raw):
         # only meaningful once groups, conflicts and stages are sound
         _validate_fixed_time(rep, ft, order)
     return rep.errors
+
+
+def _profile_check(raw):
+    # config/profile_validation.py's check when the config names a profile or
+    # uses its fields, else None; imported first, before the report grows (a
+    # small heap's peak at load, and its fragments)
+    groups = raw.get("signal_groups")
+    if "profile" not in raw and not (isinstance(groups, list) and [
+            g for g in groups if isinstance(g, dict) and ("red_amber_ms" in g or "approach_speed_kmh" in g)]):
+        return None
+    from controller.config.profile_validation import validate_profile
+
+    return validate_profile
 
 
 def _validate_top_level(rep, raw):

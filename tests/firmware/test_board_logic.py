@@ -66,3 +66,10 @@ def test_pin_maps_use_each_pin_once():
                 elif k in ("load", "clock", "data", "latch", "enable"):
                     pins.append(v)
         assert len(pins) == len(set(pins)), (name, pins)
+
+
+def test_red_amber_lights_red_and_yellow_together():
+    from controller.safety.signal_states import RED_AMBER
+
+    assert lamp_bits(RED_AMBER, 0, True) == LAMP_RED | LAMP_YELLOW
+    assert lamp_bits(RED_AMBER, 0, False) == LAMP_RED | LAMP_YELLOW  # steady, not flashing

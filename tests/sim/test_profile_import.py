@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -129,16 +128,9 @@ def test_profile_import_prints_the_table_and_rejects_unknown_profiles(tmp_path: 
 
 
 def test_pedestrian_crossings_clear_at_walking_speed(tmp_path: Path) -> None:
-    from sumolib import checkBinary
+    from tests.sim.test_import import single4_with_crossings
 
-    src = resolve("single4").parent
-    subprocess.run([checkBinary("netconvert"), "--node-files", str(src / "single4.nod.xml"),
-                    "--edge-files", str(src / "single4.edg.xml"), "--no-turnarounds", "true",
-                    "--sidewalks.guess", "true", "--crossings.guess", "true", "--no-warnings", "true",
-                    "-o", str(tmp_path / "ped.net.xml")], check=True, capture_output=True)
-    cfg = tmp_path / "ped.sumocfg"
-    cfg.write_text('<configuration><input><net-file value="ped.net.xml"/></input></configuration>')
-    res = import_scenario(cfg, tmp_path / "out", profile="de-rilsa")
+    res = import_scenario(single4_with_crossings(tmp_path), tmp_path / "out", profile="de-rilsa")
     raw = json.loads(res.configs["C"].read_text())
     peds = {g["id"] for g in raw["signal_groups"] if g["kind"] == "pedestrian"}
     rows = [r for r in res.intergreen_rows if r.clearing in peds and r.s_c_m is not None]
