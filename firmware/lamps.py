@@ -1,6 +1,8 @@
 # Signal states -> lamp bits of the load switches. Runs on the board.
 # Bits per channel: 1 red, 2 yellow, 4 green. Pedestrian heads: red =
-# don't walk, green = walk; flashing don't-walk (YELLOW state) blinks red.
+# don't walk, green = walk; the clearance (YELLOW state) as the regional
+# profile shows it (pedestrian = Intersection.pedestrian_lamps: 1 flashing
+# don't walk, blinking red; 2 steady red; 3 dark).
 # Flashing states blink at 1 Hz (on for the first half second).
 from controller.safety.signal_states import FLASH_RED, FLASH_YELLOW, GREEN, RED, RED_AMBER, YELLOW
 
@@ -15,6 +17,10 @@ def lamp_bits(state, pedestrian, blink_on):
     if state == GREEN:
         return LAMP_GREEN
     if state == YELLOW:
+        if pedestrian == 2:
+            return LAMP_RED
+        if pedestrian == 3:
+            return 0
         if pedestrian:
             return LAMP_RED if blink_on else 0
         return LAMP_YELLOW

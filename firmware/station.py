@@ -119,7 +119,7 @@ class Station:
         self.ctl = ctl
         self.outputs = ctl.outputs
         self.fault_outputs = fault
-        self.pedestrian = ix.is_pedestrian
+        self.pedestrian = ix.pedestrian_lamps  # per group: 0 vehicle, else its clearance display
         self.n_detectors = ix.n_detectors
         self.config_id = ix.id
         self.config_crc = crc
