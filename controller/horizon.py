@@ -99,11 +99,16 @@ def _transition_horizon_ms(kernel, calls):
             if left < h:
                 h = left
         elif st == RED_AMBER:
-            # the full red-amber, and its partners' clearances over (kernel rule 11)
+            # the full red-amber, and its partners' clearances over (kernel rule 11);
+            # its own red clearance may still end meanwhile (red revert < red clearance)
             waiting = True
             left = _partners_left_ms(kernel, g, target, ix.red_amber_ms[g] - kernel.state_ms(g))
             if left < h:
                 h = left
+            if kernel.red_clearance_open[g]:
+                left = kernel.red_clearance_left_ms(g)
+                if left < h:
+                    h = left
         else:
             if kernel.red_clearance_open[g]:
                 left = kernel.red_clearance_left_ms(g)

@@ -29,9 +29,6 @@ NO_GROUP = const(255)  # detector_group of an exit loop: it belongs to no group
 
 NO_CONFLICT = const(-1)
 
-# how a pedestrian head shows its clearance (the regional profile's; firmware/lamps.py)
-PED_CLEARANCE_CODES = {"flashing-dont-walk": 1, "red": 2, "dark": 3}
-
 
 class Intersection:
     def __init__(self, raw):
@@ -63,19 +60,11 @@ class Intersection:
         self.red_clearance_ms = array("i", [0] * n)
         self.red_revert_ms = array("i", [0] * n)  # least red after its own clearance before green again
         self.red_amber_ms = array("i", [0] * n)  # red-amber before green (0: none; the profile's sequence)
-        # 0 for a vehicle group; a pedestrian group's clearance display (PED_CLEARANCE_CODES)
-        self.pedestrian_lamps = bytearray(n)
-        display = 1
-        if raw.get("profile") is not None:
-            from controller.config.profiles import PROFILES
-
-            display = PED_CLEARANCE_CODES[PROFILES[raw["profile"]]["ped_clearance_display"]]
         self.recall = bytearray(n)
         self.max_wait_ms = array("i", [0] * n)  # 0 = strategy default
         for i, g in enumerate(groups):
             if g["kind"] == "pedestrian":
                 self.is_pedestrian[i] = 1
-                self.pedestrian_lamps[i] = display
                 self.min_green_ms[i] = g["walk_ms"]
                 self.clearance_ms[i] = g["ped_clearance_ms"]
             else:

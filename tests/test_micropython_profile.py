@@ -38,7 +38,7 @@ def test_red_amber_unit_tests_pass_under_micropython(micropython: str) -> None:
 def test_de_rilsa_red_amber_allocates_nothing_per_tick(micropython: str, tmp_path: Path, strategy: str) -> None:
     cfg = tmp_path / "de-rilsa.json"
     cfg.write_text(json.dumps(de_rilsa_example()))
-    r = subprocess.run([micropython, "tests/micropython_heap_check.py", str(cfg), strategy, "20000"],
+    r = subprocess.run([micropython, "tests/micropython_profile_heap_check.py", str(cfg), strategy, "20000"],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-1000:] + r.stderr[-2000:]
     assert "heap-locked ticks: 20000" in r.stdout

@@ -104,3 +104,37 @@ def test_signal_check_reads_red_amber_as_a_stop_display_before_green(tmp_path) -
     assert any("red-amber beside a conflicting green or yellow" in x for x in check_signals(p, {"J": CONFIG}, 1.0))
     p.write_text(GOOD.replace("33.000,J,rr", "33.000,J,ur"))
     assert any("red-amber after yellow" in x for x in check_signals(p, {"J": CONFIG}, 1.0))
+
+
+def test_a_red_clearance_that_ends_during_red_amber_bounds_the_horizon() -> None:
+    # A leaves for S2 (C, which it does not conflict with) and comes back after its 1 s red revert,
+    # while its 3 s red clearance is still open: the end-of-red-clearance event falls inside the
+    # 3 s red-amber, and stepping within the horizon must give the same events as tick by tick
+    from controller.config.loading import load_dict
+    from controller.core import Controller
+    from controller.events import codes as ev
+    from tests.test_core_horizon import assert_merged_matches_tick_by_tick
+
+    raw = {
+        "id": "ra", "strategy": "fixed", "profile": "custom", "startup_flash_ms": 0,
+        "signal_groups": [
+            {"id": "A", "min_green_ms": 1000, "yellow_ms": 3000, "red_clearance_ms": 3000, "red_revert_ms": 1000,
+             "red_amber_ms": 3000, "recall": "min"},
+            {"id": "C", "min_green_ms": 1000, "yellow_ms": 3000, "red_clearance_ms": 0, "recall": "min"},
+        ],
+        "stages": [{"id": "S1", "groups": ["A"]}, {"id": "S2", "groups": ["C"]}],
+        "detectors": [{"id": "d%s" % g, "group": g} for g in "AC"],
+        "fixed_time": {"cycle_ms": 20000, "offset_ms": 0, "splits_ms": {"S1": 15000, "S2": 5000}},
+    }
+    ctl = Controller(load_dict(raw))
+    pres = bytearray(2)
+    seen = False
+    last_state = None
+    for _ in range(3000):
+        ctl.step(100, pres)
+        for _, code, param in ctl.drain_events():
+            if code == ev.PHASE_END_RED_CLEARANCE and param == 1 and ctl.outputs[0] == RED_AMBER:
+                seen = True
+        last_state = ctl.outputs[0]
+    assert last_state is not None and seen, "the case did not arise: A's red clearance never ended in red-amber"
+    assert_merged_matches_tick_by_tick(raw, seed=1, ticks=3000)

@@ -19,7 +19,6 @@ RED_AMBER = const(6)
 # index = state; letters used in CSV traces and on the wire
 LETTERS = "RYGfrDu"
 NAMES = ("red", "yellow", "green", "flashing-yellow", "flashing-red", "dark", "red-amber")
-N_STATES = const(7)
 
 
 def is_flash(state):

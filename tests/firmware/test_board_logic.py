@@ -3,7 +3,7 @@
 from controller.safety.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
 from firmware.boards import PROFILES, channel_count, detector_count
 from firmware.debounce import Debouncer
-from firmware.lamps import LAMP_GREEN, LAMP_RED, LAMP_YELLOW, fill_lamps, lamp_bits
+from firmware.lamps import LAMP_GREEN, LAMP_RED, LAMP_YELLOW, fill_lamps, lamp_bits, pedestrian_lamps
 
 
 def test_debounce_ignores_chatter_shorter_than_the_debounce_time():
@@ -91,4 +91,4 @@ def test_pedestrian_clearance_shows_as_the_profile_says():
                 if g.get("kind") != "pedestrian":
                     g.update(min_green_ms=7000, yellow_ms=3000)
         ix = load_dict(raw)
-        assert [ix.pedestrian_lamps[g] for g in range(ix.n_groups)] == [code if p else 0 for p in ix.is_pedestrian]
+        assert list(pedestrian_lamps(ix)) == [code if p else 0 for p in ix.is_pedestrian]
