@@ -114,14 +114,16 @@ class Station:
         # Run a validated config: a new controller, from its startup sequence.
         from controller.core import Controller
 
+        from firmware.lamps import pedestrian_lamps
+
         ctl = Controller(ix, event_capacity=512)
+        self.pedestrian = pedestrian_lamps(ix)  # per group: 0 vehicle, else its clearance display
         ix.raw = None  # the monitor has built its tables; drop the dict
         fault = bytearray(ix.n_groups)
         write_flash(fault, ix.is_pedestrian, ix.flash_red)
         self.ctl = ctl
         self.outputs = ctl.outputs
         self.fault_outputs = fault
-        self.pedestrian = ix.is_pedestrian
         self.n_detectors = ix.n_detectors
         self.config_id = ix.id
         self.config_crc = crc

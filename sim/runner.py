@@ -76,6 +76,7 @@ class RunOptions:
     merge_ticks: bool = False  # True: a run of ticks with unchanged presence is stepped as one longer tick
     sequence: str = "free"  # stage order of the imported configs: "free" (the strategy picks) or the program's ("fixed")
     exit_loops: bool = False  # import with exit loops (blocked exits, docs/sim-import.md)
+    profile: str | None = None  # import with a regional profile (docs/profiles/): red-amber, geometric intergreens
     failed_loops: dict[str, int] = field(default_factory=dict)  # loop id -> forced presence 1 (stuck on) or 0 (dead)
     scale: float = 1.0
     gui: bool = False
@@ -140,7 +141,7 @@ def import_for_run(opts: RunOptions) -> Imported:
 
     try:
         res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import", sequence=opts.sequence,
-                              exit_loops=opts.exit_loops)
+                              exit_loops=opts.exit_loops, profile=opts.profile)
     except ScenarioError as e:
         raise SumoError("importing %s: %s" % (opts.scenario, e)) from None
     return Imported(dict(res.configs), Path(res.detectors_file))

@@ -54,6 +54,7 @@ def load_dict(raw, source="", in_place=False):
     del validate_fields
     if _SMALL_HEAP:
         _forget("config.validation")
+        _forget("config.profile_validation")
     from controller.config.defaults import fill_defaults, with_defaults
 
     model = Intersection(fill_defaults(raw) if in_place else with_defaults(raw))
@@ -112,6 +113,7 @@ def unload():
     # validator are dead weight in RAM. Drop them so gc can take their bytecode
     # and tables back (they are imported again if a new config is uploaded).
     # The config package goes last, once its modules are gone.
-    for path in ("config.validation", "config.defaults", "config.schema", "config.loading", "config",
+    for path in ("config.validation", "config.profile_validation", "config.profiles", "config.defaults",
+                 "config.schema", "config.loading", "config",
                  "trace_replay", "events.names"):
         _forget(path)
