@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="signal states CSV to write (one row per tick)")
     p.add_argument("--events", help="high-resolution events CSV (default: <out>.events.csv)")
     p.add_argument("--strategy", help="strategy to run instead of the config's own")
+    p.add_argument("--start", metavar="YYYY-MM-DDTHH:MM",
+                   help="local date and time at the trace's start, for the config's time-of-day program "
+                        "(default: the trace's '# local_time:' line; without either no program runs)")
     p.set_defaults(func=run)
 
 
@@ -74,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
         controller = Controller(ix, args.strategy)
     except ValueError as e:
         raise UserError(str(e)) from None
+    start = None
+    if args.start:
+        from controller.schedule import parse_local_time
+
+        start = parse_local_time(args.start)
+        if start is None:
+            raise UserError("--start %r is not a local date and time YYYY-MM-DDTHH:MM[:SS]" % args.start)
     out = Path(args.out)
     events_path = Path(args.events) if args.events else out.with_name(out.stem + ".events.csv")
     for o in (out, events_path):
@@ -88,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
         evf.write(CSV_HEADER + "\n")
         try:
             total_ms = replay(controller, trace_lines(trace, args.trace), lambda l: sig.write(l + "\n"),
-                              lambda l: evf.write(l + "\n"))
-        except TraceError as e:
+                              lambda l: evf.write(l + "\n"), start)
+        except (TraceError, ValueError) as e:
             raise UserError("%s: %s" % (args.trace, e)) from None
     print("replayed %d ticks (%.1f s) of %s with strategy %s: %s, %s%s" % (
         controller.ticks, total_ms / 1000, ix.id, controller.strategy.name, out, events_path,

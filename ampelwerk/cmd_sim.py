@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 
+# the regional profiles (controller/config/profiles.py PROFILE_NAMES; not imported here, to keep --help fast)
+PROFILE_CHOICES = ("de-rilsa", "us-mutcd", "uk", "custom")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sim", help="SUMO: import a net's traffic lights, run controllers, compare them")
     verbs = p.add_subparsers(dest="verb", metavar="<verb>", required=True, parser_class=_DashDashParser)
@@ -23,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--exit-loops", action="store_true",
                    help="also place an exit loop just past the junction on every outgoing lane, named by the "
                         "approach loops whose lanes lead onto it (the adaptive strategy reads blocked exits)")
+    i.add_argument("--profile", choices=PROFILE_CHOICES, help="regional profile (de-rilsa, us-mutcd, uk, custom): its sequence and timings, and intergreens computed from the junction's geometry by its formula (docs/profiles/), instead of the program's yellow and all-red; also writes DIR/intergreens.csv")
     i.add_argument("--corridor", nargs="?", const="auto", metavar="auto|J1,J2,...",
                    help="also write DIR/corridor.json: the arterial found automatically (auto, the default) or over "
                         "these traffic lights in driving order")
@@ -133,8 +138,16 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exit-loops", action="store_true",
                    help="import with exit loops past each junction (as `sim import --exit-loops`): ampelwerk-adaptive "
                         "then keeps greens from blocked exits")
+    p.add_argument("--profile", choices=PROFILE_CHOICES,
+                   help="import the configs of ampelwerk-* controllers with this regional profile (de-rilsa, us-mutcd, uk, custom): its sequence and timings, and intergreens computed from the junction's geometry by its formula (docs/profiles/), instead of the program's yellow and all-red")
     p.add_argument("--corridor", metavar="FILE", help="corridor file (`sim import ... --corridor`): SUMO writes the "
                                                       "corridor's vehicles (fcd.xml), summary.json gets arterial metrics")
+    p.add_argument("--start", default="2026-12-07T06:00", metavar="YYYY-MM-DDTHH:MM",
+                   help="local date and time at simulation time 0, handed to the cores for their time-of-day "
+                        "programs (default: %(default)s, a Monday morning)")
+    p.add_argument("--schedule", metavar="FILE", help="a time-of-day and week program (JSON: a schedule block, "
+                                                      "docs/schedules.md) run by every ampelwerk-* core; until its "
+                                                      "first plan the --controller strategy runs")
 
 
 def _corridor_file(args: argparse.Namespace, scenario: Path) -> Path | None:
@@ -224,14 +237,15 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
     return RunOptions(scenario=scenario, controller=controller, out_dir=out, seed=getattr(args, "seed", 1),
                       failed_loops=failed,
                       begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks, sequence=args.sequence,
-                      exit_loops=args.exit_loops,
+                      exit_loops=args.exit_loops, profile=getattr(args, "profile", None),
                       scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
-                      sumo_options=extra, corridor_file=_corridor_file(args, scenario))
+                      sumo_options=extra, corridor_file=_corridor_file(args, scenario),
+                      start=args.start, schedule_file=Path(args.schedule) if args.schedule else None)
 
 
 # what each verb's output directory held before it had a marker (ampelwerk/outputs.py):
 # the first pattern must be there, and nothing else than these
-IMPORT_OUTPUTS = ("detectors.add.xml", "*.json")
+IMPORT_OUTPUTS = ("detectors.add.xml", "*.json", "intergreens.csv")
 RUN_OUTPUTS = ("signals.csv", "*.xml", "*.csv", "*.json", "*.txt", "import", "*.log")
 COMPARE_OUTPUTS = ("runs.csv", "*.md", "*.csv", "*.json", "*.png", "*")
 
@@ -243,7 +257,8 @@ def import_cmd(args: argparse.Namespace) -> int:
     from sim.scenarios import ScenarioError
 
     given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m),
-                               ("sequence", args.sequence), ("exit_loops", args.exit_loops)) if v is not None}
+                               ("sequence", args.sequence), ("exit_loops", args.exit_loops),
+                               ("profile", args.profile)) if v is not None}
     out = Path(args.out)
     scenario = _scenario(args.scenario)
     refuse_inputs_inside(out, [scenario])

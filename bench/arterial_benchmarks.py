@@ -1,10 +1,12 @@
 """Generate the green-wave section of docs/benchmarks.md: coordinated vs free adaptive vs fixed on arterials.
 
     python bench/arterial_benchmarks.py [--out runs/arterial] [--seeds 1,2,3]
-                                        [--scenarios arterial5,arterial4x4] [--jobs N] [--report-only]
+                                        [--scenarios arterial5,arterial4x4]
+                                        [--jobs N | --scheduler tcp://HOST:PORT] [--report-only]
 
 Runs `sim.compare` with fixed, ampelwerk-adaptive and ampelwerk-coordinated (the
-in-process coordinator) on each scenario; every run of a scenario gets the same
+in-process coordinator) on each scenario (on local worker processes, or on the
+workers of a running Dask scheduler with --scheduler, docs/sim.md); every run of a scenario gets the same
 corridor, derived from the net (sim/corridor_import.py), so SUMO writes the
 corridor's FCD and the arterial metrics (sim/arterial_metrics.py) for every
 controller alike. Then it writes, between its markers in docs/benchmarks.md
@@ -30,7 +32,8 @@ from statistics import mean
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.benchmarks import SECTION_BEGIN, SECTION_END  # noqa: E402
+from bench.benchmarks import (SECTION_BEGIN, SECTION_END, add_cluster_arguments,  # noqa: E402
+                              check_cluster_arguments, shown_command)
 
 CONTROLLERS = ("fixed", "ampelwerk-adaptive", "ampelwerk-coordinated")
 FREE, COORDINATED = "ampelwerk-adaptive", "ampelwerk-coordinated"
@@ -46,7 +49,8 @@ def run_all(args: argparse.Namespace) -> None:
     scenarios = [resolve(s) for s in args.scenarios]
     template = RunOptions(scenario=scenarios[0], controller=FREE, out_dir=args.out, sequence="free", progress=False)
     compare(scenarios, list(CONTROLLERS), args.seeds, args.out, template, jobs=args.jobs,
-            log=lambda m: print(m, flush=True), runners={COORDINATED: run_in_compare}, derive_corridors=True)
+            log=lambda m: print(m, flush=True), runners={COORDINATED: run_in_compare}, derive_corridors=True,
+            scheduler=args.scheduler)
 
 
 def load(args: argparse.Namespace) -> dict[tuple[str, str], list[dict]]:
@@ -220,12 +224,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("runs/arterial"))
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--scenarios", default="arterial5,arterial4x4")
-    ap.add_argument("--jobs", type=int)
+    add_cluster_arguments(ap)
     ap.add_argument("--report-only", action="store_true", help="only re-render the section from runs on disk")
     args = ap.parse_args()
-    # the command as run, without this machine's folders (an absolute path is shown by its last part)
-    args.command = " ".join(["python bench/arterial_benchmarks.py"] +
-                            [Path(a).name if a.startswith("/") else a for a in sys.argv[1:] if a != "--report-only"])
+    check_cluster_arguments(ap, args)
+    args.command = shown_command("bench/arterial_benchmarks.py", sys.argv[1:])
     args.seeds = [int(x) for x in args.seeds.split(",")]
     args.scenarios = args.scenarios.split(",")
     if not args.report_only:

@@ -83,9 +83,17 @@ def load_runs(out: Path, scales: list[float]) -> list[dict]:
         if not path.exists():
             raise SystemExit("no runs for scale %g at %s: run without --report-only first" % (scale, path))
         with open(path) as f:
-            for r in csv.DictReader(f):
-                r["scale"] = scale
-                rows.append(r)
+            runs = list(csv.DictReader(f))
+        # the wall times live in timings.csv (in runs.csv itself before it was split off)
+        timings = path.with_name("timings.csv")
+        if timings.exists():
+            with open(timings) as f:
+                wall = {(t["scenario"], t["controller"], t["seed"]): t["wall_s"] for t in csv.DictReader(f)}
+            for r in runs:
+                r["wall_s"] = wall[(r["scenario"], r["controller"], r["seed"])]
+        for r in runs:
+            r["scale"] = scale
+            rows.append(r)
     return rows
 
 
@@ -330,18 +338,31 @@ def kept_section(doc: Path) -> str:
     return "\n" + text[text.index(SECTION_BEGIN):text.index(SECTION_END) + len(SECTION_END)] + "\n"
 
 
-def _without_scheduler(argv: list[str]) -> list[str]:
-    """The arguments without --scheduler ADDRESS (or --scheduler=ADDRESS)."""
-    out: list[str] = []
+def shown_command(script: str, argv: list[str]) -> str:
+    """The command as run, for the document: without this machine's folders (an absolute path is shown by its
+    last part), without --report-only and without where it ran (--scheduler ADDRESS)."""
+    shown: list[str] = []
     skip = False
     for a in argv:
         if skip:
             skip = False
         elif a == "--scheduler":
             skip = True
-        elif not a.startswith("--scheduler="):
-            out.append(a)
-    return out
+        elif not a.startswith("--scheduler=") and a != "--report-only":
+            shown.append(Path(a).name if a.startswith("/") else a)
+    return " ".join(["python " + script] + shown)
+
+
+def add_cluster_arguments(ap: argparse.ArgumentParser) -> None:
+    """--jobs and --scheduler, as sim compare has them."""
+    ap.add_argument("--jobs", type=int, help="local worker processes (default: number of cores)")
+    ap.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                    help="run the simulations on the workers of this running Dask scheduler (docs/sim.md)")
+
+
+def check_cluster_arguments(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.jobs is not None and args.scheduler:
+        ap.error("--jobs goes without --scheduler: the scheduler's workers run the simulations")
 
 
 def main() -> int:
@@ -354,9 +375,7 @@ def main() -> int:
                     % DEFAULT_SETS)
     ap.add_argument("--scenarios", help="comma-separated scenario names (instead of --sets)")
     ap.add_argument("--controllers", default=",".join(PEERS + ALSO_OURS + (OURS,)))
-    ap.add_argument("--jobs", type=int, help="local worker processes (default: number of cores)")
-    ap.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                    help="run the simulations on the workers of this running Dask scheduler (docs/sim.md)")
+    add_cluster_arguments(ap)
     ap.add_argument("--sequence", choices=("fixed", "free"), default="free",
                     help="stage order of Ampelwerk's imported configs (default free)")
     ap.add_argument("--report-only", action="store_true", help="only re-render the document from runs on disk")
@@ -365,12 +384,8 @@ def main() -> int:
     ap.add_argument("--before-label", default="",
                     help="what --before is (e.g. the commit it was generated at), printed with the table")
     args = ap.parse_args()
-    if args.jobs is not None and args.scheduler:
-        ap.error("--jobs goes without --scheduler: the scheduler's workers run the simulations")
-    # the command as run, without this machine's folders (an absolute path is shown by its last part) and
-    # without where it ran (the scheduler's address)
-    shown = [Path(a).name if a.startswith("/") else a for a in _without_scheduler(sys.argv[1:]) if a != "--report-only"]
-    args.command = " ".join(["python bench/benchmarks.py"] + shown)
+    check_cluster_arguments(ap, args)
+    args.command = shown_command("bench/benchmarks.py", sys.argv[1:])
     if args.before and not args.before_label:
         args.before_label = str(args.before)
     args.seeds = [int(x) for x in args.seeds.split(",")]

@@ -27,6 +27,7 @@ class Controller:
         self.demand = Demand(ix, self.detectors, self.diagnostics, self.events)
         self.kernel = SafetyKernel(ix, self.events)
         self.monitor = ConflictMonitor(ix.raw)
+        own = strategy is None
         if strategy is None:
             strategy = ix.strategy
         if isinstance(strategy, str):
@@ -42,7 +43,25 @@ class Controller:
         self.bad_steps = 0
         self.strategy_running = False  # the strategy has started and decides (not in startup, flash or an ending)
         self.restart_when_ended = False  # a reset waits for the safe ending of the running program
+        # the time-of-day program (docs/schedules.md): only with the config's own
+        # strategy, and idle until set_local_time() is first called
+        self.plans = None
+        if own and ix.raw.get("schedule"):
+            from controller.plan_change import PlanChanger
+
+            self.plans = PlanChanger(self, ix.raw["schedule"])
         self.monitor.check(0, self.outputs, self.events)
+
+    def set_local_time(self, date, weekday, ms_of_day):
+        # The local time, handed in like the elapsed time (the core reads no
+        # clock): date an int YYYYMMDD, weekday 0 = Monday, ms since local
+        # midnight. From then on the core advances it with each step's
+        # elapsed ms. Between ticks; raises ValueError on a bad value.
+        # Without a schedule in the config it is ignored (returns False).
+        if self.plans is None:
+            return False
+        self.plans.set_local_time(self, date, weekday, ms_of_day)
+        return True
 
     def uptime_ms(self):
         # ms since power-up (not for the tick path on a board running for weeks)
@@ -63,6 +82,8 @@ class Controller:
             e = 0 if e < 0 else MAX_STEP_MS
         self.ticks += 1
         self.events.advance(e)
+        if self.plans is not None:
+            self.plans.advance(self, e)
         self.detectors.update(e, presence)
         self.diagnostics.check(e)
         kernel = self.kernel
@@ -79,6 +100,8 @@ class Controller:
                 # (and rebuilds whatever it keeps from before a flash or reset)
                 self.strategy_running = True
                 self.strategy.start(self)
+                if self.plans is not None:
+                    self.plans.started(self)
                 kernel.request(self.strategy.decide(self, 0))
             else:
                 kernel.request(self.strategy.decide(self, e))
@@ -104,7 +127,10 @@ class Controller:
         # prediction is controller/horizon.py's; the board never imports it.
         from controller.horizon import controller_horizon_ms
 
-        return controller_horizon_ms(self)
+        h = controller_horizon_ms(self)
+        if self.plans is not None and h > 0:
+            h = min(h, self.plans.horizon_ms())  # never step past a plan change
+        return h
 
     def drain_events(self):
         # Events since the last drain, oldest first: [(time_ms, code, param)].

@@ -19,7 +19,7 @@ from controller.detection.diagnostics import CHECK_PERIOD_MS, MINUTE_MS
 from controller.intersection import RECALL_MAX
 from controller.detection.queue_estimation import CROSSING_RING
 from controller.safety.kernel import MODE_RUN
-from controller.safety.signal_states import GREEN, RED, YELLOW
+from controller.safety.signal_states import GREEN, RED, RED_AMBER, YELLOW
 from controller.strategies.actuated import ActuatedStrategy, next_stage_with_demand
 from controller.strategies.adaptive import AdaptiveStrategy
 from controller.strategies.fixed import FixedTimeStrategy
@@ -100,6 +100,17 @@ def _transition_horizon_ms(kernel, calls):
             left = ix.clearance_ms[g] - kernel.state_ms(g)
             if left < h:
                 h = left
+        elif st == RED_AMBER:
+            # the full red-amber, and its partners' clearances over (kernel rule 11);
+            # its own red clearance may still end meanwhile (red revert < red clearance)
+            waiting = True
+            left = _partners_left_ms(kernel, g, target, ix.red_amber_ms[g] - kernel.state_ms(g))
+            if left < h:
+                h = left
+            if kernel.red_clearance_open[g]:
+                left = kernel.red_clearance_left_ms(g)
+                if left < h:
+                    h = left
         else:
             if kernel.red_clearance_open[g]:
                 left = kernel.red_clearance_left_ms(g)
@@ -131,15 +142,9 @@ def _entry_ms(kernel, g, target, transition):
     # TIMER_MAX_MS while one is not red yet: its own change comes first
     ix = kernel.ix
     n = kernel.n
-    entry = ix.red_revert_ms[g] - kernel.state_ms(g)
-    for x in ix.partners[g]:
-        st = kernel.state[x]
-        if st == RED:
-            left = ix.red_clearance_ms[x] - kernel.state_ms(x)
-            if left > entry:
-                entry = left
-        elif st == YELLOW or kernel.leaving(x, target):
-            return TIMER_MAX_MS
+    entry = _partners_left_ms(kernel, g, target, ix.red_revert_ms[g] - kernel.state_ms(g))
+    if entry == TIMER_MAX_MS:
+        return entry
     for c in ix.conflicts[g]:
         if transition and kernel.state[c] != RED:
             return TIMER_MAX_MS
@@ -150,6 +155,22 @@ def _entry_ms(kernel, g, target, transition):
         if left > entry:
             entry = left
     return entry if entry > 0 else 0
+
+
+def _partners_left_ms(kernel, g, target, left):
+    # the later of left and the end of the red clearances of g's partners
+    # (the kernel's _partners_clear); TIMER_MAX_MS while one is in its
+    # clearance or leaving green: its own change comes first
+    ix = kernel.ix
+    for x in ix.partners[g]:
+        st = kernel.state[x]
+        if st == RED:
+            x_left = ix.red_clearance_ms[x] - kernel.state_ms(x)
+            if x_left > left:
+                left = x_left
+        elif st == YELLOW or (st == GREEN and kernel.leaving(x, target)):
+            return TIMER_MAX_MS
+    return left if left > 0 else 0
 
 
 # --- detectors and their diagnostics (detection/detectors.py, detection/diagnostics.py) ---

@@ -60,6 +60,7 @@ class Intersection:
         self.clearance_ms = array("i", [0] * n)  # yellow_ms or ped_clearance_ms
         self.red_clearance_ms = array("i", [0] * n)
         self.red_revert_ms = array("i", [0] * n)  # least red after its own clearance before green again
+        self.red_amber_ms = array("i", [0] * n)  # red-amber before green (0: none; the profile's sequence)
         self.recall = bytearray(n)
         self.max_wait_ms = array("i", [0] * n)  # 0 = strategy default
         for i, g in enumerate(groups):
@@ -74,6 +75,7 @@ class Intersection:
             self.max_green_ms[i] = g["max_green_ms"]
             self.red_clearance_ms[i] = g["red_clearance_ms"]
             self.red_revert_ms[i] = g["red_revert_ms"]
+            self.red_amber_ms[i] = g.get("red_amber_ms", 0)
             self.recall[i] = RECALL_CODES[g["recall"]]
             self.max_wait_ms[i] = g.get("max_wait_ms", 0)
 
@@ -214,7 +216,8 @@ class Intersection:
         # Longest wait from the end of the greens leaving with s_from to the
         # start of the greens entering with s_to: the intergreen between
         # conflicting groups, a yielding pair's clearance and red clearance,
-        # and for a group that restarts (rule 5) its clearance and red revert.
+        # and for a group that restarts (rule 5) its clearance and red revert;
+        # then the entering group's red-amber (kernel rule 11), if any.
         restarts = self.restarting(s_from, s_to)
         leave = [a for a in self.stage_groups[s_from] if not self.stage_mask[s_to][a]] + list(restarts)
         enter = [b for b in self.stage_groups[s_to] if not self.stage_mask[s_from][b]] + list(restarts)
@@ -227,6 +230,7 @@ class Intersection:
                     v = self.clearance_ms[a] + self.red_clearance_ms[a]
                 else:
                     v = self.intergreen(a, b)
+                v += self.red_amber_ms[b]
                 if v > worst:
                     worst = v
         return worst

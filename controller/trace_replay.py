@@ -7,6 +7,9 @@
 # comments). Output CSV: header "time_ms,<signal group id>,..." then one row
 # per tick with the cumulative time and one state letter per group (see
 # signal_states.LETTERS). Formats are documented in docs/trace-formats.md.
+# A comment line "# local_time: YYYY-MM-DDTHH:MM[:SS]" before the first row
+# hands the controller the local time at the trace's start (its time-of-day
+# program runs from there, docs/schedules.md).
 from controller.safety.signal_states import LETTERS
 
 
@@ -68,21 +71,47 @@ def signals_row(time_ms, outputs):
     return "%d,%s" % (time_ms, ",".join(LETTERS[s] for s in outputs))
 
 
-def replay(controller, lines, write_signal, write_event=None):
+LOCAL_TIME_TAG = "local_time:"
+
+
+def local_time_line(s, where):
+    # "# local_time: 2026-12-07T06:00" -> (date, weekday, ms of day); None for another comment
+    body = s[1:].strip()
+    if not body.startswith(LOCAL_TIME_TAG):
+        return None
+    from controller.schedule import parse_local_time
+
+    value = body[len(LOCAL_TIME_TAG):].strip()
+    t = parse_local_time(value)
+    if t is None:
+        raise TraceError("%s: local_time %s is not a local date and time YYYY-MM-DDTHH:MM[:SS]" % (
+            where, _show(value)))
+    return t
+
+
+def replay(controller, lines, write_signal, write_event=None, local_time=None):
     # Run `controller` over the trace `lines` (an iterable of text lines).
     # write_signal(line) gets each output row; write_event(line), if given,
     # the events in Indiana CSV form as they are drained from the ring.
+    # local_time (date, weekday, ms of day), if given, overrides the trace's
+    # "# local_time:" line; either is handed to controller.set_local_time.
     from controller.events.log import format_csv_row
 
     ix = controller.ix
     presence = bytearray(ix.n_detectors)
     mapping = None
     time_ms = 0
+    stepped = False  # a "# local_time:" line counts before the first row only
     write_signal(signals_header(ix))
     n = 0
     for line in lines:
         n += 1
         s = line.strip()
+        if s and s[0] == "#" and not stepped:
+            t = local_time_line(s, "line %d" % n)
+            if t is not None and local_time is None:
+                local_time = t
+            continue
         if not s or s[0] == "#":
             continue
         where = "line %d" % n
@@ -90,6 +119,12 @@ def replay(controller, lines, write_signal, write_event=None):
             mapping = detector_columns(s, ix, where)
             continue
         elapsed = parse_row(s, mapping, presence, where)
+        if local_time is not None:
+            set_local_time = getattr(controller, "set_local_time", None)
+            if set_local_time is not None:
+                set_local_time(local_time[0], local_time[1], local_time[2])
+            local_time = None
+        stepped = True
         time_ms += elapsed
         controller.step(elapsed, presence)
         write_signal(signals_row(time_ms, controller.outputs))

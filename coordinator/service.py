@@ -81,7 +81,7 @@ class CoordinatorOptions:
     hysteresis_confirmations: int = 2
     saturation_vph_per_lane: float = SATURATION_FLOW_VPH_PER_LANE
     weights: tuple[float, float] = (1.0, 1.0)  # forward, backward bandwidth weights
-    split_rule: str = SPLIT_RULES[0]  # "equal-saturation" or "slack-to-main" (coordinator/cycle_splits.py)
+    split_rule: str = SPLIT_RULES[0]  # one of SPLIT_RULES (coordinator/cycle_splits.py)
     cycle_span: float = CYCLE_SEARCH_SPAN  # cycles from Webster's to this multiple are tried for bandwidth; 1: off
     demand: str = DEMAND_SOURCES[0]  # "counts" or "green-used" (coordinator/cycle_splits.py: demand_flows)
     busiest_lane: bool = True  # a group's flow ratio from its busiest lane (cycle_splits.busiest_lane_flows)

@@ -13,6 +13,8 @@
 # With network settings on flash (network.json, firmware/network_settings.py)
 # both loops also poll the coordination link once per pass, between ticks
 # (firmware/coordination_link.py): it never waits for the broker.
+# Free running, the local time of the board's clock (firmware/local_clock.py)
+# goes to the core's time-of-day program when a controller starts and hourly.
 import time
 
 from controller.timing import MAX_STEP_MS
@@ -41,6 +43,7 @@ class Board:
         self.host_timeout_ms = profile.get("host_timeout_ms", 10000) if host_timeout_ms is None else int(host_timeout_ms)
         self.rx = bytearray(64)
         self.link = self.make_link(folder)
+        self.ntp_tried = False
         self.write_outputs()
 
     def make_link(self, folder):
@@ -73,6 +76,10 @@ class Board:
         except AttributeError:  # a port without time_ns: whole seconds
             wall = int(time.time()) * 1000
         link.poll(now, wall)
+        if link.up and not self.ntp_tried:
+            # the network is up: the RTC from NTP where the port has ntptime (once per boot)
+            self.ntp_tried = True
+            self.station.clock.sync_ntp()
 
     def write_outputs(self):
         st = self.station
@@ -151,6 +158,7 @@ class Board:
                 if e > MAX_STEP_MS:
                     e = MAX_STEP_MS  # a stalled loop must not make timers jump
                 flashing = st.ctl is not None and st.ctl.flashing
+                st.clock.hand_in(st.ctl, e)  # the RTC's local time: a new controller at once, then hourly
                 st.tick(e, deb.update(e, self.inputs.read()))
                 self.write_outputs()
                 srv.report_state()

@@ -1,8 +1,10 @@
 # Signal states -> lamp bits of the load switches. Runs on the board.
 # Bits per channel: 1 red, 2 yellow, 4 green. Pedestrian heads: red =
-# don't walk, green = walk; flashing don't-walk (YELLOW state) blinks red.
+# don't walk, green = walk; the clearance (YELLOW state) as the regional
+# profile shows it (pedestrian = pedestrian_lamps(): 1 flashing don't walk,
+# blinking red; 2 steady red; 3 dark).
 # Flashing states blink at 1 Hz (on for the first half second).
-from controller.safety.signal_states import FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
+from controller.safety.signal_states import FLASH_RED, FLASH_YELLOW, GREEN, RED, RED_AMBER, YELLOW
 
 LAMP_RED = 1
 LAMP_YELLOW = 2
@@ -15,14 +17,37 @@ def lamp_bits(state, pedestrian, blink_on):
     if state == GREEN:
         return LAMP_GREEN
     if state == YELLOW:
+        if pedestrian == 2:
+            return LAMP_RED
+        if pedestrian == 3:
+            return 0
         if pedestrian:
             return LAMP_RED if blink_on else 0
         return LAMP_YELLOW
+    if state == RED_AMBER:
+        return LAMP_RED | LAMP_YELLOW  # a regional profile's red-amber before green
     if state == FLASH_YELLOW:
         return LAMP_YELLOW if blink_on else 0
     if state == FLASH_RED:
         return LAMP_RED if blink_on else 0
     return 0  # DARK
+
+
+def pedestrian_lamps(ix):
+    # per group: 0 for a vehicle head, else how its pedestrian clearance is
+    # shown (the config's regional profile, controller/config/profiles.py;
+    # flashing don't walk without one). Call while ix.raw is still there.
+    display = 1
+    name = ix.raw.get("profile")
+    if name is not None:
+        from controller.config.profiles import PROFILES
+
+        display = {"red": 2, "dark": 3}.get(PROFILES[name]["ped_clearance_display"], 1)
+    out = bytearray(ix.n_groups)
+    for g in range(ix.n_groups):
+        if ix.is_pedestrian[g]:
+            out[g] = display
+    return out
 
 
 def fill_lamps(lamps, states, pedestrian, blink_on):

@@ -11,6 +11,7 @@ from controller.safety.signal_states import FLASH_YELLOW, write_flash
 from firmware import config_store
 from firmware.board_io import console
 from firmware.boards import channel_count, check_fits
+from firmware.local_clock import LocalClock
 
 _BOOT = "boot"  # pending: a power cycle (else a validated config to run)
 
@@ -37,6 +38,7 @@ class Station:
         self.rejected = 0
         self.inject = None  # bench test hook: states forced for the next tick
         self.pending = None  # waits for the safe ending: _BOOT, or a validated (Intersection, crc) to run
+        self.clock = LocalClock()  # the local time for a time-of-day program (RTC, or set over the wire)
         self.boot()
 
     def request_boot(self):
@@ -112,14 +114,16 @@ class Station:
         # Run a validated config: a new controller, from its startup sequence.
         from controller.core import Controller
 
+        from firmware.lamps import pedestrian_lamps
+
         ctl = Controller(ix, event_capacity=512)
+        self.pedestrian = pedestrian_lamps(ix)  # per group: 0 vehicle, else its clearance display
         ix.raw = None  # the monitor has built its tables; drop the dict
         fault = bytearray(ix.n_groups)
         write_flash(fault, ix.is_pedestrian, ix.flash_red)
         self.ctl = ctl
         self.outputs = ctl.outputs
         self.fault_outputs = fault
-        self.pedestrian = ix.is_pedestrian
         self.n_detectors = ix.n_detectors
         self.config_id = ix.id
         self.config_crc = crc
@@ -150,6 +154,7 @@ class Station:
         while t >= 1000:
             t -= 1000
         self.time_ms = t
+        self.clock.advance(elapsed_ms)
         ctl = self.ctl
         if ctl is None:
             return self.outputs

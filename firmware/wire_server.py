@@ -77,6 +77,8 @@ class WireServer:
             self._events(seq, p[at] if n else wm.MAX_EVENTS_PER_REPLY)
         elif t == wm.RESET:
             self._reset(seq, p, at, n)
+        elif t == wm.SET_TIME:
+            self._set_time(seq, p, at, n)
         elif t == wm.PRIORITY:
             self._priority(seq, p, at, n)
         elif t == wm.TEST_INJECT:
@@ -238,6 +240,26 @@ class WireServer:
         # then 1 while the power cycle waits for the running program's safe ending (tick on), else 0
         self.pkt[HEADER_LEN + k] = 1 if st.pending is not None else 0
         self._reply(wm.RESET_ACK, seq, k + 1, True)
+
+    def _set_time(self, seq, p, at, n):
+        # The local time (date YYYYMMDD u32, ms of the day u32): the board's
+        # clock, and the running controller's time-of-day program at once.
+        if n != 8:
+            return self._bad_payload(seq, "set time needs 8 bytes (date u32, ms_of_day u32), got %d" % n)
+        date = wm.get_u32(p, at)
+        ms = wm.get_u32(p, at + 4)
+        st = self.station
+        try:
+            flags = wm.SET_TIME_RTC if st.clock.set(date, ms) else 0
+            if st.ctl is not None:
+                from controller.local_calendar import weekday_of
+
+                if st.ctl.set_local_time(date, weekday_of(date), ms):
+                    flags |= wm.SET_TIME_CORE
+        except ValueError as e:
+            return self._bad_payload(seq, str(e))
+        self.pkt[HEADER_LEN] = flags
+        self._reply(wm.SET_TIME_ACK, seq, 1, True)
 
     def _priority(self, seq, p, at, n):
         # a preemption / transit priority request (controller/priority/): one more or one less

@@ -173,6 +173,21 @@ class DeviceController:
         if pending:
             self._finish_switch()
 
+    def set_local_time(self, date: int, weekday: int, ms_of_day: int) -> bool:
+        """The local time for the board's time-of-day program (SET_TIME; the board works the weekday
+        out from the date). True when the running config has a program and took it, as
+        Controller.set_local_time; the board's clock is set either way."""
+        from controller.local_calendar import weekday_of
+
+        if weekday != weekday_of(date):
+            raise ValueError("weekday=%r does not match date=%r" % (weekday, date))
+        payload = bytearray(8)
+        wm.put_u32(payload, 0, date)
+        wm.put_u32(payload, 4, ms_of_day)
+        p = self.link.request(wm.SET_TIME, bytes(payload))
+        with _parsing("set time", p):
+            return bool(p[0] & wm.SET_TIME_CORE)
+
     def priority(self, class_number: int, on: bool) -> int:
         """A preemption / transit priority request (class number 1-based, config order): on adds one,
         off clears one. Returns the requests of the class the board counts now."""

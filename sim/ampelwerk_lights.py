@@ -15,12 +15,12 @@ from itertools import compress
 from typing import Any
 
 from controller.events.log import EventLog
-from controller.safety.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
+from controller.safety.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, RED_AMBER, YELLOW
 from sim.loop_presence import CoreStepper, LoopPresence, merged_ticks
 from sim.sumo_session import SumoError
 
 # signal state -> SUMO link char; GREEN shows the link's own G/g and RED its r/s (LinkMap)
-SIGNAL_CHARS = {RED: "r", YELLOW: "y", FLASH_YELLOW: "o", FLASH_RED: "O", DARK: "O"}
+SIGNAL_CHARS = {RED: "r", YELLOW: "y", FLASH_YELLOW: "o", FLASH_RED: "O", DARK: "O", RED_AMBER: "u"}
 
 
 class LinkMap:

@@ -8,7 +8,8 @@ project installed and the scenario cache, not the caller's filesystem. Each
 scenario's traffic lights are imported once, before the runs, and shared by
 all ampelwerk-* runs of it. Output directory:
   <out>/<scenario>/<controller>/seed<N>/   one run directory each (sim/runner.py)
-  <out>/runs.csv                          every run
+  <out>/runs.csv                          every run (the same wherever it ran)
+  <out>/timings.csv                       every run's wall time
   <out>/compare.md                        mean over seeds per scenario and controller
   <out>/delay_<scenario>.png, approaches_<scenario>.png
 Times in seconds.

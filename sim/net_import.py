@@ -57,6 +57,7 @@ class ImportResult:
     configs: dict[str, Path]
     detectors_file: Path
     mappings: dict[str, TlsMapping]
+    intergreen_rows: list = field(default_factory=list)  # with a profile: sim/intergreen_geometry.PairRow
 
 
 def _phases(program: Any) -> list[prog.Phase]:
@@ -185,8 +186,14 @@ def file_stem(tls_id: str) -> str:
 
 def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, default_min_green_ms: int,
                  default_max_green_ms: int, advance_m: float, sequence: str = "free",
-                 exit_loops: bool = False) -> tuple[dict, list[DetectorPlacement]]:
-    """The controller config dict of one traffic light and its loops."""
+                 exit_loops: bool = False, profile: str | None = None, internal: Any = None,
+                 intergreen_rows: list | None = None) -> tuple[dict, list[DetectorPlacement]]:
+    """The controller config dict of one traffic light and its loops.
+
+    profile: a regional profile (controller/config/profiles.py): its timings, and intergreens
+    from the junction's geometry (sim/intergreen_geometry.py; internal: read_internal_lanes of
+    the net) instead of the program's; what each pair's intergreen was made of is appended to
+    intergreen_rows."""
     program_id, program, notes = _pick_program(tls)
     phases = _phases(program)
     conns = link_connections(tls)
@@ -247,10 +254,17 @@ def build_config(net: Any, tls: Any, safe_id: str, *, red_clearance_ms: int, def
             clearance[g] = yellow
         groups.append(entry)
 
-    intergreen = prog.intergreens_ms(phases, a, clearance, red_clearance_ms)
+    if profile is None:
+        intergreen = prog.intergreens_ms(phases, a, clearance, red_clearance_ms)
+    else:
+        from sim.profile_import import apply_profile
+
+        intergreen = apply_profile(profile, tls.getID(), a, groups, conns, internal, red_clearance_ms, notes,
+                                   intergreen_rows if intergreen_rows is not None else [])
     stage_ids = ["S%d" % (n + 1) for n in range(len(a.stages))]
     raw: dict[str, Any] = {
         "format": "ampelwerk-intersection/1",
+        **({"profile": profile} if profile else {}),
         "id": safe_id,
         "name": "SUMO traffic light %s" % tls.getID(),
         "strategy": "actuated",
@@ -292,14 +306,21 @@ def _detector_entry(p: DetectorPlacement) -> dict[str, Any]:
 
 def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, default_min_green_ms: int = 5000,
                     default_max_green_ms: int = 45000, advance_m: float = 40.0, sequence: str = "free",
-                    exit_loops: bool = False) -> ImportResult:
+                    exit_loops: bool = False, profile: str | None = None) -> ImportResult:
     """Write <out_dir>/<tls>.json for every traffic light and <out_dir>/detectors.add.xml.
+
+    profile: timings and geometric intergreens by a regional profile; then also
+    <out_dir>/intergreens.csv, the inputs and result of every conflicting pair.
 
     sequence: "fixed" keeps the program's stage order (skipping stages without
     demand), "free" lets demand-responsive strategies choose the next stage.
     """
     if sequence not in ("fixed", "free"):
         raise NetImportError("sequence=%r is not one of fixed, free" % sequence)
+    from controller.config.profiles import PROFILE_NAMES
+
+    if profile is not None and profile not in PROFILE_NAMES:
+        raise NetImportError("profile=%r is not one of %s" % (profile, ", ".join(PROFILE_NAMES)))
     from controller.config.loading import ConfigError, load_file
 
     try:
@@ -315,6 +336,12 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
         raise NetImportError("%s has no traffic lights with a program: nothing to import" % cfg.net_file)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    internal = None
+    rows: list = []
+    if profile is not None:
+        from sim.intergreen_geometry import read_internal_lanes
+
+        internal = read_internal_lanes(cfg.net_file)
     configs: dict[str, Path] = {}
     mappings: dict[str, TlsMapping] = {}
     all_loops: list[DetectorPlacement] = []
@@ -327,7 +354,8 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
         raw, placements = build_config(net, tls, safe, red_clearance_ms=red_clearance_ms,
                                     default_min_green_ms=default_min_green_ms,
                                     default_max_green_ms=default_max_green_ms, advance_m=advance_m,
-                                    sequence=sequence, exit_loops=exit_loops)
+                                    sequence=sequence, exit_loops=exit_loops, profile=profile,
+                                    internal=internal, intergreen_rows=rows)
         path = out_dir / (safe + ".json")
         path.write_text(json.dumps(raw, indent=1) + "\n")
         try:
@@ -345,11 +373,18 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
         all_loops += placements
     detectors_file = out_dir / "detectors.add.xml"
     write_additional(all_loops, detectors_file)
-    return ImportResult(cfg.path, cfg.net_file, configs, detectors_file, mappings)
+    result = ImportResult(cfg.path, cfg.net_file, configs, detectors_file, mappings)
+    if profile is not None:
+        from sim.intergreen_geometry import write_csv
+
+        write_csv(rows, out_dir / "intergreens.csv")
+        result.intergreen_rows = rows
+    return result
 
 
 def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_m: float = 40.0,
-                   sequence: str = "free", shown: Path | None = None, exit_loops: bool = False) -> int:
+                   sequence: str = "free", shown: Path | None = None, exit_loops: bool = False,
+                   profile: str | None = None) -> int:
     """`ampelwerk sim import`: import, print a summary per traffic light; raises ScenarioError on bad input.
 
     ``shown``: the directory to name in the summary (where ``out`` will be renamed to)."""
@@ -358,7 +393,15 @@ def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_
     if not 5 <= advance_m <= 1000:
         raise NetImportError("--advance-m=%g is outside 5..1000 m" % advance_m)
     result = import_scenario(resolve(scenario), Path(out), red_clearance_ms=red_clearance_ms, advance_m=advance_m,
-                             sequence=sequence, exit_loops=exit_loops)
+                             sequence=sequence, exit_loops=exit_loops, profile=profile)
+    if profile is not None:
+        from sim.intergreen_geometry import format_table
+
+        print("intergreens by the %s profile (docs/profiles/%s.md), per conflicting pair:" % (profile, profile))
+        for tls_id in result.mappings:
+            print("%s:" % tls_id)
+            print(format_table([r for r in result.intergreen_rows if r.tls_id == tls_id]))
+        print("(also in %s)" % (Path(shown or out) / "intergreens.csv"))
     for tls_id, m in result.mappings.items():
         raw = json.loads(m.config_path.read_text())
         stages = " ".join("%s=%s" % (s["id"], "+".join(s["groups"])) for s in raw["stages"])

@@ -12,10 +12,12 @@ import csv
 from pathlib import Path
 from statistics import mean, pstdev
 
-# columns of the per-run CSV, in order
+# columns of the per-run CSV, in order: what the run gives, the same wherever it ran (no wall time)
 RUN_COLUMNS = ("scenario", "controller", "seed", "scale", "delay_s", "mean_trip_duration_s", "mean_waiting_time_s",
                "vehicles_scheduled", "arrived", "running_at_end", "never_inserted", "teleports", "collisions",
-               "emergency_braking", "monitor_flash", "signal_violations", "wall_s", "sumo_version", "ampelwerk_version")
+               "emergency_braking", "monitor_flash", "signal_violations", "sumo_version", "ampelwerk_version")
+# the per-run wall time, which differs from machine to machine and run to run, goes to timings.csv
+TIMING_COLUMNS = ("scenario", "controller", "seed", "scale", "wall_s")
 MEAN_COLUMNS = ("delay_s", "mean_trip_duration_s", "mean_waiting_time_s", "arrived", "running_at_end",
                 "never_inserted", "teleports", "collisions", "emergency_braking", "wall_s")
 
@@ -71,13 +73,18 @@ def _alarms(row: dict) -> str:
 
 
 def write_runs_csv(runs: list[dict], path: Path) -> None:
-    """Every run, one row each."""
+    """Every run, one row each, in `path` (runs.csv); their wall times in timings.csv beside it."""
+    _write_csv(runs, path, RUN_COLUMNS)
+    _write_csv(runs, path.with_name("timings.csv"), TIMING_COLUMNS)
+
+
+def _write_csv(runs: list[dict], path: Path, columns: tuple[str, ...]) -> None:
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(RUN_COLUMNS)
+        w.writerow(columns)
         for r in runs:
             row = []
-            for c in RUN_COLUMNS:
+            for c in columns:
                 if c == "scenario":
                     row.append(scenario_label(r["scenario"]))
                 elif c == "monitor_flash":

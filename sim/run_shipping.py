@@ -15,8 +15,8 @@ run travels as content:
                  path, as bytes (one it names by an absolute path goes as it is)
 The worker writes them into a temporary folder, runs into a run folder there,
 and returns the summary and every file of the run folder (zlib-compressed
-bytes); paths of the temporary folder in the summary (and summary.json) are
-turned back into the caller's, so the caller's run directory reads as if the
+bytes); paths of the temporary folder in the summary (and summary.json) and in
+the header comments of SUMO's XML outputs are turned back into the caller's, so the caller's run directory reads as if the
 run had happened there. Paths in SUMO options after `--` travel as written.
 Times in seconds.
 """
@@ -67,6 +67,7 @@ class ShippedRun:
     corridor: dict[str, bytes] | None  # the corridor file's name and the configs it names -> content
     caller_configs: dict[str, str] | None  # tls id -> the caller's config path (for the summary)
     run_fn: RunFunction | None
+    caller_detectors: str | None = None  # the caller's loop detector file (for SUMO's output headers)
 
 
 def scenario_content(scenario: Path) -> ScenarioContent:
@@ -126,7 +127,8 @@ def pack(opts: RunOptions, scenario: ScenarioContent, imported: Imported | None,
     """One run for a worker; ``scenario`` from scenario_content() (once per scenario)."""
     return ShippedRun(opts, scenario, imported_content(imported) if imported is not None else None,
                       corridor_content(Path(opts.corridor_file)) if opts.corridor_file is not None else None,
-                      {tls: str(p) for tls, p in imported.configs.items()} if imported is not None else None, run_fn)
+                      {tls: str(p) for tls, p in imported.configs.items()} if imported is not None else None, run_fn,
+                      str(imported.detectors_file) if imported is not None else None)
 
 
 def run_shipped(job: ShippedRun) -> dict[str, Any]:
@@ -180,6 +182,8 @@ def _unpack_inputs(job: ShippedRun, tmp: Path, paths: dict[str, str]) -> tuple[R
             configs[tls] = _write(tmp / "import" / str(k) / name, data)
             paths[str(configs[tls])] = (job.caller_configs or {}).get(tls, name)
         imported = Imported(configs, _write(tmp / "import" / job.imported.detectors[0], job.imported.detectors[1]))
+        if job.caller_detectors is not None:
+            paths[str(imported.detectors_file)] = job.caller_detectors
     corridor = None
     if job.corridor is not None:
         _write_files(tmp / "corridor", job.corridor)
@@ -224,8 +228,19 @@ def _pack_folder(folder: Path, paths: dict[str, str]) -> dict[str, bytes]:
             data = f.read_bytes()
             if rel == "summary.json":
                 data = _to_caller(data.decode(), paths).encode()
+            elif rel.endswith(".xml"):
+                data = _xml_header_to_caller(data, paths)
             files[rel] = zlib.compress(data, 1)
     return files
+
+
+def _xml_header_to_caller(data: bytes, paths: dict[str, str]) -> bytes:
+    """A SUMO output with the worker's paths in its header comment (the configuration SUMO ran with) turned
+    into the caller's; the body (which can be tens of MB and names no paths) is left as it is."""
+    end = data.find(b"-->", 0, 1 << 16)
+    if end < 0:
+        return data
+    return _to_caller(data[:end].decode("utf-8", "replace"), paths).encode() + data[end:]
 
 
 def unpack_run_folder(files: dict[str, bytes], out_dir: Path) -> None:

@@ -24,6 +24,7 @@ Times: SUMO seconds at the boundary, integer ms towards the core.
 
 from __future__ import annotations
 
+import datetime
 import json
 import platform
 import sys
@@ -56,6 +57,10 @@ def controller_names() -> list[str]:
     return list(PEER_CONTROLLERS) + ["ampelwerk-" + n for n in STRATEGY_NAMES]
 
 
+# the local time at simulation time 0 unless --start says otherwise: a Monday morning
+DEFAULT_START = "2026-12-07T06:00"
+
+
 @dataclass
 class RunOptions:
     """What to run and where to write it. Times in seconds."""
@@ -71,6 +76,7 @@ class RunOptions:
     merge_ticks: bool = False  # True: a run of ticks with unchanged presence is stepped as one longer tick
     sequence: str = "free"  # stage order of the imported configs: "free" (the strategy picks) or the program's ("fixed")
     exit_loops: bool = False  # import with exit loops (blocked exits, docs/sim-import.md)
+    profile: str | None = None  # import with a regional profile (docs/profiles/): red-amber, geometric intergreens
     failed_loops: dict[str, int] = field(default_factory=dict)  # loop id -> forced presence 1 (stuck on) or 0 (dead)
     scale: float = 1.0
     gui: bool = False
@@ -78,6 +84,8 @@ class RunOptions:
     sumo_options: list[str] = field(default_factory=list)
     progress: bool = True
     corridor_file: Path | None = None  # ampelwerk-corridor/1: write fcd.xml on its edges, arterial metrics
+    start: str = DEFAULT_START  # local date and time at simulation time 0 (the cores' time-of-day programs)
+    schedule_file: Path | None = None  # a "schedule" block (docs/schedules.md) given to every imported config
 
 
 @dataclass
@@ -133,7 +141,7 @@ def import_for_run(opts: RunOptions) -> Imported:
 
     try:
         res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import", sequence=opts.sequence,
-                              exit_loops=opts.exit_loops)
+                              exit_loops=opts.exit_loops, profile=opts.profile)
     except ScenarioError as e:
         raise SumoError("importing %s: %s" % (opts.scenario, e)) from None
     return Imported(dict(res.configs), Path(res.detectors_file))
@@ -207,18 +215,51 @@ class _Signals:
             self.f.write("%.3f,%s,%s\n" % (now_s, tls, state))
 
 
-def _make_cores(opts: RunOptions, factory: ControllerFactory | None, imported: Imported) -> dict[str, Any]:
-    from controller.config.loading import ConfigError, load_file
+def local_start(opts: RunOptions) -> datetime.datetime:
+    """The local date and time at simulation time 0 (--start); SumoError when it is not one."""
+    try:
+        return datetime.datetime.fromisoformat(opts.start)
+    except (TypeError, ValueError):
+        raise SumoError("--start %r is not a local date and time YYYY-MM-DDTHH:MM" % (opts.start,)) from None
+
+
+def _make_cores(opts: RunOptions, factory: ControllerFactory | None, imported: Imported,
+                begin: float = 0.0) -> dict[str, Any]:
+    from controller.config.loading import ConfigError, load_dict, load_file, parse
     from controller.core import Controller
 
     strategy = opts.controller[len("ampelwerk-"):]
+    block = None
+    if opts.schedule_file is not None:
+        try:
+            block = json.loads(Path(opts.schedule_file).read_text())
+        except (OSError, ValueError) as e:
+            raise SumoError("schedule file %s: %s" % (opts.schedule_file, e)) from None
+        block = block.get("schedule", block) if isinstance(block, dict) else block
     cores = {}
     for tls, path in imported.configs.items():
         try:
-            ix = load_file(str(path))
+            if block is None:
+                ix = load_file(str(path))
+            else:
+                # the controller's strategy until the program's first plan, then the program's plans
+                raw = parse(Path(path).read_text(), str(path))
+                raw["schedule"] = block
+                raw["strategy"] = strategy
+                ix = load_dict(raw, "%s with %s" % (path, opts.schedule_file), True)
         except ConfigError as e:
             raise SumoError("imported config %s is invalid:\n%s" % (path, e)) from None
-        cores[tls] = factory(tls, ix) if factory is not None else Controller(ix, strategy)
+        if factory is not None:
+            cores[tls] = factory(tls, ix)
+        else:
+            cores[tls] = Controller(ix) if block is not None else Controller(ix, strategy)
+    # the local time of `begin`, handed in like the elapsed time; the cores advance it themselves
+    at = local_start(opts) + datetime.timedelta(seconds=begin)
+    for core in cores.values():
+        set_local_time = getattr(core, "set_local_time", None)
+        if set_local_time is not None:
+            set_local_time(int(at.strftime("%Y%m%d")), at.weekday(),
+                           ((at.hour * 60 + at.minute) * 60 + at.second) * 1000 + at.microsecond // 1000)
     return cores
 
 
@@ -279,6 +320,9 @@ def _checked_window(opts: RunOptions) -> tuple[float, float, int]:
     step_ms = round(opts.step_length * 1000)
     ticks_per_step(step_ms, opts.tick_ms)
     begin, end = scenario_window(opts)
+    local_start(opts)
+    if opts.schedule_file is not None and not opts.controller.startswith("ampelwerk-"):
+        raise SumoError("--schedule runs on ampelwerk-* controllers, not on %s" % opts.controller)
     return begin, end, step_ms
 
 
@@ -294,7 +338,7 @@ def _set_up_controllers(opts: RunOptions, factory: ControllerFactory | None, imp
     if name.startswith("ampelwerk-"):
         setup.imported = imported if imported is not None else import_for_run(opts)
         setup.additional.append(str(setup.imported.detectors_file))
-        setup.cores = _make_cores(opts, factory, setup.imported)
+        setup.cores = _make_cores(opts, factory, setup.imported, begin)
     if name == "sumo-actuated":
         setup.programs = write_actuated_programs(_probe(opts, begin, end), out / "actuated.add.xml")
         setup.additional.append(str(out / "actuated.add.xml"))

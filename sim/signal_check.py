@@ -11,7 +11,10 @@ through the config's source.sumo.group_links and checks:
   * clearance: every yellow lasts at least yellow_ms (ped_clearance_ms for
     pedestrian groups), green never goes straight to red, and no link goes
     from yellow straight to green (G or g): a red must be seen between;
-  * mapping: all links of a group show the same colour, always-red links stay red.
+  * mapping: all links of a group show the same colour, always-red links stay red;
+  * red-amber ('u', a regional profile's sequence): a stop display, so not open
+    for the foe checks, but only after red, only before green, and never beside
+    a conflicting group's green or yellow.
 With the net's own facts (``net_facts``: the junctions' foe matrices and what
 the net's programs show) it also checks every pair of foe links:
   * conflicting greens: the two signals a pair of foes shows together must
@@ -32,19 +35,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-GREEN, YELLOW, RED, OTHER = "green", "yellow", "red", "other"
+GREEN, YELLOW, RED, RED_AMBER, OTHER = "green", "yellow", "red", "red-amber", "other"
 # strength of a link's signal: priority green, permissive green, stop-then-go, yellow; red, flash, dark: 0
 RANK = {"G": 4, "g": 3, "s": 2, "y": 1, "Y": 1}
 
 
 def colour(ch: str) -> str:
-    """Class of one SUMO link character: green, yellow, red or other (flash, dark, red-yellow)."""
+    """Class of one SUMO link character: green, yellow, red, red-amber or other (flash, dark)."""
     if ch in "Gg":
         return GREEN
     if ch in "yY":
         return YELLOW
     if ch == "r" or ch == "s":  # s: stop, then turn on red; a red display
         return RED
+    if ch == "u":
+        return RED_AMBER
     return OTHER
 
 
@@ -136,6 +141,10 @@ class _Junction:
             old, new = self.state[g], now[g]
             if old == new:
                 continue
+            if new == RED_AMBER and old not in (RED, None):
+                problems.append("%s: group %s showed red-amber after %s" % (where, g, old))
+            if old == RED_AMBER and new != GREEN:
+                problems.append("%s: group %s went from red-amber to %s, not green" % (where, g, new))
             if old == GREEN:
                 self.green_end[g] = t
                 if new == RED and g not in self.pedestrian:
@@ -155,6 +164,9 @@ class _Junction:
         for a, b in self.conflicts:
             if now[a] in (GREEN, YELLOW) and now[b] in (GREEN, YELLOW):
                 problems.append("%s: conflicting groups %s (%s) and %s (%s) open together" % (where, a, now[a], b, now[b]))
+            elif RED_AMBER in (now[a], now[b]) and {now[a], now[b]} & {GREEN, YELLOW}:
+                problems.append("%s: red-amber beside a conflicting green or yellow: %s (%s), %s (%s)"
+                                % (where, a, now[a], b, now[b]))
         if self.facts is not None:
             self._foes(where, state, problems)
         self.last = state

@@ -103,6 +103,11 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
         "detector_diagnostics": {"no_activity_ms": 60000, "max_presence_ms": 10000, "erratic_counts_per_min": 40,
                                  "occupancy_window_ms": 30000},
     }
+    if rnd.random() < 0.3:  # a custom regional profile: red-amber before green on some groups
+        raw["profile"] = "custom"
+        for g in groups:
+            if g["id"] in vids and rnd.random() < 0.7:
+                g["red_amber_ms"] = rnd.choice([0, 1000, 2000, rnd.randint(1, 3000)])
     if strategy == "fixed":
         from controller.config.defaults import with_defaults
         from controller.intersection import Intersection

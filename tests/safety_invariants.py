@@ -5,7 +5,7 @@ property tests, the wire tests and bench/safety_fuzz.py."""
 from __future__ import annotations
 
 from controller.config.defaults import with_defaults
-from controller.safety.signal_states import GREEN, RED, YELLOW
+from controller.safety.signal_states import GREEN, RED, RED_AMBER, YELLOW, is_flash
 
 
 class InvariantChecker:
@@ -28,6 +28,7 @@ class InvariantChecker:
         self.clear = [g["ped_clearance_ms"] if self.ped[i] else g["yellow_ms"] for i, g in enumerate(groups)]
         self.red_clear = [g["red_clearance_ms"] for g in groups]
         self.red_revert = [g["red_revert_ms"] for g in groups]
+        self.red_amber = [g.get("red_amber_ms", 0) for g in groups]  # a profile's red-amber before green
         self.ig = {}
         for a, row in raw["intergreen_ms"].items():
             for b, v in row.items():
@@ -41,15 +42,15 @@ class InvariantChecker:
         self.violations: list[str] = []
         self.green_starts = 0
         self.ticks = 0
-        if initial is not None and all(x <= GREEN for x in initial):
+        if initial is not None and not any(is_flash(x) for x in initial):
             self.state = list(initial)
 
     def step(self, elapsed: int, out: bytes) -> None:
         self.ticks += 1
         self.now += max(0, min(elapsed, 60000))  # the core clamps a broken clock the same way
         t = self.now
-        if any(s > GREEN for s in out):
-            if not all(s > GREEN for s in out):
+        if any(is_flash(s) for s in out):
+            if not all(is_flash(s) for s in out):
                 self.violations.append("%d: partial flash %r" % (t, list(out)))
             self.state = [None] * self.n
             self.since = [t] * self.n
@@ -85,10 +86,21 @@ class InvariantChecker:
                     self.violations.append("%d: %s yellow->%d" % (t, self.ids[g], new))
                 if dur < self.clear[g]:
                     self.violations.append("%d: %s clearance %d < %d" % (t, self.ids[g], dur, self.clear[g]))
+            elif prev == RED_AMBER:
+                if new != GREEN:
+                    self.violations.append("%d: %s red-amber->%d" % (t, self.ids[g], new))
+                if dur < self.red_amber[g]:
+                    self.violations.append("%d: %s red-amber %d < %d" % (t, self.ids[g], dur, self.red_amber[g]))
             if new == GREEN:
                 self.green_starts += 1
+                if self.red_amber[g] and prev != RED_AMBER:
+                    self.violations.append("%d: %s green after %r without red-amber" % (t, self.ids[g], prev))
+            if new == RED_AMBER and not self.red_amber[g]:
+                self.violations.append("%d: %s red-amber, which its config does not show" % (t, self.ids[g]))
+            if new == RED_AMBER or (new == GREEN and prev != RED_AMBER):
+                # the start of the entry (red-amber, or green without it): after red only
                 if prev != RED:
-                    self.violations.append("%d: %s green after %r" % (t, self.ids[g], prev))
+                    self.violations.append("%d: %s %d after %r" % (t, self.ids[g], new, prev))
                 elif dur < self.red_revert[g]:
                     self.violations.append("%d: %s green after %d ms of red, red revert %d" % (
                         t, self.ids[g], dur, self.red_revert[g]))

@@ -59,6 +59,10 @@ def fill_defaults(raw):
     # Fill raw in place (the loader does so with the dict it parsed itself,
     # which saves a board the copy) and return it.
     raw["name"] = raw.get("name", raw["id"])
+    if raw.get("profile") is not None:
+        from controller.config.profiles import fill_profile
+
+        fill_profile(raw)  # a regional profile's defaults come before schema's
     raw["strategy"] = raw.get("strategy", "actuated")
     raw["flash_mode"] = raw.get("flash_mode", "yellow")
     if raw.get("startup_flash_ms") is None:

@@ -54,10 +54,15 @@ def load_dict(raw, source="", in_place=False):
     del validate_fields
     if _SMALL_HEAP:
         _forget("config.validation")
+        _forget("config.profile_validation")
     from controller.config.defaults import fill_defaults, with_defaults
 
     model = Intersection(fill_defaults(raw) if in_place else with_defaults(raw))
     errors = model.fixed_time_errors()
+    if raw.get("schedule"):  # each fixed-time plan of the time-of-day program, likewise
+        from controller.plan_change import plan_timing_errors
+
+        errors += plan_timing_errors(model)
     if errors:
         raise ConfigError(errors, source)
     return model
@@ -111,6 +116,7 @@ def unload():
     for name in list(sys.modules):
         if name.startswith("controller.config.priority_"):  # loaded for a priority block only
             _forget(name[11:])
-    for path in ("config.validation", "config.defaults", "config.schema", "config.loading", "config",
+    for path in ("config.validation", "config.profile_validation", "config.profiles", "config.defaults",
+                 "config.schema", "config.loading", "config",
                  "trace_replay", "events.names"):
         _forget(path)

@@ -169,6 +169,7 @@ def validate_fields(raw):
     if not isinstance(raw, dict):
         rep.add("", "config must be a JSON object, found %s" % _q(raw))
         return rep.errors
+    validate_profile = _profile_check(raw)
     _validate_top_level(rep, raw)
     groups, gids, kind, clearance = _validate_groups(rep, raw)
     known = set(i for i in gids if i is not None)
@@ -180,6 +181,8 @@ def validate_fields(raw):
     _validate_detectors(rep, raw, known, kind)
     _validate_detector_diagnostics(rep, raw)
     _validate_adaptive(rep, raw)
+    if validate_profile is not None:
+        validate_profile(rep, raw, groups, gids, _q)  # the regional profile (config/profiles.py)
     if _uses_priority(raw):
         # preemption and transit priority (loaded only for a config that uses them)
         from controller.config.priority_validation import validate_priority_block
@@ -195,6 +198,10 @@ def validate_fields(raw):
     elif not rep.errors:
         # only meaningful once groups, conflicts and stages are sound
         _validate_fixed_time(rep, ft, order)
+    if "schedule" in raw:  # the time-of-day and week program (docs/schedules.md)
+        from controller.config.schedule_validation import validate_schedule
+
+        validate_schedule(rep, raw, order, not rep.errors)
     return rep.errors
 
 
@@ -209,12 +216,25 @@ def _uses_priority(raw):
     return False
 
 
+def _profile_check(raw):
+    # config/profile_validation.py's check when the config names a profile or
+    # uses its fields, else None; imported first, before the report grows (a
+    # small heap's peak at load, and its fragments)
+    groups = raw.get("signal_groups")
+    if "profile" not in raw and not (isinstance(groups, list) and [
+            g for g in groups if isinstance(g, dict) and ("red_amber_ms" in g or "approach_speed_kmh" in g)]):
+        return None
+    from controller.config.profile_validation import validate_profile
+
+    return validate_profile
+
+
 def _validate_top_level(rep, raw):
     # the fields that name and run the intersection as a whole
     rep.unknown_keys("", raw, (
         "format", "id", "name", "strategy", "flash_mode", "startup_flash_ms", "signal_groups",
         "conflicts", "intergreen_ms", "stages", "sequence", "detectors", "detector_diagnostics",
-        "fixed_time", "adaptive", "coordination", "source", "priority",
+        "fixed_time", "adaptive", "coordination", "source", "schedule", "profile", "priority",
     ))
     fmt = raw.get("format", FORMAT)
     if fmt != FORMAT:
@@ -245,7 +265,8 @@ def _validate_groups(rep, raw):
             timing, min_name, clear_name, recalls = VEHICLE_TIMING, "min_green_ms", "yellow_ms", VEHICLE_RECALLS
         else:
             timing, min_name, clear_name, recalls = PEDESTRIAN_TIMING, "walk_ms", "ped_clearance_ms", PEDESTRIAN_RECALLS
-        rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links", "yields_to") + tuple(timing))
+        rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links", "yields_to",
+                                    "red_amber_ms", "approach_speed_kmh") + tuple(timing))
         t = {}
         for name, spec in timing.items():
             t[name] = rep.int_field(where, g, name, spec)
@@ -479,7 +500,13 @@ def validate(raw):
     from controller.config.defaults import with_defaults
     from controller.intersection import Intersection
 
-    return Intersection(with_defaults(raw)).fixed_time_errors()
+    model = Intersection(with_defaults(raw))
+    errors = model.fixed_time_errors()
+    if raw.get("schedule"):
+        from controller.plan_change import plan_timing_errors
+
+        errors += plan_timing_errors(model)
+    return errors
 
 
 def _validate_exits(rep, where, xs, exit_ids):

@@ -40,6 +40,8 @@ class PriorityService:
         if not ctl.strategy_running:
             ctl.strategy_running = True
             strategy.start(ctl)
+            if ctl.plans is not None:
+                ctl.plans.started(ctl)  # (as Controller.step does without priority)
             e = 0
             if transit is not None:
                 transit.cancel()
@@ -54,6 +56,10 @@ class PriorityService:
             self.preemption.halt(ctl.kernel)
         if self.transit is not None:
             self.transit.cancel()
+
+    def preempting(self):
+        # a preemption runs: a time-of-day plan change waits for its hand-back (plan_change.py)
+        return self.preemption.phase != IDLE
 
     def busy(self):
         # something is counted or running: the host steps tick by tick (horizon.py)

@@ -45,9 +45,9 @@ class TransitPriority:
         self.classes = classes
         self.requests = requests
         self.events = ctl.events
-        strategy = ctl.strategy
-        self.enabled = strategy.name != "fixed"
-        self.coord = strategy if strategy.name == "coordinated" else None
+        self.strategy = None  # the strategy the two below are of (a time-of-day program swaps it)
+        self.enabled = False  # no transit priority under a fixed-time plan
+        self.coord = None  # the coordinated strategy, whose plan's slack bounds transit priority
         self.extension_used_ms = array("i", [0] * k)  # of the current request
         self.early_used_ms = array("i", [0] * k)
         self.cycle_used_ms = array("i", [0] * k)  # of the current cycle (window)
@@ -79,6 +79,11 @@ class TransitPriority:
         # -> the stage to ask the kernel for
         kernel = ctl.kernel
         e = elapsed_ms
+        if ctl.strategy is not self.strategy:
+            strategy = ctl.strategy
+            self.strategy = strategy
+            self.enabled = strategy.name != "fixed"
+            self.coord = strategy if strategy.name == "coordinated" else None
         self._windows(e)
         if self.owing:
             self._recover(ctl)

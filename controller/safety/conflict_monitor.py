@@ -15,7 +15,11 @@
 #    group it forms such a pair with;
 #  - a red revert cut short: a green started before the group showed red
 #    for its red_revert_ms;
-#  - an illegal sequence (green->red, yellow->green, red->yellow, flash->green).
+#  - an illegal sequence (green->red, yellow->green, red->yellow, flash->green);
+#  - red-amber (red_amber_ms > 0, a profile's sequence) started like a green
+#    (the checks above, made when it starts), shorter than red_amber_ms, not
+#    followed by green, or left out before a green; red-amber counts as out
+#    of red in the conflict check.
 # The first violation latches: `latched` stays set until unlatch(), and the
 # controller shows flash meanwhile. The history of what was shown is kept
 # across a latch and an unlatch (a reset), so a reset is checked like any
@@ -27,7 +31,7 @@ from array import array
 
 from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX
-from controller.safety.signal_states import DARK, GREEN, RED, YELLOW
+from controller.safety.signal_states import DARK, GREEN, RED, RED_AMBER, YELLOW, is_flash
 from controller.stamp_clock import StampClock
 from controller.timing import CLOCK_MASK
 
@@ -44,9 +48,11 @@ class ConflictMonitor:
         self.min_green_ms = array("i", [0] * n)
         self.min_red_ms = array("i", [0] * n)  # red clearance
         self.red_revert_ms = array("i", [0] * n)
+        self.red_amber_ms = array("i", [0] * n)
         for i, g in enumerate(groups):
             self.min_red_ms[i] = g["red_clearance_ms"]
             self.red_revert_ms[i] = g["red_revert_ms"]
+            self.red_amber_ms[i] = g.get("red_amber_ms", 0)
             if g["kind"] == "pedestrian":
                 self.min_yellow_ms[i] = g["ped_clearance_ms"]
                 self.min_green_ms[i] = g["walk_ms"]
@@ -120,17 +126,24 @@ class ConflictMonitor:
         flashing = 0
         for g in range(n):
             new = outputs[g]
-            if new > DARK:
+            if new > RED_AMBER:
                 return self._trip(ev.FAULT_BAD_STATE, g, events)
-            if new > GREEN:
+            if is_flash(new):
                 flashing += 1
             prev = self.last[g]
             if new == prev:
                 continue
-            if new == GREEN:
-                if prev != RED:
+            if prev == RED_AMBER:
+                if new != GREEN and not is_flash(new):
+                    return self._trip(ev.FAULT_RED_AMBER, g, events)
+                if new == GREEN and self._age(self.shown_at[g]) < self.red_amber_ms[g]:
+                    return self._trip(ev.FAULT_RED_AMBER, g, events)
+            if new == GREEN or new == RED_AMBER:
+                if new == GREEN and prev == RED and self.red_amber_ms[g]:
+                    return self._trip(ev.FAULT_RED_AMBER, g, events)
+                if prev != RED and not (new == GREEN and prev == RED_AMBER):
                     return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
-                if self._age(self.shown_at[g]) < self.red_revert_ms[g]:
+                if prev == RED and self._age(self.shown_at[g]) < self.red_revert_ms[g]:
                     return self._trip(ev.FAULT_RED_REVERT, g, events)
                 for c in range(n):
                     need = self.intergreen_ms[c * n + g]
@@ -181,7 +194,7 @@ class ConflictMonitor:
             new = outputs[g]
             prev = self.last[g]
             if new != prev:
-                if prev >= GREEN:
+                if prev == GREEN or is_flash(prev):
                     # leaving green or flash: the intergreen clock starts now
                     self.green_end_at[g] = now
                 self.shown_at[g] = now

@@ -28,8 +28,19 @@
 #     ends every green through rules 2-6 and holds all red (MODE_ENDING, then
 #     MODE_ENDED); flash (fault or startup) is the only abrupt display.
 #  8. Startup: flash for startup_flash_ms, all red for the longest
-#     intergreen, then the first stage of the sequence.
+#     intergreen, then the first stage of the sequence. A flash plan of the
+#     time-of-day program (hold_flash) is this flash, held: it is entered
+#     only through rule 7 or from all red, and left through the rest of
+#     the startup sequence.
 #  9. Pedestrian groups get walk only on a call (or ped recall).
+# 11. Red-amber (a profile's sequence, red_amber_ms > 0): a group that may
+#     go green now under rules 1, 4, 5 and 6 shows red-amber first, for its
+#     full red_amber_ms, and then green; red-amber always ends in green (a
+#     reset lets it finish and then ends that green under rule 2). While it
+#     shows red-amber it counts as out of red: no conflicting group may
+#     enter (rule 1), so red-amber never stands beside a conflicting green or
+#     yellow. The intergreen counts to the start of red-amber (conservative:
+#     RiLSA counts red-amber inside the intergreen; see docs/core.md).
 # (10, step() never raises, is the Controller's and every module's.)
 # A new request is taken only once the current stage is established, except
 # a preemption's (controller/priority/): it may change the target on the way,
@@ -47,7 +58,7 @@ from array import array
 
 from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX, const
-from controller.safety.signal_states import GREEN, RED, YELLOW, write_flash
+from controller.safety.signal_states import GREEN, RED, RED_AMBER, YELLOW, write_flash
 from controller.stamp_clock import StampClock
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
@@ -85,6 +96,7 @@ class SafetyKernel:
         self.no_stage = bytearray(n)  # the target while ending: no group
         self.mode = MODE_STARTUP_FLASH
         self.mode_ms = 0
+        self.hold_flash = False  # a flash plan is in force: stay in the startup flash (rule 8)
         self.restart()
 
     def restart(self):
@@ -103,7 +115,7 @@ class SafetyKernel:
         self.established = False
         self.stage_ms = 0
         self.mode_ms = 0
-        if self.ix.startup_flash_ms > 0:
+        if self.ix.startup_flash_ms > 0 or self.hold_flash:
             self.mode = MODE_STARTUP_FLASH
             self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 1)
         else:
@@ -209,7 +221,7 @@ class SafetyKernel:
                 return
             self._run(calls)
         elif mode == MODE_STARTUP_FLASH:
-            if self.mode_ms >= self.ix.startup_flash_ms:
+            if self.mode_ms >= self.ix.startup_flash_ms and not self.hold_flash:
                 self.mode = MODE_STARTUP_ALL_RED
                 self.mode_ms = 0
                 self.events.add(ev.UNIT_FLASH_STATUS_CHANGE, 0)
@@ -306,16 +318,33 @@ class SafetyKernel:
                 if not ped:
                     events.add(ev.PHASE_END_RED_CLEARANCE, g + 1)
         for g in range(n):
-            if state[g] != RED or not target[g]:
+            st = state[g]
+            if st == RED_AMBER:
+                # rule 11: the full red-amber, then green (its partners' clearances over)
+                if (now - state_at[g]) & CLOCK_MASK >= ix.red_amber_ms[g] and self._partners_clear(g, target):
+                    state[g] = GREEN
+                    self._changed()
+                    state_at[g] = now
+                    events.add(ev.PHASE_BEGIN_GREEN, g + 1)
+                    if not target[g]:
+                        established = False  # an ending: this green ends next (rule 2)
+                else:
+                    established = False
+                continue
+            if st != RED or not target[g]:
                 continue
             ped = ix.is_pedestrian[g]
             if ped and not (calls[g] and (self.allow_late_start or not self.established)):
                 continue
             if self._clear_to_enter(g, target):
-                state[g] = GREEN
                 self._changed()
                 state_at[g] = now
-                events.add(ev.PED_BEGIN_WALK if ped else ev.PHASE_BEGIN_GREEN, g + 1)
+                if ix.red_amber_ms[g]:
+                    state[g] = RED_AMBER  # rule 11
+                    established = False
+                else:
+                    state[g] = GREEN
+                    events.add(ev.PED_BEGIN_WALK if ped else ev.PHASE_BEGIN_GREEN, g + 1)
             else:
                 established = False
         if established and not self.established:
@@ -344,12 +373,17 @@ class SafetyKernel:
             # the all-red is shown in full even when a coarse tick stretched the yellow
             if self.state_ms(c) < ix.red_clearance_ms[c]:
                 return False
+        return self._partners_clear(g, target)
+
+    def _partners_clear(self, g, target):
+        # no partner of g (rule 5) leaving green, in its clearance or in its red clearance
+        ix = self.ix
         for x in ix.partners[g]:
             st = self.state[x]
             if st == GREEN:
                 if self.leaving(x, target):
                     return False  # its clearance must not be shown beside this green
-            elif st == YELLOW or self.state_ms(x) < ix.red_clearance_ms[x]:
+            elif st == YELLOW or (st == RED and self.state_ms(x) < ix.red_clearance_ms[x]):
                 return False
         return True
 

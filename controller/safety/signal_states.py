@@ -1,7 +1,11 @@
 # Signal-group display states and their one-letter codes. Runs on the board.
 # States are small ints so outputs fit a bytearray, one byte per signal group.
 # For pedestrian groups GREEN is WALK and YELLOW is the flashing DON'T WALK
-# clearance; RED is solid DON'T WALK.
+# clearance; RED is solid DON'T WALK. RED_AMBER (red and yellow together,
+# German Rot-Gelb, UK red+amber) is shown by a vehicle group whose regional
+# profile asks for it, between RED and GREEN; it is a stop display (SUMO 'u').
+# It came last so the older letters and wire bytes keep their values: a test
+# for flash is is_flash(state), never `state > GREEN`.
 from controller.compat import const
 
 RED = const(0)
@@ -10,10 +14,16 @@ GREEN = const(2)
 FLASH_YELLOW = const(3)
 FLASH_RED = const(4)
 DARK = const(5)
+RED_AMBER = const(6)
 
 # index = state; letters used in CSV traces and on the wire
-LETTERS = "RYGfrD"
-NAMES = ("red", "yellow", "green", "flashing-yellow", "flashing-red", "dark")
+LETTERS = "RYGfrDu"
+NAMES = ("red", "yellow", "green", "flashing-yellow", "flashing-red", "dark", "red-amber")
+
+
+def is_flash(state):
+    # a flash display (flashing yellow or red, or dark): the fail-safe mode
+    return FLASH_YELLOW <= state <= DARK
 
 
 def letter(state):

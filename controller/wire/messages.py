@@ -13,7 +13,8 @@ TICK = const(0x10)  # elapsed_ms u16, n_detectors u8, presence bits (LSB first)
 STATUS = const(0x20)  # (empty)
 EVENTS = const(0x30)  # max_events u8
 RESET = const(0x40)  # kind u8: RESET_CLEAR_FAULT or RESET_POWER_CYCLE
-PRIORITY = const(0x50)  # class u8 (1-based, config order), on u8 (1 on, 0 off)
+SET_TIME = const(0x50)  # date u32 (YYYYMMDD), ms_of_day u32: the local time (docs/schedules.md)
+PRIORITY = const(0x60)  # class u8 (1-based, config order), on u8 (1 on, 0 off)
 TEST_INJECT = const(0x70)  # bench only: n u8, states n bytes, forced for the next tick
 # replies (board -> host): request | REPLY
 REPLY = const(0x80)
@@ -23,7 +24,8 @@ TICK_REPLY = const(0x90)
 STATUS_REPLY = const(0xA0)
 EVENTS_REPLY = const(0xB0)
 RESET_ACK = const(0xC0)
-PRIORITY_ACK = const(0xD0)  # class u8, requests u8 (of the class, counted now)
+SET_TIME_ACK = const(0xD0)  # flags u8 (SET_TIME_*)
+PRIORITY_ACK = const(0xE0)  # class u8, requests u8 (of the class, counted now)
 TEST_INJECT_ACK = const(0xF0)
 # unsolicited / error frames (board -> host)
 STATE_REPORT = const(0x91)  # free-running mode: TICK_REPLY layout, seq counts up
@@ -31,6 +33,10 @@ FAULT = const(0xFD)  # fault u8, group u8, text
 ERROR = const(0xFE)  # code u8, then UTF-8 text
 
 HELLO_BENCH = const(1)  # hello flag: a bench session asks for the test hooks
+
+# SET_TIME_ACK flags
+SET_TIME_CORE = const(1)  # the running controller has a time-of-day program and took the time
+SET_TIME_RTC = const(2)  # the board's RTC was set (else a clock on its tick counter)
 
 RESET_CLEAR_FAULT = const(0)
 RESET_POWER_CYCLE = const(1)

@@ -3,7 +3,7 @@
 from controller.safety.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, YELLOW
 from firmware.boards import PROFILES, channel_count, detector_count
 from firmware.debounce import Debouncer
-from firmware.lamps import LAMP_GREEN, LAMP_RED, LAMP_YELLOW, fill_lamps, lamp_bits
+from firmware.lamps import LAMP_GREEN, LAMP_RED, LAMP_YELLOW, fill_lamps, lamp_bits, pedestrian_lamps
 
 
 def test_debounce_ignores_chatter_shorter_than_the_debounce_time():
@@ -66,3 +66,29 @@ def test_pin_maps_use_each_pin_once():
                 elif k in ("load", "clock", "data", "latch", "enable"):
                     pins.append(v)
         assert len(pins) == len(set(pins)), (name, pins)
+
+
+def test_red_amber_lights_red_and_yellow_together():
+    from controller.safety.signal_states import RED_AMBER
+
+    assert lamp_bits(RED_AMBER, 0, True) == LAMP_RED | LAMP_YELLOW
+    assert lamp_bits(RED_AMBER, 0, False) == LAMP_RED | LAMP_YELLOW  # steady, not flashing
+
+
+def test_pedestrian_clearance_shows_as_the_profile_says():
+    from controller.config.loading import load_dict
+    from tests.controller.core_support import copy_raw, example_raw
+
+    # flashing don't walk (no profile, us-mutcd), steady red (de-rilsa), dark (uk)
+    assert [lamp_bits(YELLOW, 1, b) for b in (True, False)] == [LAMP_RED, 0]
+    assert [lamp_bits(YELLOW, 2, b) for b in (True, False)] == [LAMP_RED, LAMP_RED]
+    assert [lamp_bits(YELLOW, 3, b) for b in (True, False)] == [0, 0]
+    for profile, code in ((None, 1), ("us-mutcd", 1), ("de-rilsa", 2), ("uk", 3)):
+        raw = copy_raw(example_raw())
+        if profile:
+            raw["profile"] = profile
+            for g in raw["signal_groups"]:
+                if g.get("kind") != "pedestrian":
+                    g.update(min_green_ms=7000, yellow_ms=3000)
+        ix = load_dict(raw)
+        assert list(pedestrian_lamps(ix)) == [code if p else 0 for p in ix.is_pedestrian]

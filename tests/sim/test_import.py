@@ -177,7 +177,8 @@ def test_advance_loop_beyond_the_net_edge_goes_as_far_back_as_possible(tmp_path)
     assert any("nothing upstream" in n for n in res.mappings["C"].notes)
 
 
-def test_pedestrian_crossings_become_pedestrian_groups(tmp_path):
+def single4_with_crossings(tmp_path: Path) -> Path:
+    """The single4 net rebuilt with sidewalks and pedestrian crossings; its .sumocfg."""
     from sumolib import checkBinary
 
     src = resolve("single4").parent
@@ -187,7 +188,11 @@ def test_pedestrian_crossings_become_pedestrian_groups(tmp_path):
                     "-o", str(tmp_path / "ped.net.xml")], check=True, capture_output=True)
     cfg = tmp_path / "ped.sumocfg"
     cfg.write_text('<configuration><input><net-file value="ped.net.xml"/></input></configuration>')
-    res = import_scenario(cfg, tmp_path / "out")
+    return cfg
+
+
+def test_pedestrian_crossings_become_pedestrian_groups(tmp_path):
+    res = import_scenario(single4_with_crossings(tmp_path), tmp_path / "out")
     raw = json.loads(res.configs["C"].read_text())
     peds = [g for g in raw["signal_groups"] if g["kind"] == "pedestrian"]
     assert len(peds) == 2 and all(g["recall"] == "ped" and g["ped_clearance_ms"] >= 3000 for g in peds)

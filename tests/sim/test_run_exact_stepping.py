@@ -13,10 +13,11 @@ from sim.runner import RunOptions, run
 from sim.scenarios import resolve
 
 
+@pytest.mark.parametrize("profile", [None, "de-rilsa"])  # de-rilsa: red-amber and geometric intergreens
 @pytest.mark.parametrize("controller", ["ampelwerk-adaptive", "ampelwerk-actuated", "ampelwerk-fixed"])
 def test_horizon_stepping_gives_the_run_of_every_tick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      controller: str) -> None:
-    opts = dict(seed=4, end=900.0, progress=False)
+                                                      controller: str, profile: str | None) -> None:
+    opts = dict(seed=4, end=900.0, progress=False, profile=profile)
     calls = {"n": 0}
     real_step = Controller.step
 
