@@ -108,7 +108,7 @@ class Controller:
         else:
             self.strategy_running = False
             if priority is not None:
-                priority.halt(self)
+                priority.reset(self)
         kernel.apply(self.demand.call)
         if kernel.mode == MODE_ENDED and self.restart_when_ended:
             self.restart_when_ended = False

@@ -120,7 +120,7 @@ def fill_defaults(raw):
     raw["detectors"] = dets
     raw["adaptive"] = _fill(raw.get("adaptive") or {}, ADAPTIVE)
     if raw.get("priority") is not None:
-        from controller.config.priority_schema import fill_priority
+        from controller.config import priority_schema
 
-        fill_priority(raw)
+        priority_schema.fill_defaults(raw)
     return raw

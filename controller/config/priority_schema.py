@@ -37,7 +37,7 @@ def _fill(obj, table):
             obj[name] = spec[0]
 
 
-def fill_priority(raw):
+def fill_defaults(raw):
     # Every optional field of the priority block written out (raw["priority"]
     # already copied by the caller where the input must stay as it was).
     block = raw["priority"]

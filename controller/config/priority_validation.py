@@ -33,7 +33,7 @@ def _stage_field(rep, where, c, name, sids, required):
     return v
 
 
-def validate_priority_block(rep, raw, sids, kind):
+def validate(rep, raw, sids, kind):
     # the priority block and the loops that call its classes (sids: the stage
     # ids, None where unusable; kind: {group id: "vehicle" | "pedestrian"})
     stages = raw.get("stages") if isinstance(raw.get("stages"), list) else []

@@ -183,11 +183,13 @@ def validate_fields(raw):
     _validate_adaptive(rep, raw)
     if validate_profile is not None:
         validate_profile(rep, raw, groups, gids, _q)  # the regional profile (config/profiles.py)
-    if _uses_priority(raw):
+    dets = raw.get("detectors")
+    if "priority" in raw or (isinstance(dets, list) and [
+            d for d in dets if isinstance(d, dict) and d.get("kind") in ("check_in", "check_out")]):
         # preemption and transit priority (loaded only for a config that uses them)
-        from controller.config.priority_validation import validate_priority_block
+        from controller.config import priority_validation
 
-        validate_priority_block(rep, raw, sids, kind)
+        priority_validation.validate(rep, raw, sids, kind)
     # fixed-time plan (required by the fixed strategy, optional otherwise)
     ft = raw.get("fixed_time")
     if ft is None:
@@ -203,17 +205,6 @@ def validate_fields(raw):
 
         validate_schedule(rep, raw, order, not rep.errors)
     return rep.errors
-
-
-def _uses_priority(raw):
-    # a priority block, or a loop that would call one
-    if "priority" in raw:
-        return True
-    dets = raw.get("detectors")
-    for d in dets if isinstance(dets, list) else ():
-        if isinstance(d, dict) and (d.get("kind") == "check_in" or d.get("kind") == "check_out"):
-            return True
-    return False
 
 
 def _profile_check(raw):

@@ -23,9 +23,6 @@ class EventLog:
         self.dropped = 0  # events overwritten before anyone read them (saturating)
         self.now_s = 0
         self.now_ms = 0
-        # True while transit priority holds a stage the strategy keeps asking to
-        # leave: its green-end reasons (codes 4-7) are not logged every tick
-        self.quiet_green_end = False
 
     def advance(self, elapsed_ms):
         # Move the log's clock; called once per tick by the controller.
@@ -36,8 +33,6 @@ class EventLog:
         self.now_ms = ms
 
     def add(self, code, param):
-        if self.quiet_green_end and 4 <= code <= 7:
-            return
         i = self.head
         self.seconds[i] = self.now_s
         self.millis[i] = self.now_ms

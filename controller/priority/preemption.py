@@ -75,7 +75,7 @@ class Preemption:
             if not waiting:
                 self._begin_exit(kernel)
             else:
-                kernel.request(self.target, True)
+                kernel.request(self.target)
                 if kernel.stage == self.target and kernel.established:
                     self.timer_ms = 0
                     if self.tracking:
@@ -90,7 +90,7 @@ class Preemption:
                 if waiting:
                     self.phase = ENTRY
                     self.target = self.requests.stage[c]
-                    kernel.request(self.target, True)
+                    kernel.request(self.target)
                 else:
                     self._begin_exit(kernel)
         elif phase == DWELL:
@@ -105,7 +105,7 @@ class Preemption:
             if x == NO_STAGE:
                 self.phase = IDLE
                 return False
-            kernel.request(x, True)
+            kernel.request(x)
             if kernel.stage == x and kernel.established:
                 self.phase = IDLE
                 return False

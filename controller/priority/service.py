@@ -50,7 +50,7 @@ class PriorityService:
         else:
             kernel.request(transit.step(ctl, e))
 
-    def halt(self, ctl):
+    def reset(self, ctl):
         # the kernel is not in normal operation (startup, flash, an ending)
         if self.preemption.phase != IDLE:
             self.preemption.halt(ctl.kernel)

@@ -38,6 +38,21 @@ EXTEND = const(1)
 EARLY = const(2)
 
 
+class _QuietGreenEnd:
+    # Stands in for the event log while a held strategy is asked: its
+    # green-end reasons (codes 4-7: gap-out, max-out, force-off, green
+    # termination) are dropped, every other event goes to the log; the clock
+    # a strategy stamps with (now_s, now_ms) is the log's.
+    def __init__(self, log):
+        self.log = log
+        self.now_s = 0
+        self.now_ms = 0
+
+    def add(self, code, param):
+        if code < 4 or code > 7:
+            self.log.add(code, param)
+
+
 class TransitPriority:
     def __init__(self, ctl, classes, requests):
         k = classes.n
@@ -56,6 +71,7 @@ class TransitPriority:
         self.cls = 0
         self.limit_ms = 0  # of the running extension
         self.held_ms = 0  # of the running extension: time held against the strategy's wish
+        self.quiet = _QuietGreenEnd(ctl.events)
         self.owed = bytearray(ctl.ix.n_groups)  # 1: waiting with demand when an adjustment ended
         self.owing = 0
         self.adjustments = 0  # early greens and extensions given (for tests and reports)
@@ -93,9 +109,13 @@ class TransitPriority:
                     and self.held_ms + e < self.limit_ms):
                 # the strategy is still asked (it keeps its own books every
                 # tick); its wish to leave is not logged again while held
-                ctl.events.quiet_green_end = True
+                log = ctl.events
+                quiet = self.quiet
+                quiet.now_s = log.now_s
+                quiet.now_ms = log.now_ms
+                ctl.events = quiet
                 d = ctl.strategy.decide(ctl, e)
-                ctl.events.quiet_green_end = False
+                ctl.events = log
                 if d != kernel.stage:
                     self.held_ms += e
                     self._charge(c, e, self.extension_used_ms)

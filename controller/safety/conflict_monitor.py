@@ -60,11 +60,13 @@ class ConflictMonitor:
                 self.min_yellow_ms[i] = g["yellow_ms"]
                 self.min_green_ms[i] = g["min_green_ms"]
         # a preemption may end greens after the shortest preempt_min_green_ms of the priority block
-        for c in (raw.get("priority") or {}).get("classes", ()):
-            v = c.get("preempt_min_green_ms")
-            for i in range(n):
-                if v is not None and v < self.min_green_ms[i]:
-                    self.min_green_ms[i] = v
+        # (the block's one field is its list of classes: read as its values)
+        for classes in (raw.get("priority") or {}).values():
+            for c in classes:
+                v = c.get("preempt_min_green_ms")
+                for i in range(n):
+                    if v is not None and v < self.min_green_ms[i]:
+                        self.min_green_ms[i] = v
         # pairs (a yields to b) of groups that may be green together
         ya = []
         yb = []

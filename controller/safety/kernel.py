@@ -156,16 +156,17 @@ class SafetyKernel:
         # how long ago group g left green (since power-up or flash if never)
         return (self.clock_ms - self.green_end_at[g]) & CLOCK_MASK
 
-    def request(self, stage, preempt=False):
+    def request(self, stage):
         # A strategy asks for `stage`. Taken only in normal operation, once the
-        # current stage is established (a preemption's also on the way to
-        # another); returns True when the target changed.
+        # current stage is established (during a preemption's entry, with
+        # preempt_min_green_ms set, also on the way to another); returns True
+        # when the target changed.
         if stage < 0 or stage >= self.ix.n_stages:
             if self.rejected_requests < SMALL_INT_MAX:
                 self.rejected_requests += 1
             self.events.add(ev.UNIT_ALARM_STATUS_CHANGE, ev.ALARM_STRATEGY_REQUEST)
             return False
-        if self.mode != MODE_RUN or stage == self.stage or not (self.established or preempt):
+        if self.mode != MODE_RUN or stage == self.stage or not (self.established or self.preempt_min_green_ms >= 0):
             return False
         if not self.established:
             # A target changed on the way (preemption): the groups the old
