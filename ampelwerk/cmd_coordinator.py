@@ -1,4 +1,5 @@
-"""``ampelwerk coordinator serve|keys|plan``: the central coordinator over MQTT, its keys, and dry runs."""
+"""``ampelwerk coordinator serve|keys|plan|priority``: the central coordinator over MQTT, its keys, dry runs, and
+priority requests sent to one controller."""
 
 from __future__ import annotations
 
@@ -74,6 +75,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--prefix", default="ampelwerk", help="topic prefix")
     b.add_argument("--out", required=True, metavar="FILE", help="file to write (mode 0600: it may hold a password)")
     b.set_defaults(func=broker_config)
+
+    r = verbs.add_parser("priority", help="send one signed preemption / transit priority request to a controller")
+    r.add_argument("--intersection", required=True, metavar="ID", help="the controller (its config id)")
+    r.add_argument("--class", dest="class_id", required=True, metavar="CLASS",
+                   help="a priority class of its config (e.g. ems, rail, bus)")
+    onoff = r.add_mutually_exclusive_group(required=True)
+    onoff.add_argument("--on", dest="on", action="store_true", help="one request more (as a check-in)")
+    onoff.add_argument("--off", dest="on", action="store_false", help="one request less (as a check-out)")
+    r.add_argument("--broker", default="mqtt://127.0.0.1:1883", help="mqtt://host:port or mqtts://host:port")
+    r.add_argument("--keys", default="keys.json", metavar="FILE", help="per-controller keys (coordinator keys)")
+    r.add_argument("--username", default="coordinator-priority",
+                   help="MQTT user, a coordinator user of the broker's ACL of its own (default: coordinator-priority)")
+    r.add_argument("--password", help="MQTT password (default: $%s)" % PASSWORD_ENV)
+    r.add_argument("--ca", metavar="FILE", help="CA certificate to trust for mqtts://")
+    r.add_argument("--prefix", default="ampelwerk", help="topic prefix")
+    r.add_argument("--wait", type=float, default=5.0, metavar="S",
+                   help="wait up to S s for the controller's answer (0: send and return)")
+    r.set_defaults(func=priority)
 
     o = verbs.add_parser("offsets", help="bandwidths of offset methods side by side (for a given cycle and splits)")
     o.add_argument("--corridors", required=True, metavar="FILE")
@@ -188,6 +207,68 @@ def serve(args: argparse.Namespace) -> int:
         log.info("stopping: %s", ", ".join("%s %d" % kv for kv in svc.counters.items()))
     finally:
         bus.stop()
+    return 0
+
+
+def priority(args: argparse.Namespace) -> int:
+    """Publish one signed priority request; print the controller's answer (exit 1: refused, 2: none)."""
+    from ampelwerk.cli import UserError
+    from controller.coordination.messages import topic
+    from controller.coordination.priority_messages import (
+        PriorityRequest,
+        decode_priority_status,
+        encode_priority,
+    )
+    from controller.coordination.message_fields import MessageError
+    from coordinator.bus import BusError, MqttBus, now_ms
+
+    import math
+
+    if not math.isfinite(args.wait) or args.wait < 0:
+        raise UserError("--wait=%r: give a number of seconds, 0 or more" % args.wait)
+    key = read_keys(args.keys).get(args.intersection)
+    if key is None:
+        raise UserError("keys file %s has no key for %r (the controller's config id)" % (args.keys, args.intersection))
+    password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
+    answers: list[dict] = []
+    bus = None
+    now = now_ms()
+    req = PriorityRequest(args.intersection, now, now, args.class_id, args.on)
+
+    def on_status(t: str, p: bytes) -> None:
+        try:
+            st = decode_priority_status(p)
+        except MessageError:
+            return
+        if st["seq"] == req.seq:
+            answers.append(st)
+
+    try:
+        bus = MqttBus(args.broker, args.username, args.username, password, args.ca, clean_session=True)
+        if args.wait > 0:
+            bus.subscribe(topic(args.intersection, "priority_status", args.prefix), on_status)
+        bus.start()
+        bus.publish(topic(args.intersection, "priority", args.prefix), encode_priority(req, key))
+        end = time.monotonic() + args.wait
+        while not answers and time.monotonic() < end:
+            bus.process(timeout_s=0.1)
+    except (BusError, ValueError) as e:
+        raise UserError(str(e)) from None
+    finally:
+        if bus is not None:
+            bus.stop()
+    what = "%s %s at %s" % (args.class_id, "on" if args.on else "off", args.intersection)
+    if args.wait == 0:
+        print("sent: %s (seq %d)" % (what, req.seq))
+        return 0
+    if not answers:
+        print("sent: %s (seq %d); no answer within %g s: is the controller online?" % (what, req.seq, args.wait))
+        return 2
+    st = answers[0]
+    if st["reason"] != 0:
+        print("refused: %s: %s" % (what, st["text"]))
+        return 1
+    print("taken: %s; %d request(s) of %s counted" % (what, st["requests"], args.class_id))
     return 0
 
 

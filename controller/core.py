@@ -33,6 +33,11 @@ class Controller:
         if isinstance(strategy, str):
             strategy = make_strategy(strategy, ix)
         self.strategy = strategy
+        self.priority = None  # preemption and transit priority (controller/priority/), if configured
+        if ix.raw.get("priority"):
+            from controller.priority.service import PriorityService
+
+            self.priority = PriorityService(self)
         self.outputs = self.kernel.outputs
         self.ticks = 0
         self.bad_steps = 0
@@ -84,8 +89,13 @@ class Controller:
         kernel = self.kernel
         self.demand.update(e, kernel.state, kernel.version)
         kernel.advance_timers(e)
+        priority = self.priority
+        if priority is not None:
+            priority.update(e, self.detectors)
         if kernel.mode == MODE_RUN and not self.monitor.latched:
-            if not self.strategy_running:
+            if priority is not None:
+                priority.step(self, e)  # the strategy's decision, with preemption and transit priority
+            elif not self.strategy_running:
                 # the strategy starts now: its first decision sees no elapsed time
                 # (and rebuilds whatever it keeps from before a flash or reset)
                 self.strategy_running = True
@@ -97,6 +107,8 @@ class Controller:
                 kernel.request(self.strategy.decide(self, e))
         else:
             self.strategy_running = False
+            if priority is not None:
+                priority.reset(self)
         kernel.apply(self.demand.call)
         if kernel.mode == MODE_ENDED and self.restart_when_ended:
             self.restart_when_ended = False

@@ -33,6 +33,8 @@ def controller_horizon_ms(ctl):
     horizon = strategy_horizon(ctl.strategy)
     if horizon is None or not ctl.strategy_running or ctl.monitor.latched:
         return 0
+    if ctl.priority is not None and ctl.priority.busy():
+        return 0  # a priority request counted or served: tick by tick
     if ctl.demand.states_version != ctl.kernel.version:
         return 0  # a signal changed last tick: demand answers it in the next one (calls of groups leaving green)
     h = kernel_horizon_ms(ctl.kernel, ctl.demand.call)

@@ -23,8 +23,9 @@ DETECTOR_STOP_BAR = const(0)
 DETECTOR_ADVANCE = const(1)
 DETECTOR_PEDESTRIAN = const(2)
 DETECTOR_EXIT = const(3)
+# check_in / check_out (4, 5): priority loops (controller/priority/classes.py); they belong to no group
 DETECTOR_KIND_CODES = {"stop_bar": DETECTOR_STOP_BAR, "advance": DETECTOR_ADVANCE, "pedestrian": DETECTOR_PEDESTRIAN,
-                       "exit": DETECTOR_EXIT}
+                       "exit": DETECTOR_EXIT, "check_in": 4, "check_out": 5}
 NO_GROUP = const(255)  # detector_group of an exit loop: it belongs to no group
 
 NO_CONFLICT = const(-1)
@@ -179,7 +180,7 @@ class Intersection:
         diag = raw["detector_diagnostics"]  # thresholds of detectors that set none of their own
         self.occupancy_window_ms = diag["occupancy_window_ms"]
         for i, d in enumerate(dets):
-            self.detector_group[i] = NO_GROUP if d["kind"] == "exit" else index[d["group"]]
+            self.detector_group[i] = index[d["group"]] if "group" in d else NO_GROUP  # exit, check-in/out: none
             self.detector_kind[i] = DETECTOR_KIND_CODES[d["kind"]]
             self.detector_distance_m[i] = d["distance_m"]
             self.detector_extend[i] = 1 if d["extend"] else 0

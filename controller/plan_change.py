@@ -109,6 +109,8 @@ class PlanChanger:
         due = self.schedule.due
         if due < 0 or due == self.active:
             return
+        if ctl.priority is not None and ctl.priority.preempting():
+            return  # a preemption runs: the change waits for its hand-back
         kernel = ctl.kernel
         if self.is_flash[due]:
             kernel.hold_flash = True

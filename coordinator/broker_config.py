@@ -22,8 +22,8 @@ from coordinator.corridors import Corridor
 from coordinator.local_broker import controller_acl
 
 CONNECTION_NAME = "ampelwerk-central"
-OUT_KINDS = ("report", "plan_status", "status")  # controller -> coordinator
-IN_KINDS = ("plan",)  # coordinator -> controller
+OUT_KINDS = ("report", "plan_status", "status", "priority_status")  # controller -> coordinator
+IN_KINDS = ("plan", "priority")  # coordinator -> controller
 
 
 def district_controllers(corridors: list[Corridor]) -> dict[str, list[str]]:

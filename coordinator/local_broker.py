@@ -57,6 +57,8 @@ def controller_acl(prefix: str = "ampelwerk", coordinator_users: tuple[str, ...]
                   "topic read %s/+/plan_status" % prefix,
                   "topic read %s/+/status" % prefix,
                   "topic readwrite %s/+/plan" % prefix,
+                  "topic readwrite %s/+/priority" % prefix,  # preemption / transit priority requests
+                  "topic read %s/+/priority_status" % prefix,
                   ""]
     return "\n".join(lines + [
         # patterns apply to every other user; %u is the client's username
@@ -64,6 +66,8 @@ def controller_acl(prefix: str = "ampelwerk", coordinator_users: tuple[str, ...]
         "pattern write %s/%%u/plan_status" % prefix,
         "pattern write %s/%%u/status" % prefix,
         "pattern read %s/%%u/plan" % prefix,
+        "pattern read %s/%%u/priority" % prefix,
+        "pattern write %s/%%u/priority_status" % prefix,
         "",
     ])
 

@@ -49,6 +49,7 @@ class CoordinationLink:
         self.plans_received = 0
         self.plans_accepted = 0
         self.plans_rejected = 0
+        self.priority_received = 0  # priority requests (controller/coordination/priority_messages.py)
         self.errors = 0  # exceptions caught in the link (a bug; never reach the loop)
         self.last_error = ""
 
@@ -176,6 +177,8 @@ class CoordinationLink:
         self.backoff_ms = 0
         c.publish(a.status_topic, b"online", True, 1, now_ms)
         c.subscribe(a.plan_topic, 1, now_ms)
+        if a.priority_gate is not None:
+            c.subscribe(a.priority_topic, 1, now_ms)
         for i in range(self.size):  # everything unacknowledged goes again
             if self.pids[i] > 0:
                 self.pids[i] = 0
@@ -241,6 +244,8 @@ class CoordinationLink:
     def _on_message(self, topic, payload):
         a = self.agent
         try:
+            if a is not None and a.priority_gate is not None and topic == a.priority_topic:
+                return self._on_priority(a, payload)
             if a is None or topic != a.plan_topic:
                 return
             self.plans_received += 1
@@ -255,6 +260,15 @@ class CoordinationLink:
         except Exception as e:
             self._error("plan handling failed: %r" % (e,))
 
+    def _on_priority(self, a, payload):
+        # a preemption / transit priority request: counted by the controller when its checks pass
+        self.priority_received += 1
+        status = a.priority_gate.offer(payload, self.wall_ms)
+        gate = a.priority_gate
+        self.log("mqtt: priority request taken" if gate.last_reason == 0 else
+                 "mqtt: priority request refused: %s" % (gate.last_text,))
+        self._queue(a.priority_status_topic, status, 0)
+
     def _error(self, text):
         self.errors += 1
         self.last_error = text
@@ -267,7 +281,8 @@ class CoordinationLink:
                 "reports_sent": self.reports_sent, "reports_dropped": self.reports_dropped,
                 "statuses_dropped": self.statuses_dropped, "outbox": self.count,
                 "plans_received": self.plans_received, "plans_accepted": self.plans_accepted,
-                "plans_rejected": self.plans_rejected, "errors": self.errors, "last_error": self.last_error}
+                "plans_rejected": self.plans_rejected, "priority_received": self.priority_received,
+                "errors": self.errors, "last_error": self.last_error}
 
     def close(self):
         # Orderly shutdown: offline, DISCONNECT.

@@ -79,6 +79,8 @@ class WireServer:
             self._reset(seq, p, at, n)
         elif t == wm.SET_TIME:
             self._set_time(seq, p, at, n)
+        elif t == wm.PRIORITY:
+            self._priority(seq, p, at, n)
         elif t == wm.TEST_INJECT:
             self._inject(seq, p, at, n)
         else:
@@ -258,6 +260,22 @@ class WireServer:
             return self._bad_payload(seq, str(e))
         self.pkt[HEADER_LEN] = flags
         self._reply(wm.SET_TIME_ACK, seq, 1, True)
+
+    def _priority(self, seq, p, at, n):
+        # a preemption / transit priority request (controller/priority/): one more or one less
+        ctl = self.station.ctl
+        if ctl is None:
+            return self._error(seq, wm.ERR_NOT_ALLOWED, "priority requests need a running config")
+        prio = ctl.priority
+        if n != 2 or p[at + 1] > 1:
+            return self._bad_payload(seq, "priority needs 2 bytes: class u8, on u8 (0 or 1)")
+        c = p[at] - 1
+        if prio is None or not prio.request(c, p[at + 1]):
+            return self._bad_payload(seq, "priority class %d is not in the config (%d classes)" % (
+                p[at], prio.classes.n if prio is not None else 0))
+        self.pkt[HEADER_LEN] = p[at]
+        self.pkt[HEADER_LEN + 1] = prio.requests.count[c]
+        self._reply(wm.PRIORITY_ACK, seq, 2, True)
 
     def _inject(self, seq, p, at, n):
         st = self.station

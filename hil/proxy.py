@@ -188,6 +188,15 @@ class DeviceController:
         with _parsing("set time", p):
             return bool(p[0] & wm.SET_TIME_CORE)
 
+    def priority(self, class_number: int, on: bool) -> int:
+        """A preemption / transit priority request (class number 1-based, config order): on adds one,
+        off clears one. Returns the requests of the class the board counts now."""
+        p = self.link.request(wm.PRIORITY, wm.priority_request(class_number, on))
+        with _parsing("priority", p):
+            if len(p) != 2 or p[0] != class_number:
+                raise IndexError("priority ack %r for class %d" % (p, class_number))
+            return p[1]
+
     def inject(self, states: bytes) -> None:
         """Bench test hook: force these states for the next tick, before the conflict monitor."""
         self.link.request(wm.TEST_INJECT, bytes([len(states)]) + bytes(states))

@@ -20,6 +20,11 @@ class InvariantChecker:
         idx = {g: i for i, g in enumerate(self.ids)}
         self.ped = [g["kind"] == "pedestrian" for g in groups]
         self.min_green = [g["walk_ms"] if self.ped[i] else g["min_green_ms"] for i, g in enumerate(groups)]
+        # a preemption may end any green after the shortest preempt_min_green_ms of the priority block
+        preempt = [c["preempt_min_green_ms"] for c in (raw.get("priority") or {}).get("classes", [])
+                   if c["kind"] != "transit"]
+        if preempt:
+            self.min_green = [min(v, min(preempt)) for v in self.min_green]
         self.clear = [g["ped_clearance_ms"] if self.ped[i] else g["yellow_ms"] for i, g in enumerate(groups)]
         self.red_clear = [g["red_clearance_ms"] for g in groups]
         self.red_revert = [g["red_revert_ms"] for g in groups]

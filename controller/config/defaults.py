@@ -49,7 +49,7 @@ def with_defaults(raw):
     for name in ("signal_groups", "stages", "detectors"):
         if name in raw:
             out[name] = [dict(x) for x in raw[name]]
-    for name in ("sequence", "detector_diagnostics", "adaptive"):
+    for name in ("sequence", "detector_diagnostics", "adaptive", "priority"):
         if raw.get(name) is not None:
             out[name] = dict(raw[name])
     return fill_defaults(out)
@@ -98,7 +98,7 @@ def fill_defaults(raw):
     dets = raw.get("detectors") or []
     for d in dets:
         d["kind"] = d.get("kind", "stop_bar")
-        if d["kind"] == "exit":
+        if d["kind"] in ("exit", "check_in", "check_out"):
             # calls and extends nothing; silence on an exit lane says nothing
             # of the loop (no no-activity check unless it sets its own)
             d["distance_m"] = d.get("distance_m", 0)
@@ -119,4 +119,8 @@ def fill_defaults(raw):
         # there by the model, not copied into every detector: RAM on a board)
     raw["detectors"] = dets
     raw["adaptive"] = _fill(raw.get("adaptive") or {}, ADAPTIVE)
+    if raw.get("priority") is not None:
+        from controller.config import priority_schema
+
+        priority_schema.fill_defaults(raw)
     return raw

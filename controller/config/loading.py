@@ -112,8 +112,11 @@ def unload():
     # On a board: once the Controller is built, the JSON parser and the
     # validator are dead weight in RAM. Drop them so gc can take their bytecode
     # and tables back (they are imported again if a new config is uploaded).
-    # The config package goes last, once its modules are gone.
-    for path in ("config.validation", "config.profile_validation", "config.profiles", "config.defaults",
-                 "config.schema", "config.loading", "config",
-                 "trace_replay", "events.names"):
+    # The config package goes last, once its modules are gone (every one of
+    # them, whichever a config made it load: one prefix rather than a list of
+    # names, each of which a board would keep interned).
+    for name in list(sys.modules):
+        if name.startswith("controller.config."):
+            _forget(name[11:])
+    for path in ("config", "trace_replay", "events.names"):
         _forget(path)

@@ -29,7 +29,9 @@ VEHICLE_RECALLS = ("none", "min", "max")
 PEDESTRIAN_RECALLS = ("none", "ped")
 # "exit": a loop just past the junction on an outgoing lane; it calls and extends
 # nothing, the approach loops whose lanes lead onto it name it in "exits"
-DETECTOR_KINDS = ("stop_bar", "advance", "pedestrian", "exit")
+# "check_in" / "check_out": a priority loop registering / clearing a request of its
+# priority_class (config/priority_schema.py); it calls and extends nothing either
+DETECTOR_KINDS = ("stop_bar", "advance", "pedestrian", "exit", "check_in", "check_out")
 # 0 disables a diagnostic; a detector may set its own value of each
 DIAGNOSTICS = {
     # no actuation for this long while the other loops on its lane counted

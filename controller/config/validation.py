@@ -183,6 +183,13 @@ def validate_fields(raw):
     _validate_adaptive(rep, raw)
     if validate_profile is not None:
         validate_profile(rep, raw, groups, gids, _q)  # the regional profile (config/profiles.py)
+    dets = raw.get("detectors")
+    if "priority" in raw or (isinstance(dets, list) and [
+            d for d in dets if isinstance(d, dict) and d.get("kind") in ("check_in", "check_out")]):
+        # preemption and transit priority (loaded only for a config that uses them)
+        from controller.config import priority_validation
+
+        priority_validation.validate(rep, raw, sids, kind)
     # fixed-time plan (required by the fixed strategy, optional otherwise)
     ft = raw.get("fixed_time")
     if ft is None:
@@ -218,7 +225,7 @@ def _validate_top_level(rep, raw):
     rep.unknown_keys("", raw, (
         "format", "id", "name", "strategy", "flash_mode", "startup_flash_ms", "signal_groups",
         "conflicts", "intergreen_ms", "stages", "sequence", "detectors", "detector_diagnostics",
-        "fixed_time", "adaptive", "coordination", "source", "schedule", "profile",
+        "fixed_time", "adaptive", "coordination", "source", "schedule", "profile", "priority",
     ))
     fmt = raw.get("format", FORMAT)
     if fmt != FORMAT:
@@ -417,6 +424,10 @@ def _validate_detectors(rep, raw, known, kind):
             continue
         where = 'detector "%s"' % did
         k = rep.choice(where, d, "kind", DETECTOR_KINDS, "stop_bar")
+        if k == "check_in" or k == "check_out":  # a priority loop: config/priority_validation.py
+            rep.int_field(where, d, "distance_m", (0, 0, DISTANCE_MAX_M), unit="m")
+            _diagnostic_fields(rep, where, d)
+            continue
         if k == "exit":  # on an outgoing lane: no group, no place on an approach
             rep.unknown_keys(where, d, ("id", "kind", "distance_m") + tuple(DIAGNOSTICS))
             rep.int_field(where, d, "distance_m", (0, 0, DISTANCE_MAX_M), unit="m")

@@ -58,6 +58,14 @@ class CoordinationAgent:
         self.plan_topic = topic(ix.id, "plan", prefix)
         self.plan_status_topic = topic(ix.id, "plan_status", prefix)
         self.status_topic = topic(ix.id, "status", prefix)
+        # priority requests (coordination/priority_messages.py), for a config with a priority block
+        self.priority_topic = topic(ix.id, "priority", prefix)
+        self.priority_status_topic = topic(ix.id, "priority_status", prefix)
+        self.priority_gate = None
+        if ctl.priority is not None:
+            from controller.coordination.priority_messages import PriorityGate
+
+            self.priority_gate = PriorityGate(ctl, key)
         self.report_period_ms = report_period_ms
         self.gate = PlanGate(ix, key, skew_tolerance_ms)
         self.since_report_ms = 0

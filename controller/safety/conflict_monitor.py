@@ -7,7 +7,9 @@
 #  - a clearance (yellow / flashing don't-walk) shorter than configured;
 #  - a green started before the intergreen from a conflicting group elapsed,
 #    or before that group showed red for its red clearance;
-#  - a green (walk) ended before its min green (walk) time;
+#  - a green (walk) ended before its min green (walk) time (with a priority
+#    block: before the lowest preempt_min_green_ms of its preemption classes,
+#    when that is shorter; a preemption may end greens that soon);
 #  - a yellow trap: a group ending green while a group it yields to
 #    (yields_to) shows green, or a green starting beside the clearance of a
 #    group it forms such a pair with;
@@ -57,6 +59,14 @@ class ConflictMonitor:
             else:
                 self.min_yellow_ms[i] = g["yellow_ms"]
                 self.min_green_ms[i] = g["min_green_ms"]
+        # a preemption may end greens after the shortest preempt_min_green_ms of the priority block
+        # (the block's one field is its list of classes: read as its values)
+        for classes in (raw.get("priority") or {}).values():
+            for c in classes:
+                v = c.get("preempt_min_green_ms")
+                for i in range(n):
+                    if v is not None and v < self.min_green_ms[i]:
+                        self.min_green_ms[i] = v
         # pairs (a yields to b) of groups that may be green together
         ya = []
         yb = []

@@ -42,7 +42,10 @@
 #     yellow. The intergreen counts to the start of red-amber (conservative:
 #     RiLSA counts red-amber inside the intergreen; see docs/core.md).
 # (10, step() never raises, is the Controller's and every module's.)
-# A new request is taken only once the current stage is established.
+# A new request is taken only once the current stage is established, except
+# a preemption's (controller/priority/): it may change the target on the way,
+# and while preempt_min_green_ms is set (>= 0) a green leaving the target
+# ends after that instead of its min green (walk); every other rule holds.
 # Units: ms. step() allocates nothing.
 # This file holds the rules alone. The prediction of when the kernel next
 # changes a state (host use: the SUMO runner skips quiet ticks up to it) is
@@ -87,6 +90,7 @@ class SafetyKernel:
         self.stage_ms = 0  # time since the stage was established
         self.allow_late_start = True  # may a pedestrian group start walk mid-stage
         self.rejected_requests = 0
+        self.preempt_min_green_ms = -1  # >= 0 during a preemption's entry: rule 2's minimum for leaving greens
         self.rejoin = bytearray(n)  # 1: green in both stages, but ends and comes back (rule 5)
         self.ending = bytearray(n)  # scratch of _run: groups that end green this tick
         self.no_stage = bytearray(n)  # the target while ending: no group
@@ -105,6 +109,7 @@ class SafetyKernel:
             self.red_clearance_open[g] = 0
             self.rejoin[g] = 0
         self.open_clearances = 0
+        self.preempt_min_green_ms = -1
         self._changed()
         self.stage = self.ix.sequence[0]
         self.established = False
@@ -153,14 +158,33 @@ class SafetyKernel:
 
     def request(self, stage):
         # A strategy asks for `stage`. Taken only in normal operation, once the
-        # current stage is established; returns True when the target changed.
+        # current stage is established (during a preemption's entry, with
+        # preempt_min_green_ms set, also on the way to another); returns True
+        # when the target changed.
         if stage < 0 or stage >= self.ix.n_stages:
             if self.rejected_requests < SMALL_INT_MAX:
                 self.rejected_requests += 1
             self.events.add(ev.UNIT_ALARM_STATUS_CHANGE, ev.ALARM_STRATEGY_REQUEST)
             return False
-        if self.mode != MODE_RUN or not self.established or stage == self.stage:
+        if self.mode != MODE_RUN or stage == self.stage or not (self.established or self.preempt_min_green_ms >= 0):
             return False
+        if not self.established:
+            # A target changed on the way (preemption): the groups the old
+            # target restarted are no guide to what is green now, so rule 5's
+            # closure is taken over the greens shown: a green of the new target
+            # that a leaving green yields to ends with it and comes back.
+            target = self.ix.stage_mask[stage]
+            state = self.state
+            rejoin = self.rejoin
+            more = True
+            while more:
+                more = False
+                for g in range(self.n):
+                    if state[g] == GREEN and (not target[g] or rejoin[g]):
+                        for c in self.ix.yields_to[g]:
+                            if state[c] == GREEN and target[c] and not rejoin[c]:
+                                rejoin[c] = 1
+                                more = True
         for g in self.ix.restarting(self.stage, stage):
             if self.state[g] == GREEN:
                 self.rejoin[g] = 1
@@ -236,11 +260,13 @@ class SafetyKernel:
         ending = self.ending
         rejoin = self.rejoin
         leaving = 0
+        cap = self.preempt_min_green_ms
         for g in range(n):
             ending[g] = 0
             if state[g] == GREEN and (not target[g] or rejoin[g]):
                 established = False
-                if (now - state_at[g]) & CLOCK_MASK >= ix.min_green_ms[g]:
+                held = (now - state_at[g]) & CLOCK_MASK
+                if held >= ix.min_green_ms[g] or 0 <= cap <= held:
                     ending[g] = 1
                     leaving += 1
         if leaving and ix.restarts is not None:

@@ -14,6 +14,7 @@ STATUS = const(0x20)  # (empty)
 EVENTS = const(0x30)  # max_events u8
 RESET = const(0x40)  # kind u8: RESET_CLEAR_FAULT or RESET_POWER_CYCLE
 SET_TIME = const(0x50)  # date u32 (YYYYMMDD), ms_of_day u32: the local time (docs/schedules.md)
+PRIORITY = const(0x60)  # class u8 (1-based, config order), on u8 (1 on, 0 off)
 TEST_INJECT = const(0x70)  # bench only: n u8, states n bytes, forced for the next tick
 # replies (board -> host): request | REPLY
 REPLY = const(0x80)
@@ -24,6 +25,7 @@ STATUS_REPLY = const(0xA0)
 EVENTS_REPLY = const(0xB0)
 RESET_ACK = const(0xC0)
 SET_TIME_ACK = const(0xD0)  # flags u8 (SET_TIME_*)
+PRIORITY_ACK = const(0xE0)  # class u8, requests u8 (of the class, counted now)
 TEST_INJECT_ACK = const(0xF0)
 # unsolicited / error frames (board -> host)
 STATE_REPORT = const(0x91)  # free-running mode: TICK_REPLY layout, seq counts up
@@ -162,6 +164,11 @@ STATUS_COUNTERS = ("ticks", "rx_ok", "rx_bad", "rx_bad_cobs", "rx_bad_length", "
                    "rx_oversized", "rx_bad_version", "rx_out_of_order", "rx_unknown_type",
                    "rx_bad_payload", "tx_frames", "events_dropped", "bad_steps", "internal_errors",
                    "config_uploads", "config_rejected")
+
+
+def priority_request(class_number, on):
+    # Host side: the PRIORITY payload (class_number 1-based, as in the priority block and the events)
+    return bytes((class_number, 1 if on else 0))
 
 
 def parse_status(p):

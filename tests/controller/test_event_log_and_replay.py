@@ -74,5 +74,8 @@ def test_event_names_are_the_codes_names_in_lower_case():
     assert (NAMES[84], NAMES[85], NAMES[88]) == (
         "detector_fault_max_presence", "detector_fault_no_activity", "detector_fault_erratic")
     codes = [getattr(ev, n) for n in dir(ev) if n[:1].isupper() and not n.startswith(("FAULT_", "ALARM_", "COORD_STATE_"))]
-    assert len(codes) == len(NAMES) == 35 and sorted(codes) == sorted(NAMES)
+    from controller.events import priority_codes
+
+    codes += [getattr(priority_codes, n) for n in dir(priority_codes) if n[:1].isupper()]
+    assert len(codes) == len(NAMES) == 47 and sorted(codes) == sorted(NAMES)  # 12 of them preemption and TSP (102-115)
     assert ev.FAULT_CONFLICT == 1 and NAMES[1] == "phase_begin_green"  # a parameter value, not code 1

@@ -43,11 +43,13 @@ def test_bridge_and_acl_text(arterial_dir):
     assert "bridge_cafile ca.crt" in lines and "cleansession false" in lines
     topics = [x for x in lines if x.startswith("topic ")]
     assert topics == ["topic ampelwerk/%s/%s %s 1" % (cid, kind, way) for cid in ("J4", "J5")
-                      for kind, way in (("report", "out"), ("plan_status", "out"), ("status", "out"), ("plan", "in"))]
+                      for kind, way in (("report", "out"), ("plan_status", "out"), ("status", "out"),
+                                        ("priority_status", "out"), ("plan", "in"), ("priority", "in"))]
     acl = central_acl(districts, coordinator_users=("coordinator",)).splitlines()
     east = acl[acl.index("user bridge-east") + 1:]
-    assert east[:4] == ["topic write ampelwerk/J4/report", "topic write ampelwerk/J4/plan_status",
-                        "topic write ampelwerk/J4/status", "topic read ampelwerk/J4/plan"]
+    assert east[:6] == ["topic write ampelwerk/J4/report", "topic write ampelwerk/J4/plan_status",
+                        "topic write ampelwerk/J4/status", "topic write ampelwerk/J4/priority_status",
+                        "topic read ampelwerk/J4/plan", "topic read ampelwerk/J4/priority"]
     assert not any("J1" in x for x in east) and "user coordinator" in acl
     assert "user" not in district_acl()
 

@@ -101,7 +101,11 @@ class FreeBoard:
             now = time.monotonic()
             for kind, _, body in dec.feed(data):
                 if kind == wm.STATE_REPORT:
-                    self.ticks.append((now, wm.parse_tick_reply(body)[0]))
+                    self._report(now, wm.parse_tick_reply(body))
+
+    def _report(self, now: float, reply: tuple) -> None:
+        """One STATE_REPORT: (ticks, flags, mode, states, events) at host time now."""
+        self.ticks.append((now, reply[0]))
 
     def _lines(self) -> None:
         for line in self.proc.stderr:

@@ -53,7 +53,7 @@ def test_flash_commands_copy_everything_and_main_last(tmp_path: Path) -> None:
     assert len(copies) == len(list(bundle.rglob("*.mpy"))) + 2
     made = [c[-1] for c in cmds if "mkdir" in c]  # every folder, each before the folders in it
     assert made == [":controller"] + [":controller/" + p for p in (
-        "config", "coordination", "detection", "events", "safety", "strategies", "wire")] + [":firmware"]
+        "config", "coordination", "detection", "events", "priority", "safety", "strategies", "wire")] + [":firmware"]
     assert cmds[-1][5:] == ["reset"]
 
 

@@ -1,0 +1,1 @@
+# Preemption (railroad, emergency) and transit signal priority. Runs on the board.
