@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--corridor", nargs="?", const="auto", metavar="auto|J1,J2,...",
                    help="also write DIR/corridor.json: the arterial found automatically (auto, the default) or over "
                         "these traffic lights in driving order")
+    i.add_argument("--priority", metavar="CLASSES", type=_priority_classes,
+                   help="priority classes (ems, bus; comma-separated): add their check-in and check-out loops "
+                        "(vTypes-filtered) and the priority block to every config (docs/priority.md)")
     i.set_defaults(func=import_cmd)
 
     r = verbs.add_parser("run", help="run one controller on every traffic light of a scenario",
@@ -103,6 +106,16 @@ def _positive(text: str) -> float:
     return v
 
 
+def _priority_classes(text: str) -> tuple[str, ...]:
+    """argparse type: comma-separated priority classes (ems, bus)."""
+    from sim.priority_demand import PriorityDemandError, parse_classes
+
+    try:
+        return parse_classes(text)
+    except PriorityDemandError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 class _DashDashParser(argparse.ArgumentParser):
     """Sub-parser that hands everything after `--` to SUMO (as ``args.sumo_options``)."""
 
@@ -135,6 +148,16 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "then keeps greens from blocked exits")
     p.add_argument("--corridor", metavar="FILE", help="corridor file (`sim import ... --corridor`): SUMO writes the "
                                                       "corridor's vehicles (fcd.xml), summary.json gets arterial metrics")
+    p.add_argument("--priority-demand", metavar="CLASSES", type=_priority_classes,
+                   help="add emergency vehicles (ems) and/or buses (bus) to the scenario's demand, drawn from --seed "
+                        "(docs/priority.md); summary.json then has the delay per class")
+    p.add_argument("--ems-per-hour", type=_positive, default=2.0,
+                   help="with --priority-demand ems: emergency vehicles per approach and hour (default 2)")
+    p.add_argument("--bus-headway-s", type=_positive, default=480.0,
+                   help="with --priority-demand bus: seconds between buses of a line (default 480)")
+    p.add_argument("--priority", metavar="CLASSES", type=_priority_classes,
+                   help="ampelwerk-* controllers: import with these classes' check-in/out loops and priority block "
+                        "(as `sim import --priority`)")
 
 
 def _corridor_file(args: argparse.Namespace, scenario: Path) -> Path | None:
@@ -181,6 +204,22 @@ def _controllers(text: str) -> list[str]:
     return names
 
 
+def _priority_demand(args: argparse.Namespace):
+    """--priority-demand and its rates as a sim.priority_demand.PriorityDemand (None without it)."""
+    from ampelwerk.cli import UserError
+    from sim.priority_demand import PriorityDemand, PriorityDemandError
+
+    if not args.priority_demand:
+        return None
+    demand = PriorityDemand(classes=args.priority_demand, ems_per_hour=args.ems_per_hour,
+                            bus_headway_s=args.bus_headway_s)
+    try:
+        demand.check()
+    except PriorityDemandError as e:
+        raise UserError(str(e)) from None
+    return demand
+
+
 # SUMO options every run sets itself (sim/runner.py), and what to use instead; given again after `--`,
 # SUMO would stop with "A value for the option ... was already set".
 _SET_BY_RUN = {
@@ -222,7 +261,7 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
             raise UserError("--fail-loop=%r: expected LOOP_ID=on or LOOP_ID=off" % item)
         failed[loop] = 1 if how == "on" else 0
     return RunOptions(scenario=scenario, controller=controller, out_dir=out, seed=getattr(args, "seed", 1),
-                      failed_loops=failed,
+                      failed_loops=failed, priority_demand=_priority_demand(args), priority=args.priority or (),
                       begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks, sequence=args.sequence,
                       exit_loops=args.exit_loops,
                       scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
@@ -243,7 +282,8 @@ def import_cmd(args: argparse.Namespace) -> int:
     from sim.scenarios import ScenarioError
 
     given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m),
-                               ("sequence", args.sequence), ("exit_loops", args.exit_loops)) if v is not None}
+                               ("sequence", args.sequence), ("exit_loops", args.exit_loops),
+                               ("priority", args.priority)) if v is not None}
     out = Path(args.out)
     scenario = _scenario(args.scenario)
     refuse_inputs_inside(out, [scenario])

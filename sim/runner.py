@@ -78,6 +78,8 @@ class RunOptions:
     sumo_options: list[str] = field(default_factory=list)
     progress: bool = True
     corridor_file: Path | None = None  # ampelwerk-corridor/1: write fcd.xml on its edges, arterial metrics
+    priority_demand: Any = None  # sim.priority_demand.PriorityDemand: add emergency vehicles and buses
+    priority: tuple[str, ...] = ()  # import with check-in/out loops and a priority block for these classes
 
 
 @dataclass
@@ -133,7 +135,7 @@ def import_for_run(opts: RunOptions) -> Imported:
 
     try:
         res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import", sequence=opts.sequence,
-                              exit_loops=opts.exit_loops)
+                              exit_loops=opts.exit_loops, priority=tuple(opts.priority))
     except ScenarioError as e:
         raise SumoError("importing %s: %s" % (opts.scenario, e)) from None
     return Imported(dict(res.configs), Path(res.detectors_file))
@@ -237,6 +239,7 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     out = Path(opts.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     setup = _set_up_controllers(opts, controller_factory, imported, begin, end)
+    demand = _priority_demand(opts, begin, end, setup)
 
     conn = sumo_session.start(_sumo_args(opts, begin, end, setup.additional, outputs=True), opts.use_traci, opts.gui)
     signals = _Signals(out / "signals.csv")
@@ -253,6 +256,8 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     wall = time.perf_counter() - wall0
 
     summary = _summary(opts, setup, infos, begin, end, sumo_version, wall)
+    if demand is not None:
+        summary["priority_vehicles"] = demand
     _add_findings(summary, opts, setup)
     for hook in summary_hooks or ():
         summary.update(hook())
@@ -305,6 +310,21 @@ def _set_up_controllers(opts: RunOptions, factory: ControllerFactory | None, imp
         write_pressure_detectors(_probe(opts, begin, end), out / "pressure.add.xml")
         setup.additional.append(str(out / "pressure.add.xml"))
     return setup
+
+
+def _priority_demand(opts: RunOptions, begin: float, end: float, setup: _Setup) -> dict[str, int] | None:
+    """--priority-demand: write the run's emergency vehicles and buses (sim/priority_demand.py) and load them."""
+    if opts.priority_demand is None:
+        return None
+    from sim.priority_demand import DEMAND_FILE, PriorityDemandError, write_priority_demand
+
+    path = Path(opts.out_dir) / DEMAND_FILE
+    try:
+        counts = write_priority_demand(Path(opts.scenario), opts.priority_demand, opts.seed, begin, end, path)
+    except PriorityDemandError as e:
+        raise SumoError(str(e)) from None
+    setup.additional.append(str(path))
+    return counts
 
 
 def _net_infos(conn: Any, opts: RunOptions, cores: dict[str, Any]) -> dict:
