@@ -78,6 +78,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(c)
     c.set_defaults(func=compare_cmd)
 
+    ps = verbs.add_parser("priority-study", help="delay per vehicle class with and without priority (ems, bus)",
+                          description="Runs every scenario and seed twice with the same emergency vehicles and buses "
+                                      "(--priority-demand, default: the --priority classes): once imported plainly, "
+                                      "once with the classes' check-in/out loops and priority block (docs/priority.md).")
+    ps.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="bundled scenario names or .sumocfg files")
+    ps.add_argument("--controller", default="ampelwerk-actuated", help="an ampelwerk-<strategy> (default ampelwerk-actuated)")
+    ps.add_argument("--seeds", default="1,2,3", help="comma-separated SUMO seeds (default 1,2,3)")
+    ps.add_argument("--out", default="priority-study", help="output directory (default priority-study)")
+    ps.add_argument("--jobs", type=int, help="parallel runs (default: number of cores)")
+    ps.add_argument("--without-only", action="store_true",
+                    help="run only the variant without priority (a core without priority support yet)")
+    _common(ps)
+    ps.set_defaults(func=priority_study_cmd)
+
     t = verbs.add_parser("timespace", help="time-space diagram (trajectories, signals, green bands) of a corridor run")
     t.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --corridor FILE`")
     t.add_argument("--corridor", required=True, metavar="FILE", help="the corridor file the run was made with")
@@ -517,4 +531,46 @@ def timespace_cmd(args: argparse.Namespace) -> int:
             timespace_command(Path(args.run_dir), Path(args.corridor), png, args.begin, args.end, shown=Path(args.out))
     except TimeSpaceError as e:
         raise UserError(str(e)) from None
+    return 0
+
+
+def priority_study_cmd(args: argparse.Namespace) -> int:
+    """`ampelwerk sim priority-study`: both variants, then study.md and study.csv."""
+    from dataclasses import replace
+
+    from ampelwerk.cli import UserError
+    from ampelwerk.outputs import refuse_inputs_inside, staged_dir
+    from sim.priority_loops import core_supports_priority
+    from sim.priority_study import run_study, study_table
+    from sim.sumo_session import SumoError
+
+    controller = _controllers(args.controller)[0]
+    if not controller.startswith("ampelwerk-"):
+        raise UserError("--controller %s: the study runs an ampelwerk-<strategy> (the core serves priority)" % controller)
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise UserError("--seeds=%r must be comma-separated integers, e.g. 1,2,3" % args.seeds) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError("--jobs=%d must be at least 1" % args.jobs)
+    args.priority = args.priority or ("ems", "bus")
+    args.priority_demand = args.priority_demand or args.priority
+    if not args.without_only and not core_supports_priority():
+        raise UserError("this controller core has no priority support yet: run with --without-only")
+    scenarios = [_scenario(s) for s in args.scenarios]
+    out = Path(args.out)
+    refuse_inputs_inside(out, scenarios)
+    template = _options(args, scenarios[0], controller, out)
+    try:
+        with staged_dir(out, "sim priority-study", COMPARE_OUTPUTS) as stage:
+            study, failures = run_study(scenarios, controller, seeds, stage, replace(template, out_dir=stage),
+                                        tuple(args.priority), args.jobs, without_only=args.without_only)
+    except SumoError as e:
+        raise UserError(str(e)) from None
+    print()
+    print(study_table(study))
+    print("wrote %s and %s" % (out / "study.md", out / "study.csv"))
+    if failures:
+        print("%d run(s) failed or broke the signal check: see %s" % (len(failures), out / "study.md"))
+        return 1
     return 0

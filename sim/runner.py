@@ -367,6 +367,8 @@ def _simulate(conn: Any, opts: RunOptions, infos: dict, setup: _Setup, begin: fl
             if bar is not None and k % 50 == 0:
                 bar[0].update(bar[1], completed=k)
         lights.finish()
+        if lights.passages is not None:
+            lights.passages.close()
     finally:
         if bar is not None:
             bar[0].stop()
@@ -379,6 +381,8 @@ def _start_lights(conn: Any, opts: RunOptions, infos: dict, setup: _Setup, begin
     from sim.peers import MaxPressure, has_green_phase
 
     lights = AmpelwerkLights(setup.cores, infos, step_ms, opts.tick_ms, opts.merge_ticks, opts.failed_loops)
+    if lights.class_loops:
+        lights.record_passages(open(Path(opts.out_dir) / "priority_loops.csv", "w"))
     for tls in setup.cores:
         lights.show(conn, tls)
     for tls, program in setup.programs.items():
