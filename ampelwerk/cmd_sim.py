@@ -92,6 +92,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(ps)
     ps.set_defaults(func=priority_study_cmd)
 
+    jv = verbs.add_parser("junction-view", help="one priority vehicle at one junction: signal groups over time, "
+                                                "its check-in and its passage (PNG)")
+    jv.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --priority-demand ems --priority ems`")
+    jv.add_argument("--out", required=True, metavar="PNG", help="the PNG to write")
+    jv.add_argument("--vtype", default="ems", help="vehicle type to show (default ems; the first to check in)")
+    jv.add_argument("--vehicle", help="this vehicle instead of the first of --vtype")
+    jv.add_argument("--tls", help="this traffic light instead of the first the vehicle checked in at")
+    jv.set_defaults(func=junction_view_cmd)
+
     t = verbs.add_parser("timespace", help="time-space diagram (trajectories, signals, green bands) of a corridor run")
     t.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --corridor FILE`")
     t.add_argument("--corridor", required=True, metavar="FILE", help="the corridor file the run was made with")
@@ -573,4 +582,22 @@ def priority_study_cmd(args: argparse.Namespace) -> int:
     if failures:
         print("%d run(s) failed or broke the signal check: see %s" % (len(failures), out / "study.md"))
         return 1
+    return 0
+
+
+def junction_view_cmd(args: argparse.Namespace) -> int:
+    """`ampelwerk sim junction-view RUN_DIR --out PNG`."""
+    from ampelwerk.cli import UserError
+    from ampelwerk.outputs import staged_files
+    from sim.junction_view import JunctionViewError, build, plot
+
+    try:
+        view = build(Path(args.run_dir), args.vtype, args.tls, args.vehicle)
+        with staged_files([Path(args.out)], make_parents=True) as (png,):
+            plot(view, png)
+    except JunctionViewError as e:
+        raise UserError(str(e)) from None
+    print("%s at %s: checked in at %.0f s, %s -> %s" % (
+        view.vehicle, view.tls, view.check_in_s, "passed the stop line at %.0f s" % view.check_out_s
+        if view.check_out_s is not None else "not past the stop line by the end of the run", args.out))
     return 0

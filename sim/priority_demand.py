@@ -1,7 +1,8 @@
 """Emergency vehicles and buses added to a scenario's demand, for the priority studies. Host only.
 
-A run with ``RunOptions.priority_demand`` gets one more SUMO additional file,
-``priority.rou.xml`` in its run directory, with these vehicles (docs/priority.md):
+A run with ``RunOptions.priority_demand`` gets one more SUMO route file,
+``priority.rou.xml`` in its run directory, loaded after the scenario's own (so a
+vType those define is known), with these vehicles (docs/priority.md):
 
 * ``ems``: vClass ``emergency``, rare: on average ``ems_per_hour`` per
   approach (the first traffic-light approach edge of the scenario's routes), at
@@ -173,7 +174,7 @@ def _bus_trips(lines: list[Line], demand: PriorityDemand, rng: random.Random, be
 
 def write_priority_demand(sumocfg: Path, demand: PriorityDemand, seed: int, begin: float, end: float,
                           path: Path) -> dict[str, int]:
-    """Write the vehicles of ``demand`` for the scenario's window as a SUMO additional file; returns the
+    """Write the vehicles of ``demand`` for the scenario's window as a SUMO route file; returns the
     vehicles per class. Raises PriorityDemandError when a class finds no route through a traffic light."""
     import sumolib
 
@@ -204,5 +205,5 @@ def write_priority_demand(sumocfg: Path, demand: PriorityDemand, seed: int, begi
         k = serial[vtype] = serial.get(vtype, -1) + 1
         lines_out.append('    <vehicle id=%s type=%s depart="%.2f" %s>\n        <route edges=%s/>\n    </vehicle>' % (
             quoteattr("prio_%s_%d" % (vtype, k)), quoteattr(vtype), t, VEHICLE_ATTRIBUTES, quoteattr(" ".join(edges))))
-    Path(path).write_text("<additional>\n%s\n</additional>\n" % "\n".join(lines_out))
+    Path(path).write_text("<routes>\n%s\n</routes>\n" % "\n".join(lines_out))
     return counts

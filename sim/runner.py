@@ -141,10 +141,15 @@ def import_for_run(opts: RunOptions) -> Imported:
     return Imported(dict(res.configs), Path(res.detectors_file))
 
 
-def _sumo_args(opts: RunOptions, begin: float, end: float, additional: list[str], outputs: bool) -> list[str]:
+def _sumo_args(opts: RunOptions, begin: float, end: float, additional: list[str], outputs: bool,
+               routes: list[str] | None = None) -> list[str]:
     args = ["-c", str(opts.scenario), "--seed", str(opts.seed), "--begin", "%g" % begin, "--end", "%g" % end,
             "--step-length", "%g" % opts.step_length, "--scale", "%g" % opts.scale,
             "--no-step-log", "true", "--duration-log.disable", "true"]
+    if routes:  # the scenario's route files, then these
+        from sim.scenarios import read_sumocfg
+
+        args += ["--route-files", ",".join([str(p) for p in read_sumocfg(Path(opts.scenario)).route_files] + routes)]
     extra, users = _split_additionals(list(opts.sumo_options))
     if additional or users:
         args += ["--additional-files", ",".join(sumo_session.cfg_additionals(opts.scenario) + users + additional)]
@@ -241,7 +246,8 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     setup = _set_up_controllers(opts, controller_factory, imported, begin, end)
     demand = _priority_demand(opts, begin, end, setup)
 
-    conn = sumo_session.start(_sumo_args(opts, begin, end, setup.additional, outputs=True), opts.use_traci, opts.gui)
+    conn = sumo_session.start(_sumo_args(opts, begin, end, setup.additional, outputs=True, routes=setup.routes),
+                              opts.use_traci, opts.gui)
     signals = _Signals(out / "signals.csv")
     events = open(out / "events.csv", "w")
     events.write("time_s,tls_id,event_code,event_param,event_name\n")
@@ -273,6 +279,7 @@ class _Setup:
     imported: Imported | None  # the configs the cores were built from (ampelwerk-* runs)
     additional: list[str]  # SUMO additional files: the cores' loops, or a peer's programs or detectors
     programs: dict[str, str]  # tls id -> program to switch to (sumo-actuated, sumo-delay-based)
+    routes: list[str] = field(default_factory=list)  # route files loaded after the scenario's (priority demand)
 
 
 def _checked_window(opts: RunOptions) -> tuple[float, float, int]:
@@ -323,7 +330,7 @@ def _priority_demand(opts: RunOptions, begin: float, end: float, setup: _Setup) 
         counts = write_priority_demand(Path(opts.scenario), opts.priority_demand, opts.seed, begin, end, path)
     except PriorityDemandError as e:
         raise SumoError(str(e)) from None
-    setup.additional.append(str(path))
+    setup.routes.append(str(path))
     return counts
 
 
