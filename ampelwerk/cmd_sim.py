@@ -481,6 +481,19 @@ def _run_coordinated(args: argparse.Namespace, opts) -> dict:
         raise UserError(str(e)) from None
 
 
+def _seeds_and_jobs(args: argparse.Namespace) -> list[int]:
+    """--seeds as integers, --jobs checked (compare, priority-study)."""
+    from ampelwerk.cli import UserError
+
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise UserError("--seeds=%r must be comma-separated integers, e.g. 1,2,3" % args.seeds) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError("--jobs=%d must be at least 1" % args.jobs)
+    return seeds
+
+
 def compare_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
     from sim.compare import compare
@@ -489,12 +502,7 @@ def compare_cmd(args: argparse.Namespace) -> int:
     from sim.sumo_session import SumoError
 
     controllers = _controllers(args.controllers)
-    try:
-        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    except ValueError:
-        raise UserError("--seeds=%r must be comma-separated integers, e.g. 1,2,3" % args.seeds) from None
-    if args.jobs is not None and args.jobs < 1:
-        raise UserError("--jobs=%d must be at least 1" % args.jobs)
+    seeds = _seeds_and_jobs(args)
     if args.jobs is not None and args.scheduler:
         raise UserError("--jobs goes without --scheduler: with a scheduler its workers run the simulations "
                         "(start them with `dask worker ... --nworkers N`)")
@@ -556,12 +564,7 @@ def priority_study_cmd(args: argparse.Namespace) -> int:
     controller = _controllers(args.controller)[0]
     if not controller.startswith("ampelwerk-"):
         raise UserError("--controller %s: the study runs an ampelwerk-<strategy> (the core serves priority)" % controller)
-    try:
-        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    except ValueError:
-        raise UserError("--seeds=%r must be comma-separated integers, e.g. 1,2,3" % args.seeds) from None
-    if args.jobs is not None and args.jobs < 1:
-        raise UserError("--jobs=%d must be at least 1" % args.jobs)
+    seeds = _seeds_and_jobs(args)
     args.priority = args.priority or ("ems", "bus")
     args.priority_demand = args.priority_demand or args.priority
     if not args.without_only and not core_supports_priority():
