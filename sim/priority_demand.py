@@ -7,13 +7,17 @@ vType those define is known), with these vehicles (docs/priority.md):
 * ``ems``: vClass ``emergency``, rare: on average ``ems_per_hour`` per
   approach (the first traffic-light approach edge of the scenario's routes), at
   random seconds of the window (not its last 5 minutes); each takes one of the
-  scenario's own routes over its approach (drawn by how many vehicles use it). They obey the signals like any vehicle:
-  no bluelight device, no ``jmIgnore*`` parameters (the study measures what the
-  controller does for them, not what a driver may do at red).
-* ``bus``: vClass ``bus``, on ``bus_lines`` through routes (the scenario's
-  routes that cross the most traffic lights, then the busiest; one per entry
-  edge), every ``bus_headway_s``, the first one at a random second of the first
-  headway.
+  scenario's own routes over its approach (drawn by how many vehicles use it).
+  They obey the signals like any vehicle: no bluelight device, no
+  ``jmIgnore*`` parameters (the study measures what the controller does for
+  them, not what a driver may do at red).
+* ``bus``: vClass ``bus``, on ``bus_lines`` lines (the routes that cross the
+  most traffic lights, then the busiest; one per entry edge), every
+  ``bus_headway_s``, the first one at a random second of the first headway.
+
+Both use only routes that go straight through every traffic light they cross:
+a check-in loop names its approach, not the turn, and asks for the stage of
+the approach's through movement (sim/priority_loops.py).
 
 Everything is drawn from ``random.Random(seed)``: the same scenario, window
 and seed give the same bytes. A vType the scenario already defines (the
@@ -86,7 +90,8 @@ class Line:
 
 
 def _lights_crossed(net: Any, edges: tuple[str, ...]) -> tuple[int, str]:
-    """How many times the route passes a traffic-light-controlled connection, and the edge before the first."""
+    """How many times the route goes straight through a traffic light, and the edge before the first; (0, "")
+    if it turns at one."""
     n = 0
     first = ""
     for a, b in zip(edges, edges[1:]):
@@ -95,14 +100,16 @@ def _lights_crossed(net: Any, edges: tuple[str, ...]) -> tuple[int, str]:
         except KeyError:
             return 0, ""
         if any(c.getTLSID() for c in cons):
+            if not any(c.getTLSID() and c.getDirection() == "s" for c in cons):
+                return 0, ""  # a turn: the approach's check-in asks for the through stage (sim/priority_loops.py)
             n += 1
             first = first or a
     return n, first
 
 
 def signal_routes(net: Any, route_files: list[Path], vclass: str) -> list[Line]:
-    """The scenario's distinct routes that cross a traffic light and allow ``vclass`` on every edge,
-    with their vehicles, sorted by edges (a stable order for the draws)."""
+    """The scenario's distinct routes that go straight through every traffic light they cross (at least one)
+    and allow ``vclass`` on every edge, with their vehicles, sorted by edges (a stable order for the draws)."""
     from sim.corridor_demand import route_demand
 
     use: dict[tuple[str, ...], float] = {}

@@ -137,7 +137,8 @@ def add_priority(net: Any, tls_id: str, raw: dict, conns: dict[int, list[Any]], 
             raw["source"]["sumo"]["notes"].append("no approach allows class %s: no %s loops" % (cls, cls))
             continue
         for p in loops:
-            entry = {"id": p.id, "kind": p.kind, "priority_class": cls}
+            entry = {"id": p.id, "kind": p.kind, "priority_class": cls, "distance_m": int(round(p.distance_m)),
+                     "vehicle_classes": [p.vtypes]}
             if p.kind == "check_in":
                 entry["stage"] = stage_of[p.id]
             raw["detectors"].append(entry)
@@ -155,7 +156,7 @@ def _class_entry(raw: dict, cls: str, stages: list[str]) -> dict:
     order = [s["id"] for s in raw["stages"]]
     stage = max(dict.fromkeys(stages), key=lambda s: (stages.count(s), -order.index(s)))
     if CLASS_TYPES[cls][1] == "emergency":
-        return dict({"id": cls, "kind": "emergency", "stage": stage, "exit_stage": order[0]}, **EMERGENCY_LIMITS)
+        return dict({"id": cls, "kind": "emergency", "stage": stage}, **EMERGENCY_LIMITS)
     groups = next(s["groups"] for s in raw["stages"] if s["id"] == stage)
     vehicle = {g["id"] for g in raw["signal_groups"] if g["kind"] == "vehicle"}
     return dict({"id": cls, "kind": "transit", "stage": stage, "groups": [g for g in groups if g in vehicle]},
@@ -184,13 +185,12 @@ def core_supports_priority() -> bool:
     raw = {
         "format": "ampelwerk-intersection/1", "id": "probe", "strategy": "actuated",
         "signal_groups": [{"id": "K1", "kind": "vehicle"}, {"id": "K2", "kind": "vehicle"}],
-        "conflicts": [["K1", "K2"]], "intergreen_ms": {"K1": {"K2": 3000}, "K2": {"K1": 3000}},
+        "conflicts": [["K1", "K2"]], "intergreen_ms": {"K1": {"K2": 6000}, "K2": {"K1": 6000}},
         "stages": [{"id": "S1", "groups": ["K1"]}, {"id": "S2", "groups": ["K2"]}],
         "detectors": [{"id": "d1", "group": "K1", "kind": "stop_bar"}, {"id": "d2", "group": "K2", "kind": "stop_bar"},
                       {"id": "in", "kind": "check_in", "priority_class": "ems", "stage": "S2"},
                       {"id": "out", "kind": "check_out", "priority_class": "ems"}],
-        "priority": {"classes": [dict({"id": "ems", "kind": "emergency", "stage": "S2", "exit_stage": "S1"},
-                                      **EMERGENCY_LIMITS)]},
+        "priority": {"classes": [dict({"id": "ems", "kind": "emergency", "stage": "S2"}, **EMERGENCY_LIMITS)]},
     }
     try:
         load_dict(raw, "priority feature check")

@@ -42,6 +42,9 @@ def test_demand_is_deterministic_for_a_seed_and_holds_both_classes(tmp_path):
     # emergency vehicles not in the last 5 minutes; every route crosses the junction (its bay edge to an exit)
     assert all(float(v.get("depart")) < 3300 for v in veh if v.get("type") == "ems")
     assert all("_bay" in v.find("route").get("edges") for v in veh)
+    # straight through the junction only: the check-in asks for the approach's through stage
+    through = {"N_bay S_exit", "S_bay N_exit", "E_bay W_exit", "W_bay E_exit"}
+    assert all(any(t in v.find("route").get("edges") for t in through) for v in veh)
 
 
 def test_buses_run_on_the_busiest_through_routes_one_per_entry():
@@ -101,7 +104,7 @@ def test_class_loops_carry_vtypes_and_sit_where_the_rules_say(tmp_path):
         cls = "ems" if "_ems_" in p.id else "bus"
         assert in_file[p.id].get("vTypes") == cls
         entry = next(d for d in raw["detectors"] if d["id"] == p.id)
-        assert entry["priority_class"] == cls and entry["kind"] == p.kind
+        assert entry["priority_class"] == cls and entry["kind"] == p.kind and entry["vehicle_classes"] == [cls]
     check_in = [p for p in loops if p.kind == "check_in"]
     check_out = [p for p in loops if p.kind == "check_out"]
     # every approach lane's loop 150 m upstream, on the 325 m lane before the bay (both lanes of the bay continue
