@@ -154,7 +154,8 @@ def test_sumo_class_loops_see_only_their_class(tmp_path):
 @pytest.mark.slow
 @needs_core_priority
 def test_a_bus_check_in_reaches_the_cores_detector(tmp_path):
-    """A short run with priority: the bus check-in loop's presence is a 1 in the core's input at that detector."""
+    """A short run with priority: the bus check-in loop's presence is a 1 in the core's input at that detector,
+    the emergency vehicles' check-ins bring preemption dwells, and the signals stay safe."""
     from controller.core import Controller
     from sim.runner import RunOptions, run
 
@@ -168,13 +169,17 @@ def test_a_bus_check_in_reaches_the_cores_detector(tmp_path):
             return Controller.step(self, elapsed_ms, presence)
 
     s = run(RunOptions(scenario=resolve("single4"), controller="ampelwerk-actuated", out_dir=tmp_path, end=900,
-                       progress=False, priority_demand=PriorityDemand(classes=("bus",)), priority=("bus",)),
+                       progress=False, priority_demand=PriorityDemand(ems_per_hour=6), priority=("ems", "bus")),
             controller_factory=lambda tls, ix: Watching(ix, "actuated"))
     assert s["priority_vehicles"]["bus"] >= 2
     assert on, "no bus check-in loop was ever on at the core"
     assert s["signal_check"]["violations"] == 0 and not s["monitor_flash"]
-    passed = [r for r in (tmp_path / "priority_loops.csv").read_text().splitlines()[1:] if ",check_in," in r]
-    assert passed and all(r.endswith(",bus") for r in passed)
+    passed = [r.split(",") for r in (tmp_path / "priority_loops.csv").read_text().splitlines()[1:]]
+    assert {r[5] for r in passed if "_bus_" in r[2]} == {"bus"} and {r[5] for r in passed if "_ems_" in r[2]} == {"ems"}
+    ems_in = {r[4] for r in passed if r[3] == "check_in" and r[5] == "ems"}
+    assert len(ems_in) >= 2
+    events = (tmp_path / "events.csv").read_text()
+    assert events.count(",preempt_begin_dwell") >= 1
 
 
 def test_class_metrics_from_a_small_tripinfo(tmp_path):
@@ -232,3 +237,30 @@ def test_junction_view_marks_check_in_and_passage(tmp_path):
     assert v.groups["K1"][0] == (58.5, 100.0, "green")
     png = plot(v, tmp_path / "view.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.sumo
+@pytest.mark.slow
+def test_study_without_priority_runs_end_to_end(tmp_path):
+    """The study's pipeline on the bundled single4 (the "without" half; both halves once the core has priority):
+    per-class rows in study.csv, the same demand in every variant, a clean signal check."""
+    import csv
+
+    from sim.priority_study import run_study
+    from sim.runner import RunOptions
+
+    template = RunOptions(scenario=resolve("single4"), controller="ampelwerk-actuated", out_dir=tmp_path, end=600,
+                          progress=False, priority_demand=PriorityDemand(ems_per_hour=6))
+    study, failures = run_study([resolve("single4")], "ampelwerk-actuated", [1], tmp_path, template, ("ems", "bus"),
+                                jobs=1, without_only=not core_supports_priority(), log=lambda *a: None)
+    assert failures == []
+    rows = list(csv.DictReader((tmp_path / "study.csv").read_text().splitlines()))
+    assert [r["class"] for r in rows] == ["car", "bus", "emergency"]
+    assert all(float(r["delay_without_s"]) > 0 for r in rows)
+    runs = sorted(tmp_path.glob("*/single4/ampelwerk-actuated/seed1"))
+    demands = {(d / "priority.rou.xml").read_bytes() for d in runs}
+    assert len(demands) == 1  # with and without carry the same vehicles
+    for d in runs:
+        assert json.loads((d / "summary.json").read_text())["signal_check"]["violations"] == 0
+    if core_supports_priority():
+        assert all(r["delay_with_s"] != "" for r in rows)
