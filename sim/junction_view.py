@@ -90,7 +90,7 @@ def plot(view: JunctionView, out_png: Path) -> Path:
     import matplotlib.pyplot as plt
 
     ids = list(view.groups)
-    fig, ax = plt.subplots(figsize=(10, 0.45 * len(ids) + 1.8))
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(ids) + 2.2))
     for k, g in enumerate(ids):
         for a, b, colour in view.groups[g]:
             ax.broken_barh([(a, b - a)], (k - 0.35, 0.7), color=SIGNAL_COLOURS[colour])
@@ -107,7 +107,7 @@ def plot(view: JunctionView, out_png: Path) -> Path:
     ax.set_xlabel("simulation time (s)")
     ax.set_title("traffic light %s: %s (%s), requested stage %s (* its groups)" % (
         view.tls, view.vehicle, view.vtype, view.stage))
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(out_png, dpi=110)
     plt.close(fig)
