@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--corridor", nargs="?", const="auto", metavar="auto|J1,J2,...",
                    help="also write DIR/corridor.json: the arterial found automatically (auto, the default) or over "
                         "these traffic lights in driving order")
+    i.add_argument("--priority", metavar="CLASSES", type=_priority_classes,
+                   help="priority classes (ems, bus; comma-separated): add their check-in and check-out loops "
+                        "(vTypes-filtered) and the priority block to every config (docs/priority.md)")
     i.set_defaults(func=import_cmd)
 
     r = verbs.add_parser("run", help="run one controller on every traffic light of a scenario",
@@ -80,6 +83,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(c)
     c.set_defaults(func=compare_cmd)
 
+    ps = verbs.add_parser("priority-study", help="delay per vehicle class with and without priority (ems, bus)",
+                          description="Runs every scenario and seed twice with the same emergency vehicles and buses "
+                                      "(--priority-demand, default: the --priority classes): once imported plainly, "
+                                      "once with the classes' check-in/out loops and priority block (docs/priority.md).")
+    ps.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="bundled scenario names or .sumocfg files")
+    ps.add_argument("--controller", default="ampelwerk-actuated", help="an ampelwerk-<strategy> (default ampelwerk-actuated)")
+    ps.add_argument("--seeds", default="1,2,3", help="comma-separated SUMO seeds (default 1,2,3)")
+    ps.add_argument("--out", default="priority-study", help="output directory (default priority-study)")
+    ps.add_argument("--jobs", type=int, help="parallel runs (default: number of cores)")
+    ps.add_argument("--without-only", action="store_true",
+                    help="run only the variant without priority (a core without priority support yet)")
+    _common(ps)
+    ps.set_defaults(func=priority_study_cmd)
+
+    jv = verbs.add_parser("junction-view", help="one priority vehicle at one junction: signal groups over time, "
+                                                "its check-in and its passage (PNG)")
+    jv.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --priority-demand ems --priority ems`")
+    jv.add_argument("--out", required=True, metavar="PNG", help="the PNG to write")
+    jv.add_argument("--vtype", default="ems", help="vehicle type to show (default ems; the first to check in)")
+    jv.add_argument("--vehicle", help="this vehicle instead of the first of --vtype")
+    jv.add_argument("--tls", help="this traffic light instead of the first the vehicle checked in at")
+    jv.set_defaults(func=junction_view_cmd)
+
     t = verbs.add_parser("timespace", help="time-space diagram (trajectories, signals, green bands) of a corridor run")
     t.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --corridor FILE`")
     t.add_argument("--corridor", required=True, metavar="FILE", help="the corridor file the run was made with")
@@ -106,6 +132,16 @@ def _positive(text: str) -> float:
     if v <= 0:
         raise argparse.ArgumentTypeError("%r must be a positive finite number" % text)
     return v
+
+
+def _priority_classes(text: str) -> tuple[str, ...]:
+    """argparse type: comma-separated priority classes (ems, bus)."""
+    from sim.priority_demand import PriorityDemandError, parse_classes
+
+    try:
+        return parse_classes(text)
+    except PriorityDemandError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 class _DashDashParser(argparse.ArgumentParser):
@@ -148,6 +184,16 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", metavar="FILE", help="a time-of-day and week program (JSON: a schedule block, "
                                                       "docs/schedules.md) run by every ampelwerk-* core; until its "
                                                       "first plan the --controller strategy runs")
+    p.add_argument("--priority-demand", metavar="CLASSES", type=_priority_classes,
+                   help="add emergency vehicles (ems) and/or buses (bus) to the scenario's demand, drawn from --seed "
+                        "(docs/priority.md); summary.json then has the delay per class")
+    p.add_argument("--ems-per-hour", type=_positive, default=2.0,
+                   help="with --priority-demand ems: emergency vehicles per approach and hour (default 2)")
+    p.add_argument("--bus-headway-s", type=_positive, default=480.0,
+                   help="with --priority-demand bus: seconds between buses of a line (default 480)")
+    p.add_argument("--priority", metavar="CLASSES", type=_priority_classes,
+                   help="ampelwerk-* controllers: import with these classes' check-in/out loops and priority block "
+                        "(as `sim import --priority`)")
 
 
 def _corridor_file(args: argparse.Namespace, scenario: Path) -> Path | None:
@@ -194,6 +240,22 @@ def _controllers(text: str) -> list[str]:
     return names
 
 
+def _priority_demand(args: argparse.Namespace):
+    """--priority-demand and its rates as a sim.priority_demand.PriorityDemand (None without it)."""
+    from ampelwerk.cli import UserError
+    from sim.priority_demand import PriorityDemand, PriorityDemandError
+
+    if not args.priority_demand:
+        return None
+    demand = PriorityDemand(classes=args.priority_demand, ems_per_hour=args.ems_per_hour,
+                            bus_headway_s=args.bus_headway_s)
+    try:
+        demand.check()
+    except PriorityDemandError as e:
+        raise UserError(str(e)) from None
+    return demand
+
+
 # SUMO options every run sets itself (sim/runner.py), and what to use instead; given again after `--`,
 # SUMO would stop with "A value for the option ... was already set".
 _SET_BY_RUN = {
@@ -235,8 +297,9 @@ def _options(args: argparse.Namespace, scenario: Path, controller: str, out: Pat
             raise UserError("--fail-loop=%r: expected LOOP_ID=on or LOOP_ID=off" % item)
         failed[loop] = 1 if how == "on" else 0
     return RunOptions(scenario=scenario, controller=controller, out_dir=out, seed=getattr(args, "seed", 1),
-                      failed_loops=failed,
-                      begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms, merge_ticks=args.merge_ticks, sequence=args.sequence,
+                      failed_loops=failed, priority_demand=_priority_demand(args), priority=args.priority or (),
+                      begin=args.begin, end=args.end, step_length=args.step_length, tick_ms=args.tick_ms,
+                      merge_ticks=args.merge_ticks, sequence=args.sequence,
                       exit_loops=args.exit_loops, profile=getattr(args, "profile", None),
                       scale=args.scale, gui=getattr(args, "gui", False), use_traci=getattr(args, "traci", False),
                       sumo_options=extra, corridor_file=_corridor_file(args, scenario),
@@ -258,7 +321,7 @@ def import_cmd(args: argparse.Namespace) -> int:
 
     given = {k: v for k, v in (("red_clearance_ms", args.red_clearance_ms), ("advance_m", args.advance_m),
                                ("sequence", args.sequence), ("exit_loops", args.exit_loops),
-                               ("profile", args.profile)) if v is not None}
+                               ("profile", args.profile), ("priority", args.priority)) if v is not None}
     out = Path(args.out)
     scenario = _scenario(args.scenario)
     refuse_inputs_inside(out, [scenario])
@@ -433,6 +496,19 @@ def _run_coordinated(args: argparse.Namespace, opts) -> dict:
         raise UserError(str(e)) from None
 
 
+def _seeds_and_jobs(args: argparse.Namespace) -> list[int]:
+    """--seeds as integers, --jobs checked (compare, priority-study)."""
+    from ampelwerk.cli import UserError
+
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise UserError("--seeds=%r must be comma-separated integers, e.g. 1,2,3" % args.seeds) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError("--jobs=%d must be at least 1" % args.jobs)
+    return seeds
+
+
 def compare_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
     from sim.compare import compare
@@ -441,12 +517,7 @@ def compare_cmd(args: argparse.Namespace) -> int:
     from sim.sumo_session import SumoError
 
     controllers = _controllers(args.controllers)
-    try:
-        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-    except ValueError:
-        raise UserError("--seeds=%r must be comma-separated integers, e.g. 1,2,3" % args.seeds) from None
-    if args.jobs is not None and args.jobs < 1:
-        raise UserError("--jobs=%d must be at least 1" % args.jobs)
+    seeds = _seeds_and_jobs(args)
     if args.jobs is not None and args.scheduler:
         raise UserError("--jobs goes without --scheduler: with a scheduler its workers run the simulations "
                         "(start them with `dask worker ... --nworkers N`)")
@@ -492,4 +563,59 @@ def timespace_cmd(args: argparse.Namespace) -> int:
             timespace_command(Path(args.run_dir), Path(args.corridor), png, args.begin, args.end, shown=Path(args.out))
     except TimeSpaceError as e:
         raise UserError(str(e)) from None
+    return 0
+
+
+def priority_study_cmd(args: argparse.Namespace) -> int:
+    """`ampelwerk sim priority-study`: both variants, then study.md and study.csv."""
+    from dataclasses import replace
+
+    from ampelwerk.cli import UserError
+    from ampelwerk.outputs import refuse_inputs_inside, staged_dir
+    from sim.priority_loops import core_supports_priority
+    from sim.priority_study import run_study, study_table
+    from sim.sumo_session import SumoError
+
+    controller = _controllers(args.controller)[0]
+    if not controller.startswith("ampelwerk-"):
+        raise UserError("--controller %s: the study runs an ampelwerk-<strategy> (the core serves priority)" % controller)
+    seeds = _seeds_and_jobs(args)
+    args.priority = args.priority or ("ems", "bus")
+    args.priority_demand = args.priority_demand or args.priority
+    if not args.without_only and not core_supports_priority():
+        raise UserError("this controller core has no priority support yet: run with --without-only")
+    scenarios = [_scenario(s) for s in args.scenarios]
+    out = Path(args.out)
+    refuse_inputs_inside(out, scenarios)
+    template = _options(args, scenarios[0], controller, out)
+    try:
+        with staged_dir(out, "sim priority-study", COMPARE_OUTPUTS) as stage:
+            study, failures = run_study(scenarios, controller, seeds, stage, replace(template, out_dir=stage),
+                                        tuple(args.priority), args.jobs, without_only=args.without_only)
+    except SumoError as e:
+        raise UserError(str(e)) from None
+    print()
+    print(study_table(study))
+    print("wrote %s and %s" % (out / "study.md", out / "study.csv"))
+    if failures:
+        print("%d run(s) failed or broke the signal check: see %s" % (len(failures), out / "study.md"))
+        return 1
+    return 0
+
+
+def junction_view_cmd(args: argparse.Namespace) -> int:
+    """`ampelwerk sim junction-view RUN_DIR --out PNG`."""
+    from ampelwerk.cli import UserError
+    from ampelwerk.outputs import staged_files
+    from sim.junction_view import JunctionViewError, build, plot
+
+    try:
+        view = build(Path(args.run_dir), args.vtype, args.tls, args.vehicle)
+        with staged_files([Path(args.out)], make_parents=True) as (png,):
+            plot(view, png)
+    except JunctionViewError as e:
+        raise UserError(str(e)) from None
+    print("%s at %s: checked in at %.0f s, %s -> %s" % (
+        view.vehicle, view.tls, view.check_in_s, "passed the stop line at %.0f s" % view.check_out_s
+        if view.check_out_s is not None else "not past the stop line by the end of the run", args.out))
     return 0

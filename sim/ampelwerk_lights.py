@@ -86,6 +86,18 @@ class AmpelwerkLights:
         # an in-process core's event log: drained only when it holds events (None: always drain)
         self.logs = {tls: core.events if isinstance(getattr(core, "events", None), EventLog) else None
                      for tls, core in cores.items()}
+        # the priority classes' check-in/out loops (sim/priority_loops.py): (index, tls, loop id, kind)
+        kinds = {d["id"]: (tls, d["kind"]) for tls, core in cores.items() for d in core.ix.raw.get("detectors", ())
+                 if d.get("kind") in ("check_in", "check_out")}
+        self.class_loops = [(k, kinds[det][0], det, kinds[det][1]) for k, det in enumerate(self.loop_ids)
+                            if det in kinds]
+        self.passages: Any = None  # a file: every vehicle a class loop saw (analysis only, the cores get bits)
+
+    def record_passages(self, f: Any) -> None:
+        """Write each vehicle entering a check-in or check-out loop to ``f`` (priority_loops.csv): what the
+        loop's own log would hold, for the per-junction view (sim/junction_view.py). Never fed to a core."""
+        self.passages = f
+        f.write("time_s,tls_id,loop_id,kind,vehicle_id,vtype\n")
 
     def finish(self) -> None:
         """At the end of the run: every core takes the quiet time still held back (nothing happens in it)."""
@@ -111,6 +123,11 @@ class AmpelwerkLights:
         for k in compress(self.all_loops, data):
             lp, j = slots[k]
             lp.mark(j, data[k], step_begin_ms)
+        if self.passages is not None:
+            for k, tls, det, kind in self.class_loops:
+                for v in data[k]:
+                    if round(v[2] * 1000) >= step_begin_ms:  # entered during this step
+                        self.passages.write("%.2f,%s,%s,%s,%s,%s\n" % (v[2], tls, det, kind, v[0], v[4]))
         for (lp, j), value in self.forced:
             lp.force(j, value)
         for tls, core in self.cores.items():

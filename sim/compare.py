@@ -124,6 +124,12 @@ def write_outputs(runs: list[dict], failures: list[dict], out: Path) -> list[dic
     if warned:
         md += ["", "## Warnings", ""] + ["- %s %s seed %s: %s" % (Path(r["scenario"]).name, r["controller"], r["seed"], w)
                                          for r, w in warned]
+    from sim.class_metrics import class_rows, class_table, write_class_csv
+
+    rows = class_rows(runs)
+    if rows:  # runs with buses or emergency vehicles: the delay per class
+        write_class_csv(rows, out / "classes.csv")
+        md += ["", "## Delay per vehicle class", "", class_table(rows)]
     (out / "compare.md").write_text("\n".join(md) + "\n")
     (out / "failures.json").write_text(json.dumps(failures, indent=1) + "\n")
     for scen in dict.fromkeys(r["scenario"] for r in agg):

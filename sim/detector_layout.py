@@ -54,6 +54,7 @@ class DetectorPlacement:
     approach: str = ""  # the incoming edge of approach_lane
     turn_pocket: bool = False  # approach_lane serves movements no other lane of the approach serves
     exits: tuple[str, ...] = ()  # an approach loop: the exit loops its lane leads onto
+    vtypes: str = ""  # a priority class's loop (sim/priority_loops.py): the only vehicle types it sees
 
 
 def sanitize(text: str) -> str:
@@ -97,7 +98,7 @@ def turn_pockets(lane_moves: dict[str, set[str]], edge_of: dict[str, str]) -> se
     return out
 
 
-def _via_length(net: Any, conn: Any) -> float:
+def via_length(net: Any, conn: Any) -> float:
     via = conn.getViaLaneID()
     if via and net.hasInternal:
         try:
@@ -138,7 +139,7 @@ def place_advance(net: Any, lane: Any, advance_m: float) -> tuple[Any, float, fl
             pos = min(FAR_BACK_M, current.getLength())
             return current, pos, covered - pos, "advance loop at %.0f m, not %.0f m: %s" % (covered - pos, advance_m, why)
         seen.add(feeder.getID())
-        covered += _via_length(net, conn)
+        covered += via_length(net, conn)
         if covered + feeder.getLength() >= advance_m + FAR_BACK_M:
             # the junction between may already take the loop past advance_m: then just behind it
             pos = max(feeder.getLength() - max(advance_m - covered, FAR_BACK_M), 0.0)
@@ -226,7 +227,8 @@ def write_additional(placements: list[DetectorPlacement], path: Path) -> None:
     """Write the E1 loops as a SUMO additional file (output to NUL: the runner polls them)."""
     lines = ["<additional>"]
     for p in placements:
-        lines.append('    <inductionLoop id=%s lane=%s pos="%.2f" period="%d" file="NUL"/>' % (
-            quoteattr(p.id), quoteattr(p.lane), p.pos_m, E1_PERIOD_S))
+        lines.append('    <inductionLoop id=%s lane=%s pos="%.2f" period="%d" file="NUL"%s/>' % (
+            quoteattr(p.id), quoteattr(p.lane), p.pos_m, E1_PERIOD_S,
+            " vTypes=%s" % quoteattr(p.vtypes) if p.vtypes else ""))
     lines.append("</additional>")
     path.write_text("\n".join(lines) + "\n")

@@ -41,9 +41,14 @@ def _parse(path: Path) -> ET.Element:
 
 def trip_metrics(tripinfo: Path) -> dict:
     """Delay and trip figures from a tripinfo.xml written with unfinished and undeparted vehicles."""
+    return trip_figures(_parse(tripinfo).iter("tripinfo"))
+
+
+def trip_figures(trips: Iterable[ET.Element]) -> dict:
+    """Delay and trip figures of some <tripinfo> elements (all of a run, or one vehicle class's)."""
     arrived = running = never_inserted = 0
     delay_sum = duration_sum = waiting_sum = 0.0
-    for el in _parse(tripinfo).iter("tripinfo"):
+    for el in trips:
         depart_delay = float(el.get("departDelay", 0))
         if float(el.get("depart", 0)) < 0:
             if depart_delay < 0:
@@ -117,6 +122,11 @@ def run_metrics(out_dir: Path, approaches: dict[str, Iterable[str]] | None = Non
         m["warnings"] = ["no vehicle was scheduled in the simulated window: the scenario has no demand there "
                          "(check its route files, --begin/--end and --scale); delay 0.0 s measures nothing"]
     m.update(statistic_metrics(out_dir / "statistics.xml"))
+    from sim.class_metrics import class_metrics
+
+    classes = class_metrics(out_dir / "tripinfo.xml")
+    if classes:
+        m["classes"] = classes
     if approaches is not None and (out_dir / "edgedata.xml").exists():
         m["approach_delay_s"] = approach_delays(out_dir / "edgedata.xml", approaches)
     return m

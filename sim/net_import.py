@@ -306,11 +306,14 @@ def _detector_entry(p: DetectorPlacement) -> dict[str, Any]:
 
 def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, default_min_green_ms: int = 5000,
                     default_max_green_ms: int = 45000, advance_m: float = 40.0, sequence: str = "free",
-                    exit_loops: bool = False, profile: str | None = None) -> ImportResult:
+                    exit_loops: bool = False, profile: str | None = None,
+                    priority: tuple[str, ...] = ()) -> ImportResult:
     """Write <out_dir>/<tls>.json for every traffic light and <out_dir>/detectors.add.xml.
 
     profile: timings and geometric intergreens by a regional profile; then also
     <out_dir>/intergreens.csv, the inputs and result of every conflicting pair.
+    priority: classes (ems, bus) whose check-in/out loops and priority block each config gets
+    (sim/priority_loops.py).
 
     sequence: "fixed" keeps the program's stage order (skipping stages without
     demand), "free" lets demand-responsive strategies choose the next stage.
@@ -321,6 +324,10 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
 
     if profile is not None and profile not in PROFILE_NAMES:
         raise NetImportError("profile=%r is not one of %s" % (profile, ", ".join(PROFILE_NAMES)))
+    if priority:
+        from sim.priority_loops import check_classes
+
+        check_classes(tuple(priority))
     from controller.config.loading import ConfigError, load_file
 
     try:
@@ -356,6 +363,10 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
                                     default_max_green_ms=default_max_green_ms, advance_m=advance_m,
                                     sequence=sequence, exit_loops=exit_loops, profile=profile,
                                     internal=internal, intergreen_rows=rows)
+        if priority:
+            from sim.priority_loops import add_priority
+
+            placements += add_priority(net, tls.getID(), raw, link_connections(tls), tuple(priority))
         path = out_dir / (safe + ".json")
         path.write_text(json.dumps(raw, indent=1) + "\n")
         try:
@@ -384,7 +395,7 @@ def import_scenario(sumocfg: Path, out_dir: Path, *, red_clearance_ms: int = 0, 
 
 def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_m: float = 40.0,
                    sequence: str = "free", shown: Path | None = None, exit_loops: bool = False,
-                   profile: str | None = None) -> int:
+                   profile: str | None = None, priority: tuple[str, ...] = ()) -> int:
     """`ampelwerk sim import`: import, print a summary per traffic light; raises ScenarioError on bad input.
 
     ``shown``: the directory to name in the summary (where ``out`` will be renamed to)."""
@@ -393,7 +404,8 @@ def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_
     if not 5 <= advance_m <= 1000:
         raise NetImportError("--advance-m=%g is outside 5..1000 m" % advance_m)
     result = import_scenario(resolve(scenario), Path(out), red_clearance_ms=red_clearance_ms, advance_m=advance_m,
-                             sequence=sequence, exit_loops=exit_loops, profile=profile)
+                             sequence=sequence, exit_loops=exit_loops, profile=profile,
+                             priority=priority)
     if profile is not None:
         from sim.intergreen_geometry import format_table
 
@@ -406,8 +418,10 @@ def import_command(scenario: str, out: Path, red_clearance_ms: int = 0, advance_
         raw = json.loads(m.config_path.read_text())
         stages = " ".join("%s=%s" % (s["id"], "+".join(s["groups"])) for s in raw["stages"])
         kinds = [d["kind"] for d in raw["detectors"]]
-        print("%s -> %s: %d links, %d groups, stages %s, %d stop-bar + %d advance + %d exit loops%s" % (
+        print("%s -> %s: %d links, %d groups, stages %s, %d stop-bar + %d advance + %d exit loops%s%s" % (
             tls_id, m.config_path.name, m.link_count, len(m.group_links), stages, kinds.count("stop_bar"),
-            kinds.count("advance"), kinds.count("exit"), ", %d notes" % len(m.notes) if m.notes else ""))
+            kinds.count("advance"), kinds.count("exit"), ", %d check-in + %d check-out loops" % (
+                kinds.count("check_in"), kinds.count("check_out")) if priority else "",
+            ", %d notes" % len(m.notes) if m.notes else ""))
     print("%d configs and %s written to %s" % (len(result.configs), result.detectors_file.name, shown or out))
     return 0

@@ -86,6 +86,8 @@ class RunOptions:
     corridor_file: Path | None = None  # ampelwerk-corridor/1: write fcd.xml on its edges, arterial metrics
     start: str = DEFAULT_START  # local date and time at simulation time 0 (the cores' time-of-day programs)
     schedule_file: Path | None = None  # a "schedule" block (docs/schedules.md) given to every imported config
+    priority_demand: Any = None  # sim.priority_demand.PriorityDemand: add emergency vehicles and buses
+    priority: tuple[str, ...] = ()  # import with check-in/out loops and a priority block for these classes
 
 
 @dataclass
@@ -141,16 +143,21 @@ def import_for_run(opts: RunOptions) -> Imported:
 
     try:
         res = import_scenario(Path(opts.scenario), Path(opts.out_dir) / "import", sequence=opts.sequence,
-                              exit_loops=opts.exit_loops, profile=opts.profile)
+                              exit_loops=opts.exit_loops, profile=opts.profile, priority=tuple(opts.priority))
     except ScenarioError as e:
         raise SumoError("importing %s: %s" % (opts.scenario, e)) from None
     return Imported(dict(res.configs), Path(res.detectors_file))
 
 
-def _sumo_args(opts: RunOptions, begin: float, end: float, additional: list[str], outputs: bool) -> list[str]:
+def _sumo_args(opts: RunOptions, begin: float, end: float, additional: list[str], outputs: bool,
+               routes: list[str] | None = None) -> list[str]:
     args = ["-c", str(opts.scenario), "--seed", str(opts.seed), "--begin", "%g" % begin, "--end", "%g" % end,
             "--step-length", "%g" % opts.step_length, "--scale", "%g" % opts.scale,
             "--no-step-log", "true", "--duration-log.disable", "true"]
+    if routes:  # the scenario's route files, then these
+        from sim.scenarios import read_sumocfg
+
+        args += ["--route-files", ",".join([str(p) for p in read_sumocfg(Path(opts.scenario)).route_files] + routes)]
     extra, users = _split_additionals(list(opts.sumo_options))
     if additional or users:
         args += ["--additional-files", ",".join(sumo_session.cfg_additionals(opts.scenario) + users + additional)]
@@ -278,8 +285,10 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     out = Path(opts.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     setup = _set_up_controllers(opts, controller_factory, imported, begin, end)
+    demand = _priority_demand(opts, begin, end, setup)
 
-    conn = sumo_session.start(_sumo_args(opts, begin, end, setup.additional, outputs=True), opts.use_traci, opts.gui)
+    conn = sumo_session.start(_sumo_args(opts, begin, end, setup.additional, outputs=True, routes=setup.routes),
+                              opts.use_traci, opts.gui)
     signals = _Signals(out / "signals.csv")
     events = open(out / "events.csv", "w")
     events.write("time_s,tls_id,event_code,event_param,event_name\n")
@@ -294,6 +303,8 @@ def run(opts: RunOptions, controller_factory: ControllerFactory | None = None,
     wall = time.perf_counter() - wall0
 
     summary = _summary(opts, setup, infos, begin, end, sumo_version, wall)
+    if demand is not None:
+        summary["priority_vehicles"] = demand
     _add_findings(summary, opts, setup)
     for hook in summary_hooks or ():
         summary.update(hook())
@@ -309,6 +320,7 @@ class _Setup:
     imported: Imported | None  # the configs the cores were built from (ampelwerk-* runs)
     additional: list[str]  # SUMO additional files: the cores' loops, or a peer's programs or detectors
     programs: dict[str, str]  # tls id -> program to switch to (sumo-actuated, sumo-delay-based)
+    routes: list[str] = field(default_factory=list)  # route files loaded after the scenario's (priority demand)
 
 
 def _checked_window(opts: RunOptions) -> tuple[float, float, int]:
@@ -351,6 +363,21 @@ def _set_up_controllers(opts: RunOptions, factory: ControllerFactory | None, imp
     return setup
 
 
+def _priority_demand(opts: RunOptions, begin: float, end: float, setup: _Setup) -> dict[str, int] | None:
+    """--priority-demand: write the run's emergency vehicles and buses (sim/priority_demand.py) and load them."""
+    if opts.priority_demand is None:
+        return None
+    from sim.priority_demand import DEMAND_FILE, PriorityDemandError, write_priority_demand
+
+    path = Path(opts.out_dir) / DEMAND_FILE
+    try:
+        counts = write_priority_demand(Path(opts.scenario), opts.priority_demand, opts.seed, begin, end, path)
+    except PriorityDemandError as e:
+        raise SumoError(str(e)) from None
+    setup.routes.append(str(path))
+    return counts
+
+
 def _net_infos(conn: Any, opts: RunOptions, cores: dict[str, Any]) -> dict:
     """The net's traffic lights (sim.peers.read_net_info), checked against the cores and --fail-loop."""
     from sim.peers import read_net_info
@@ -391,6 +418,8 @@ def _simulate(conn: Any, opts: RunOptions, infos: dict, setup: _Setup, begin: fl
             if bar is not None and k % 50 == 0:
                 bar[0].update(bar[1], completed=k)
         lights.finish()
+        if lights.passages is not None:
+            lights.passages.close()
     finally:
         if bar is not None:
             bar[0].stop()
@@ -403,6 +432,8 @@ def _start_lights(conn: Any, opts: RunOptions, infos: dict, setup: _Setup, begin
     from sim.peers import MaxPressure, has_green_phase
 
     lights = AmpelwerkLights(setup.cores, infos, step_ms, opts.tick_ms, opts.merge_ticks, opts.failed_loops)
+    if lights.class_loops:
+        lights.record_passages(open(Path(opts.out_dir) / "priority_loops.csv", "w"))
     for tls in setup.cores:
         lights.show(conn, tls)
     for tls, program in setup.programs.items():
