@@ -96,12 +96,7 @@ class Controller:
             if priority is not None:
                 priority.step(self, e)  # the strategy's decision, with preemption and transit priority
             elif not self.strategy_running:
-                # the strategy starts now: its first decision sees no elapsed time
-                # (and rebuilds whatever it keeps from before a flash or reset)
-                self.strategy_running = True
-                self.strategy.start(self)
-                if self.plans is not None:
-                    self.plans.started(self)
+                self.start_strategy()
                 kernel.request(self.strategy.decide(self, 0))
             else:
                 kernel.request(self.strategy.decide(self, e))
@@ -119,6 +114,15 @@ class Controller:
                 kernel.enter_fault_flash()
             write_flash(self.outputs, self.ix.is_pedestrian, self.ix.flash_red)
         return self.outputs
+
+    def start_strategy(self):
+        # The strategy starts now (after startup, flash, an ending or a
+        # preemption's hand-back): it rebuilds whatever it keeps, and its first
+        # decision is to see no elapsed time.
+        self.strategy_running = True
+        self.strategy.start(self)
+        if self.plans is not None:
+            self.plans.started(self)
 
     def horizon_ms(self):
         # Host use (the SUMO runner): how long the controller can be stepped in

@@ -38,10 +38,7 @@ class PriorityService:
         strategy = ctl.strategy
         e = elapsed_ms
         if not ctl.strategy_running:
-            ctl.strategy_running = True
-            strategy.start(ctl)
-            if ctl.plans is not None:
-                ctl.plans.started(ctl)  # (as Controller.step does without priority)
+            ctl.start_strategy()
             e = 0
             if transit is not None:
                 transit.cancel()
