@@ -3,11 +3,11 @@
 # Runs on the board. Kept out of events/codes.py so that a board without a
 # priority block does not carry their names (events/names.py reads both).
 # Parameter: the priority class number (1-based, the order of
-# priority.classes). 108/109 (preempt link active on/off) are not used.
+# priority.classes). 101 (advance warning), 103 (gate down input) and
+# 108/109 (preempt link active on/off) are not used: no such inputs here.
 from controller.compat import const
 
 PREEMPT_CALL_INPUT_ON = const(102)
-PREEMPT_GATE_DOWN_INPUT = const(103)
 PREEMPT_CALL_INPUT_OFF = const(104)
 PREEMPT_ENTRY_STARTED = const(105)
 PREEMPT_BEGIN_TRACK_CLEARANCE = const(106)

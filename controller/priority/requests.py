@@ -6,13 +6,13 @@
 # rising edge (or "off") one down; request_timeout_ms after the class's last
 # check-in or check-out, whatever is still counted is cleared (a check-out
 # that never came). Each is logged with the class number (1-based) as the
-# parameter: on: 102 (emergency: preempt call input), 103 (railroad: gate
-# down input), 112 (transit: TSP check in); off: 104 (preempt input off),
-# 115 (TSP check out).
+# parameter: on: 102 (railroad or emergency: preempt call input on), 112
+# (transit: TSP check in); off: 104 (preempt call input off), 115 (TSP
+# check out).
 from array import array
 
 from controller.events import priority_codes as ev
-from controller.priority.classes import KIND_EMERGENCY, KIND_RAILROAD, KIND_TRANSIT, NO_CLASS, NO_STAGE
+from controller.priority.classes import KIND_TRANSIT, NO_CLASS, NO_STAGE
 from controller.timing import TIMER_MAX_MS
 
 MAX_COUNT = 250
@@ -66,14 +66,9 @@ class PriorityRequests:
         self.age_ms[c] = 0
         self.fresh[c] = 1
         self.stage[c] = stage if stage != NO_STAGE else self.classes.stage[c]
-        kind = self.classes.kind[c]
-        if kind == KIND_RAILROAD:
-            code = ev.PREEMPT_GATE_DOWN_INPUT
-        elif kind == KIND_EMERGENCY:
-            code = ev.PREEMPT_CALL_INPUT_ON
-        else:
-            code = ev.TSP_CHECK_IN
-        self.events.add(code, c + 1)
+        # Indiana 102 (preempt call input on) for railroad and emergency alike: 103
+        # (gate down input received) is a railroad gate's own input, not a request
+        self.events.add(ev.TSP_CHECK_IN if self.classes.kind[c] == KIND_TRANSIT else ev.PREEMPT_CALL_INPUT_ON, c + 1)
 
     def remove(self, c):
         # one request of class c served (a check-out); nothing counted: ignored

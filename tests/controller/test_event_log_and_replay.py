@@ -77,5 +77,5 @@ def test_event_names_are_the_codes_names_in_lower_case():
     from controller.events import priority_codes
 
     codes += [getattr(priority_codes, n) for n in dir(priority_codes) if n[:1].isupper()]
-    assert len(codes) == len(NAMES) == 47 and sorted(codes) == sorted(NAMES)  # 12 of them preemption and TSP (102-115)
+    assert len(codes) == len(NAMES) == 46 and sorted(codes) == sorted(NAMES)  # 11 of them preemption and TSP (102-115)
     assert ev.FAULT_CONFLICT == 1 and NAMES[1] == "phase_begin_green"  # a parameter value, not code 1
