@@ -17,7 +17,7 @@ from controller.core import Controller
 from controller.local_calendar import DAY_MS
 from tests.core_config_strategy import configs
 from tests.safety_invariants import InvariantChecker
-from tests.test_priority_properties import add_random_priority
+from tests.test_priority_properties import add_random_priority, toggle_presence
 from tests.test_schedule_properties import random_local_time, random_schedule
 
 
@@ -39,14 +39,7 @@ def test_priority_plan_changes_and_profiles_together_keep_every_rule(raw: dict, 
     ctl.set_local_time(*random_local_time(rnd))
     changes = preemptions = 0
     for _ in range(6000):
-        for i in plain:
-            if rnd.random() < (0.3 if pres[i] else busy):
-                pres[i] ^= 1
-        for i in loops:
-            if pres[i] and rnd.random() < 0.3:
-                pres[i] = 0
-            elif rnd.random() < rate:
-                pres[i] = 1
+        toggle_presence(rnd, pres, plain, loops, busy, rate)
         u = rnd.random()
         if u < rate:
             ctl.priority.request(rnd.randrange(ctl.priority.classes.n), rnd.random() < 0.6)

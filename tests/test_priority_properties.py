@@ -62,6 +62,20 @@ def priority_configs(draw, strategies=("actuated", "fixed", "adaptive", "coordin
     return add_random_priority(rnd, random_config(rnd, draw(st.sampled_from(strategies))))
 
 
+def toggle_presence(rnd: random.Random, pres: bytearray, plain: list[int], loops: list[int], busy: float,
+                    rate: float) -> None:
+    """One tick of random traffic: plain loops switch at random (busy: how often one comes on), a
+    check-in or check-out loop comes on at `rate` per tick and drops soon after (a passing vehicle)."""
+    for i in plain:
+        if rnd.random() < (0.3 if pres[i] else busy):
+            pres[i] ^= 1
+    for i in loops:
+        if pres[i] and rnd.random() < 0.3:
+            pres[i] = 0
+        elif rnd.random() < rate:
+            pres[i] = 1
+
+
 def drive(raw: dict, seed: int, ticks: int, resets: bool = True):
     ctl = Controller(load_dict(raw))
     agent = None
@@ -82,14 +96,7 @@ def drive(raw: dict, seed: int, ticks: int, resets: bool = True):
     seq = 0
     served = set()
     for _ in range(ticks):
-        for i in plain:
-            if rnd.random() < (0.3 if pres[i] else busy):
-                pres[i] ^= 1
-        for i in loops:
-            if pres[i] and rnd.random() < 0.3:
-                pres[i] = 0
-            elif rnd.random() < rate:
-                pres[i] = 1
+        toggle_presence(rnd, pres, plain, loops, busy, rate)
         u = rnd.random()
         if u < rate:  # a request over the wire or from the coordinator
             prio.request(rnd.randrange(prio.classes.n), rnd.random() < 0.6)
