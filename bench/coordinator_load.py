@@ -113,7 +113,7 @@ def prime_timings(svc, wall_ms: int) -> None:
     for cs in states[1:]:
         cs.timing = dataclasses.replace(first.timing, corridor=cs.corridor)
         cs.version, cs.measured = first.version, first.measured
-    svc.next_compute_ms = wall_ms + svc.options.compute_period_ms
+    svc.compute_due_ms = {cid: wall_ms + svc.options.compute_period_ms for cid in svc.corridors}
 
 
 def start_shard_bus(url: str, shard: int, users: dict[str, str], svc, on_message):

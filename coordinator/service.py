@@ -8,9 +8,10 @@ InProcessBus, or a test's list). So the same service runs in-process in a SUMO
 study, against mosquitto in ``ampelwerk coordinator serve``, and in tests with
 simulated time. Units: wall-clock Unix epoch ms.
 
-Every ``compute_period_ms`` it computes each corridor's timing from the reports
-of the last ``report_window_ms`` (corridor_plan.py), passes it through the
-hysteresis (hysteresis.py), and sends each controller a plan (new seq, fresh
+Every ``compute_period_ms`` it computes each corridor's timing (the corridors
+spread evenly over the period) from the reports of the last
+``report_window_ms`` (corridor_plan.py), passes it through the hysteresis
+(hysteresis.py), and sends each controller a plan (new seq, fresh
 validity window) when the timing changed, when the plan in force is half-way
 through its validity (``refresh_ms``), or ``retry_ms`` after a refusal.
 Isolation: one controller's bad input never costs another controller its
@@ -155,7 +156,9 @@ class CoordinatorService:
             for k, ci in enumerate(c.intersections):
                 self.links[ci.controller_id] = ControllerLink(ci.controller_id, c.id, k,
                                                               ReportTracker(self.options.report_window_ms))
-        self.next_compute_ms: int | None = None
+        # corridor id -> when its timing is next recomputed; empty until the first poll computes every
+        # corridor, after which the recomputations are spread evenly over compute_period_ms
+        self.compute_due_ms: dict[str, int] = {}
         self.counters = {"reports": 0, "plans_sent": 0, "accepted": 0, "rejected": 0, "malformed": 0,
                          "unknown_controller": 0, "misaddressed": 0, "stale_status": 0, "bad_input": 0,
                          "corridor_errors": 0, "plan_errors": 0}
@@ -333,23 +336,34 @@ class CoordinatorService:
         return f
 
     def compute(self, wall_ms: int) -> list[str]:
-        """Recompute every corridor's timing; returns the ids of corridors whose timing changed.
+        """Recompute every corridor's timing now; returns the ids of corridors whose timing changed."""
+        return [cid for cid, cs in self.corridors.items() if self._recompute(cs, wall_ms)]
 
-        Each corridor on its own: one whose computation fails keeps the timing in force (or, with none
-        yet, gets the no-data timing) and the others are computed as usual.
-        """
-        changed = []
-        for cs in self.corridors.values():
-            try:
-                if self._compute_corridor(cs, self.flows(cs.corridor, wall_ms)):
-                    changed.append(cs.corridor.id)
-            except Exception:  # noqa: BLE001 - one corridor must not stop the others
-                self.counters["corridor_errors"] += 1
-                log.exception("corridor %s: timing could not be computed; the timing in force stays",
-                              cs.corridor.id)
-                if cs.timing is None and self._compute_corridor(cs, {}):
-                    changed.append(cs.corridor.id)
-        return changed
+    def _recompute(self, cs: CorridorState, wall_ms: int) -> bool:
+        """One corridor's timing from its flows; True if it changed. A corridor whose computation fails keeps
+        the timing in force (or, with none yet, gets the no-data timing): the others are computed as usual."""
+        try:
+            return self._compute_corridor(cs, self.flows(cs.corridor, wall_ms))
+        except Exception:  # noqa: BLE001 - one corridor must not stop the others
+            self.counters["corridor_errors"] += 1
+            log.exception("corridor %s: timing could not be computed; the timing in force stays", cs.corridor.id)
+            return cs.timing is None and self._compute_corridor(cs, {})
+
+    def _recompute_due(self, wall_ms: int) -> None:
+        """The first time every corridor; then each corridor every compute_period_ms, corridor k of n at k/n
+        of the period, so that a process with many corridors never stops handling messages for all of
+        them at once (a timing takes about 1 s of CPU, docs/coordination.md "Load")."""
+        period = self.options.compute_period_ms
+        if not self.compute_due_ms:
+            self.compute(wall_ms)
+            n = len(self.corridors)
+            self.compute_due_ms = {cid: wall_ms + period + k * period // n for k, cid in enumerate(self.corridors)}
+            return
+        for cid, due in self.compute_due_ms.items():
+            if wall_ms >= due:
+                self._recompute(self.corridors[cid], wall_ms)
+                # behind by a whole period (a stalled process): no burst of catching up
+                self.compute_due_ms[cid] = due + period if due + period > wall_ms else wall_ms + period
 
     def _compute_corridor(self, cs: CorridorState, flows: dict[str, dict[str, float]]) -> bool:
         o = self.options
@@ -443,9 +457,7 @@ class CoordinatorService:
     def poll(self, wall_ms: int) -> list[tuple[str, int]]:
         """Recompute when due and send the plans that are due; returns (controller, seq) sent. Never raises."""
         try:
-            if self.next_compute_ms is None or wall_ms >= self.next_compute_ms:
-                self.compute(wall_ms)
-                self.next_compute_ms = wall_ms + self.options.compute_period_ms
+            self._recompute_due(wall_ms)
             due = [cid for cid, link in self.links.items() if self._due(link, wall_ms)]
             return self.send_plans(due, wall_ms) if due else []
         except Exception:

@@ -116,3 +116,28 @@ def test_unreadable_state_file_is_kept_aside_and_seqs_continue_from_the_clock(tm
     state.write_text(json.dumps({"format": "ampelwerk-coordinator-state/1", "seq": {"J1": 2 ** 64, "J2": T0 + 5}}))
     svc2, *_ = make(tmp_path)
     assert svc2.seqs.seq == {"J2": T0 + 5}
+
+
+def test_corridor_timings_are_recomputed_spread_over_the_period(arterial_dir):
+    # two corridors: the first poll computes both; then each is recomputed once a period, the
+    # second half a period after the first, so a process never stalls for all corridors at once
+    from tests.coordinator.test_shards import split_arterial
+
+    corridors = load_corridors(split_arterial(arterial_dir / "corridor.json"))
+    svc = CoordinatorService(corridors, keys_for([i for c in corridors for i in c.controller_ids()]),
+                             InProcessBus().publish, CoordinatorOptions(compute_period_ms=300000))
+    computed = []
+    inner = svc._compute_corridor
+    svc._compute_corridor = lambda cs, flows: computed.append(cs.corridor.id) or inner(cs, flows)
+    svc.poll(T0)
+    assert sorted(computed) == ["east", "west"]
+    for t_s, expected in ((299, []), (300, ["west"]), (449, []), (450, ["east"]), (599, []), (600, ["west"]),
+                          (750, ["east"])):
+        computed.clear()
+        svc.poll(T0 + t_s * 1000)
+        assert computed == expected, t_s
+    computed.clear()
+    svc.poll(T0 + 2000 * 1000)  # a process that stalled for many periods catches up once, not in a burst
+    assert sorted(computed) == ["east", "west"]
+    svc.poll(T0 + 2001 * 1000)
+    assert sorted(computed) == ["east", "west"]
