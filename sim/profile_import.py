@@ -55,6 +55,7 @@ def apply_profile(profile: str, tls_id: str, a: Any, groups: list[dict], conns: 
         if ped:
             g["walk_ms"] = max(g["walk_ms"], p["walk_ms"][1])
             continue
+        program_yellow = g.get("yellow_ms") or 0  # what the net's own program shows
         speeds = [lp.approach_speed_m_s for lp in paths[g["id"]]]
         if speeds:
             kmh = max(10, min(130, int(round(max(speeds) * 3.6))))
@@ -63,6 +64,7 @@ def apply_profile(profile: str, tls_id: str, a: Any, groups: list[dict], conns: 
         else:
             g["yellow_ms"] = yellow_for_speed_ms(profile, None)
             notes.append("group %s: no path through the junction found; the profile's default yellow" % g["id"])
+        _keep_program_yellow(g, program_yellow, p["yellow_ms"][2], notes)
         lo = p["min_green_ms"][1]
         if g["min_green_ms"] < lo:
             g["min_green_ms"] = lo
@@ -78,3 +80,17 @@ def apply_profile(profile: str, tls_id: str, a: Any, groups: list[dict], conns: 
             rows.append(row)
             out.setdefault(c, {})[e] = row.intergreen_ms
     return out
+
+
+def _keep_program_yellow(g: dict, program_yellow: int, profile_max: int, notes: list[str]) -> None:
+    """Never a shorter yellow than the net's own program shows: the program's designer may have had reasons
+    the approach speed does not show (grade, trucks, sight distance), and SUMO's drivers react to it. Up to
+    the profile's maximum; above that the maximum, with a note."""
+    keep = min(program_yellow, profile_max)
+    if keep > g["yellow_ms"]:
+        notes.append("group %s: yellow %d ms kept from the program (the profile's for the approach speed: %d ms)"
+                     % (g["id"], keep, g["yellow_ms"]))
+        g["yellow_ms"] = keep
+    if program_yellow > profile_max:
+        notes.append("group %s: the program's yellow %d ms is above the profile's maximum; %d ms"
+                     % (g["id"], program_yellow, g["yellow_ms"]))
