@@ -93,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ps.add_argument("--out", default="priority-study", help="output directory (default priority-study)")
     ps.add_argument("--jobs", type=int, help="parallel runs (default: number of cores)")
     ps.add_argument("--without-only", action="store_true",
-                    help="run only the variant without priority (a core without priority support yet)")
+                    help="run only the variant without priority (a baseline)")
     _common(ps)
     ps.set_defaults(func=priority_study_cmd)
 
@@ -572,7 +572,6 @@ def priority_study_cmd(args: argparse.Namespace) -> int:
 
     from ampelwerk.cli import UserError
     from ampelwerk.outputs import refuse_inputs_inside, staged_dir
-    from sim.priority_loops import core_supports_priority
     from sim.priority_study import run_study, study_table
     from sim.sumo_session import SumoError
 
@@ -582,8 +581,6 @@ def priority_study_cmd(args: argparse.Namespace) -> int:
     seeds = _seeds_and_jobs(args)
     args.priority = args.priority or ("ems", "bus")
     args.priority_demand = args.priority_demand or args.priority
-    if not args.without_only and not core_supports_priority():
-        raise UserError("this controller core has no priority support yet: run with --without-only")
     scenarios = [_scenario(s) for s in args.scenarios]
     out = Path(args.out)
     refuse_inputs_inside(out, scenarios)

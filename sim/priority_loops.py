@@ -164,36 +164,10 @@ def _class_entry(raw: dict, cls: str, stages: list[str]) -> dict:
 
 
 def check_classes(classes: tuple[str, ...]) -> None:
-    """Raise ScenarioError unless every class is known and the core takes a priority block."""
+    """Raise ScenarioError unless every class is known."""
     from sim.scenarios import ScenarioError
 
     unknown = [c for c in classes if c not in CLASS_TYPES]
     if unknown:
         raise ScenarioError("--priority names unknown class %s (known: %s)" % (", ".join(unknown),
                                                                                ", ".join(CLASS_TYPES)))
-    if not core_supports_priority():
-        raise ScenarioError("--priority %s: this controller core has no priority support yet (it refuses a "
-                            "priority block with check_in/check_out loops); import without --priority"
-                            % ",".join(classes))
-
-
-def core_supports_priority() -> bool:
-    """Whether this checkout's core accepts a priority block with check-in and check-out loops (the
-    feature check the SUMO priority tests skip on)."""
-    from controller.config.loading import ConfigError, load_dict
-
-    raw = {
-        "format": "ampelwerk-intersection/1", "id": "probe", "strategy": "actuated",
-        "signal_groups": [{"id": "K1", "kind": "vehicle"}, {"id": "K2", "kind": "vehicle"}],
-        "conflicts": [["K1", "K2"]], "intergreen_ms": {"K1": {"K2": 6000}, "K2": {"K1": 6000}},
-        "stages": [{"id": "S1", "groups": ["K1"]}, {"id": "S2", "groups": ["K2"]}],
-        "detectors": [{"id": "d1", "group": "K1", "kind": "stop_bar"}, {"id": "d2", "group": "K2", "kind": "stop_bar"},
-                      {"id": "in", "kind": "check_in", "priority_class": "ems", "stage": "S2"},
-                      {"id": "out", "kind": "check_out", "priority_class": "ems"}],
-        "priority": {"classes": [dict({"id": "ems", "kind": "emergency", "stage": "S2"}, **EMERGENCY_LIMITS)]},
-    }
-    try:
-        load_dict(raw, "priority feature check")
-        return True
-    except ConfigError:
-        return False

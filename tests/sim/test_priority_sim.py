@@ -11,12 +11,10 @@ import pytest
 
 from sim.class_metrics import class_metrics, class_rows
 from sim.priority_demand import PriorityDemand, PriorityDemandError, bus_lines, parse_classes, write_priority_demand
-from sim.priority_loops import CHECK_IN_M, core_supports_priority
+from sim.priority_loops import CHECK_IN_M
 from sim.priority_study import study_rows
 from sim.scenarios import read_sumocfg, resolve
 
-needs_core_priority = pytest.mark.skipif(not core_supports_priority(),
-                                         reason="core has no priority support yet (issue 17, part C)")
 
 
 def _vehicles(path: Path) -> list[ET.Element]:
@@ -152,7 +150,6 @@ def test_sumo_class_loops_see_only_their_class(tmp_path):
 
 @pytest.mark.sumo
 @pytest.mark.slow
-@needs_core_priority
 def test_a_bus_check_in_reaches_the_cores_detector(tmp_path):
     """A short run with priority: the bus check-in loop's presence is a 1 in the core's input at that detector,
     the emergency vehicles' check-ins bring preemption dwells, and the signals stay safe."""
@@ -242,7 +239,7 @@ def test_junction_view_marks_check_in_and_passage(tmp_path):
 @pytest.mark.sumo
 @pytest.mark.slow
 def test_study_without_priority_runs_end_to_end(tmp_path):
-    """The study's pipeline on the bundled single4 (the "without" half; both halves once the core has priority):
+    """The study's pipeline on the bundled single4, both halves:
     per-class rows in study.csv, the same demand in every variant, a clean signal check."""
     import csv
 
@@ -252,7 +249,7 @@ def test_study_without_priority_runs_end_to_end(tmp_path):
     template = RunOptions(scenario=resolve("single4"), controller="ampelwerk-actuated", out_dir=tmp_path, end=600,
                           progress=False, priority_demand=PriorityDemand(ems_per_hour=6))
     study, failures = run_study([resolve("single4")], "ampelwerk-actuated", [1], tmp_path, template, ("ems", "bus"),
-                                jobs=1, without_only=not core_supports_priority(), log=lambda *a: None)
+                                jobs=1, log=lambda *a: None)
     assert failures == []
     rows = list(csv.DictReader((tmp_path / "study.csv").read_text().splitlines()))
     assert [r["class"] for r in rows] == ["car", "bus", "emergency"]
@@ -262,5 +259,4 @@ def test_study_without_priority_runs_end_to_end(tmp_path):
     assert len(demands) == 1  # with and without carry the same vehicles
     for d in runs:
         assert json.loads((d / "summary.json").read_text())["signal_check"]["violations"] == 0
-    if core_supports_priority():
-        assert all(r["delay_with_s"] != "" for r in rows)
+    assert all(r["delay_with_s"] != "" for r in rows)
