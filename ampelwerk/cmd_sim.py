@@ -83,36 +83,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(c)
     c.set_defaults(func=compare_cmd)
 
-    ps = verbs.add_parser("priority-study", help="delay per vehicle class with and without priority (ems, bus)",
-                          description="Runs every scenario and seed twice with the same emergency vehicles and buses "
-                                      "(--priority-demand, default: the --priority classes): once imported plainly, "
-                                      "once with the classes' check-in/out loops and priority block (docs/priority.md).")
-    ps.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="bundled scenario names or .sumocfg files")
-    ps.add_argument("--controller", default="ampelwerk-actuated", help="an ampelwerk-<strategy> (default ampelwerk-actuated)")
-    ps.add_argument("--seeds", default="1,2,3", help="comma-separated SUMO seeds (default 1,2,3)")
-    ps.add_argument("--out", default="priority-study", help="output directory (default priority-study)")
-    ps.add_argument("--jobs", type=int, help="parallel runs (default: number of cores)")
-    ps.add_argument("--without-only", action="store_true",
-                    help="run only the variant without priority (a baseline)")
-    _common(ps)
-    ps.set_defaults(func=priority_study_cmd)
+    from ampelwerk import cmd_sim_studies
 
-    jv = verbs.add_parser("junction-view", help="one priority vehicle at one junction: signal groups over time, "
-                                                "its check-in and its passage (PNG)")
-    jv.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --priority-demand ems --priority ems`")
-    jv.add_argument("--out", required=True, metavar="PNG", help="the PNG to write")
-    jv.add_argument("--vtype", default="ems", help="vehicle type to show (default ems; the first to check in)")
-    jv.add_argument("--vehicle", help="this vehicle instead of the first of --vtype")
-    jv.add_argument("--tls", help="this traffic light instead of the first the vehicle checked in at")
-    jv.set_defaults(func=junction_view_cmd)
-
-    t = verbs.add_parser("timespace", help="time-space diagram (trajectories, signals, green bands) of a corridor run")
-    t.add_argument("run_dir", metavar="RUN_DIR", help="run directory of `sim run ... --corridor FILE`")
-    t.add_argument("--corridor", required=True, metavar="FILE", help="the corridor file the run was made with")
-    t.add_argument("--out", required=True, metavar="PNG", help="the PNG to write")
-    t.add_argument("--begin", type=_finite, help="window start (s; default: 600 s around the middle of the run)")
-    t.add_argument("--end", type=_finite, help="window end (s; default: begin + 600 s)")
-    t.set_defaults(func=timespace_cmd)
+    cmd_sim_studies.register(verbs)
 
 
 def _finite(text: str) -> float:
@@ -375,7 +348,7 @@ def _device_factory(device: str, device_tls: str, strategy: str, opened: list):
 
 def run_cmd(args: argparse.Namespace) -> int:
     from ampelwerk.cli import UserError
-    from ampelwerk.sim_coordination import COORDINATED_CONTROLLER
+    from ampelwerk.sim_coordination import COORDINATED_CONTROLLER, arterial_line
 
     coordinated = args.coordinated or args.controller == COORDINATED_CONTROLLER
     if args.controller is None and not coordinated:
@@ -405,7 +378,7 @@ def run_cmd(args: argparse.Namespace) -> int:
     for w in s.get("warnings", ()):
         print("ampelwerk: warning: %s" % w, file=sys.stderr)
     if s.get("arterial"):
-        print(_arterial_line(s["arterial"]))
+        print(arterial_line(s["arterial"]))
     if s.get("coordination"):
         c = s["coordination"]
         print("coordination (%s): %d reports, %d plans sent, %d accepted, %d refused, %d bad input ignored" % (
@@ -432,6 +405,7 @@ def run_cmd(args: argparse.Namespace) -> int:
 def _run_in(args: argparse.Namespace, controller: str, coordinated: bool, opts) -> dict:
     """The run itself, into opts.out_dir; known failures become UserError."""
     from ampelwerk.cli import UserError
+    from ampelwerk.sim_coordination import run_coordinated_from_args
     from sim.metrics import MetricsError
     from sim.runner import import_for_run, run
     from sim.sumo_session import SumoError
@@ -440,7 +414,7 @@ def _run_in(args: argparse.Namespace, controller: str, coordinated: bool, opts) 
     opened: list = []  # the board's DeviceController, closed after the run (a virtual:// board stops then)
     try:
         if coordinated:
-            s = _run_coordinated(args, opts)
+            s = run_coordinated_from_args(args, opts)
         elif args.device:
             if not controller.startswith("ampelwerk-"):
                 raise UserError("--device runs the ampelwerk core on a board: use --controller ampelwerk-<strategy>")
@@ -459,41 +433,6 @@ def _run_in(args: argparse.Namespace, controller: str, coordinated: bool, opts) 
         for device in opened:
             device.close()
     return s
-
-
-def _arterial_line(a: dict) -> str:
-    parts = []
-    for d in ("forward", "backward"):
-        m = a[d]["inner"]
-        if m["vehicles"]:
-            parts.append("%s %d veh, %.2f stops/veh, %.1f s" % (d, m["vehicles"], m["stops_per_vehicle"],
-                                                                m["travel_time_s"]))
-    return "arterial %s (stop line 1 to %d): %s" % (a["corridor"], len(a["tls"]), "; ".join(parts) or "no vehicles")
-
-
-def _run_coordinated(args: argparse.Namespace, opts) -> dict:
-    """sim run --coordinated: in-process coordinator, or over --broker."""
-    from ampelwerk.cli import UserError
-    from ampelwerk.sim_coordination import BrokerSpec, run_coordinated
-    from coordinator.bus import BusError
-    from coordinator.corridors import CorridorError
-    from coordinator.local_broker import BrokerError
-
-    free = args.controller if args.controller not in (None, "ampelwerk-coordinated") else "ampelwerk-adaptive"
-    if not free.startswith("ampelwerk-"):
-        raise UserError("--coordinated: --controller names the ampelwerk strategy of the lights off the corridor "
-                        "(e.g. ampelwerk-adaptive), not %s" % free)
-    for name in ("mqtt_passwords", "ca"):
-        f = getattr(args, name)
-        if f and not Path(f).is_file():
-            raise UserError("--%s %s: no such file" % (name.replace("_", "-"), f))
-    broker = BrokerSpec(args.broker, Path(args.mqtt_passwords) if args.mqtt_passwords else None,
-                        Path(args.ca) if args.ca else None) if args.broker else None
-    try:
-        return run_coordinated(opts, corridor_file=opts.corridor_file, broker=broker,
-                               free_strategy=free[len("ampelwerk-"):], poison=args.poison_reports)
-    except (CorridorError, BusError, BrokerError) as e:
-        raise UserError(str(e)) from None
 
 
 def _seeds_and_jobs(args: argparse.Namespace) -> list[int]:
@@ -549,70 +488,4 @@ def compare_cmd(args: argparse.Namespace) -> int:
     if failures:
         print("%d run(s) failed: see %s" % (len(failures), out / "compare.md"))
         return 1
-    return 0
-
-
-def timespace_cmd(args: argparse.Namespace) -> int:
-    """`ampelwerk sim timespace RUN_DIR --corridor FILE --out PNG`: the time-space diagram of a corridor run."""
-    from ampelwerk.cli import UserError
-    from ampelwerk.outputs import staged_files
-    from sim.timespace import TimeSpaceError, timespace_command
-
-    try:
-        with staged_files([Path(args.out)], make_parents=True) as (png,):
-            timespace_command(Path(args.run_dir), Path(args.corridor), png, args.begin, args.end, shown=Path(args.out))
-    except TimeSpaceError as e:
-        raise UserError(str(e)) from None
-    return 0
-
-
-def priority_study_cmd(args: argparse.Namespace) -> int:
-    """`ampelwerk sim priority-study`: both variants, then study.md and study.csv."""
-    from dataclasses import replace
-
-    from ampelwerk.cli import UserError
-    from ampelwerk.outputs import refuse_inputs_inside, staged_dir
-    from sim.priority_study import run_study, study_table
-    from sim.sumo_session import SumoError
-
-    controller = _controllers(args.controller)[0]
-    if not controller.startswith("ampelwerk-"):
-        raise UserError("--controller %s: the study runs an ampelwerk-<strategy> (the core serves priority)" % controller)
-    seeds = _seeds_and_jobs(args)
-    args.priority = args.priority or ("ems", "bus")
-    args.priority_demand = args.priority_demand or args.priority
-    scenarios = [_scenario(s) for s in args.scenarios]
-    out = Path(args.out)
-    refuse_inputs_inside(out, scenarios)
-    template = _options(args, scenarios[0], controller, out)
-    try:
-        with staged_dir(out, "sim priority-study", COMPARE_OUTPUTS) as stage:
-            study, failures = run_study(scenarios, controller, seeds, stage, replace(template, out_dir=stage),
-                                        tuple(args.priority), args.jobs, without_only=args.without_only)
-    except SumoError as e:
-        raise UserError(str(e)) from None
-    print()
-    print(study_table(study))
-    print("wrote %s and %s" % (out / "study.md", out / "study.csv"))
-    if failures:
-        print("%d run(s) failed or broke the signal check: see %s" % (len(failures), out / "study.md"))
-        return 1
-    return 0
-
-
-def junction_view_cmd(args: argparse.Namespace) -> int:
-    """`ampelwerk sim junction-view RUN_DIR --out PNG`."""
-    from ampelwerk.cli import UserError
-    from ampelwerk.outputs import staged_files
-    from sim.junction_view import JunctionViewError, build, plot
-
-    try:
-        view = build(Path(args.run_dir), args.vtype, args.tls, args.vehicle)
-        with staged_files([Path(args.out)], make_parents=True) as (png,):
-            plot(view, png)
-    except JunctionViewError as e:
-        raise UserError(str(e)) from None
-    print("%s at %s: checked in at %.0f s, %s -> %s" % (
-        view.vehicle, view.tls, view.check_in_s, "passed the stop line at %.0f s" % view.check_out_s
-        if view.check_out_s is not None else "not past the stop line by the end of the run", args.out))
     return 0

@@ -293,3 +293,38 @@ def run_coordinated(opts: Any, imported: Any = None, corridor_file: Path | None 
 def run_in_compare(opts: Any, imported: Any = None) -> dict:
     """`sim compare`'s runner for ampelwerk-coordinated: in-process, on the run's corridor file (if any)."""
     return run_coordinated(opts, imported, corridor_file=opts.corridor_file)
+
+
+def arterial_line(a: dict) -> str:
+    """One line on a corridor run's arterial metrics, for `sim run`."""
+    parts = []
+    for d in ("forward", "backward"):
+        m = a[d]["inner"]
+        if m["vehicles"]:
+            parts.append("%s %d veh, %.2f stops/veh, %.1f s" % (d, m["vehicles"], m["stops_per_vehicle"],
+                                                                m["travel_time_s"]))
+    return "arterial %s (stop line 1 to %d): %s" % (a["corridor"], len(a["tls"]), "; ".join(parts) or "no vehicles")
+
+
+def run_coordinated_from_args(args: Any, opts: Any) -> dict:
+    """sim run --coordinated: in-process coordinator, or over --broker."""
+    from ampelwerk.cli import UserError
+    from coordinator.bus import BusError
+    from coordinator.corridors import CorridorError
+    from coordinator.local_broker import BrokerError
+
+    free = args.controller if args.controller not in (None, "ampelwerk-coordinated") else "ampelwerk-adaptive"
+    if not free.startswith("ampelwerk-"):
+        raise UserError("--coordinated: --controller names the ampelwerk strategy of the lights off the corridor "
+                        "(e.g. ampelwerk-adaptive), not %s" % free)
+    for name in ("mqtt_passwords", "ca"):
+        f = getattr(args, name)
+        if f and not Path(f).is_file():
+            raise UserError("--%s %s: no such file" % (name.replace("_", "-"), f))
+    broker = BrokerSpec(args.broker, Path(args.mqtt_passwords) if args.mqtt_passwords else None,
+                        Path(args.ca) if args.ca else None) if args.broker else None
+    try:
+        return run_coordinated(opts, corridor_file=opts.corridor_file, broker=broker,
+                               free_strategy=free[len("ampelwerk-"):], poison=args.poison_reports)
+    except (CorridorError, BusError, BrokerError) as e:
+        raise UserError(str(e)) from None
