@@ -137,7 +137,8 @@ def _waits_for_partner(kernel, g, target):
 
 def _entry_ms(kernel, g, target, transition):
     # until red group g may enter (the kernel's _clear_to_enter): its red
-    # revert, the conflicting groups' intergreens and red clearances, its
+    # revert, the conflicting groups' intergreens (less its red-amber, rule
+    # 11) and red clearances, its
     # partners' red clearances; on the way to a stage (transition),
     # TIMER_MAX_MS while one is not red yet: its own change comes first
     ix = kernel.ix
@@ -148,7 +149,7 @@ def _entry_ms(kernel, g, target, transition):
     for c in ix.conflicts[g]:
         if transition and kernel.state[c] != RED:
             return TIMER_MAX_MS
-        left = ix.intergreen_ms[c * n + g] - kernel.since_green_end_ms(c)
+        left = ix.intergreen_ms[c * n + g] - ix.red_amber_ms[g] - kernel.since_green_end_ms(c)
         if left > entry:
             entry = left
         left = ix.red_clearance_ms[c] - kernel.state_ms(c)

@@ -217,7 +217,8 @@ class Intersection:
         # start of the greens entering with s_to: the intergreen between
         # conflicting groups, a yielding pair's clearance and red clearance,
         # and for a group that restarts (rule 5) its clearance and red revert;
-        # then the entering group's red-amber (kernel rule 11), if any.
+        # then the entering group's red-amber (kernel rule 11), if any: inside
+        # the intergreen of a conflicting pair, but after the red clearance.
         restarts = self.restarting(s_from, s_to)
         leave = [a for a in self.stage_groups[s_from] if not self.stage_mask[s_to][a]] + list(restarts)
         enter = [b for b in self.stage_groups[s_to] if not self.stage_mask[s_from][b]] + list(restarts)
@@ -230,6 +231,11 @@ class Intersection:
                     v = self.clearance_ms[a] + self.red_clearance_ms[a]
                 else:
                     v = self.intergreen(a, b)
+                    if self.red_amber_ms[b] and b in self.conflicts[a]:
+                        # red-amber inside the intergreen, after a's red clearance
+                        v -= self.red_amber_ms[b]
+                        if v < self.clearance_ms[a] + self.red_clearance_ms[a]:
+                            v = self.clearance_ms[a] + self.red_clearance_ms[a]
                 v += self.red_amber_ms[b]
                 if v > worst:
                     worst = v

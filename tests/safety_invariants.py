@@ -105,17 +105,23 @@ class InvariantChecker:
                     self.violations.append("%d: %s green after %d ms of red, red revert %d" % (
                         t, self.ids[g], dur, self.red_revert[g]))
                 for c in range(self.n):
+                    if (c, g) not in self.ig:
+                        continue
+                    red_since = self.since[c] if self.state[c] == RED else t
+                    if out[c] != RED or t - red_since < self.red_clear[c]:
+                        self.violations.append("%d: %s entry (%d) %d ms into %s's red clearance of %d" % (
+                            t, self.ids[g], new, t - red_since, self.ids[c], self.red_clear[c]))
+            if new == RED_AMBER or new == GREEN:
+                # RiLSA: the intergreen ends at the start of green; red-amber runs in its last red_amber ms
+                lead = self.red_amber[g] if new == RED_AMBER else 0
+                for c in range(self.n):
                     need = self.ig.get((c, g))
                     if need is None:
                         continue
-                    end = self.green_end[c]
-                    if out[c] != RED or t - end < need:
-                        self.violations.append("%d: %s green %d ms after %s (intergreen %d)" % (
-                            t, self.ids[g], t - end, self.ids[c], need))
-                    red_since = self.since[c] if self.state[c] == RED else t
-                    if t - red_since < self.red_clear[c]:
-                        self.violations.append("%d: %s green %d ms into %s's red clearance of %d" % (
-                            t, self.ids[g], t - red_since, self.ids[c], self.red_clear[c]))
+                    gap = t - self.green_end[c]
+                    if out[c] != RED or gap + lead < need:
+                        self.violations.append("%d: %s %s %d ms after %s's green (intergreen %d)" % (
+                            t, self.ids[g], "red-amber" if lead else "green", gap, self.ids[c], need))
             self.state[g] = new
             self.since[g] = t
 

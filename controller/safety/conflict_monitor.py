@@ -17,8 +17,10 @@
 #    for its red_revert_ms;
 #  - an illegal sequence (green->red, yellow->green, red->yellow, flash->green);
 #  - red-amber (red_amber_ms > 0, a profile's sequence) started like a green
-#    (the checks above, made when it starts), shorter than red_amber_ms, not
-#    followed by green, or left out before a green; red-amber counts as out
+#    (the checks above, made when it starts, with the intergreen less
+#    red_amber_ms: it runs inside the intergreen), shorter than red_amber_ms,
+#    not followed by green, or left out before a green; the green after it
+#    is checked again against the full intergreen; red-amber counts as out
 #    of red in the conflict check.
 # The first violation latches: `latched` stays set until unlatch(), and the
 # controller shows flash meanwhile. The history of what was shown is kept
@@ -147,10 +149,14 @@ class ConflictMonitor:
                     return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
                 if prev == RED and self._age(self.shown_at[g]) < self.red_revert_ms[g]:
                     return self._trip(ev.FAULT_RED_REVERT, g, events)
+                # red-amber runs inside the intergreen (rule 11): it may start
+                # red_amber_ms before it runs out; the green needs it in full
+                early = self.red_amber_ms[g] if new == RED_AMBER else 0
                 for c in range(n):
                     need = self.intergreen_ms[c * n + g]
                     if need < 0:
                         continue
+                    need -= early
                     was = self.last[c]
                     red_shown = self._age(self.shown_at[c]) if was == RED else 0
                     since_end = self._age(self.green_end_at[c]) if was == RED or was == YELLOW else 0
