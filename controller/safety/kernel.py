@@ -43,6 +43,12 @@
 #     then ends that green under rule 2). While it shows red-amber it counts
 #     as out of red: no conflicting group may enter (rule 1), so red-amber
 #     never stands beside a conflicting green, yellow or red clearance.
+# 12. Flashing green (a profile's sequence, flashing_green_ms > 0): a green
+#     that ends (rules 2 and 5 held) first flashes for its full
+#     flashing_green_ms, then shows its clearance (rule 3). It is part of the
+#     green: out of red for rule 1, and the intergreen counts from its end
+#     (green_end_at: the start of the yellow). Never cut: a reset lets it
+#     finish.
 # (10, step() never raises, is the Controller's and every module's.)
 # A new request is taken only once the current stage is established, except
 # a preemption's (controller/priority/): it may change the target on the way,
@@ -60,7 +66,7 @@ from array import array
 
 from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX, const
-from controller.safety.signal_states import GREEN, RED, RED_AMBER, YELLOW, write_flash
+from controller.safety.signal_states import FLASHING_GREEN, GREEN, RED, RED_AMBER, YELLOW, write_flash
 from controller.stamp_clock import StampClock
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
@@ -293,8 +299,16 @@ class SafetyKernel:
         for g in range(n):
             st = state[g]
             ped = ix.is_pedestrian[g]
-            if st == GREEN:
-                if ending[g]:
+            if st == FLASHING_GREEN:
+                # rule 12: its full time, then yellow (ending); never cut
+                established = False
+                ending[g] = (now - state_at[g]) & CLOCK_MASK >= ix.red_amber_ms[n + g]
+            if st == GREEN or st == FLASHING_GREEN:
+                if st == GREEN and ending[g] and ix.red_amber_ms[n + g]:
+                    state[g] = FLASHING_GREEN  # rule 12: the flashing green first
+                    self._changed()
+                    state_at[g] = now
+                elif ending[g]:
                     state[g] = YELLOW
                     rejoin[g] = 0
                     self._changed()
@@ -387,7 +401,7 @@ class SafetyKernel:
             if st == GREEN:
                 if self.leaving(x, target):
                     return False  # its clearance must not be shown beside this green
-            elif st == YELLOW or (st == RED and self.state_ms(x) < ix.red_clearance_ms[x]):
+            elif st == YELLOW or st == FLASHING_GREEN or (st == RED and self.state_ms(x) < ix.red_clearance_ms[x]):
                 return False
         return True
 

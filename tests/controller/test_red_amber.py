@@ -72,7 +72,7 @@ def test_de_rilsa_red_amber_and_green_start_by_hand():
     # intergreen B->A 7 s: red-amber at max(27 + 7 - 1, 33) = 33.0 s, green
     # at 34.0 s = 27 + 7. (The old rule gave 22.0 s and 35.0 s.)
     ctl = controller(two_group_raw(profile="de-rilsa"))
-    assert list(ctl.ix.red_amber_ms) == [1000, 1000]
+    assert list(ctl.ix.red_amber_ms)[:2] == [1000, 1000]
     rec = Recorder(ctl).run(40000, _both_called)
     assert rec.changes(0)[3:8] == [(10000, "G"), (16000, "Y"), (19000, "R"), (33000, "u"), (34000, "G")]
     assert rec.changes(1)[1:6] == [(2000, "R"), (20000, "u"), (21000, "G"), (27000, "Y"), (31000, "R")]
