@@ -165,38 +165,28 @@ def _flashing_checker() -> InvariantChecker:
 
 
 def test_the_checker_passes_a_full_flashing_green_and_finds_each_violation() -> None:
-    from controller.safety.signal_states import FLASHING_GREEN
+    from controller.safety.signal_states import FLASHING_GREEN as FG
 
-    chk = _flashing_checker()
-    chk.step(5000, bytes([FLASHING_GREEN, RED]))
-    chk.step(2000, bytes([YELLOW, RED]))
-    chk.step(3000, bytes([RED, RED]))
-    chk.step(2000, bytes([RED, GREEN]))  # 5000 ms after the flashing green ended
-    assert chk.violations == [], chk.violations
-    chk = _flashing_checker()
-    chk.step(5000, bytes([FLASHING_GREEN, RED]))
-    chk.step(1900, bytes([YELLOW, RED]))
-    assert any("flashing green 1900 < 2000" in v for v in chk.violations), chk.violations
-    chk = _flashing_checker()
-    chk.step(5000, bytes([YELLOW, RED]))
-    assert any("green->1 (expected 7)" in v for v in chk.violations), chk.violations
-    chk = _flashing_checker()
-    chk.step(5000, bytes([FLASHING_GREEN, RED]))
-    chk.step(2000, bytes([RED, RED]))
-    assert any("flashing green->0" in v for v in chk.violations), chk.violations
-    chk = _flashing_checker()
-    chk.step(4000, bytes([FLASHING_GREEN, RED]))
-    assert any("green 4000 < min 5000" in v for v in chk.violations), chk.violations
-    chk = _flashing_checker()
-    chk.step(5000, bytes([FLASHING_GREEN, RED]))
-    chk.step(2000, bytes([YELLOW, RED]))
-    chk.step(3000, bytes([RED, RED]))
-    chk.step(0, bytes([RED, GREEN]))  # 5000 ms after the flashing green began, 3000 after it ended
-    assert any("green 3000 ms after A's green (intergreen 5000)" in v for v in chk.violations), chk.violations
-    chk = _flashing_checker()
-    chk.step(5000, bytes([FLASHING_GREEN, RED]))
-    chk.step(100, bytes([FLASHING_GREEN, GREEN]))
-    assert any("both out of red" in v for v in chk.violations), chk.violations
+    # (ms, A, B) shown after A's 10 s green; the violation expected ("" for none)
+    cases = [
+        ([(5000, FG, RED), (2000, YELLOW, RED), (3000, RED, RED), (2000, RED, GREEN)], ""),
+        ([(5000, FG, RED), (1900, YELLOW, RED)], "flashing green 1900 < 2000"),
+        ([(5000, YELLOW, RED)], "green->1 (expected 7)"),
+        ([(5000, FG, RED), (2000, RED, RED)], "flashing green->0"),
+        ([(4000, FG, RED)], "green 4000 < min 5000"),
+        # 5000 ms after the flashing green began, only 3000 ms after it ended
+        ([(5000, FG, RED), (2000, YELLOW, RED), (3000, RED, RED), (0, RED, GREEN)],
+         "green 3000 ms after A's green (intergreen 5000)"),
+        ([(5000, FG, RED), (100, FG, GREEN)], "both out of red"),
+    ]
+    for steps, expected in cases:
+        chk = _flashing_checker()
+        for ms, a, b in steps:
+            chk.step(ms, bytes([a, b]))
+        if expected:
+            assert any(expected in v for v in chk.violations), (expected, chk.violations)
+        else:
+            assert chk.violations == [], chk.violations
 
 
 def test_the_checker_sees_a_yellow_trap_beside_a_flashing_green() -> None:

@@ -96,21 +96,23 @@ def _monitor():
     return mon, log
 
 
-def test_monitor_passes_a_full_flashing_green_then_counts_the_intergreen_from_its_end():
+def _monitor_after_a_flashing_green():
+    # A: green 5000 ms, flashing green 2000 ms, yellow 3000 ms, then red
     mon, log = _monitor()
-    assert mon.check(5000, bytearray([FLASHING_GREEN, RED]), log)
-    assert mon.check(2000, bytearray([YELLOW, RED]), log)
-    assert mon.check(3000, bytearray([RED, RED]), log)
+    for ms, a in ((5000, FLASHING_GREEN), (2000, YELLOW), (3000, RED)):
+        assert mon.check(ms, bytearray([a, RED]), log)
+    return mon, log
+
+
+def test_monitor_passes_a_full_flashing_green_then_counts_the_intergreen_from_its_end():
+    mon, log = _monitor_after_a_flashing_green()
     assert mon.check(1000, bytearray([RED, RED_AMBER]), log)  # 4000 ms after the flashing green ended
     assert mon.check(1000, bytearray([RED, GREEN]), log)  # 5000 ms: the full intergreen
     assert not mon.latched
 
 
 def test_monitor_latches_an_intergreen_counted_from_the_start_of_the_flashing_green():
-    mon, log = _monitor()
-    mon.check(5000, bytearray([FLASHING_GREEN, RED]), log)
-    mon.check(2000, bytearray([YELLOW, RED]), log)
-    mon.check(3000, bytearray([RED, RED]), log)
+    mon, log = _monitor_after_a_flashing_green()
     # 5000 ms after the flashing green began, only 3000 ms after it ended
     assert not mon.check(0, bytearray([RED, RED_AMBER]), log)
     assert mon.fault == ev.FAULT_INTERGREEN

@@ -154,34 +154,32 @@ def test_monitor_latches_red_amber_beside_a_conflicting_green():
     assert mon.fault in (ev.FAULT_CONFLICT, ev.FAULT_INTERGREEN)
 
 
-def test_monitor_latches_red_amber_before_the_intergreen():
+def _monitor_after_a_green(yellow_ms=3000):
+    # A: red-amber, green, yellow (3000 ms, or stretched), then red
     mon, log = _monitor()
     mon.check(10000, bytearray([RED_AMBER, RED]), log)
     mon.check(2000, bytearray([GREEN, RED]), log)
     mon.check(6000, bytearray([YELLOW, RED]), log)
-    mon.check(3000, bytearray([RED, RED]), log)
+    mon.check(yellow_ms, bytearray([RED, RED]), log)
+    return mon, log
+
+
+def test_monitor_latches_red_amber_before_the_intergreen():
+    mon, log = _monitor_after_a_green()
     # B's red-amber (1000 ms) runs inside the intergreen A->B of 5000 ms: from 4000 ms on
     assert not mon.check(900, bytearray([RED, RED_AMBER]), log)  # 3900 ms
     assert mon.fault == ev.FAULT_INTERGREEN
 
 
 def test_monitor_passes_red_amber_in_the_intergreens_last_second_then_green_at_its_end():
-    mon, log = _monitor()
-    mon.check(10000, bytearray([RED_AMBER, RED]), log)
-    mon.check(2000, bytearray([GREEN, RED]), log)
-    mon.check(6000, bytearray([YELLOW, RED]), log)
-    mon.check(3000, bytearray([RED, RED]), log)
+    mon, log = _monitor_after_a_green()
     assert mon.check(1000, bytearray([RED, RED_AMBER]), log)  # 4000 ms = 5000 - 1000
     assert mon.check(1000, bytearray([RED, GREEN]), log)  # green at 5000 ms: the full intergreen
     assert not mon.latched
 
 
 def test_monitor_latches_red_amber_inside_a_conflicting_red_clearance():
-    mon, log = _monitor()
-    mon.check(10000, bytearray([RED_AMBER, RED]), log)
-    mon.check(2000, bytearray([GREEN, RED]), log)
-    mon.check(6000, bytearray([YELLOW, RED]), log)
-    mon.check(3600, bytearray([RED, RED]), log)  # a coarse tick stretched A's yellow
+    mon, log = _monitor_after_a_green(3600)  # a coarse tick stretched A's yellow
     # 4000 ms after A's green, but only 400 ms of A's 1000 ms red clearance
     assert not mon.check(400, bytearray([RED, RED_AMBER]), log)
     assert mon.fault == ev.FAULT_INTERGREEN
