@@ -4,11 +4,11 @@ stepping gives the run of every tick."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 
-from controller.config import profiles
 from controller.core import Controller
 from controller.safety.signal_states import FLASHING_GREEN, YELLOW
 from sim.runner import RunOptions, run
@@ -17,6 +17,8 @@ from sim.scenarios import resolve
 
 @pytest.mark.parametrize("controller", ["ampelwerk-actuated", "ampelwerk-fixed"])
 def test_flashing_green_runs_clean_in_sumo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, controller: str) -> None:
+    # the module a load reads now (controller.config.loading.unload() makes a board-like test drop it)
+    profiles = importlib.import_module("controller.config.profiles")
     custom = dict(profiles.PROFILES["custom"])
     custom["flashing_green_ms"] = (2000, 0, 4000)  # the default every imported vehicle group gets
     monkeypatch.setitem(profiles.PROFILES, "custom", custom)
