@@ -19,7 +19,7 @@ from controller.detection.diagnostics import CHECK_PERIOD_MS, MINUTE_MS
 from controller.intersection import RECALL_MAX
 from controller.detection.queue_estimation import CROSSING_RING
 from controller.safety.kernel import MODE_RUN
-from controller.safety.signal_states import GREEN, RED, RED_AMBER, YELLOW
+from controller.safety.signal_states import FLASHING_GREEN, GREEN, RED, RED_AMBER, YELLOW
 from controller.strategies.actuated import ActuatedStrategy, next_stage_with_demand
 from controller.strategies.adaptive import AdaptiveStrategy
 from controller.strategies.fixed import FixedTimeStrategy
@@ -100,6 +100,12 @@ def _transition_horizon_ms(kernel, calls):
             left = ix.clearance_ms[g] - kernel.state_ms(g)
             if left < h:
                 h = left
+        elif st == FLASHING_GREEN:
+            # the full flashing green, then yellow (kernel rule 12)
+            waiting = True
+            left = ix.red_amber_ms[kernel.n + g] - kernel.state_ms(g)
+            if left < h:
+                h = left
         elif st == RED_AMBER:
             # the full red-amber, and its partners' clearances over (kernel rule 11);
             # its own red clearance may still end meanwhile (red revert < red clearance)
@@ -137,7 +143,8 @@ def _waits_for_partner(kernel, g, target):
 
 def _entry_ms(kernel, g, target, transition):
     # until red group g may enter (the kernel's _clear_to_enter): its red
-    # revert, the conflicting groups' intergreens and red clearances, its
+    # revert, the conflicting groups' intergreens (less its red-amber, rule
+    # 11) and red clearances, its
     # partners' red clearances; on the way to a stage (transition),
     # TIMER_MAX_MS while one is not red yet: its own change comes first
     ix = kernel.ix
@@ -148,7 +155,7 @@ def _entry_ms(kernel, g, target, transition):
     for c in ix.conflicts[g]:
         if transition and kernel.state[c] != RED:
             return TIMER_MAX_MS
-        left = ix.intergreen_ms[c * n + g] - kernel.since_green_end_ms(c)
+        left = ix.intergreen_ms[c * n + g] - ix.red_amber_ms[g] - kernel.since_green_end_ms(c)
         if left > entry:
             entry = left
         left = ix.red_clearance_ms[c] - kernel.state_ms(c)
@@ -168,7 +175,7 @@ def _partners_left_ms(kernel, g, target, left):
             x_left = ix.red_clearance_ms[x] - kernel.state_ms(x)
             if x_left > left:
                 left = x_left
-        elif st == YELLOW or (st == GREEN and kernel.leaving(x, target)):
+        elif st == YELLOW or st == FLASHING_GREEN or (st == GREEN and kernel.leaving(x, target)):
             return TIMER_MAX_MS
     return left if left > 0 else 0
 

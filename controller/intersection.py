@@ -60,7 +60,9 @@ class Intersection:
         self.clearance_ms = array("i", [0] * n)  # yellow_ms or ped_clearance_ms
         self.red_clearance_ms = array("i", [0] * n)
         self.red_revert_ms = array("i", [0] * n)  # least red after its own clearance before green again
-        self.red_amber_ms = array("i", [0] * n)  # red-amber before green (0: none; the profile's sequence)
+        # red-amber before green, and at n + g the flashing green before yellow
+        # (0: none; the profile's sequence); one array, for a small heap's sake
+        self.red_amber_ms = array("i", [0] * (2 * n))
         self.recall = bytearray(n)
         self.max_wait_ms = array("i", [0] * n)  # 0 = strategy default
         for i, g in enumerate(groups):
@@ -76,6 +78,7 @@ class Intersection:
             self.red_clearance_ms[i] = g["red_clearance_ms"]
             self.red_revert_ms[i] = g["red_revert_ms"]
             self.red_amber_ms[i] = g.get("red_amber_ms", 0)
+            self.red_amber_ms[n + i] = g.get("flashing_green_ms", 0)
             self.recall[i] = RECALL_CODES[g["recall"]]
             self.max_wait_ms[i] = g.get("max_wait_ms", 0)
 
@@ -217,7 +220,9 @@ class Intersection:
         # start of the greens entering with s_to: the intergreen between
         # conflicting groups, a yielding pair's clearance and red clearance,
         # and for a group that restarts (rule 5) its clearance and red revert;
-        # then the entering group's red-amber (kernel rule 11), if any.
+        # then the entering group's red-amber (kernel rule 11), if any: inside
+        # the intergreen of a conflicting pair, but after the red clearance;
+        # and before it all the leaving group's flashing green, if any.
         restarts = self.restarting(s_from, s_to)
         leave = [a for a in self.stage_groups[s_from] if not self.stage_mask[s_to][a]] + list(restarts)
         enter = [b for b in self.stage_groups[s_to] if not self.stage_mask[s_from][b]] + list(restarts)
@@ -230,7 +235,12 @@ class Intersection:
                     v = self.clearance_ms[a] + self.red_clearance_ms[a]
                 else:
                     v = self.intergreen(a, b)
-                v += self.red_amber_ms[b]
+                    if self.red_amber_ms[b] and b in self.conflicts[a]:
+                        # red-amber inside the intergreen, after a's red clearance
+                        v -= self.red_amber_ms[b]
+                        if v < self.clearance_ms[a] + self.red_clearance_ms[a]:
+                            v = self.clearance_ms[a] + self.red_clearance_ms[a]
+                v += self.red_amber_ms[b] + self.red_amber_ms[self.n_groups + a]  # a's flashing green ends its green
                 if v > worst:
                     worst = v
         return worst

@@ -3,8 +3,9 @@
 # don't walk, green = walk; the clearance (YELLOW state) as the regional
 # profile shows it (pedestrian = pedestrian_lamps(): 1 flashing don't walk,
 # blinking red; 2 steady red; 3 dark).
-# Flashing states blink at 1 Hz (on for the first half second).
-from controller.safety.signal_states import FLASH_RED, FLASH_YELLOW, GREEN, RED, RED_AMBER, YELLOW
+# Flashing states (flash, and a profile's flashing green) blink at 1 Hz (on
+# for the first half second).
+from controller.safety.signal_states import FLASH_RED, FLASH_YELLOW, FLASHING_GREEN, GREEN, RED, RED_AMBER, YELLOW
 
 LAMP_RED = 1
 LAMP_YELLOW = 2
@@ -26,6 +27,8 @@ def lamp_bits(state, pedestrian, blink_on):
         return LAMP_YELLOW
     if state == RED_AMBER:
         return LAMP_RED | LAMP_YELLOW  # a regional profile's red-amber before green
+    if state == FLASHING_GREEN:
+        return LAMP_GREEN if blink_on else 0  # a profile's flashing green before yellow
     if state == FLASH_YELLOW:
         return LAMP_YELLOW if blink_on else 0
     if state == FLASH_RED:

@@ -15,11 +15,12 @@ from itertools import compress
 from typing import Any
 
 from controller.events.log import EventLog
-from controller.safety.signal_states import DARK, FLASH_RED, FLASH_YELLOW, GREEN, RED, RED_AMBER, YELLOW
+from controller.safety.signal_states import DARK, FLASH_RED, FLASH_YELLOW, FLASHING_GREEN, GREEN, RED, RED_AMBER, YELLOW
 from sim.loop_presence import CoreStepper, LoopPresence, merged_ticks
 from sim.sumo_session import SumoError
 
-# signal state -> SUMO link char; GREEN shows the link's own G/g and RED its r/s (LinkMap)
+# signal state -> SUMO link char; GREEN shows the link's own G/g and RED its r/s (LinkMap);
+# a flashing green (kernel rule 12) shows G/g too: SUMO has none, and vehicles may go
 SIGNAL_CHARS = {RED: "r", YELLOW: "y", FLASH_YELLOW: "o", FLASH_RED: "O", DARK: "O", RED_AMBER: "u"}
 
 
@@ -46,7 +47,7 @@ class LinkMap:
         for g, links in enumerate(self.group_links):
             s = outputs[g]
             for i in links:
-                chars[i] = (self.green_chars[i] if s == GREEN else self.red_chars[i] if s == RED
+                chars[i] = (self.green_chars[i] if s == GREEN or s == FLASHING_GREEN else self.red_chars[i] if s == RED
                             else SIGNAL_CHARS.get(s, "O"))
         self._outputs = bytes(outputs)
         self._state = "".join(chars)

@@ -15,6 +15,9 @@ through the config's source.sumo.group_links and checks:
   * red-amber ('u', a regional profile's sequence): a stop display, so not open
     for the foe checks, but only after red, only before green, and never beside
     a conflicting group's green or yellow.
+  * flashing green (a profile's flashing_green_ms) reaches SUMO as the link's
+    G/g, so it is checked as the green it is part of: a go display that
+    conflicts like green, its end of green the start of the yellow.
 With the net's own facts (``net_facts``: the junctions' foe matrices and what
 the net's programs show) it also checks every pair of foe links:
   * conflicting greens: the two signals a pair of foes shows together must

@@ -108,6 +108,13 @@ def random_config(rnd: random.Random, strategy: str) -> dict:
         for g in groups:
             if g["id"] in vids and rnd.random() < 0.7:
                 g["red_amber_ms"] = rnd.choice([0, 1000, 2000, rnd.randint(1, 3000)])
+        if rnd.random() < 0.5:  # flashing green before yellow; a yielding pair's groups flash alike
+            paired = {x for g in groups for x in g.get("yields_to", ())} | {g["id"] for g in groups if g.get("yields_to")}
+            paired |= {x for s in stages if s.get("permissive") for x in s["groups"]}
+            shared = rnd.choice([1000, 2000, rnd.randint(1, 4000)])
+            for g in groups:
+                if g["id"] in vids:
+                    g["flashing_green_ms"] = shared if g["id"] in paired else rnd.choice([0, 2000, rnd.randint(1, 4000)])
     if strategy == "fixed":
         from controller.config.defaults import with_defaults
         from controller.intersection import Intersection

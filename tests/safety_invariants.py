@@ -5,7 +5,7 @@ property tests, the wire tests and bench/safety_fuzz.py."""
 from __future__ import annotations
 
 from controller.config.defaults import with_defaults
-from controller.safety.signal_states import GREEN, RED, RED_AMBER, YELLOW, is_flash
+from controller.safety.signal_states import FLASHING_GREEN, GREEN, RED, RED_AMBER, YELLOW, is_flash
 
 
 class InvariantChecker:
@@ -29,6 +29,7 @@ class InvariantChecker:
         self.red_clear = [g["red_clearance_ms"] for g in groups]
         self.red_revert = [g["red_revert_ms"] for g in groups]
         self.red_amber = [g.get("red_amber_ms", 0) for g in groups]  # a profile's red-amber before green
+        self.flashing_green = [g.get("flashing_green_ms", 0) for g in groups]  # a profile's flashing green before yellow
         self.ig = {}
         for a, row in raw["intergreen_ms"].items():
             for b, v in row.items():
@@ -59,14 +60,17 @@ class InvariantChecker:
         for (a, b), _ in self.ig.items():
             if a < b and out[a] != RED and out[b] != RED:
                 self.violations.append("%d: conflicting %s and %s both out of red" % (t, self.ids[a], self.ids[b]))
+        # a flashing green lets vehicles go: for the yellow trap it is green
+        go = [GREEN if s == FLASHING_GREEN else s for s in out]
+        was = [GREEN if s == FLASHING_GREEN else s for s in self.state]
         for p, c in self.yields:
-            if out[p] == YELLOW and self.state[p] == GREEN and out[c] == GREEN:
+            if go[p] == YELLOW and was[p] == GREEN and go[c] == GREEN:
                 self.violations.append("%d: yellow trap: %s ended while %s, which it yields to, stays green"
                                        % (t, self.ids[p], self.ids[c]))
             for a, b in ((p, c), (c, p)):
-                if out[a] == GREEN and self.state[a] != GREEN and out[b] == YELLOW:
+                if go[a] == GREEN and was[a] != GREEN and go[b] == YELLOW:
                     self.violations.append("%d: %s started green beside %s's clearance" % (t, self.ids[a], self.ids[b]))
-                if out[a] == GREEN and self.state[a] != GREEN and out[b] == RED and self.state[b] == RED \
+                if go[a] == GREEN and was[a] != GREEN and out[b] == RED and self.state[b] == RED \
                         and t - self.since[b] < self.red_clear[b] and self.since[b] > 0:
                     self.violations.append("%d: %s started green %d ms into %s's red clearance" % (
                         t, self.ids[a], t - self.since[b], self.ids[b]))
@@ -76,10 +80,20 @@ class InvariantChecker:
                 continue
             dur = t - self.since[g]
             if prev == GREEN:
-                if new != YELLOW:
-                    self.violations.append("%d: %s green->%d" % (t, self.ids[g], new))
+                want = FLASHING_GREEN if self.flashing_green[g] else YELLOW
+                if new != want:
+                    self.violations.append("%d: %s green->%d (expected %d)" % (t, self.ids[g], new, want))
                 if dur < self.min_green[g]:
                     self.violations.append("%d: %s green %d < min %d" % (t, self.ids[g], dur, self.min_green[g]))
+                if new != FLASHING_GREEN:
+                    self.green_end[g] = t
+            elif prev == FLASHING_GREEN:
+                # Austria's flashing green: the last part of the green, its full time, then yellow
+                if new != YELLOW:
+                    self.violations.append("%d: %s flashing green->%d" % (t, self.ids[g], new))
+                if dur < self.flashing_green[g]:
+                    self.violations.append("%d: %s flashing green %d < %d" % (t, self.ids[g], dur,
+                                                                               self.flashing_green[g]))
                 self.green_end[g] = t
             elif prev == YELLOW:
                 if new != RED:
@@ -95,6 +109,8 @@ class InvariantChecker:
                 self.green_starts += 1
                 if self.red_amber[g] and prev != RED_AMBER:
                     self.violations.append("%d: %s green after %r without red-amber" % (t, self.ids[g], prev))
+            if new == FLASHING_GREEN and prev != GREEN:
+                self.violations.append("%d: %s flashing green after %r" % (t, self.ids[g], prev))
             if new == RED_AMBER and not self.red_amber[g]:
                 self.violations.append("%d: %s red-amber, which its config does not show" % (t, self.ids[g]))
             if new == RED_AMBER or (new == GREEN and prev != RED_AMBER):
@@ -105,17 +121,23 @@ class InvariantChecker:
                     self.violations.append("%d: %s green after %d ms of red, red revert %d" % (
                         t, self.ids[g], dur, self.red_revert[g]))
                 for c in range(self.n):
+                    if (c, g) not in self.ig:
+                        continue
+                    red_since = self.since[c] if self.state[c] == RED else t
+                    if out[c] != RED or t - red_since < self.red_clear[c]:
+                        self.violations.append("%d: %s entry (%d) %d ms into %s's red clearance of %d" % (
+                            t, self.ids[g], new, t - red_since, self.ids[c], self.red_clear[c]))
+            if new == RED_AMBER or new == GREEN:
+                # RiLSA: the intergreen ends at the start of green; red-amber runs in its last red_amber ms
+                lead = self.red_amber[g] if new == RED_AMBER else 0
+                for c in range(self.n):
                     need = self.ig.get((c, g))
                     if need is None:
                         continue
-                    end = self.green_end[c]
-                    if out[c] != RED or t - end < need:
-                        self.violations.append("%d: %s green %d ms after %s (intergreen %d)" % (
-                            t, self.ids[g], t - end, self.ids[c], need))
-                    red_since = self.since[c] if self.state[c] == RED else t
-                    if t - red_since < self.red_clear[c]:
-                        self.violations.append("%d: %s green %d ms into %s's red clearance of %d" % (
-                            t, self.ids[g], t - red_since, self.ids[c], self.red_clear[c]))
+                    gap = t - self.green_end[c]
+                    if out[c] != RED or gap + lead < need:
+                        self.violations.append("%d: %s %s %d ms after %s's green (intergreen %d)" % (
+                            t, self.ids[g], "red-amber" if lead else "green", gap, self.ids[c], need))
             self.state[g] = new
             self.since[g] = t
 

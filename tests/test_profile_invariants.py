@@ -138,3 +138,66 @@ def test_a_red_clearance_that_ends_during_red_amber_bounds_the_horizon() -> None
         last_state = ctl.outputs[0]
     assert last_state is not None and seen, "the case did not arise: A's red clearance never ended in red-amber"
     assert_merged_matches_tick_by_tick(raw, seed=1, ticks=3000)
+
+
+def test_the_checker_counts_red_amber_inside_the_intergreen() -> None:
+    # A green to 10.0 s (yellow 3 s, red clearance 1 s); intergreen A->B 5 s; B red-amber 1 s
+    raw = two_group_raw(profile="custom")
+    raw["signal_groups"][1]["red_amber_ms"] = 1000
+    for early, ok in ((0, True), (100, False)):
+        chk = InvariantChecker(raw, bytes([RED, RED]))
+        chk.step(10000, bytes([GREEN, RED]))
+        chk.step(6000, bytes([YELLOW, RED]))
+        chk.step(3000, bytes([RED, RED]))
+        chk.step(1000 - early, bytes([RED, RED_AMBER]))  # 4.0 s after A's green: 5 s - 1 s
+        chk.step(1000, bytes([RED, GREEN]))
+        assert (chk.violations == []) == ok, chk.violations
+        if not ok:
+            assert any("red-amber 3900 ms after A's green (intergreen 5000)" in v for v in chk.violations)
+
+
+def _flashing_checker() -> InvariantChecker:
+    raw = two_group_raw(profile="custom")
+    raw["signal_groups"][0]["flashing_green_ms"] = 2000
+    chk = InvariantChecker(raw, bytes([RED, RED]))
+    chk.step(10000, bytes([GREEN, RED]))
+    return chk
+
+
+def test_the_checker_passes_a_full_flashing_green_and_finds_each_violation() -> None:
+    from controller.safety.signal_states import FLASHING_GREEN as FG
+
+    # (ms, A, B) shown after A's 10 s green; the violation expected ("" for none)
+    cases = [
+        ([(5000, FG, RED), (2000, YELLOW, RED), (3000, RED, RED), (2000, RED, GREEN)], ""),
+        ([(5000, FG, RED), (1900, YELLOW, RED)], "flashing green 1900 < 2000"),
+        ([(5000, YELLOW, RED)], "green->1 (expected 7)"),
+        ([(5000, FG, RED), (2000, RED, RED)], "flashing green->0"),
+        ([(4000, FG, RED)], "green 4000 < min 5000"),
+        # 5000 ms after the flashing green began, only 3000 ms after it ended
+        ([(5000, FG, RED), (2000, YELLOW, RED), (3000, RED, RED), (0, RED, GREEN)],
+         "green 3000 ms after A's green (intergreen 5000)"),
+        ([(5000, FG, RED), (100, FG, GREEN)], "both out of red"),
+    ]
+    for steps, expected in cases:
+        chk = _flashing_checker()
+        for ms, a, b in steps:
+            chk.step(ms, bytes([a, b]))
+        if expected:
+            assert any(expected in v for v in chk.violations), (expected, chk.violations)
+        else:
+            assert chk.violations == [], chk.violations
+
+
+def test_the_checker_sees_a_yellow_trap_beside_a_flashing_green() -> None:
+    from controller.safety.signal_states import FLASHING_GREEN
+
+    raw = two_group_raw(profile="custom")
+    raw["conflicts"] = []
+    raw["intergreen_ms"] = {}
+    raw["stages"] = [{"id": "S1", "groups": ["A", "B"]}, {"id": "S2", "groups": ["B"]}]
+    raw["signal_groups"][0]["yields_to"] = ["B"]
+    chk = InvariantChecker(raw, bytes([RED, RED]))
+    chk.step(10000, bytes([GREEN, GREEN]))
+    chk.step(10000, bytes([YELLOW, FLASHING_GREEN]))  # A ends while B, which it yields to, still lets traffic go
+    assert any("yellow trap" in v for v in chk.violations), chk.violations

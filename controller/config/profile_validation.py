@@ -2,11 +2,12 @@
 # the board at load, called by config/validation.py with its report: every
 # problem names the field, the value, the allowed range, the unit and the
 # profile. Never on the tick path.
+from controller.config.defaults import derived_yields_to
 from controller.config.schema import VEHICLE_TIMING
 from controller.config.profiles import APPROACH_SPEED_KMH, PROFILE_NAMES, PROFILES, yellow_for_speed_ms
 
 # the signal-group fields this module adds (config/validation.py accepts them)
-GROUP_FIELDS = ("red_amber_ms", "approach_speed_kmh")
+GROUP_FIELDS = ("red_amber_ms", "flashing_green_ms", "approach_speed_kmh")
 RED_CLEARANCE_DEFAULT = VEHICLE_TIMING["red_clearance_ms"][0]
 
 
@@ -58,6 +59,10 @@ def validate_profile(rep, raw, groups, gids, q):
             v = g.get("red_amber_ms")
             if _is_int(v):
                 _range(rep, where, "red_amber_ms", v, p["red_amber_ms"][1], p["red_amber_ms"][2], why)
+            v = g.get("flashing_green_ms", 0)
+            if _is_int(v):
+                _range(rep, where, "flashing_green_ms", v, p["flashing_green_ms"][1], p["flashing_green_ms"][2], why)
+                _partners_flash_alike(rep, raw, g, gid, v)
             speed = g.get("approach_speed_kmh")
             if _is_int(speed):
                 _range(rep, where, "approach_speed_kmh", speed, APPROACH_SPEED_KMH[1], APPROACH_SPEED_KMH[2],
@@ -94,3 +99,25 @@ def _intergreens_hold_yellow(rep, raw, g, gid, yellow):
         if _is_int(v) and v < yellow + red:
             rep.add("intergreen_ms %s->%s" % (gid, b), "%d ms is below %s's yellow_ms (the profile's %d ms) + "
                     "red_clearance_ms = %d ms minimum" % (v, gid, yellow, yellow + red))
+
+
+def _partners_flash_alike(rep, raw, g, gid, v):
+    # a yielding pair of vehicle groups ends together (kernel rule 5): with
+    # unequal flashing greens one's yellow would stand beside the other's
+    # (flashing) green. (A pedestrian group yielded to has none, and may end first.)
+    ys = g.get("yields_to")
+    if ys is None:  # derived from the stages' permissive lists, where those are sound
+        stages = raw.get("stages")
+        ok = isinstance(stages, list) and all(
+            isinstance(s, dict) and isinstance(s.get("groups"), list) and isinstance(s.get("permissive") or [], list)
+            for s in stages)
+        ys = derived_yields_to(stages, gid) if ok else ()
+    if not isinstance(ys, list):
+        ys = ()
+    for x in ys:
+        for h in raw.get("signal_groups", ()):
+            if isinstance(h, dict) and h.get("id") == x and h.get("kind", "vehicle") != "pedestrian":
+                w = h.get("flashing_green_ms", 0)
+                if _is_int(w) and w != v:
+                    rep.add('signal group "%s"' % gid, "flashing_green_ms=%d differs from %s's %d ms, which it "
+                            "yields to (allowed: the same, so the pair ends together)" % (v, x, w))

@@ -52,7 +52,7 @@ PROFILES = {
         "min_red_ms": (2000, 1000, 30000),
         "walk_ms": (5000, 5000, 60000),  # pedestrians: 5 s min green too
         "ped_clearance_display": "red",  # no flashing: the pedestrian clearance runs in red
-        "flashing_green": False,
+        "flashing_green_ms": (0, 0, 0),
     },
     "us-mutcd": {
         "red_amber_ms": (0, 0, 0),  # MUTCD: no red-amber
@@ -61,7 +61,7 @@ PROFILES = {
         "min_red_ms": (2000, 1000, 30000),
         "walk_ms": (7000, 4000, 60000),  # MUTCD 4E.06: walk 7 s, 4 s where few pedestrians
         "ped_clearance_display": "flashing-dont-walk",
-        "flashing_green": False,
+        "flashing_green_ms": (0, 0, 0),
     },
     "uk": {
         "red_amber_ms": (2000, 2000, 2000),  # TSRGD: red+amber 2 s
@@ -70,7 +70,7 @@ PROFILES = {
         "min_red_ms": (2000, 1000, 30000),
         "walk_ms": (5000, 4000, 60000),  # green man (invitation to cross)
         "ped_clearance_display": "dark",  # blackout (far-side signals) during the clearance
-        "flashing_green": False,
+        "flashing_green_ms": (0, 0, 0),
     },
     "custom": {
         "red_amber_ms": (0, 0, 3000),  # set per group; 0: none
@@ -79,7 +79,7 @@ PROFILES = {
         "min_red_ms": (2000, 1000, 30000),
         "walk_ms": (7000, 1000, 60000),
         "ped_clearance_display": "flashing-dont-walk",
-        "flashing_green": False,
+        "flashing_green_ms": (0, 0, 4000),  # set per group; 0: none (Austria: 4 s)
     },
 }
 
@@ -98,6 +98,8 @@ def fill_profile(raw):
         else:
             if g.get("red_amber_ms") is None:
                 g["red_amber_ms"] = p["red_amber_ms"][0]
+            if g.get("flashing_green_ms") is None:
+                g["flashing_green_ms"] = p["flashing_green_ms"][0]
             if g.get("yellow_ms") is None:
                 g["yellow_ms"] = yellow_for_speed_ms(name, g.get("approach_speed_kmh"))
             if g.get("min_green_ms") is None:

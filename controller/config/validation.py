@@ -213,7 +213,7 @@ def _profile_check(raw):
     # small heap's peak at load, and its fragments)
     groups = raw.get("signal_groups")
     if "profile" not in raw and not (isinstance(groups, list) and [
-            g for g in groups if isinstance(g, dict) and ("red_amber_ms" in g or "approach_speed_kmh" in g)]):
+            g for g in groups if isinstance(g, dict) and ("red_amber_ms" in g or "flashing_green_ms" in g or "approach_speed_kmh" in g)]):
         return None
     from controller.config.profile_validation import validate_profile
 
@@ -257,7 +257,7 @@ def _validate_groups(rep, raw):
         else:
             timing, min_name, clear_name, recalls = PEDESTRIAN_TIMING, "walk_ms", "ped_clearance_ms", PEDESTRIAN_RECALLS
         rep.unknown_keys(where, g, ("id", "name", "kind", "recall", "max_wait_ms", "links", "yields_to",
-                                    "red_amber_ms", "approach_speed_kmh") + tuple(timing))
+                                    "red_amber_ms", "flashing_green_ms", "approach_speed_kmh") + tuple(timing))
         t = {}
         for name, spec in timing.items():
             t[name] = rep.int_field(where, g, name, spec)

@@ -53,6 +53,7 @@ FAULT_STEP_INPUT = const(7)  # elapsed_ms out of range; tick ignored
 FAULT_YELLOW_TRAP = const(8)  # a group ended beside the green it yields to, or a green began beside its clearance
 FAULT_RED_REVERT = const(9)  # green again before the group showed red for its red_revert_ms
 FAULT_RED_AMBER = const(10)  # red-amber shorter than red_amber_ms, missing before green, or not followed by green
+FAULT_FLASHING_GREEN = const(11)  # flashing green shorter than flashing_green_ms, left out, or not followed by yellow
 # Parameters of UNIT_ALARM_STATUS_CHANGE
 ALARM_STRATEGY_REQUEST = const(1)  # strategy asked for an unknown stage
 # Parameters of COORD_CYCLE_STATE_CHANGE (Indiana 150)

@@ -17,9 +17,16 @@
 #    for its red_revert_ms;
 #  - an illegal sequence (green->red, yellow->green, red->yellow, flash->green);
 #  - red-amber (red_amber_ms > 0, a profile's sequence) started like a green
-#    (the checks above, made when it starts), shorter than red_amber_ms, not
-#    followed by green, or left out before a green; red-amber counts as out
-#    of red in the conflict check.
+#    (the checks above, made when it starts, with the intergreen less
+#    red_amber_ms: it runs inside the intergreen), shorter than red_amber_ms,
+#    not followed by green, or left out before a green; the green after it
+#    is checked again against the full intergreen; red-amber counts as out
+#    of red in the conflict check;
+#  - flashing green (flashing_green_ms > 0): left out between green and
+#    yellow, shorter than flashing_green_ms, or not followed by yellow. It
+#    ends the green: min green is checked at its start, the intergreen
+#    counts from its end, and it counts as green for the conflict and
+#    yellow-trap checks.
 # The first violation latches: `latched` stays set until unlatch(), and the
 # controller shows flash meanwhile. The history of what was shown is kept
 # across a latch and an unlatch (a reset), so a reset is checked like any
@@ -31,7 +38,7 @@ from array import array
 
 from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX
-from controller.safety.signal_states import DARK, GREEN, RED, RED_AMBER, YELLOW, is_flash
+from controller.safety.signal_states import DARK, FLASHING_GREEN, GREEN, RED, RED_AMBER, YELLOW, is_flash
 from controller.stamp_clock import StampClock
 from controller.timing import CLOCK_MASK
 
@@ -48,11 +55,12 @@ class ConflictMonitor:
         self.min_green_ms = array("i", [0] * n)
         self.min_red_ms = array("i", [0] * n)  # red clearance
         self.red_revert_ms = array("i", [0] * n)
-        self.red_amber_ms = array("i", [0] * n)
+        self.red_amber_ms = array("i", [0] * (2 * n))  # red-amber; at n + g the flashing green (one object: a small heap)
         for i, g in enumerate(groups):
             self.min_red_ms[i] = g["red_clearance_ms"]
             self.red_revert_ms[i] = g["red_revert_ms"]
             self.red_amber_ms[i] = g.get("red_amber_ms", 0)
+            self.red_amber_ms[n + i] = g.get("flashing_green_ms", 0)
             if g["kind"] == "pedestrian":
                 self.min_yellow_ms[i] = g["ped_clearance_ms"]
                 self.min_green_ms[i] = g["walk_ms"]
@@ -128,43 +136,53 @@ class ConflictMonitor:
         flashing = 0
         for g in range(n):
             new = outputs[g]
-            if new > RED_AMBER:
+            if new > FLASHING_GREEN:
                 return self._trip(ev.FAULT_BAD_STATE, g, events)
             if is_flash(new):
                 flashing += 1
             prev = self.last[g]
             if new == prev:
                 continue
-            if prev == RED_AMBER:
-                if new != GREEN and not is_flash(new):
+            age = self._age(self.shown_at[g])  # how long prev was shown
+            if prev == RED_AMBER and not is_flash(new):
+                if new != GREEN or age < self.red_amber_ms[g]:
                     return self._trip(ev.FAULT_RED_AMBER, g, events)
-                if new == GREEN and self._age(self.shown_at[g]) < self.red_amber_ms[g]:
-                    return self._trip(ev.FAULT_RED_AMBER, g, events)
-            if new == GREEN or new == RED_AMBER:
+            if prev == FLASHING_GREEN and not is_flash(new):
+                if new != YELLOW or age < self.red_amber_ms[n + g]:
+                    return self._trip(ev.FAULT_FLASHING_GREEN, g, events)
+            if new == FLASHING_GREEN or (new == YELLOW and prev == GREEN):
+                # a green ends: after its min green, through its flashing green if it has one
+                if prev != GREEN or (new == FLASHING_GREEN) != (self.red_amber_ms[n + g] > 0):
+                    return self._trip(ev.FAULT_FLASHING_GREEN, g, events)
+                if age < self.min_green_ms[g]:
+                    return self._trip(ev.FAULT_SHORT_GREEN, g, events)
+            elif new == GREEN or new == RED_AMBER:
                 if new == GREEN and prev == RED and self.red_amber_ms[g]:
                     return self._trip(ev.FAULT_RED_AMBER, g, events)
                 if prev != RED and not (new == GREEN and prev == RED_AMBER):
                     return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
-                if prev == RED and self._age(self.shown_at[g]) < self.red_revert_ms[g]:
+                if prev == RED and age < self.red_revert_ms[g]:
                     return self._trip(ev.FAULT_RED_REVERT, g, events)
+                # red-amber runs inside the intergreen (rule 11): it may start
+                # red_amber_ms before it runs out; the green needs it in full
+                early = self.red_amber_ms[g] if new == RED_AMBER else 0
                 for c in range(n):
                     need = self.intergreen_ms[c * n + g]
                     if need < 0:
                         continue
+                    need -= early
                     was = self.last[c]
                     red_shown = self._age(self.shown_at[c]) if was == RED else 0
                     since_end = self._age(self.green_end_at[c]) if was == RED or was == YELLOW else 0
                     if outputs[c] != RED or since_end < need or red_shown < self.min_red_ms[c]:
                         return self._trip(ev.FAULT_INTERGREEN, g, events)
             elif new == YELLOW:
-                if prev != GREEN:
+                if prev != FLASHING_GREEN:
                     return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
-                if self._age(self.shown_at[g]) < self.min_green_ms[g]:
-                    return self._trip(ev.FAULT_SHORT_GREEN, g, events)
             elif new == RED:
                 if prev == GREEN:
                     return self._trip(ev.FAULT_BAD_SEQUENCE, g, events)
-                if prev == YELLOW and self._age(self.shown_at[g]) < self.min_yellow_ms[g]:
+                if prev == YELLOW and age < self.min_yellow_ms[g]:
                     return self._trip(ev.FAULT_SHORT_YELLOW, g, events)
         if flashing:
             # flash is all or nothing: no head may show a colour during flash
@@ -178,15 +196,17 @@ class ConflictMonitor:
                     return self._trip(ev.FAULT_CONFLICT, self.pair_a[k], events)
             # yellow trap: a yielding group ends beside the green it yields to,
             # or either of them starts green beside the other's clearance
+            # (a flashing green lets vehicles go: here it is a green; go: state -> as seen)
+            go = b"\x00\x01\x02\x03\x04\x05\x06\x02"
             last = self.last
             for k in range(len(self.yield_a)):
                 a = self.yield_a[k]
                 b = self.yield_b[k]
-                na = outputs[a]
-                nb = outputs[b]
-                if na == YELLOW and nb == GREEN and (last[a] == GREEN or last[b] != GREEN):
+                na = go[outputs[a]]
+                nb = go[outputs[b]]
+                if na == YELLOW and nb == GREEN and (go[last[a]] == GREEN or go[last[b]] != GREEN):
                     return self._trip(ev.FAULT_YELLOW_TRAP, a, events)
-                if nb == YELLOW and na == GREEN and last[a] != GREEN:
+                if nb == YELLOW and na == GREEN and go[last[a]] != GREEN:
                     return self._trip(ev.FAULT_YELLOW_TRAP, a, events)
         self._record(outputs, now)
         return True
@@ -196,8 +216,8 @@ class ConflictMonitor:
             new = outputs[g]
             prev = self.last[g]
             if new != prev:
-                if prev == GREEN or is_flash(prev):
-                    # leaving green or flash: the intergreen clock starts now
+                if (prev == GREEN or prev == FLASHING_GREEN) and new != FLASHING_GREEN or is_flash(prev):
+                    # leaving green (its flashing green included) or flash: the intergreen clock starts now
                     self.green_end_at[g] = now
                 self.shown_at[g] = now
                 self.last[g] = new

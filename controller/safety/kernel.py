@@ -33,14 +33,22 @@
 #     only through rule 7 or from all red, and left through the rest of
 #     the startup sequence.
 #  9. Pedestrian groups get walk only on a call (or ped recall).
-# 11. Red-amber (a profile's sequence, red_amber_ms > 0): a group that may
-#     go green now under rules 1, 4, 5 and 6 shows red-amber first, for its
-#     full red_amber_ms, and then green; red-amber always ends in green (a
-#     reset lets it finish and then ends that green under rule 2). While it
-#     shows red-amber it counts as out of red: no conflicting group may
-#     enter (rule 1), so red-amber never stands beside a conflicting green or
-#     yellow. The intergreen counts to the start of red-amber (conservative:
-#     RiLSA counts red-amber inside the intergreen; see docs/core.md).
+# 11. Red-amber (a profile's sequence, red_amber_ms > 0): the intergreen
+#     counts to the start of green, as RiLSA counts it, and red-amber runs
+#     inside it. A group starts red-amber once red_amber_ms before its
+#     intergreens run out (rule 4 with intergreen - red_amber_ms), every
+#     conflicting group red with its red clearance shown, and rules 5 and 6
+#     held; then green after its full red_amber_ms, so never before the
+#     intergreen. Red-amber always ends in green (a reset lets it finish and
+#     then ends that green under rule 2). While it shows red-amber it counts
+#     as out of red: no conflicting group may enter (rule 1), so red-amber
+#     never stands beside a conflicting green, yellow or red clearance.
+# 12. Flashing green (a profile's sequence, flashing_green_ms > 0): a green
+#     that ends (rules 2 and 5 held) first flashes for its full
+#     flashing_green_ms, then shows its clearance (rule 3). It is part of the
+#     green: out of red for rule 1, and the intergreen counts from its end
+#     (green_end_at: the start of the yellow). Never cut: a reset lets it
+#     finish.
 # (10, step() never raises, is the Controller's and every module's.)
 # A new request is taken only once the current stage is established, except
 # a preemption's (controller/priority/): it may change the target on the way,
@@ -58,7 +66,7 @@ from array import array
 
 from controller.events import codes as ev
 from controller.compat import SMALL_INT_MAX, const
-from controller.safety.signal_states import GREEN, RED, RED_AMBER, YELLOW, write_flash
+from controller.safety.signal_states import FLASHING_GREEN, GREEN, RED, RED_AMBER, YELLOW, write_flash
 from controller.stamp_clock import StampClock
 from controller.timing import CLOCK_MASK, TIMER_MAX_MS
 
@@ -291,8 +299,16 @@ class SafetyKernel:
         for g in range(n):
             st = state[g]
             ped = ix.is_pedestrian[g]
-            if st == GREEN:
-                if ending[g]:
+            if st == FLASHING_GREEN:
+                # rule 12: its full time, then yellow (ending); never cut
+                established = False
+                ending[g] = (now - state_at[g]) & CLOCK_MASK >= ix.red_amber_ms[n + g]
+            if st == GREEN or st == FLASHING_GREEN:
+                if st == GREEN and ending[g] and ix.red_amber_ms[n + g]:
+                    state[g] = FLASHING_GREEN  # rule 12: the flashing green first
+                    self._changed()
+                    state_at[g] = now
+                elif ending[g]:
                     state[g] = YELLOW
                     rejoin[g] = 0
                     self._changed()
@@ -363,13 +379,14 @@ class SafetyKernel:
         return False
 
     def _clear_to_enter(self, g, target):
-        # red group g may go green now (rules 1, 4, 5 and 6)
+        # red group g may go green (or start its red-amber) now (rules 1, 4, 5, 6 and 11)
         ix = self.ix
         n = self.n
         if self.state_ms(g) < ix.red_revert_ms[g]:
             return False
+        inside = ix.red_amber_ms[g]  # rule 11: the red-amber runs inside the intergreen
         for c in ix.conflicts[g]:
-            if self.state[c] != RED or self.since_green_end_ms(c) < ix.intergreen_ms[c * n + g]:
+            if self.state[c] != RED or self.since_green_end_ms(c) < ix.intergreen_ms[c * n + g] - inside:
                 return False
             # the all-red is shown in full even when a coarse tick stretched the yellow
             if self.state_ms(c) < ix.red_clearance_ms[c]:
@@ -384,7 +401,7 @@ class SafetyKernel:
             if st == GREEN:
                 if self.leaving(x, target):
                     return False  # its clearance must not be shown beside this green
-            elif st == YELLOW or (st == RED and self.state_ms(x) < ix.red_clearance_ms[x]):
+            elif st == YELLOW or st == FLASHING_GREEN or (st == RED and self.state_ms(x) < ix.red_clearance_ms[x]):
                 return False
         return True
 

@@ -4,7 +4,10 @@
 # clearance; RED is solid DON'T WALK. RED_AMBER (red and yellow together,
 # German Rot-Gelb, UK red+amber) is shown by a vehicle group whose regional
 # profile asks for it, between RED and GREEN; it is a stop display (SUMO 'u').
-# It came last so the older letters and wire bytes keep their values: a test
+# FLASHING_GREEN (Austria's Gruenblinken, a profile's flashing_green_ms) ends a
+# vehicle green before its yellow: a go display, part of the green (SUMO 'G'/'g'),
+# letter 'g' (lowercase for flashing, as 'f' and 'r').
+# They came last so the older letters and wire bytes keep their values: a test
 # for flash is is_flash(state), never `state > GREEN`.
 from controller.compat import const
 
@@ -15,10 +18,10 @@ FLASH_YELLOW = const(3)
 FLASH_RED = const(4)
 DARK = const(5)
 RED_AMBER = const(6)
+FLASHING_GREEN = const(7)
 
 # index = state; letters used in CSV traces and on the wire
-LETTERS = "RYGfrDu"
-NAMES = ("red", "yellow", "green", "flashing-yellow", "flashing-red", "dark", "red-amber")
+LETTERS = "RYGfrDug"
 
 
 def is_flash(state):

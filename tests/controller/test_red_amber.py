@@ -41,22 +41,53 @@ def test_red_then_full_red_amber_then_green_and_never_back_to_red():
                 assert ch[k][1] == "G" and ch[k][0] - ch[k - 1][0] == ra, (g, ch[k - 1], ch[k])
 
 
-def test_red_amber_starts_once_the_intergreen_has_run_and_no_conflict_is_open():
-    # intergreen A->B 5000 ms counts to the start of B's red-amber (docs/core.md, rule 11)
+def test_red_amber_runs_inside_the_intergreen_as_rilsa_counts_it():
+    # rule 11: the intergreen counts to the start of green; red-amber starts
+    # red_amber_ms before it runs out, but never inside a conflicting red clearance
     ctl = controller(_red_amber_raw())
     rec = Recorder(ctl).run(120000, _both_called)
     a, b = rec.changes(0), rec.changes(1)
     checked = 0
-    for t, c in b:
-        if c != "u":
-            continue
-        ends = [ta for ta, ca in a if ca == "Y" and ta <= t]
-        if ends:
-            assert t - ends[-1] >= 5000, (t, ends[-1])
-            checked += 1
-    assert checked >= 3
+    # (group, its changes, the other's changes, intergreen to it, other's yellow + red clearance, red-amber)
+    for ch, other, ig, clear, ra in ((b, a, 5000, 3000 + 1000, 1000), (a, b, 7000, 4000 + 2000, 2000)):
+        for k in range(1, len(ch)):
+            if ch[k - 1][1] != "u":
+                continue
+            ends = [t for t, c in other if c == "Y" and t <= ch[k - 1][0]]
+            if ends:
+                assert ch[k - 1][0] == max(ends[-1] + ig - ra, ends[-1] + clear), (ch[k - 1], ends[-1])
+                assert ch[k][0] - ends[-1] >= ig and ch[k][1] == "G"
+                checked += 1
+    assert checked >= 6
     for t, s in rec.trace:
         assert not ("u" in s and ("G" in s or "Y" in s)), (t, s)  # A and B conflict
+
+
+def test_de_rilsa_red_amber_and_green_start_by_hand():
+    # de-rilsa, red-amber 1 s for both. A ends green at 16.0 s: yellow 3 s,
+    # red clearance 1 s (over at 20.0 s); intergreen A->B 5 s, so B's
+    # red-amber may start at 16 + 5 - 1 = 20.0 s, and not before A's red
+    # clearance is over (20.0 s): red-amber 20.0 s, green 21.0 s = 16 + 5.
+    # B ends green at 27.0 s: yellow 4 s, red clearance 2 s (over at 33.0 s);
+    # intergreen B->A 7 s: red-amber at max(27 + 7 - 1, 33) = 33.0 s, green
+    # at 34.0 s = 27 + 7. (The old rule gave 22.0 s and 35.0 s.)
+    ctl = controller(two_group_raw(profile="de-rilsa"))
+    assert list(ctl.ix.red_amber_ms)[:2] == [1000, 1000]
+    rec = Recorder(ctl).run(40000, _both_called)
+    assert rec.changes(0)[3:8] == [(10000, "G"), (16000, "Y"), (19000, "R"), (33000, "u"), (34000, "G")]
+    assert rec.changes(1)[1:6] == [(2000, "R"), (20000, "u"), (21000, "G"), (27000, "Y"), (31000, "R")]
+    assert not ctl.flashing
+
+
+def test_fixed_time_transition_counts_red_amber_inside_the_intergreen():
+    ix = controller(_red_amber_raw()).ix
+    # A->B: intergreen 5000, red-amber of B 1000 inside it (A's 3000 + 1000 clear first)
+    assert ix.transition_ms(0, 1) == 5000
+    # B->A: intergreen 7000, but A's red-amber of 2000 starts only after B's
+    # yellow 4000 and red clearance 2000: green at 8000
+    assert ix.transition_ms(1, 0) == 8000
+    ix = controller(two_group_raw()).ix
+    assert ix.transition_ms(0, 1) == 5000 and ix.transition_ms(1, 0) == 7000
 
 
 def test_a_reset_during_red_amber_lets_it_finish_then_ends_that_green():
@@ -123,13 +154,34 @@ def test_monitor_latches_red_amber_beside_a_conflicting_green():
     assert mon.fault in (ev.FAULT_CONFLICT, ev.FAULT_INTERGREEN)
 
 
-def test_monitor_latches_red_amber_before_the_intergreen():
+def _monitor_after_a_green(yellow_ms=3000):
+    # A: red-amber, green, yellow (3000 ms, or stretched), then red
     mon, log = _monitor()
     mon.check(10000, bytearray([RED_AMBER, RED]), log)
     mon.check(2000, bytearray([GREEN, RED]), log)
     mon.check(6000, bytearray([YELLOW, RED]), log)
-    mon.check(3000, bytearray([RED, RED]), log)
-    assert not mon.check(1000, bytearray([RED, RED_AMBER]), log)  # 4000 ms < 5000 ms intergreen A->B
+    mon.check(yellow_ms, bytearray([RED, RED]), log)
+    return mon, log
+
+
+def test_monitor_latches_red_amber_before_the_intergreen():
+    mon, log = _monitor_after_a_green()
+    # B's red-amber (1000 ms) runs inside the intergreen A->B of 5000 ms: from 4000 ms on
+    assert not mon.check(900, bytearray([RED, RED_AMBER]), log)  # 3900 ms
+    assert mon.fault == ev.FAULT_INTERGREEN
+
+
+def test_monitor_passes_red_amber_in_the_intergreens_last_second_then_green_at_its_end():
+    mon, log = _monitor_after_a_green()
+    assert mon.check(1000, bytearray([RED, RED_AMBER]), log)  # 4000 ms = 5000 - 1000
+    assert mon.check(1000, bytearray([RED, GREEN]), log)  # green at 5000 ms: the full intergreen
+    assert not mon.latched
+
+
+def test_monitor_latches_red_amber_inside_a_conflicting_red_clearance():
+    mon, log = _monitor_after_a_green(3600)  # a coarse tick stretched A's yellow
+    # 4000 ms after A's green, but only 400 ms of A's 1000 ms red clearance
+    assert not mon.check(400, bytearray([RED, RED_AMBER]), log)
     assert mon.fault == ev.FAULT_INTERGREEN
 
 

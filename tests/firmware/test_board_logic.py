@@ -75,6 +75,12 @@ def test_red_amber_lights_red_and_yellow_together():
     assert lamp_bits(RED_AMBER, 0, False) == LAMP_RED | LAMP_YELLOW  # steady, not flashing
 
 
+def test_flashing_green_blinks_green():
+    from controller.safety.signal_states import FLASHING_GREEN
+
+    assert [lamp_bits(FLASHING_GREEN, 0, b) for b in (True, False)] == [LAMP_GREEN, 0]
+
+
 def test_pedestrian_clearance_shows_as_the_profile_says():
     from controller.config.loading import load_dict
     from tests.controller.core_support import copy_raw, example_raw
