@@ -17,7 +17,7 @@ from controller.core import Controller
 from controller.local_calendar import DAY_MS
 from tests.core_config_strategy import configs
 from tests.safety_invariants import InvariantChecker
-from tests.test_priority_properties import add_random_priority, toggle_presence
+from tests.test_priority_properties import add_random_priority, random_traffic, toggle_presence
 from tests.test_schedule_properties import random_local_time, random_schedule
 
 
@@ -30,12 +30,7 @@ def test_priority_plan_changes_and_profiles_together_keep_every_rule(raw: dict, 
     assert validate(raw) == [], validate(raw)
     ctl = Controller(load_dict(raw))
     chk = InvariantChecker(raw, bytes(ctl.outputs))
-    ix = ctl.ix
-    loops = [d for d in range(ix.n_detectors) if ix.raw["detectors"][d]["kind"] in ("check_in", "check_out")]
-    plain = [d for d in range(ix.n_detectors) if d not in loops]
-    pres = bytearray(ix.n_detectors)
-    busy = rnd.uniform(0.005, 0.1)
-    rate = rnd.uniform(0.0005, 0.01)
+    pres, plain, loops, busy, rate = random_traffic(rnd, ctl.ix)
     ctl.set_local_time(*random_local_time(rnd))
     changes = preemptions = 0
     for _ in range(6000):

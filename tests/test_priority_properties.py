@@ -62,6 +62,14 @@ def priority_configs(draw, strategies=("actuated", "fixed", "adaptive", "coordin
     return add_random_priority(rnd, random_config(rnd, draw(st.sampled_from(strategies))))
 
 
+def random_traffic(rnd: random.Random, ix) -> tuple[bytearray, list[int], list[int], float, float]:
+    """The loops of ix split into plain loops and check-in/check-out loops, with a random busyness of the
+    plain ones and a random request rate: (presence, plain, loops, busy, rate) for toggle_presence()."""
+    loops = [d for d in range(ix.n_detectors) if ix.raw["detectors"][d]["kind"] in ("check_in", "check_out")]
+    plain = [d for d in range(ix.n_detectors) if d not in loops]
+    return bytearray(ix.n_detectors), plain, loops, rnd.uniform(0.005, 0.1), rnd.uniform(0.0005, 0.01)
+
+
 def toggle_presence(rnd: random.Random, pres: bytearray, plain: list[int], loops: list[int], busy: float,
                     rate: float) -> None:
     """One tick of random traffic: plain loops switch at random (busy: how often one comes on), a
@@ -87,11 +95,7 @@ def drive(raw: dict, seed: int, ticks: int, resets: bool = True):
     rnd = random.Random(seed)
     ix = ctl.ix
     prio = ctl.priority
-    loops = [d for d in range(ix.n_detectors) if ix.raw["detectors"][d]["kind"] in ("check_in", "check_out")]
-    plain = [d for d in range(ix.n_detectors) if d not in loops]
-    pres = bytearray(ix.n_detectors)
-    busy = rnd.uniform(0.005, 0.1)
-    rate = rnd.uniform(0.0005, 0.01)
+    pres, plain, loops, busy, rate = random_traffic(rnd, ix)
     wall = 1795305600000
     seq = 0
     served = set()
